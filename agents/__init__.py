@@ -1,0 +1,1 @@
+"""visiongym: agents."""

@@ -1,0 +1,134 @@
+"""Devices, seeding and checkpoints shared by every trainer in the suite (vision and agents).
+
+Checkpoints are plain dicts of tensors and Python scalars written atomically (temporary file,
+``fsync``, then ``os.replace``) and read back with ``torch.load(weights_only=True)``. Every
+checkpoint carries a ``kind`` (``"dqn"``, ``"autoencoder"``...) and free ``meta`` so a loader can
+refuse a file written by another model or env with a message naming both.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "CheckpointError",
+    "pick_device",
+    "seed_everything",
+    "save_checkpoint",
+    "load_checkpoint",
+]
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, corrupt, or was written for another model, env or algorithm."""
+
+
+def pick_device(device: str | torch.device = "auto") -> torch.device:
+    """Resolve ``"auto"`` to cuda > mps > cpu; refuse a backend this machine lacks, clearly."""
+    if isinstance(device, torch.device):
+        return device
+    name = str(device).lower()
+    base = name.split(":")[0]
+    if base not in DEVICE_CHOICES:
+        raise ValueError(f"device {device!r} unknown; choose one of: {', '.join(DEVICE_CHOICES)}")
+    if base == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if base == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device {device!r} requested but CUDA is not available here (torch "
+            f"{torch.__version__}, built for CUDA {torch.version.cuda}); use device='cpu' or 'auto'"
+        )
+    if base == "mps" and not (
+        getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    ):
+        raise ValueError(f"device {device!r} requested but MPS is not available; use 'cpu' or 'auto'")
+    return torch.device(name)
+
+
+def seed_everything(seed: int, deterministic: bool = False) -> None:
+    """Seed Python, NumPy and torch (all devices) from one integer."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def save_checkpoint(path: str | os.PathLike, kind: str, state: dict[str, Any], **meta: Any) -> Path:
+    """Write ``{"kind", "meta", "state"}`` to ``path`` atomically; return the path.
+
+    A reader never sees a half-written file: the bytes go to a temporary file in the same folder,
+    are flushed to disk, and replace the target in one rename.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": 1, "kind": kind, "meta": meta, "state": state}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    kind: str | tuple[str, ...] | None = None,
+    map_location: str | torch.device = "cpu",
+    **expected_meta: Any,
+) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` with ``weights_only=True``.
+
+    Args:
+        path: the file.
+        kind: accepted kind(s); another kind raises :class:`CheckpointError` naming both.
+        map_location: where tensors land.
+        **expected_meta: meta fields that must match (for example ``env_id=...``).
+
+    Returns:
+        The payload dict with keys ``kind``, ``meta`` and ``state``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {str(path)!r} does not exist")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unpickling failure means a bad file
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} is corrupt or not a visiongym checkpoint "
+            f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+        ) from error
+    if not isinstance(payload, dict) or "kind" not in payload or "state" not in payload:
+        raise CheckpointError(f"checkpoint {str(path)!r} is not a visiongym checkpoint")
+    if kind is not None:
+        accepted = (kind,) if isinstance(kind, str) else tuple(kind)
+        if payload["kind"] not in accepted:
+            raise CheckpointError(
+                f"checkpoint {str(path)!r} holds a {payload['kind']!r} model; expected "
+                f"{' or '.join(repr(k) for k in accepted)}"
+            )
+    for key, want in expected_meta.items():
+        have = payload.get("meta", {}).get(key)
+        if have != want:
+            raise CheckpointError(
+                f"checkpoint {str(path)!r} was written for {key}={have!r}, not {key}={want!r}"
+            )
+    return payload
