@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m agents.demo
+	$(PY) -m envs.demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -1,1 +1,9 @@
-"""visiongym: envs."""
+"""Gymnasium environments of the suite, registered under the ``visiongym/`` namespace.
+
+Importing :mod:`envs` registers every environment, so ``gymnasium.make("visiongym/...")`` works
+after ``import envs``. Each environment module registers itself in :mod:`envs.registration`.
+"""
+
+from envs.registration import register_all
+
+register_all()

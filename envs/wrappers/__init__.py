@@ -1,0 +1,1 @@
+"""Gymnasium wrappers (observation, flicker/occlusion, recording)."""
