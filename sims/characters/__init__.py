@@ -1,0 +1,1 @@
+"""Articulated characters, terrains, motion clips and BVH retargeting (MuJoCo, no RL)."""
