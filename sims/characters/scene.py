@@ -18,17 +18,13 @@ from __future__ import annotations
 
 import math
 
-from sims.gl import configure_gl
+import mujoco
+import numpy as np
 
-configure_gl()  # MuJoCo picks its GL backend on import; choose it first.
-
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
-
-from sims.characters.builder import ball_motor_names, build_mjcf  # noqa: E402
-from sims.characters.presets import preset  # noqa: E402
-from sims.characters.spec import CharacterSpec  # noqa: E402
-from sims.characters.terrain import TerrainSpec, heightfield, make_terrain  # noqa: E402
+from sims.characters.builder import ball_motor_names, build_mjcf
+from sims.characters.presets import preset
+from sims.characters.spec import CharacterSpec
+from sims.characters.terrain import TerrainSpec, heightfield, make_terrain
 
 __all__ = ["CharacterScene", "ROOT_DOFS"]
 
@@ -264,11 +260,11 @@ class CharacterScene:
             return True
         return fall.max_tilt is not None and math.degrees(self.tilt()) > fall.max_tilt
 
-    def lowest_point(self, data: mujoco.MjData | None = None) -> np.ndarray:
-        """World point (3,) of the character's geometry closest to the ground plane z = 0."""
+    def lowest_point(self, data: mujoco.MjData | None = None, geoms=None) -> np.ndarray:
+        """World point (3,) of the character's geometry (or of ``geoms``) lowest in z."""
         data = self.data if data is None else data
         best, best_point = math.inf, np.zeros(3)
-        for geom in self._limb_geoms:
+        for geom in self._limb_geoms if geoms is None else geoms:
             radius, half = self.model.geom_size[geom][:2]
             centre = data.geom_xpos[geom]
             axis = data.geom_xmat[geom].reshape(3, 3)[:, 2]
