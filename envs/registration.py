@@ -11,6 +11,7 @@ NAMESPACE = "visiongym"
 
 # fmt: off
 ENVIRONMENTS: list[tuple[str, str, int | None, dict]] = [
+    (f"{NAMESPACE}/LearnToMove-v0", "envs.learn_to_move:LearnToMoveEnv", 500, {}),
 ]
 # fmt: on
 

@@ -61,10 +61,10 @@ class CharacterScene:
         self.data = mujoco.MjData(self.model)
         self._reference = mujoco.MjData(self.model)
         self.heights: np.ndarray | None = None
+        self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
         if self.terrain.kind == "random":
             self.set_heightfield(heightfield(self.terrain.seed))
         self._index()
-        self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
         self.reset()
 
     # ----------------------------------------------------------------- model layout
@@ -159,6 +159,9 @@ class CharacterScene:
         action = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
         self.data.ctrl[:] = self.ctrl_low + 0.5 * (action + 1.0) * (self.ctrl_high - self.ctrl_low)
         mujoco.mj_step(self.model, self.data, nstep=substeps)
+        # mj_step leaves positions of the state before its last integration; refresh them.
+        mujoco.mj_kinematics(self.model, self.data)
+        mujoco.mj_comPos(self.model, self.data)
 
     def blown_up(self) -> bool:
         """True when the state is no longer finite or moves absurdly fast (a diverged simulation)."""

@@ -377,13 +377,12 @@ def load_character(path: str | Path) -> CharacterSpec:
                            joints: [{name: knee, range: [-150, 0], gear: 60}]}]}
     """
     path = Path(path)
-    text = path.read_text()
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
 
-        data = yaml.safe_load(text)
+        data = yaml.safe_load(path.read_text())
     elif path.suffix.lower() == ".json":
-        data = json.loads(text)
+        data = json.loads(path.read_text())
     else:
         raise CharacterSpecError(
             f"character file {str(path)!r}: suffix {path.suffix!r} unknown; choose one of: "
