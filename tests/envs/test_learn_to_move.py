@@ -211,3 +211,12 @@ def test_rgb_array_render_shows_the_ghost_and_env_pickles():
     env.close()
     env.close()
     copy.close()
+
+
+def test_human_render_mode_opens_the_viewer():
+    env = LearnToMoveEnv(character="walker", task="imitate", render_mode="human", render_size=(48, 64))
+    env.reset(seed=0)
+    env.step(np.zeros(6))
+    assert env._viewer is not None and env._viewer.open
+    env.close()
+    assert env._viewer is None
