@@ -192,13 +192,12 @@ def _walker_pose(phase: float) -> dict[str, float]:
 
 def _quadruped_pose(phase: float) -> dict[str, float]:
     pose = {}
-    # Trot: diagonal legs move together.
+    # Trot: diagonal legs move together; the knee folds while the leg swings forward.
     for leg, shift in (("front_left", 0.0), ("rear_right", 0.0), ("front_right", 0.5), ("rear_left", 0.5)):
+        fold = -1.0 if leg.startswith("front") else 1.0
         pose[f"{leg}_abduct"] = 0.0
-        pose[f"{leg}_hip"] = _wave(phase, 0, 22, shift)
-        pose[f"{leg}_knee"] = -_swing(phase, 5, 35, shift + 0.45) if leg.startswith("front") else _swing(
-            phase, 5, 35, shift + 0.2
-        )
+        pose[f"{leg}_hip"] = _wave(phase, 0, 15, shift)
+        pose[f"{leg}_knee"] = fold * (5 + 60 * max(0.0, math.cos(2 * math.pi * (phase + shift + 0.5))))
     return pose
 
 
