@@ -32,7 +32,10 @@ class Config:
     """Benchmark settings."""
 
     seconds: float = 5.0
-    """Wall-clock seconds measured per configuration (after a warm-up)."""
+    """Wall-clock seconds measured per configuration (after a warm-up), split over the rounds."""
+    rounds: int = 3
+    """Measure every configuration this many times, round-robin, and keep the median: on a
+    shared machine the load drifts, and interleaving gives every env the same conditions."""
     characters: tuple[str, ...] = ("walker", "quadruped", "humanoid", "snake")
     """LearnToMove presets to measure."""
     task: str = "run"
@@ -45,14 +48,17 @@ class Config:
     """Where to write the table (None: do not write)."""
 
 
-def _measure(env: gym.Env, seconds: float, pixels_from_render: bool = False) -> float:
+def _warm_up(env: gym.Env, pixels_from_render: bool) -> None:
     env.reset(seed=0)
     env.action_space.seed(0)
-    actions = [env.action_space.sample() for _ in range(256)]
-    for i in range(20):  # warm-up: renderer creation, caches
-        env.step(actions[i])
+    for _ in range(20):  # renderer creation, caches
+        env.step(env.action_space.sample())
         if pixels_from_render:
             env.render()
+
+
+def _measure(env: gym.Env, seconds: float, pixels_from_render: bool = False) -> float:
+    actions = [env.action_space.sample() for _ in range(256)]
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         _, _, terminated, truncated, _ = env.step(actions[steps % 256])
@@ -72,17 +78,27 @@ def main(config: Config) -> list[dict]:
     jobs = [("LearnToMove", c, mode) for c in config.characters for mode in ("state", "pixels")]
     jobs += [("gymnasium", b, mode) for b in config.baselines for mode in ("state", "pixels")]
     size = config.image_size
-    for family, name, mode in tqdm(jobs, desc="measuring"):
+    opened = []
+    for family, name, mode in jobs:
         if family == "LearnToMove":
             env = gym.make("visiongym/LearnToMove-v0", character=name, task=config.task, obs_mode=mode,
                            image_size=size)
-            sps = _measure(env, config.seconds)
             label = f"LearnToMove {name}"
         else:
             kwargs = {"render_mode": "rgb_array", "width": size, "height": size} if mode == "pixels" else {}
             env = gym.make(name, **kwargs)
-            sps = _measure(env, config.seconds, pixels_from_render=mode == "pixels")
             label = name
+        from_render = family == "gymnasium" and mode == "pixels"
+        _warm_up(env, from_render)
+        opened.append((label, mode, env, from_render))
+    measured: dict[int, list[float]] = {i: [] for i in range(len(opened))}
+    with tqdm(total=config.rounds * len(opened), desc="measuring") as bar:
+        for _ in range(config.rounds):
+            for i, (_, _, env, from_render) in enumerate(opened):
+                measured[i].append(_measure(env, config.seconds / config.rounds, from_render))
+                bar.update()
+    for i, (label, mode, env, _) in enumerate(opened):
+        sps = float(np.median(measured[i]))
         base = env.unwrapped
         frame_skip = base.frame_skip
         timestep = float(base.model.opt.timestep) if hasattr(base, "model") else base.scene.timestep

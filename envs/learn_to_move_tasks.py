@@ -37,6 +37,7 @@ DEEPMIMIC_WEIGHTS = {"pose": 0.5, "velocity": 0.05, "end_effector": 0.15, "root"
 #: DeepMimic's error scales: each term is exp(-scale * error).
 DEEPMIMIC_SCALES = {"pose": 2.0, "velocity": 0.1, "end_effector": 40.0, "root": 5.0, "com": 10.0}
 _JOINT_SPEED_CLIP = 50.0
+_IDENTITY = np.eye(3)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Field:
 def _heading_rotation(scene: CharacterScene) -> np.ndarray:
     """World -> heading frame (yaw removed) for 3D characters; identity for planar ones."""
     if scene.spec.root_joint in ("planar", "fixed"):
-        return np.eye(3)
+        return _IDENTITY
     yaw = scene.heading()
     c, s = math.cos(yaw), math.sin(yaw)
     return np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
@@ -106,7 +107,7 @@ def proprioception(scene: CharacterScene) -> np.ndarray:
     effectors = (scene.end_effector_positions() - root_position) @ heading.T
     parts += [
         scene.joint_angles(),
-        np.clip(scene.joint_velocities(), -_JOINT_SPEED_CLIP, _JOINT_SPEED_CLIP),
+        np.minimum(np.maximum(scene.joint_velocities(), -_JOINT_SPEED_CLIP), _JOINT_SPEED_CLIP),
         effectors.ravel(),
         scene.foot_contacts().astype(np.float64),
     ]
@@ -155,7 +156,7 @@ class RunTask(_Task):
         after = scene.center_of_mass()
         velocity = (after[0] - before[0]) / dt
         terms, terminated = self._common(scene, action)
-        forces = np.clip(scene.data.cfrc_ext[1:], -1.0, 1.0)
+        forces = np.minimum(np.maximum(scene.data.cfrc_ext[1:], -1.0), 1.0)
         terms["reward_forward"] = float(self.forward_reward_weight * velocity)
         terms["reward_contact"] = -self.contact_cost_weight * float(np.square(forces).sum())
         info = {"x_position": float(after[0]), "x_velocity": float(velocity)}
