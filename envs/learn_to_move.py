@@ -35,7 +35,7 @@ quadruped 12, humanoid 18, snake 6. An action of another shape raises ``ValueErr
 | ``goal`` (target) | 3 | goal dx, dy in the heading frame and its distance (m) |
 | ``phase`` (imitate) | 2 | sin, cos of 2π x clip phase |
 
-Sizes without task fields: walker 29, quadruped 64, humanoid 67, snake 17.
+Sizes without task fields: walker 29, quadruped 53, humanoid 67, snake 21.
 
 ``obs_mode="pixels"``: ``uint8 (H, W, 3)`` from a camera that tracks the centre of mass
 (``image_size``, 84 x 84 by default). ``obs_mode="pixels_state"``: ``Dict(pixels=..., state=...)``.

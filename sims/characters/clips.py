@@ -235,7 +235,10 @@ def gait_clip(scene, fps: float = 50.0, period: float | None = None) -> MotionCl
     """
     name = scene.spec.name
     if name not in GAITS:
-        raise ClipError(f"no procedural gait for character {name!r}; presets: {', '.join(GAITS)}")
+        raise ClipError(
+            f"no procedural gait for character {name!r} (gaits exist for: {', '.join(GAITS)}); "
+            "pass a clip (.npz or .bvh) instead"
+        )
     period = GAITS[name] if period is None else period
     model = scene.model
     frames = max(2, round(period * fps)) + 1

@@ -220,3 +220,15 @@ def test_human_render_mode_opens_the_viewer():
     assert env._viewer is not None and env._viewer.open
     env.close()
     assert env._viewer is None
+
+
+def test_documented_observation_sizes_match():
+    import re
+
+    import envs.learn_to_move as module
+
+    documented = dict(re.findall(r"(\w+) (\d+)", module.__doc__.split("Sizes without task fields:")[1].split("\n")[0]))
+    for character in PRESETS:
+        env = LearnToMoveEnv(character=character)
+        assert env.observation_space.shape == (int(documented[character]),)
+        assert [f.name for f in env.field_descriptions] == list(env.observation_fields)
