@@ -36,30 +36,38 @@ def _hinge(name: str, axis=(0, 1, 0), lo=-90.0, hi=90.0, gear=60.0, **kwargs) ->
     return JointSpec(name, "hinge", axis=axis, range=(lo, hi), gear=gear, **kwargs)
 
 
+def _ball(name: str, cone: float, gear: float) -> JointSpec:
+    return JointSpec(name, "ball", range=(0, cone), gear=gear)
+
+
+def _leg(side: str, y: float, rgba, length: float, radii: tuple[float, float], hip: JointSpec,
+         knee_gear: float, foot: tuple[float, float]) -> LimbSpec:
+    """Thigh, shin and foot of a biped hanging from the joint ``hip``; ``foot`` is (heel behind
+    the ankle, foot length) in metres."""
+    foot = LimbSpec(
+        f"foot_{side}", pos=(-foot[0], 0, -length), end=(foot[1], 0, 0), radius=0.045,
+        joints=[_hinge(f"ankle_{side}", lo=-45, hi=45, gear=40)],
+        end_effector=True, foot=True, rgba=rgba,
+    )
+    shin = LimbSpec(
+        f"shin_{side}", pos=(0, 0, -length), end=(0, 0, -length), radius=radii[1],
+        joints=[_hinge(f"knee_{side}", lo=0, hi=150, gear=knee_gear)], children=[foot], rgba=rgba,
+    )
+    return LimbSpec(
+        f"thigh_{side}", pos=(0, y, 0), end=(0, 0, -length), radius=radii[0], joints=[hip],
+        children=[shin], rgba=rgba,
+    )
+
+
 def walker() -> CharacterSpec:
     """A planar biped: torso, thighs, shins and feet; hips, knees and ankles (6 motors)."""
-
-    def leg(side: str, y: float, rgba) -> LimbSpec:
-        foot = LimbSpec(
-            f"foot_{side}", pos=(-0.05, 0, -0.45), end=(0.2, 0, 0), radius=0.045,
-            joints=[_hinge(f"ankle_{side}", lo=-45, hi=45, gear=40)],
-            end_effector=True, foot=True, rgba=rgba,
-        )
-        shin = LimbSpec(
-            f"shin_{side}", pos=(0, 0, -0.45), end=(0, 0, -0.45), radius=0.04,
-            joints=[_hinge(f"knee_{side}", lo=0, hi=150, gear=80)], children=[foot], rgba=rgba,
-        )
-        return LimbSpec(
-            f"thigh_{side}", pos=(0, y, 0), end=(0, 0, -0.45), radius=0.05,
-            joints=[_hinge(f"hip_{side}", lo=-110, hi=40, gear=100)], children=[shin], rgba=rgba,
-        )
 
     torso = LimbSpec(
         "torso", end=(0, 0, 0.5), radius=0.07, rgba=_SKIN,
         children=[
             LimbSpec("head", pos=(0, 0, 0.62), end=(0, 0, 0), radius=0.09, end_effector=True),
-            leg("right", -0.09, _RIGHT),
-            leg("left", 0.09, _LEFT),
+            _leg("right", -0.09, _RIGHT, 0.45, (0.05, 0.04), _hinge("hip_right", lo=-110, hi=40, gear=100), 80, (0.05, 0.2)),
+            _leg("left", 0.09, _LEFT, 0.45, (0.05, 0.04), _hinge("hip_left", lo=-110, hi=40, gear=100), 80, (0.05, 0.2)),
         ],
     )
     return CharacterSpec(
@@ -115,24 +123,8 @@ def humanoid() -> CharacterSpec:
         )
         return LimbSpec(
             f"upper_arm_{side}", pos=(0, y, 0.42), end=(0, 0, -0.27), radius=0.04,
-            joints=[JointSpec(f"shoulder_{side}", "ball", range=(0, 120), gear=40)],
+            joints=[_ball(f"shoulder_{side}", 120, 40)],
             children=[forearm], rgba=rgba,
-        )
-
-    def leg(side: str, y: float, rgba) -> LimbSpec:
-        foot = LimbSpec(
-            f"foot_{side}", pos=(-0.04, 0, -0.42), end=(0.17, 0, 0), radius=0.045,
-            joints=[_hinge(f"ankle_{side}", lo=-45, hi=45, gear=40)],
-            end_effector=True, foot=True, rgba=rgba,
-        )
-        shin = LimbSpec(
-            f"shin_{side}", pos=(0, 0, -0.42), end=(0, 0, -0.42), radius=0.05,
-            joints=[_hinge(f"knee_{side}", lo=0, hi=150, gear=100)], children=[foot], rgba=rgba,
-        )
-        return LimbSpec(
-            f"thigh_{side}", pos=(0, y, 0), end=(0, 0, -0.42), radius=0.06,
-            joints=[JointSpec(f"hip_{side}", "ball", range=(0, 110), gear=100)],
-            children=[shin], rgba=rgba,
         )
 
     torso = LimbSpec(
@@ -141,8 +133,8 @@ def humanoid() -> CharacterSpec:
             LimbSpec("head", pos=(0, 0, 0.58), end=(0, 0, 0), radius=0.1, end_effector=True),
             arm("right", -0.2, _RIGHT),
             arm("left", 0.2, _LEFT),
-            leg("right", -0.1, _RIGHT),
-            leg("left", 0.1, _LEFT),
+            _leg("right", -0.1, _RIGHT, 0.42, (0.06, 0.05), _ball("hip_right", 110, 100), 100, (0.04, 0.17)),
+            _leg("left", 0.1, _LEFT, 0.42, (0.06, 0.05), _ball("hip_left", 110, 100), 100, (0.04, 0.17)),
         ],
     )
     return CharacterSpec(
