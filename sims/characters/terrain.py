@@ -128,6 +128,10 @@ def add_terrain(root: ET.Element, worldbody: ET.Element, spec: TerrainSpec) -> N
     if asset is None:
         asset = ET.SubElement(root, "asset")
     ET.SubElement(
+        asset, "texture", name="sky", type="skybox", builtin="gradient", width="32", height="32",
+        rgb1=".55 .7 .85", rgb2=".9 .93 .96",
+    )
+    ET.SubElement(
         asset, "texture", name="grid", type="2d", builtin="checker", width="64", height="64",
         rgb1=".82 .84 .86", rgb2=".62 .66 .70",
     )
