@@ -221,7 +221,7 @@ class LearnToMoveEnv(gym.Env):
         self.action_space = spaces.Box(-1.0, 1.0, (self.scene.action_size,), np.float32)
         self._last_state = np.zeros(start, dtype=np.float32)
         self._viewer = None
-        self._hud: dict[str, str] = {}
+        self._last_reward = 0.0
 
     # ------------------------------------------------------------------ gymnasium API
     def step(self, action):
@@ -231,7 +231,7 @@ class LearnToMoveEnv(gym.Env):
                 f"action shape {action.shape} does not match the action space "
                 f"{self.action_space.shape} ({self.scene.spec.name} has {self.scene.action_size} motors)"
             )
-        if not np.all(np.isfinite(action)):
+        if not np.isfinite(float(action.sum())):
             raise ValueError(f"action must be finite, got {action}")
         before = self.scene.center_of_mass()
         self.scene.step(action, self.frame_skip)
@@ -241,9 +241,7 @@ class LearnToMoveEnv(gym.Env):
             return self._observation(finite=False), 0.0, True, False, info
         reward, terminated, truncated, info = self.task.reward(self.scene, action, before, self.dt)
         info["blown_up"] = False
-        info.setdefault("fallen", self.scene.fallen())
-        self._hud = {"task": self.task_name, "reward": f"{reward:+.3f}",
-                     "time": f"{self.scene.time():.2f} s"}
+        self._last_reward = float(reward)
         if self.render_mode == "human":
             self.render()
         return self._observation(), float(reward), bool(terminated), bool(truncated), info
@@ -256,7 +254,7 @@ class LearnToMoveEnv(gym.Env):
         if self.task_name != "imitate" and self.reset_noise_scale > 0:
             self._perturb_start()
         self.task.reset(self.scene, self.np_random)
-        self._hud = {"task": self.task_name, "reward": "", "time": "0.00 s"}
+        self._last_reward = 0.0
         if self.render_mode == "human":
             self.render()
         return self._observation(), {}
@@ -306,8 +304,17 @@ class LearnToMoveEnv(gym.Env):
                 ) from error
             self._viewer = Viewer(f"LearnToMove: {self.scene.spec.name} {self.task_name}",
                                   self.metadata["render_fps"])
-        self._viewer.show(frame, self._hud)
+        self._viewer.show(frame, self.hud())
         return None
+
+    def hud(self) -> dict[str, str]:
+        """What the viewer prints over the frame."""
+        hud = {"character": self.scene.spec.name, "task": self.task_name,
+               "time": f"{self.scene.time():.2f} s", "reward": f"{self._last_reward:+.3f}",
+               "speed": f"{self.scene.center_of_mass_velocity()[0]:+.2f} m/s"}
+        if self.task_name == "imitate":
+            hud["phase"] = f"{self.task.phase():.2f}"
+        return hud
 
     def close(self):
         if self._viewer is not None:

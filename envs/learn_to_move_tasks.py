@@ -92,26 +92,27 @@ def state_fields(scene: CharacterScene) -> list[Field]:
 def proprioception(scene: CharacterScene) -> np.ndarray:
     """The values of :func:`state_fields`, concatenated."""
     root = scene.spec.root_joint
-    qpos, qvel = scene.data.qpos, scene.data.qvel
+    views = scene.views
+    qpos, qvel = views.qpos, views.qvel
     heading = _heading_rotation(scene)
-    parts = [[scene.height_above_ground()]]
     if root == "free":
-        axes = scene.root_axes()
         linear, _ = scene.root_velocity()
-        parts += [axes[2, :], heading @ linear, qvel[3:6]]
+        # Row 2 of the root rotation matrix: the world up axis seen from the root frame.
+        base = [views.root_xmat[6:9], heading @ linear, qvel[3:6]]
     elif root == "planar":
-        parts += [[math.sin(qpos[2]), math.cos(qpos[2])], qvel[:3]]
+        base = [(math.sin(qpos[2]), math.cos(qpos[2])), qvel[:3]]
     elif root == "planar_xy":
-        parts += [[math.sin(qpos[2]), math.cos(qpos[2])], (heading @ [qvel[0], qvel[1], 0.0])[:2], [qvel[2]]]
-    root_position, _ = scene.root_pose()
-    effectors = (scene.end_effector_positions() - root_position) @ heading.T
-    parts += [
-        scene.joint_angles(),
-        np.minimum(np.maximum(scene.joint_velocities(), -_JOINT_SPEED_CLIP), _JOINT_SPEED_CLIP),
-        effectors.ravel(),
-        scene.foot_contacts().astype(np.float64),
-    ]
-    return np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in parts])
+        base = [(math.sin(qpos[2]), math.cos(qpos[2])), (heading @ (qvel[0], qvel[1], 0.0))[:2], qvel[2:3]]
+    else:
+        base = []
+    effectors = scene.end_effector_positions() - views.root_xpos
+    if heading is not _IDENTITY:
+        effectors = effectors @ heading.T
+    speeds = np.minimum(np.maximum(qvel[scene.root_nv :], -_JOINT_SPEED_CLIP), _JOINT_SPEED_CLIP)
+    return np.concatenate([
+        (scene.height_above_ground(),), *base, qpos[scene.root_nq :], speeds, effectors.ravel(),
+        scene.foot_contacts(),
+    ]).astype(np.float64)
 
 
 class _Task:
@@ -133,13 +134,14 @@ class _Task:
     def reset(self, scene: CharacterScene, rng: np.random.Generator) -> None:
         """Prepare the episode (the scene is already at its start state)."""
 
-    def _common(self, scene: CharacterScene, action: np.ndarray) -> tuple[dict, bool]:
+    def _common(self, scene: CharacterScene, action: np.ndarray) -> tuple[dict, bool, bool]:
+        """Healthy and control terms, whether the episode terminates, and whether it fell."""
         fallen = scene.fallen()
         terms = {
             "reward_healthy": 0.0 if fallen else self.healthy_reward,
-            "reward_ctrl": -self.ctrl_cost_weight * float(np.square(action).sum()),
+            "reward_ctrl": -self.ctrl_cost_weight * float(action @ action),
         }
-        return terms, fallen and self.terminate_when_fallen
+        return terms, fallen and self.terminate_when_fallen, fallen
 
 
 class RunTask(_Task):
@@ -155,11 +157,11 @@ class RunTask(_Task):
     def reward(self, scene: CharacterScene, action: np.ndarray, before: np.ndarray, dt: float):
         after = scene.center_of_mass()
         velocity = (after[0] - before[0]) / dt
-        terms, terminated = self._common(scene, action)
-        forces = np.minimum(np.maximum(scene.data.cfrc_ext[1:], -1.0), 1.0)
+        terms, terminated, fallen = self._common(scene, action)
+        forces = np.minimum(np.maximum(scene.views.cfrc_ext[1:], -1.0), 1.0)
         terms["reward_forward"] = float(self.forward_reward_weight * velocity)
         terms["reward_contact"] = -self.contact_cost_weight * float(np.square(forces).sum())
-        info = {"x_position": float(after[0]), "x_velocity": float(velocity)}
+        info = {"x_position": float(after[0]), "x_velocity": float(velocity), "fallen": fallen}
         return sum(terms.values()), terminated, False, {**terms, **info}
 
 
@@ -217,11 +219,12 @@ class TargetTask(_Task):
             self.goal[0] - before[0]
         )
         distance = float(np.linalg.norm(self._offset(scene)))
-        terms, terminated = self._common(scene, action)
+        terms, terminated, fallen = self._common(scene, action)
         terms["reward_progress"] = float(self.progress_weight * (previous - distance) / dt)
         reached = distance < self.reach_radius
         terms["reward_reach"] = self.reach_bonus if reached else 0.0
-        info = {"distance_to_goal": distance, "goal": self.goal.copy(), "is_success": reached}
+        info = {"distance_to_goal": distance, "goal": self.goal.copy(), "is_success": reached,
+                "fallen": fallen}
         if reached:
             self._new_goal(scene)
         return sum(terms.values()), terminated, False, {**terms, **info}

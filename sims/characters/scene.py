@@ -17,6 +17,7 @@ pickle and run in subprocesses.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import mujoco
 import numpy as np
@@ -108,6 +109,24 @@ class CharacterScene:
         )
 
     @property
+    def views(self) -> SimpleNamespace:
+        """Cached numpy views of the MjData arrays read every step.
+
+        Each MjData attribute access builds a new array view (microseconds each, many per step);
+        the buffers never move, so the views stay valid. Dropped when pickling.
+        """
+        views = self.__dict__.get("_views")
+        if views is None:
+            data, root = self.data, self.root_body
+            views = self._views = SimpleNamespace(
+                qpos=data.qpos, qvel=data.qvel, ctrl=data.ctrl, site_xpos=data.site_xpos,
+                root_xpos=data.xpos[root], root_xquat=data.xquat[root], root_xmat=data.xmat[root],
+                root_com=data.subtree_com[root], cfrc_ext=data.cfrc_ext,
+                warnings=data.warning.number,
+            )
+        return views
+
+    @property
     def action_size(self) -> int:
         """Number of motors."""
         return self.model.nu
@@ -160,7 +179,7 @@ class CharacterScene:
     def step(self, action: np.ndarray, substeps: int = 1) -> None:
         """Apply ``action`` (one value in [-1, 1] per motor) for ``substeps`` physics steps."""
         action = np.minimum(np.maximum(np.asarray(action, dtype=np.float64), -1.0), 1.0)
-        self.data.ctrl[:] = self.ctrl_low + 0.5 * (action + 1.0) * (self.ctrl_high - self.ctrl_low)
+        self.views.ctrl[:] = self.ctrl_low + 0.5 * (action + 1.0) * (self.ctrl_high - self.ctrl_low)
         mujoco.mj_step(self.model, self.data, nstep=substeps)
         # mj_step leaves positions of the state before its last integration; refresh them.
         mujoco.mj_kinematics(self.model, self.data)
@@ -168,13 +187,13 @@ class CharacterScene:
 
     def blown_up(self) -> bool:
         """True when the state is no longer finite or moves absurdly fast (a diverged simulation)."""
-        qvel = self.data.qvel
+        views = self.views
         # NaN and inf propagate through the sums, so one scalar test covers every entry.
-        speed = float(qvel @ qvel) + 0.0 * float(self.data.qpos.sum())
+        speed = float(views.qvel @ views.qvel) + 0.0 * float(views.qpos.sum())
         return bool(
             not math.isfinite(speed)
             or speed > _BLOW_UP_SPEED**2
-            or self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > 0
+            or views.warnings[mujoco.mjtWarning.mjWARN_BADQACC] > 0
         )
 
     def time(self) -> float:
@@ -184,11 +203,11 @@ class CharacterScene:
     # ----------------------------------------------------------------- named accessors
     def joint_angles(self) -> np.ndarray:
         """Non-root joint positions in qpos order: an angle (rad) per hinge, a quaternion per ball."""
-        return self.data.qpos[self.root_nq :].copy()
+        return self.views.qpos[self.root_nq :].copy()
 
     def joint_velocities(self) -> np.ndarray:
         """Non-root joint velocities (rad/s): one per hinge, three (local frame) per ball."""
-        return self.data.qvel[self.root_nv :].copy()
+        return self.views.qvel[self.root_nv :].copy()
 
     def joint_angle(self, name: str) -> float:
         """One hinge joint's angle in radians."""
@@ -197,7 +216,7 @@ class CharacterScene:
 
     def root_pose(self) -> tuple[np.ndarray, np.ndarray]:
         """Root body position (3,) in metres and orientation quaternion (w, x, y, z) in the world."""
-        return self.data.xpos[self.root_body].copy(), self.data.xquat[self.root_body].copy()
+        return self.views.root_xpos.copy(), self.views.root_xquat.copy()
 
     def root_velocity(self) -> tuple[np.ndarray, np.ndarray]:
         """Root linear velocity (3,) and angular velocity (3,), both in the world frame."""
@@ -209,20 +228,20 @@ class CharacterScene:
 
     def root_axes(self) -> np.ndarray:
         """Root rotation matrix (3, 3); columns are the root's x, y, z axes in the world."""
-        return self.data.xmat[self.root_body].reshape(3, 3).copy()
+        return self.views.root_xmat.reshape(3, 3).copy()
 
     def heading(self) -> float:
         """Yaw (rad) of the root's x axis projected on the ground."""
-        axes = self.data.xmat[self.root_body]
+        axes = self.views.root_xmat
         return math.atan2(axes[3], axes[0])
 
     def tilt(self) -> float:
         """Angle (rad) between the root's up axis and the vertical."""
-        return math.acos(min(1.0, max(-1.0, float(self.data.xmat[self.root_body][8]))))
+        return math.acos(min(1.0, max(-1.0, float(self.views.root_xmat[8]))))
 
     def center_of_mass(self) -> np.ndarray:
         """Whole-character centre of mass (3,) in the world."""
-        return self.data.subtree_com[self.root_body].copy()
+        return self.views.root_com.copy()
 
     def center_of_mass_velocity(self) -> np.ndarray:
         """Whole-character centre-of-mass velocity (3,) in the world."""
@@ -231,7 +250,7 @@ class CharacterScene:
 
     def end_effector_positions(self) -> np.ndarray:
         """World positions (k, 3) of the end effectors, in :attr:`end_effector_names` order."""
-        return self.data.site_xpos[self._ee_sites].copy()
+        return self.views.site_xpos[self._ee_sites]
 
     def foot_contacts(self) -> np.ndarray:
         """Whether each foot (:attr:`foot_names`) touches the terrain, shape (feet,) bool."""
@@ -248,12 +267,12 @@ class CharacterScene:
     def ground_height(self, x: float | None = None, y: float | None = None) -> float:
         """Terrain height under (x, y); under the root when omitted."""
         if x is None or y is None:
-            x, y = self.data.xpos[self.root_body][:2]
+            x, y = self.views.root_xpos[:2]
         return self.terrain.height(float(x), float(y), self.heights)
 
     def height_above_ground(self) -> float:
         """Root height above the terrain under it (metres)."""
-        return float(self.data.xpos[self.root_body][2]) - self.ground_height()
+        return float(self.views.root_xpos[2]) - self.ground_height()
 
     def fallen(self) -> bool:
         """True when the root is outside the spec's healthy height or tilt (see FallSpec)."""
@@ -344,4 +363,5 @@ class CharacterScene:
         state["_renderers"] = {}
         state.pop("_scene_option", None)
         state.pop("_perturb", None)
+        state.pop("_views", None)
         return state
