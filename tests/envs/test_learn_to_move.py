@@ -232,3 +232,19 @@ def test_documented_observation_sizes_match():
         env = LearnToMoveEnv(character=character)
         assert env.observation_space.shape == (int(documented[character]),)
         assert [f.name for f in env.field_descriptions] == list(env.observation_fields)
+
+
+def test_random_terrain_follows_the_seed():
+    fixed = LearnToMoveEnv(character="quadruped", terrain="random", terrain_seed=7)
+    fixed.reset(seed=0)
+    first = fixed.scene.heights.copy()
+    fixed.reset(seed=1)
+    np.testing.assert_array_equal(fixed.scene.heights, first)
+    fresh = LearnToMoveEnv(character="quadruped", terrain="random", terrain_seed=None)
+    fresh.reset(seed=0)
+    drawn = fresh.scene.heights.copy()
+    fresh.reset(seed=1)
+    assert not np.array_equal(fresh.scene.heights, drawn)
+    fresh.reset(seed=0)
+    np.testing.assert_array_equal(fresh.scene.heights, drawn)
+    assert fresh.scene.model.hfield_data.max() > 0.5
