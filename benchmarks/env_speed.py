@@ -70,7 +70,8 @@ def measure_vector(scenario: str, obs_mode: str, image_size: int, seconds: float
     """Steps/s over all workers, and the mean resident memory of one worker process (one env)."""
     vec = gym.vector.AsyncVectorEnv(
         [lambda: gym.make("visiongym/TabletopSoccer-v0", scenario=scenario, obs_mode=obs_mode,
-                          image_size=image_size) for _ in range(n)]
+                          image_size=image_size) for _ in range(n)],
+        context="spawn",  # this process already rendered; forked children would inherit its EGL state
     )
     vec.action_space.seed(0)
     vec.reset(seed=0)
