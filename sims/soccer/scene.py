@@ -8,6 +8,7 @@ and moves into worker processes before it has drawn anything.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import mujoco
@@ -180,6 +181,7 @@ class SoccerScene:
         self._cooldown[:] = 0.0
         self.last_kicker = -1
         self.kicks_taken = 0
+        self.last_restart = ""
         self._aim = np.zeros(self.n_players)
         self._aim_stale = True
         self.kickoff(rng, kicking_team=0, jitter=jitter)
@@ -226,6 +228,9 @@ class SoccerScene:
     def step(self, commands: np.ndarray) -> int:
         """Advance one control step. Returns +1/-1 if team A/B scored during it, else 0.
 
+        After a goal, a pinned ball or an escape the referee restarts play at once;
+        ``last_restart`` says which (``"kickoff"``, ``"drop_ball"``, ``"escape"`` or ``""``).
+
         Args:
             commands: (n_players, 4) array of (vx, vy, turn, kick) in [-1, 1]; velocities in the
                 world frame as fractions of ``max_speed``; a kick fires when ``kick > 0``.
@@ -236,23 +241,27 @@ class SoccerScene:
                 f"commands have shape {commands.shape}; expected ({self.n_players}, 4) = "
                 "(players, [vx, vy, turn, kick])"
             )
-        if not np.isfinite(commands).all():
-            raise ValueError("commands contain NaN or infinity")
-        commands = np.clip(commands, -1.0, 1.0)
-        move = commands[:, :2]
-        norm = np.maximum(1.0, np.hypot(move[:, 0], move[:, 1]))[:, None]
-        self._ctrl[:, :2] = move / norm * self.max_speed
-        self._ctrl[:, 2] = commands[:, 2] * self.max_turn
+        if not (np.abs(commands) <= 1.0).all():  # slow path: NaN/inf refused, the rest clipped
+            if not np.isfinite(commands).all():
+                raise ValueError("commands contain NaN or infinity")
+            commands = np.clip(commands, -1.0, 1.0)
+        vx, vy = commands[:, 0], commands[:, 1]
+        scale = self.max_speed / np.maximum(1.0, np.sqrt(vx * vx + vy * vy))
+        ctrl = self._ctrl
+        ctrl[:, 0] = vx * scale
+        ctrl[:, 1] = vy * scale
+        ctrl[:, 2] = commands[:, 2] * self.max_turn
         self._cooldown -= self.control_dt
         kicking = commands[:, 3] > 0
         if kicking.any():
             self._try_kick(kicking)
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
         ball = self._ball_qpos
-        decision = self.referee.observe(ball, float(np.hypot(*self._ball_qvel)))
-        if not (np.isfinite(self.data.qpos).all() and np.isfinite(self.data.qvel).all()):
+        decision = self.referee.observe(ball, math.hypot(self._ball_qvel[0], self._ball_qvel[1]))
+        if not math.isfinite(self.data.qpos.sum() + self.data.qvel.sum()):
             decision.restart = "escape"
             self.referee.escapes += 1
+        self.last_restart = decision.restart
         if decision.restart == "kickoff":
             self.kickoff(np.random.default_rng(self.referee.elapsed_steps), kicking_team=1 if decision.goal > 0 else 0)
         elif decision.restart == "drop_ball":
