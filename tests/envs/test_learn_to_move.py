@@ -248,3 +248,16 @@ def test_random_terrain_follows_the_seed():
     fresh.reset(seed=0)
     np.testing.assert_array_equal(fresh.scene.heights, drawn)
     assert fresh.scene.model.hfield_data.max() > 0.5
+
+
+def test_play_cli_records_an_imitation_episode_with_its_ghost(tmp_path):
+    import imageio.v2 as imageio
+
+    from envs.play import PlayConfig, play
+
+    out = tmp_path / "walk.gif"
+    returns = play(PlayConfig(ENV_ID, env_kwargs=["character=walker", "task=imitate", "render_size=(48,64)"],
+                              policy="random", record=out, max_steps=8))
+    assert len(returns) == 1 and 0 < returns[0] <= 8
+    frames = imageio.mimread(out)
+    assert len(frames) == 8 and frames[0].shape[:2] == (48, 64)
