@@ -24,6 +24,7 @@ def plot(curve: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     with open(curve) as handle:
         rows = list(csv.DictReader(handle))
@@ -34,6 +35,7 @@ def plot(curve: Path) -> Path:
     figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2))
     for axis, (key, label) in zip(axes, panels, strict=True):
         axis.plot(steps, [float(r[key]) for r in rows], marker="o", markersize=3)
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / 1000:.0f}k"))
         axis.set_xlabel("environment steps")
         axis.set_ylabel(label)
         axis.grid(alpha=0.3)
