@@ -9,6 +9,7 @@ players move everyone else, as in training.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import resource
@@ -68,9 +69,10 @@ def measure_single(scenario: str, obs_mode: str, image_size: int, seconds: float
 
 def measure_vector(scenario: str, obs_mode: str, image_size: int, seconds: float, n: int) -> tuple[float, float]:
     """Steps/s over all workers, and the mean resident memory of one worker process (one env)."""
+    make_one = functools.partial(gym.make, "envs:visiongym/TabletopSoccer-v0", scenario=scenario,
+                                 obs_mode=obs_mode, image_size=image_size)
     vec = gym.vector.AsyncVectorEnv(
-        [lambda: gym.make("visiongym/TabletopSoccer-v0", scenario=scenario, obs_mode=obs_mode,
-                          image_size=image_size) for _ in range(n)],
+        [make_one] * n,
         context="spawn",  # this process already rendered; forked children would inherit its EGL state
     )
     vec.action_space.seed(0)
