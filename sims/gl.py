@@ -46,17 +46,20 @@ def configure_gl() -> str:
     return chosen
 
 
-def make_renderer(model, height: int, width: int):
+def make_renderer(model, height: int, width: int, max_geom: int | None = None):
     """Create a ``mujoco.Renderer``; if no context can be made, raise with an install hint.
 
     The model's offscreen buffer must be at least ``height`` x ``width``; builders in this suite
-    size it to the observation so no pixels are wasted.
+    size it to the observation so no pixels are wasted. ``max_geom`` bounds the visual scene;
+    by default it is sized to the model rather than MuJoCo's 10,000, which saves memory per env.
     """
     backend = configure_gl()
     import mujoco
 
     try:
-        return mujoco.Renderer(model, height=height, width=width)
+        if max_geom is None:
+            max_geom = max(1000, 4 * model.ngeom)
+        return mujoco.Renderer(model, height=height, width=width, max_geom=max_geom)
     except Exception as error:  # noqa: BLE001 - any context failure gets the same advice
         raise RenderingUnavailableError(
             f"MuJoCo could not create an offscreen OpenGL context with MUJOCO_GL={backend!r} "
