@@ -9,8 +9,9 @@ crop, resize) moves them with the pixels; :func:`detection_transforms` builds th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -165,7 +166,7 @@ def collate_detection(
     batch: list[tuple[torch.Tensor, dict[str, Any]]],
 ) -> tuple[torch.Tensor, list[dict[str, Any]]]:
     """Stack equally sized images; keep targets as a list (object counts differ per frame)."""
-    images, targets = zip(*batch)
+    images, targets = zip(*batch, strict=True)
     return torch.stack([torch.as_tensor(image) for image in images]), list(targets)
 
 

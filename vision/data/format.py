@@ -108,7 +108,7 @@ def annotations_from_ground_truth(
 
     instance_mask = ground_truth["instance_mask"]
     annotations = []
-    for k, (box, label) in enumerate(zip(ground_truth["boxes"], ground_truth["labels"])):
+    for k, (box, label) in enumerate(zip(ground_truth["boxes"], ground_truth["labels"], strict=True)):
         instance_id = int(ground_truth["instance_ids"][k])
         binary = np.asfortranarray((instance_mask == instance_id + 1).astype(np.uint8))
         rle = mask_utils.encode(binary)

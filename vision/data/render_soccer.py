@@ -152,14 +152,14 @@ def render_dataset(config: RenderConfig) -> dict[str, Any]:
     with tqdm(total=config.frames, desc="render", unit="frame", disable=not config.progress) as bar:
         if workers == 1:
             outputs = map(_render_chunk, jobs)
-            for job, records in zip(jobs, outputs):
+            for job, records in zip(jobs, outputs, strict=True):
                 results[job[1]].extend(records)
                 bar.update(len(records))
         else:
             # spawn, not fork: every worker opens its own OpenGL context from a clean process.
             context = multiprocessing.get_context("spawn")
             with context.Pool(min(workers, len(jobs))) as pool:
-                for job, records in zip(jobs, pool.imap(_render_chunk, jobs)):
+                for job, records in zip(jobs, pool.imap(_render_chunk, jobs), strict=True):
                     results[job[1]].extend(records)
                     bar.update(len(records))
     global _WORKER_SOURCE
