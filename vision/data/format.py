@@ -110,7 +110,7 @@ def annotations_from_ground_truth(
     annotations = []
     for k, (box, label) in enumerate(zip(ground_truth["boxes"], ground_truth["labels"], strict=True)):
         instance_id = int(ground_truth["instance_ids"][k])
-        binary = np.asfortranarray((instance_mask == instance_id + 1).astype(np.uint8))
+        binary = np.asfortranarray((instance_mask == instance_id).astype(np.uint8))
         rle = mask_utils.encode(binary)
         x0, y0, x1, y1 = (float(v) for v in box)
         annotations.append(

@@ -76,7 +76,7 @@ class SoccerFrameSource:
         layout = "scatter" if rng.random() < 0.5 else "kickoff"
         if layout == "scatter":
             # 90 % of the half-sizes keeps everyone inside the touchlines.
-            corner = 0.45 * np.array([scene.pitch_length, scene.pitch_width])
+            corner = 0.45 * np.array([scene.pitch.length, scene.pitch.width])
             for index in range(n_players):
                 position = rng.uniform(-corner, corner)
                 scene.set_player(index, position, float(rng.uniform(-np.pi, np.pi)))
@@ -162,7 +162,7 @@ class ShapesFrameSource:
             ys, xs = np.nonzero(pixels)
             boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
             labels.append(label)
-            ids.append(object_id)
+            ids.append(object_id + 1)  # instance ids are the mask values, as in the simulator
             teams.append(team)
             numbers.append(number)
             visible.append(int(pixels.sum()))

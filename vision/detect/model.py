@@ -1,6 +1,6 @@
 """A single-stage, YOLO-style grid detector.
 
-The image is cut into a grid of cells (one per ``stride`` x ``stride`` pixels). Each cell predicts
+The image is cut into a grid of cells (one per 4 x 4 pixels). Each cell predicts
 an objectness logit, a box (centre offset inside the cell, log width and height in units of the
 stride) and class logits, as in YOLO v1-v3 without anchors. A cell is responsible for the object
 whose box centre falls in it. Decoding keeps cells whose ``sigmoid(objectness) *
@@ -43,43 +43,45 @@ class _Residual(nn.Module):
 
 
 class GridDetector(nn.Module):
-    """Backbone of strided stages, a context branch one level deeper, and a per-cell head.
+    """Strided backbone, a small feature pyramid back to stride 4, and a per-cell head.
+
+    The backbone halves the size ``len(widths)`` times; the deepest features are upsampled and
+    added to the shallower ones (as in an FPN) until stride 4, where the grid lives: at 128 px
+    that is 32 x 32 cells, fine enough for a ball a few pixels wide and players standing close.
 
     Args:
         num_classes: foreground classes (labels are ``1..num_classes``; 0 is background).
-        widths: channels per backbone stage; each stage halves the size, so the grid stride is
-            ``2 ** len(widths)``.
+        widths: channels per backbone stage (at least 3 stages).
         image_size: (height, width) the model is trained for; inputs of another size are refused.
     """
 
     def __init__(
         self,
         num_classes: int = 4,
-        widths: tuple[int, ...] = (16, 32, 64),
+        widths: tuple[int, ...] = (16, 32, 64, 128),
         image_size: tuple[int, int] = (128, 128),
     ) -> None:
         super().__init__()
+        if len(widths) < 3:
+            raise ValueError(f"widths {widths!r} needs at least 3 stages (stride 8 or deeper)")
         self.num_classes = num_classes
         self.image_size = tuple(image_size)
-        self.stride = 2 ** len(widths)
         stages, channels = [], 3
         for width in widths:
             stages.append(nn.Sequential(_conv(channels, width, stride=2), _Residual(width)))
             channels = width
-        self.backbone = nn.Sequential(*stages)
-        # One level deeper for context (players near the ball, goal posts), upsampled back and added.
-        self.context = nn.Sequential(
-            _conv(channels, channels * 2, stride=2),
-            _Residual(channels * 2),
-            nn.Conv2d(channels * 2, channels, 1),
-        )
-        self.neck = nn.Sequential(_conv(channels, channels), _Residual(channels))
-        self.head = nn.Conv2d(channels, 5 + num_classes, 1)
+        self.stages = nn.ModuleList(stages)
+        head_width = widths[1]
+        # Laterals from stride 4 upward; the top-down path adds each deeper level, upsampled.
+        self.laterals = nn.ModuleList(nn.Conv2d(width, head_width, 1) for width in widths[1:])
+        self.neck = nn.Sequential(_conv(head_width, head_width), _Residual(head_width))
+        self.head = nn.Conv2d(head_width, 5 + num_classes, 1)
         with torch.no_grad():
             nn.init.constant_(self.head.bias, 0.0)
             self.head.bias[0] = -4.0  # start with objectness ~2 %: most cells are empty
-            grid = self.backbone(torch.zeros(1, 3, *self.image_size)).shape[-2:]
+            grid = self(torch.zeros(1, 3, *self.image_size)).shape[-2:]
         self.grid_size = tuple(int(v) for v in grid)
+        self.stride = self.image_size[0] // self.grid_size[0]
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 (or [0, 1] float) images N x 3 x H x W -> raw map N x (5 + C) x gh x gw.
@@ -92,11 +94,15 @@ class GridDetector(nn.Module):
                 f"resize frames to {self.image_size[0]}x{self.image_size[1]}"
             )
         x = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
-        features = self.backbone(x * 2.0 - 1.0)
-        context = nn.functional.interpolate(
-            self.context(features), size=features.shape[-2:], mode="nearest"
-        )
-        return self.head(self.neck(features + context))
+        x = x * 2.0 - 1.0
+        levels = []
+        for stage in self.stages:
+            x = stage(x)
+            levels.append(x)
+        top = self.laterals[-1](levels[-1])
+        for lateral, level in zip(reversed(self.laterals[:-1]), reversed(levels[1:-1]), strict=True):
+            top = lateral(level) + nn.functional.interpolate(top, size=level.shape[-2:], mode="nearest")
+        return self.head(self.neck(top))
 
     def boxes_from_map(self, raw: torch.Tensor) -> torch.Tensor:
         """Raw map -> boxes N x gh x gw x 4 (xyxy pixels) for every cell."""
@@ -173,13 +179,13 @@ def _register(name: str) -> Callable:
 
 @_register("grid_small")
 def grid_small(*, num_classes: int = 4, image_size: tuple[int, int] = (128, 128)) -> GridDetector:
-    """Stride 8 (16 x 16 cells at 128 px), widths 24-48-96: the default."""
-    return GridDetector(num_classes, widths=(24, 48, 96), image_size=image_size)
+    """Four stages (16-32-64-128), grid at stride 4 (32 x 32 cells at 128 px): the default."""
+    return GridDetector(num_classes, widths=(16, 32, 64, 128), image_size=image_size)
 
 
 @_register("grid_tiny")
 def grid_tiny(*, num_classes: int = 4, image_size: tuple[int, int] = (128, 128)) -> GridDetector:
-    """Stride 8, widths 8-16-32: for tests and quick CPU runs."""
+    """Three narrow stages (8-16-32), grid at stride 4: for tests and quick CPU runs."""
     return GridDetector(num_classes, widths=(8, 16, 32), image_size=image_size)
 
 
