@@ -86,7 +86,9 @@ class ConvAutoencoder(nn.Module):
         self.image_size = tuple(image_size)
         self.in_channels = in_channels
         widths = (in_channels, *channels)
-        self.downs = nn.ModuleList(_down(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True))
+        self.downs = nn.ModuleList(
+            _down(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True)
+        )
         self.to_code = nn.Conv2d(channels[-1], code_channels, 1)
         self.from_code = nn.Sequential(
             nn.Conv2d(code_channels, channels[-1], 3, padding=1), nn.ReLU(inplace=True)

@@ -9,6 +9,7 @@ crop, resize) moves them with the pixels; :func:`detection_transforms` builds th
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,9 @@ class SoccerDetection(Dataset):
                     }
                     for a in annotations
                 ]
-                decoded = np.asarray(mask_utils.decode(rles)).transpose(2, 0, 1)
+                with warnings.catch_warnings():  # pycocotools' own NumPy 2 copy-keyword notice
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    decoded = np.asarray(mask_utils.decode(rles)).transpose(2, 0, 1)
             else:
                 decoded = np.zeros((0, height, width), np.uint8)
             target["masks"] = tv_tensors.Mask(torch.from_numpy(np.ascontiguousarray(decoded)))

@@ -59,7 +59,7 @@ def coco_categories() -> list[dict[str, Any]]:
 
 
 def depth_to_png16(depth_m: np.ndarray) -> np.ndarray:
-    """Metres (float) to uint16 millimetres; values beyond 65.535 m saturate."""
+    """Metres (float) to uint16 millimetres; values beyond 65.535 m (e.g. the sky) saturate at 65535."""
     return np.clip(np.round(depth_m * 1000.0), 0, 65535).astype(np.uint16)
 
 
@@ -108,7 +108,9 @@ def annotations_from_ground_truth(
 
     instance_mask = ground_truth["instance_mask"]
     annotations = []
-    for k, (box, label) in enumerate(zip(ground_truth["boxes"], ground_truth["labels"], strict=True)):
+    for k, (box, label) in enumerate(
+        zip(ground_truth["boxes"], ground_truth["labels"], strict=True)
+    ):
         instance_id = int(ground_truth["instance_ids"][k])
         binary = np.asfortranarray((instance_mask == instance_id).astype(np.uint8))
         rle = mask_utils.encode(binary)

@@ -100,8 +100,12 @@ class GridDetector(nn.Module):
             x = stage(x)
             levels.append(x)
         top = self.laterals[-1](levels[-1])
-        for lateral, level in zip(reversed(self.laterals[:-1]), reversed(levels[1:-1]), strict=True):
-            top = lateral(level) + nn.functional.interpolate(top, size=level.shape[-2:], mode="nearest")
+        for lateral, level in zip(
+            reversed(self.laterals[:-1]), reversed(levels[1:-1]), strict=True
+        ):
+            top = lateral(level) + nn.functional.interpolate(
+                top, size=level.shape[-2:], mode="nearest"
+            )
         return self.head(self.neck(top))
 
     def boxes_from_map(self, raw: torch.Tensor) -> torch.Tensor:
