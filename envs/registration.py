@@ -11,6 +11,7 @@ NAMESPACE = "visiongym"
 
 # fmt: off
 ENVIRONMENTS: list[tuple[str, str, int | None, dict]] = [
+    ("visiongym/CatchBall-v0", "envs.catch:CatchBallEnv", 100, {}),
 ]
 # fmt: on
 
