@@ -22,7 +22,7 @@ from typing import Any
 from agents.common.envs import env_slug
 from agents.config import TrainConfig, load_config, save_config
 
-__all__ = ["Run", "resolve_checkpoint"]
+__all__ = ["Run", "open_run", "resolve_checkpoint"]
 
 EVAL_FIELDS = (
     "step",
@@ -109,6 +109,23 @@ class Run:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def open_run(config: TrainConfig) -> tuple[TrainConfig, Run | None, bool]:
+    """``(config, run, resuming)``: a ``--resume`` reopens the run with its saved config.
+
+    Only ``total_steps`` and ``progress`` come from the new command line; a run trained with
+    another algorithm is refused. Without ``--resume`` the run folder is created later, once the
+    env and memory checks have passed.
+    """
+    if config.resume is None:
+        return config, None, False
+    run = Run.open(config.resume)
+    saved = run.config
+    if saved.algo != config.algo:
+        raise ValueError(f"run {str(config.resume)!r} was trained with {saved.algo!r}, not {config.algo!r}")
+    saved.total_steps, saved.progress, saved.resume = config.total_steps, config.progress, config.resume
+    return saved, run, True
 
 
 def resolve_checkpoint(path: str | Path) -> Path:

@@ -24,7 +24,7 @@ from agents.common.envs import make_env, make_vector_env, parse_env_kwargs
 from agents.common.evaluation import evaluate
 from agents.common.frames import FrameStacker, check_pixel_space, frame_shape, to_frames
 from agents.common.replay import FrameStackReplay
-from agents.common.run import Run
+from agents.common.run import Run, open_run
 from agents.config import DQNConfig, config_to_dict
 from agents.dqn.learner import DQNLearner
 from agents.dqn.networks import QNetwork, stacked_space
@@ -62,20 +62,9 @@ class DQNTrainer:
     config: DQNConfig
 
     def __init__(self, config: DQNConfig) -> None:
-        if config.resume is not None:
-            run = Run.open(config.resume)
-            saved = run.config
-            if saved.algo != config.algo:
-                raise ValueError(
-                    f"run {str(config.resume)!r} was trained with {saved.algo!r}, not {config.algo!r}"
-                )
-            # Only the budget may change on resume; everything else is the run's own.
-            saved.total_steps = config.total_steps
-            saved.progress = config.progress
-            self.config, self.run, self.resuming = saved, run, True
-        else:
+        self.config, self.run, self.resuming = open_run(config)
+        if not self.resuming:
             self._validate(config)
-            self.config, self.run, self.resuming = config, None, False
         self.env_kwargs = parse_env_kwargs(self.config.env_kwargs)
 
     # -- setup -------------------------------------------------------------------------------

@@ -59,9 +59,10 @@ def test_sb3_uses_our_encoder_as_features_extractor():
         CatchBallEnv(),
         n_steps=16,
         batch_size=16,
+        n_epochs=1,
         policy_kwargs={"features_extractor_class": get_model_class("small_resnet"),
                        "features_extractor_kwargs": {"features_dim": 32}, "normalize_images": False},
         device="cpu",
     )
     assert type(model.policy.features_extractor).__name__ == "SmallResNet"
-    model.learn(32)
+    model.learn(16)
