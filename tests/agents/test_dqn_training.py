@@ -4,7 +4,6 @@ import csv
 
 import gymnasium as gym
 import numpy as np
-import pytest
 import torch
 
 from agents.evaluate import main as evaluate_main
