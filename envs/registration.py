@@ -11,7 +11,14 @@ NAMESPACE = "visiongym"
 
 # fmt: off
 ENVIRONMENTS: list[tuple[str, str, int | None, dict]] = [
-    ("visiongym/CatchBall-v0", "envs.catch:CatchBallEnv", 100, {}),
+    ("visiongym/TabletopSoccer-v0",          "envs.soccer:TabletopSoccerEnv", 400,  {}),
+    ("visiongym/TabletopSoccer-EmptyGoal-v0", "envs.soccer:TabletopSoccerEnv", 200,  {"scenario": "empty_goal"}),
+    ("visiongym/TabletopSoccer-Penalty-v0",  "envs.soccer:TabletopSoccerEnv", 100,  {"scenario": "penalty"}),
+    ("visiongym/TabletopSoccer-1v1-v0",      "envs.soccer:TabletopSoccerEnv", 1200, {"scenario": "1v1"}),
+    ("visiongym/TabletopSoccer-2v2-v0",      "envs.soccer:TabletopSoccerEnv", 1200, {"scenario": "2v2"}),
+    ("visiongym/TabletopSoccer-3v3-v0",      "envs.soccer:TabletopSoccerEnv", 1200, {"scenario": "3v3"}),
+    ("visiongym/TabletopSoccer-5v5-v0",      "envs.soccer:TabletopSoccerEnv", 1200, {"scenario": "5v5"}),
+    ("visiongym/CatchBall-v0",               "envs.catch:CatchBallEnv",      100,  {}),
 ]
 # fmt: on
 

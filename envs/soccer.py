@@ -1,0 +1,436 @@
+"""Gymnasium environment for tabletop soccer (``visiongym/TabletopSoccer-v0``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from sims.soccer import CAMERAS, SoccerScene
+
+OBS_MODES = ("state", "pixels", "pixels_state")
+ACTION_TYPES = ("discrete", "continuous")
+DISCRETE_ACTIONS = ("noop", "E", "NE", "N", "NW", "W", "SW", "S", "SE", "kick")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A GRF-academy-style set-up: team sizes, roles and whether a goal ends the episode."""
+
+    team_sizes: tuple[int, int]
+    academy: bool
+    description: str
+    roles: tuple[str, ...] | None = None
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "empty_goal": Scenario((1, 0), True, "one attacker, the ball in front, an empty goal"),
+    "penalty": Scenario((1, 1), True, "one shot from the penalty spot against the scripted keeper",
+                        roles=("chaser", "keeper")),
+    "1v1": Scenario((1, 1), False, "one against one from kick-off"),
+    "2v2": Scenario((2, 2), False, "keeper + chaser on each side"),
+    "3v3": Scenario((3, 3), False, "keeper, chaser and defender on each side"),
+    "5v5": Scenario((5, 5), False, "five a side"),
+}
+
+
+class TabletopSoccerEnv(gym.Env):
+    """## Description
+
+    Soccer on a tabletop, after "Soccer on Your Tabletop" (CVPR 2018): a small MuJoCo pitch on a
+    table with boards, two goals, a ball and two teams of round robots that move in the plane and
+    kick. The agent controls one player of team A, which attacks +x (the right of the broadcast
+    view); every other player is driven by scripted roles (goalkeeper, chaser/shooter, defender).
+
+    ## Action Space
+
+    ``action_type="discrete"`` (for DQN): ``Discrete(10)``: 0 no-op, 1-8 move E, NE, N, NW, W,
+    SW, S, SE (world frame, E = +x; the player turns to face where it moves), 9 kick.
+
+    ``action_type="continuous"``: ``Box(-1, 1, (4,))`` = (vx, vy, turn, kick): velocity as a
+    fraction of top speed in the world frame, turn rate as a fraction of the top turn rate, and a
+    kick when ``kick > 0``. A kick is an impulse on the ball when the player is within reach of it
+    and facing it (70 degree cone), with a 0.3 s cool-down.
+
+    ## Observation Space
+
+    ``obs_mode="state"``: ``Box(-5, 5, (14 + 4 * (n_a - 1) + 4 * n_b + 2,), float32)``.
+    Positions are divided by half the pitch length, velocities by the player top speed.
+
+    | index | field |
+    |---|---|
+    | 0-1 | ball position (x, y) |
+    | 2-3 | ball velocity |
+    | 4-5 | controlled player position |
+    | 6-7 | controlled player velocity |
+    | 8-9 | controlled player heading (cos, sin) |
+    | 10-11 | ball relative to the controlled player |
+    | 12-13 | opponents' goal centre relative to the controlled player |
+    | next 4 per teammate | teammate position, velocity (team A order, controlled player skipped) |
+    | next 4 per opponent | opponent position, velocity |
+    | -2 | fraction of the episode time limit left (1 when unknown) |
+    | -1 | goal difference, clipped to [-5, 5] / 5 |
+
+    ``obs_mode="pixels"``: ``Box(0, 255, (H, W, 3), uint8)`` from ``camera`` (default the
+    ``broadcast`` camera at 84x84; ``top`` is orthographic from above; ``ego`` looks out of the
+    controlled player's head). ``obs_mode="pixels_state"``: ``Dict(pixels=..., state=...)``.
+
+    ## Rewards
+
+    ``scoring``: +1 when team A scores, -1 when it concedes. Optional shaping (``shaping=True``
+    or a weight) adds two potential-based terms, which cannot be farmed: ``ball_progress``
+    (change in the ball's distance to the opponents' goal, in pitch lengths) and ``ball_approach``
+    (half-weighted change in the controlled player's distance to the ball). They are zero on a
+    restart step. A ball pinned against a board is dropped back into play by the referee, so
+    jamming it in a corner earns nothing either. Every term appears in ``info`` as
+    ``reward_<name>``.
+
+    ## Starting State
+
+    ``empty_goal``: the player somewhere in the middle third, the ball just ahead of it.
+    ``penalty``: the ball on the penalty spot, the attacker behind it, the keeper on its line.
+    Matches: kick-off formation with small noise. All draws come from ``self.np_random``.
+
+    ## Episode End
+
+    Academy scenarios (``empty_goal``, ``penalty``) terminate on a goal (``terminate_on_goal``);
+    ``penalty`` also terminates once the shot is over (saved, or the ball has stopped after the
+    kick). Matches restart from kick-off after a goal. Time limits come from registration
+    (``max_episode_steps``; ``gymnasium.make(..., max_episode_steps=N)`` overrides it).
+
+    ## Arguments
+
+    - ``scenario``: one of ``empty_goal``, ``penalty``, ``1v1``, ``2v2``, ``3v3``, ``5v5``.
+    - ``obs_mode``: ``state``, ``pixels`` or ``pixels_state``.
+    - ``action_type``: ``discrete`` or ``continuous``.
+    - ``image_size``: int or (height, width), 16 to 1024 (default 84).
+    - ``camera``: ``broadcast``, ``top`` or ``ego``.
+    - ``shaping``: False, True or a weight for the shaping terms.
+    - ``terminate_on_goal``: default True in academy scenarios, False in matches.
+    - ``ground_truth``: put boxes, masks, depth and identities of the observation camera's
+      frame in ``info["ground_truth"]`` (costs three renders a step).
+    - ``pitch_scale``: multiplies the pitch's length and width (0.5 makes a tiny pitch).
+    - ``team_size``: overrides the scenario's team sizes for matches (int or (a, b)).
+    - ``skill``: scripted players' speed scale in [0, 1].
+    - ``render_mode``: ``human`` (pygame window with a HUD) or ``rgb_array``.
+    - ``render_size``: (height, width) of rendered frames (default 360x480).
+
+    ## Version History
+
+    - v0: initial release.
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
+
+    def __init__(
+        self,
+        scenario: str = "2v2",
+        obs_mode: str = "state",
+        action_type: str = "discrete",
+        image_size: int | tuple[int, int] = 84,
+        camera: str = "broadcast",
+        shaping: bool | float = False,
+        terminate_on_goal: bool | None = None,
+        ground_truth: bool = False,
+        pitch_scale: float = 1.0,
+        team_size: int | tuple[int, int] | None = None,
+        skill: float = 1.0,
+        render_mode: str | None = None,
+        render_size: tuple[int, int] = (360, 480),
+    ) -> None:
+        _check_choice("scenario", scenario, SCENARIOS)
+        _check_choice("obs_mode", obs_mode, OBS_MODES)
+        _check_choice("action_type", action_type, ACTION_TYPES)
+        _check_choice("camera", camera, CAMERAS)
+        if render_mode is not None:
+            _check_choice("render_mode", render_mode, self.metadata["render_modes"])
+        if isinstance(image_size, (int, np.integer)):
+            image_size = (int(image_size), int(image_size))
+        image_size = tuple(int(v) for v in image_size)
+        if len(image_size) != 2 or not all(16 <= v <= 1024 for v in image_size):
+            raise ValueError(f"image_size {image_size!r} out of range; each side must lie in [16, 1024]")
+        if not 0.25 <= pitch_scale <= 8:
+            raise ValueError(f"pitch_scale {pitch_scale!r} out of range; must lie in [0.25, 8]")
+        self.scenario_name = scenario
+        self.scenario = SCENARIOS[scenario]
+        sizes = self.scenario.team_sizes
+        if team_size is not None:
+            if self.scenario.academy:
+                raise ValueError(
+                    f"team_size applies to matches only; scenario {scenario!r} has fixed teams"
+                )
+            sizes = (team_size, team_size) if isinstance(team_size, (int, np.integer)) else tuple(team_size)
+        self.obs_mode = obs_mode
+        self.action_type = action_type
+        self.image_size = image_size
+        self.camera = camera
+        self.shaping = float(shaping)
+        self.terminate_on_goal = self.scenario.academy if terminate_on_goal is None else terminate_on_goal
+        self.ground_truth = ground_truth
+        self.render_mode = render_mode
+        self.render_size = tuple(render_size)
+        self.scene = SoccerScene(
+            team_size=sizes,
+            pitch_length=2.4 * pitch_scale,
+            pitch_width=1.6 * pitch_scale,
+            image_size=image_size,
+            ego_cameras=camera == "ego",
+            skill=skill,
+            roles=self.scenario.roles,
+        )
+        n_a, n_b = self.scene.team_sizes
+        if n_a == 0:
+            raise ValueError("team A needs at least one player: the agent controls one of them")
+        roles = self.scene.roles
+        self.controlled = next((i for i in range(n_a) if roles[i] == "chaser"), 0)
+        self._teammates = [i for i in range(n_a) if i != self.controlled]
+        self._opponents = list(range(n_a, n_a + n_b))
+        self._others = self._teammates + self._opponents
+        self._half_length = self.scene.pitch.length / 2
+        self._state_size = 14 + 4 * len(self._teammates) + 4 * len(self._opponents) + 2
+
+        state_space = spaces.Box(-5.0, 5.0, (self._state_size,), np.float32)
+        pixel_space = spaces.Box(0, 255, (*image_size, 3), np.uint8)
+        if obs_mode == "state":
+            self.observation_space = state_space
+        elif obs_mode == "pixels":
+            self.observation_space = pixel_space
+        else:
+            self.observation_space = spaces.Dict({"pixels": pixel_space, "state": state_space})
+        if action_type == "discrete":
+            self.action_space = spaces.Discrete(len(DISCRETE_ACTIONS))
+        else:
+            self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
+
+        self._viewer = None
+        self._last_reward = 0.0
+        self._last_action: Any = None
+        self._episode_return = 0.0
+        self._potentials = (0.0, 0.0)
+        self._steps = 0
+        self._shot_step = -1
+
+    # ------------------------------------------------------------------ Gymnasium API
+    def step(self, action):
+        commands = self.scene.scripted_commands(self.np_random)
+        commands[self.controlled] = self._action_to_command(action)
+        kicks_before = self.scene.kicks_taken
+        goal = self.scene.step(commands)
+        self._steps += 1
+        restart = bool(self.scene.last_restart)
+        scoring = float(goal)
+        progress = approach = 0.0
+        potentials = self._shaping_potentials()
+        if self.shaping and not restart:
+            progress = self.shaping * (potentials[0] - self._potentials[0])
+            approach = 0.5 * self.shaping * (potentials[1] - self._potentials[1])
+        self._potentials = potentials
+        reward = scoring + progress + approach
+        terminated = bool(goal != 0 and self.terminate_on_goal)
+        if self.scene.kicks_taken > kicks_before and self.scene.last_kicker == self.controlled:
+            self._shot_step = self._steps if self._shot_step < 0 else self._shot_step
+        if self.scenario_name == "penalty" and not terminated and self._shot_step >= 0:
+            saved = self.scene.last_kicker != self.controlled
+            stopped = self._steps - self._shot_step > 2 and math.hypot(*self.scene._ball_qvel) < 0.1
+            terminated = saved or stopped
+        self._last_reward, self._last_action = reward, action
+        self._episode_return += reward
+        info = {
+            "goal": int(goal),
+            "is_success": goal > 0,
+            "score": self.scene.score(),
+            "reward_scoring": scoring,
+            "reward_ball_progress": progress,
+            "reward_ball_approach": approach,
+            "restart": restart,
+        }
+        if self.ground_truth:
+            info["ground_truth"] = self._ground_truth()
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), reward, terminated, False, info
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        rng = self.np_random
+        self.scene.reset(rng)
+        self._place_for_scenario(rng)
+        self._potentials = self._shaping_potentials()
+        self._last_reward, self._last_action, self._episode_return = 0.0, None, 0.0
+        self._steps = 0
+        self._shot_step = -1
+        info = {"score": self.scene.score()}
+        if self.ground_truth:
+            info["ground_truth"] = self._ground_truth()
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), info
+
+    def render(self):
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'human'")
+            return None
+        frame = self.scene.render("broadcast", *self.render_size)
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._viewer is None:
+            from envs.viewer import Viewer
+
+            self._viewer = Viewer("visiongym - TabletopSoccer", self.metadata["render_fps"])
+        self._viewer.show(frame, self.hud())
+        return None
+
+    def close(self):
+        if self._viewer is not None:
+            self._viewer.close()
+            self._viewer = None
+        self.scene.close()
+
+    # ------------------------------------------------------------------ helpers
+    def hud(self) -> dict[str, str]:
+        """What the viewer prints over the frame: score, clock, last reward, last action."""
+        goals_a, goals_b = self.scene.score()
+        action = self._last_action
+        if action is not None and self.action_type == "discrete":
+            action = DISCRETE_ACTIONS[int(action)]
+        elif action is not None:
+            action = "[" + " ".join(f"{float(a):+.2f}" for a in np.ravel(action)) + "]"
+        return {
+            "score": f"A {goals_a} - {goals_b} B",
+            "clock": f"{self.scene.time():5.1f} s",
+            "reward": f"{self._last_reward:+.2f} (return {self._episode_return:+.2f})",
+            "action": str(action if action is not None else "-"),
+            "scenario": self.scenario_name,
+        }
+
+    def scripted_action(self):
+        """The controlled player's action from its scripted role, in this env's action space."""
+        command = self.scene.scripted_commands(self.np_random)[self.controlled]
+        if self.action_type == "continuous":
+            return command.astype(np.float32)
+        if command[3] > 0:
+            return len(DISCRETE_ACTIONS) - 1
+        if np.hypot(command[0], command[1]) < 0.15:
+            if abs(command[2]) < 0.2:
+                return 0
+            # Discrete players turn only by moving: step towards where the script wants to face.
+            yaw = float(self.scene._player_qpos[self.controlled, 2])
+            angle = yaw + command[2] / 3.0
+        else:
+            angle = math.atan2(command[1], command[0])
+        return 1 + int(round(angle / (math.pi / 4))) % 8
+
+    def _action_to_command(self, action) -> np.ndarray:
+        command = np.zeros(4)
+        if self.action_type == "discrete":
+            if isinstance(action, np.ndarray) and action.shape not in ((), (1,)):
+                raise ValueError(f"action {action!r} has shape {action.shape}; expected a scalar in [0, 10)")
+            try:
+                index = int(np.asarray(action).reshape(()))
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"action {action!r} is not an integer in [0, 10)") from error
+            if not (0 <= index < len(DISCRETE_ACTIONS)) or index != np.asarray(action).reshape(()):
+                raise ValueError(
+                    f"action {action!r} outside Discrete(10); choose 0 no-op, 1-8 move "
+                    "(E, NE, N, NW, W, SW, S, SE) or 9 kick"
+                )
+            if 1 <= index <= 8:
+                angle = (index - 1) * math.pi / 4
+                command[0], command[1] = math.cos(angle), math.sin(angle)
+                yaw = float(self.scene._player_qpos[self.controlled, 2])
+                error = (angle - yaw + math.pi) % (2 * math.pi) - math.pi
+                command[2] = max(-1.0, min(1.0, 3.0 * error))
+            command[3] = 1.0 if index == 9 else -1.0
+            return command
+        action = np.asarray(action, dtype=np.float64)
+        if action.shape != (4,):
+            raise ValueError(f"action has shape {action.shape}; expected (4,) = (vx, vy, turn, kick)")
+        if not np.isfinite(action).all() or np.abs(action).max() > 1.0 + 1e-6:
+            raise ValueError(f"action {action.tolist()} outside Box(-1, 1, (4,)); every entry must lie in [-1, 1]")
+        return action
+
+    def _shaping_potentials(self) -> tuple[float, float]:
+        ball = self.scene._ball_qpos
+        me = self.scene._player_qpos[self.controlled]
+        length = self.scene.pitch.length
+        to_goal = math.hypot(self._half_length - ball[0], ball[1])
+        to_ball = math.hypot(ball[0] - me[0], ball[1] - me[1])
+        return -to_goal / length, -to_ball / length
+
+    def _place_for_scenario(self, rng: np.random.Generator) -> None:
+        scene, hl, hw = self.scene, self._half_length, self.scene.pitch.width / 2
+        if self.scenario_name == "empty_goal":
+            x = rng.uniform(-0.3, 0.3) * hl
+            y = rng.uniform(-0.5, 0.5) * hw
+            yaw = rng.uniform(-0.5, 0.5)
+            scene.set_player(self.controlled, (x, y), yaw)
+            ahead = scene.reach + rng.uniform(0.02, 0.25) * hl
+            scene.set_ball((x + ahead * math.cos(yaw), y + ahead * math.sin(yaw) * 0.5))
+        elif self.scenario_name == "penalty":
+            spot = hl - 0.5 * (hl / 1.2)
+            scene.set_ball((spot, 0.0))
+            offset = rng.uniform(-0.6, 0.6)
+            distance = scene.reach + 0.03
+            scene.set_player(self.controlled, (spot - distance * math.cos(offset), -distance * math.sin(offset)), offset)
+            keeper = self._opponents[0]
+            scene.set_player(keeper, (hl - 0.08, rng.uniform(-0.05, 0.05)), math.pi)
+
+    def _state(self) -> np.ndarray:
+        scene = self.scene
+        scale = 1.0 / self._half_length
+        vscale = 1.0 / scene.max_speed
+        q = scene._player_qpos
+        v = scene._player_qvel
+        me = self.controlled
+        out = np.empty(self._state_size, np.float32)
+        out[0:2] = scene._ball_qpos
+        out[2:4] = scene._ball_qvel
+        out[4:6] = q[me, :2]
+        out[6:8] = v[me, :2]
+        out[10:12] = scene._ball_qpos - q[me, :2]
+        out[12] = self._half_length - q[me, 0]
+        out[13] = -q[me, 1]
+        end = 14 + 4 * len(self._others)
+        if self._others:
+            block = out[14:end].reshape(-1, 4)
+            block[:, :2] = q[self._others, :2]
+            block[:, 2:] = v[self._others, :2]
+            block[:, :2] *= scale
+            block[:, 2:] *= vscale
+        out[[0, 1, 4, 5, 10, 11, 12, 13]] *= scale
+        out[[2, 3, 6, 7]] *= vscale
+        yaw = float(q[me, 2])
+        out[8] = math.cos(yaw)
+        out[9] = math.sin(yaw)
+        limit = self.spec.max_episode_steps if self.spec is not None else None
+        out[-2] = 1.0 - self._steps / limit if limit else 1.0
+        goals_a, goals_b = scene.referee.goals
+        out[-1] = max(-5, min(5, goals_a - goals_b)) / 5
+        return out
+
+    def _pixels(self) -> np.ndarray:
+        return self.scene.render(self.camera, *self.image_size, player=self.controlled)
+
+    def _observation(self):
+        if self.obs_mode == "state":
+            return self._state()
+        if self.obs_mode == "pixels":
+            return self._pixels()
+        return {"pixels": self._pixels(), "state": self._state()}
+
+    def _ground_truth(self) -> dict[str, np.ndarray]:
+        return self.scene.render_ground_truth(self.camera, *self.image_size, player=self.controlled)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_viewer"] = None
+        return state
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} {value!r} unknown; choose one of: {', '.join(map(str, choices))}")

@@ -1,0 +1,23 @@
+"""Tabletop soccer: a MuJoCo pitch on a table, two teams of round robots, a ball, two goals.
+
+``SoccerScene`` is the physics and rendering object; builders make its MJCF in code; the referee
+keeps score; scripted players drive everyone an agent does not control.
+"""
+
+from sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf
+from sims.soccer.referee import Referee
+from sims.soccer.scene import CAMERAS, CLASS_NAMES, SoccerScene
+from sims.soccer.scripted import ROLES, default_roles, scripted_commands
+
+__all__ = [
+    "CAMERAS",
+    "CLASS_NAMES",
+    "PitchSpec",
+    "ROLES",
+    "Referee",
+    "SceneSpec",
+    "SoccerScene",
+    "build_mjcf",
+    "default_roles",
+    "scripted_commands",
+]
