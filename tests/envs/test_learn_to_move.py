@@ -261,3 +261,30 @@ def test_play_cli_records_an_imitation_episode_with_its_ghost(tmp_path):
     assert len(returns) == 1 and 0 < returns[0] <= 8
     frames = imageio.mimread(out)
     assert len(frames) == 8 and frames[0].shape[:2] == (48, 64)
+
+
+@pytest.mark.timeout(120)
+def test_async_vector_env_renders_pixels_in_workers():
+    # "spawn": this process already holds EGL contexts, which a forked child would inherit
+    # half-initialised; the env itself only renders in the process that steps it.
+    vec = gym.make_vec(ENV_ID, num_envs=2, vectorization_mode="async", character="walker",
+                       obs_mode="pixels_state", image_size=32, vector_kwargs={"context": "spawn"})
+    obs, _ = vec.reset(seed=0)
+    obs, *_ = vec.step(vec.action_space.sample())
+    assert obs["pixels"].shape == (2, 32, 32, 3) and obs["state"].shape == (2, 29)
+    assert obs["pixels"].std() > 5
+    vec.close()
+
+
+def test_character_from_a_yaml_file(tmp_path):
+    path = tmp_path / "pogo.yaml"
+    path.write_text(
+        "name: pogo\nroot_joint: planar\nroot_height: 0.75\nfall: {min_height: 0.3}\n"
+        "root: {name: torso, end: [0, 0, 0.4], radius: 0.08, children: [{name: leg, "
+        "end: [0, 0, -0.7], foot: true, joints: [{name: hip, range: [-60, 60], gear: 80}]}]}\n"
+    )
+    env = gym.make(ENV_ID, character=str(path), task="target")
+    obs, _ = env.reset(seed=0)
+    assert env.action_space.shape == (1,) and obs.shape == env.observation_space.shape
+    with pytest.raises(ValueError, match="pass a clip"):
+        gym.make(ENV_ID, character=str(path), task="imitate")
