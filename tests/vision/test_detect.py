@@ -64,19 +64,85 @@ def _one_square(generator: torch.Generator, count: int, size: int = 64):
     return images, targets
 
 
-def test_grid_detector_learns_to_find_a_single_large_object():
+@pytest.fixture(scope="module")
+def square_detector() -> Detector:
+    """grid_tiny trained briefly to find one large red square (label 2, team_a) on green."""
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
     detector = Detector("grid_tiny", image_size=64)
     optimizer = torch.optim.AdamW(detector.parameters(), lr=1e-2)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
     for _ in range(80):
         images, targets = _one_square(generator, 8)
         loss, _ = detector.loss(images, targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    scores = evaluate(detector, [_one_square(torch.Generator().manual_seed(99), 16)])
+    torch.set_num_threads(previous)
+    return detector.eval()
+
+
+def test_grid_detector_learns_to_find_a_single_large_object(square_detector: Detector):
+    scores = evaluate(square_detector, [_one_square(torch.Generator().manual_seed(99), 16)])
     assert scores["map_50"] > 0.8, scores
+
+
+def test_detector_as_observation_wrapper(square_detector: Detector):
+    import gymnasium as gym
+    import numpy as np
+
+    from vision.detect.wrapper import DetectedObjects
+
+    images, targets = _one_square(torch.Generator().manual_seed(5), 1, size=64)
+    frame = images[0].permute(1, 2, 0).numpy()
+
+    class Pixels(gym.Env):
+        observation_space = gym.spaces.Box(0, 255, (64, 64, 3), np.uint8)
+        action_space = gym.spaces.Discrete(2)
+
+        def reset(self, *, seed=None, options=None):
+            return frame, {}
+
+        def step(self, action):
+            return frame, 0.0, False, False, {}
+
+    env = DetectedObjects(Pixels(), square_detector, players_per_team=2, score_threshold=0.3)
+    observation, _ = env.reset()
+    assert env.observation_space.contains(observation) and observation.shape == (7 * 6,)  # ball, 2 + 2 players, 2 goals
+    slots = dict(zip(env.slot_names(), observation.tolist(), strict=True))
+    x0, y0, x1, y1 = targets[0]["boxes"][0].tolist()
+    assert slots["team_a0.present"] == 1.0 and slots["ball0.present"] == 0.0
+    assert slots["team_a0.x"] == pytest.approx((x0 + x1) / 128, abs=0.05)
+    assert slots["team_a0.y"] == pytest.approx((y0 + y1) / 128, abs=0.05)
+    with pytest.raises(ValueError, match="needs RGB pixel observations"):
+        DetectedObjects(gym.make("CartPole-v1"), square_detector)
+
+
+def test_predict_draws_boxes_on_an_image(square_detector: Detector, tmp_path: Path):
+    import imageio.v3 as iio
+
+    from vision.detect.predict import PredictConfig, predict_file
+
+    images, _ = _one_square(torch.Generator().manual_seed(7), 1)
+    iio.imwrite(tmp_path / "frame.png", images[0].permute(1, 2, 0).numpy())
+    square_detector.save(tmp_path / "detector.pt")
+    out = predict_file(
+        PredictConfig(
+            tmp_path / "frame.png", checkpoint=tmp_path / "detector.pt", score_threshold=0.3
+        )
+    )
+    drawn = iio.imread(out)
+    assert drawn.shape == (64, 64, 3) and not np_equal(drawn, images[0].permute(1, 2, 0).numpy())
+    with pytest.raises(ValueError, match="unsupported"):
+        (tmp_path / "notes.txt").write_text("x")
+        predict_file(PredictConfig(tmp_path / "notes.txt", checkpoint=tmp_path / "detector.pt"))
+
+
+def np_equal(a, b) -> bool:
+    import numpy as np
+
+    return bool(np.array_equal(a, b))
 
 
 def test_training_entry_writes_a_checkpoint_and_scores(soccer_dataset: Path, tmp_path: Path):

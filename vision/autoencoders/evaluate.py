@@ -84,7 +84,13 @@ def load_autoencoder(
             f"checkpoint {str(path)!r} has unknown variant {meta.get('variant')!r}"
         )
     model = build_autoencoder(meta["arch"], image_size=tuple(meta["image_size"]))
-    model.load_state_dict(payload["state"]["model"])
+    try:
+        model.load_state_dict(payload["state"]["model"])
+    except (KeyError, RuntimeError) as error:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} does not fit the current {meta['arch']!r} architecture "
+            f"({str(error).splitlines()[0]}); retrain it with vision.autoencoders.train"
+        ) from error
     return model.to(pick_device(device)).eval(), meta
 
 

@@ -140,7 +140,13 @@ def load_detector(
             f"checkpoint {str(path)!r} holds model {meta.get('model')!r}; known: {', '.join(MODELS)}"
         )
     detector = Detector(meta["model"], int(meta["image_size"]), meta["class_names"])
-    detector.net.load_state_dict(payload["state"]["model"])
+    try:
+        detector.net.load_state_dict(payload["state"]["model"])
+    except (KeyError, RuntimeError) as error:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} does not fit the current {meta['model']!r} architecture "
+            f"({str(error).splitlines()[0]}); retrain it with vision.detect.train"
+        ) from error
     return detector.to(pick_device(device)).eval(), payload
 
 
