@@ -54,12 +54,7 @@ class RecurrentQNetwork(QNetwork):
         super().__init__(observation_space, n_actions, encoder, features_dim, dueling)
         self.lstm = nn.LSTMCell(features_dim, lstm_hidden)
         self.lstm_hidden = lstm_hidden
-        # The head reads the LSTM output, not the encoder features.
-        if dueling:
-            self.value = nn.Linear(lstm_hidden, 1)
-            self.advantage = nn.Linear(lstm_hidden, n_actions)
-        else:
-            self.q = nn.Linear(lstm_hidden, n_actions)
+        self.build_head(lstm_hidden, n_actions)  # the head reads the LSTM output
 
     def initial_state(self, batch: int, device: torch.device) -> State:
         zeros = torch.zeros(batch, self.lstm_hidden, device=device)
@@ -176,12 +171,7 @@ class DRQNLearner(DQNLearner):
             q_taken = q_online[:, :length].gather(-1, batch.actions[..., None]).squeeze(-1).float()
             losses = F.smooth_l1_loss(q_taken, targets, reduction="none")
             loss = (losses * batch.mask).sum() / batch.mask.sum().clamp(min=1.0)
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.unscale_(self.optimizer)
-        grad_norm = nn.utils.clip_grad_norm_(self.online.parameters(), self.max_grad_norm)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
+        grad_norm = self.apply(loss)
         return {
             "losses/td_loss": float(loss.detach()),
             "losses/q_values": float((q_taken.detach() * batch.mask).sum() / batch.mask.sum().clamp(min=1.0)),
@@ -234,11 +224,7 @@ class DRQNTrainer(DQNTrainer):
                               gamma=c.gamma, device=self.device, generator=self.generator)
 
     def build_learner(self) -> DRQNLearner:
-        c = self.config
-        return DRQNLearner(
-            self.network, burn_in=c.burn_in, learning_rate=c.learning_rate, adam_eps=c.adam_eps, double=c.double,
-            max_grad_norm=c.max_grad_norm, augment_pad=c.augment_pad, tau=c.tau, amp=c.amp, generator=self.generator,
-        )
+        return DRQNLearner(self.network, burn_in=self.config.burn_in, **self.learner_kwargs())
 
     def reset_memory(self, envs: np.ndarray) -> None:
         mask = torch.as_tensor(np.asarray(envs), device=self.device)

@@ -84,6 +84,16 @@ class DQNLearner:
             return contextlib.nullcontext()
         return torch.autocast(self.device_type, dtype=torch.float16)
 
+    def apply(self, loss: torch.Tensor) -> float:
+        """Backpropagate ``loss``, clip the gradient norm, step Adam; returns the norm."""
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        grad_norm = nn.utils.clip_grad_norm_(self.online.parameters(), self.max_grad_norm)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return float(grad_norm)
+
     def update(self, batch: ReplayBatch) -> dict[str, float]:
         """One gradient step on ``batch``; returns loss and Q statistics for logging."""
         if self.augment_pad:
@@ -106,12 +116,7 @@ class DQNLearner:
                 targets = targets_from_q(next_online, self.target(batch.next_observations), batch)
             q_taken = q_all.gather(1, batch.actions[:, None]).squeeze(1).float()
             loss = F.smooth_l1_loss(q_taken, targets)
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.unscale_(self.optimizer)
-        grad_norm = nn.utils.clip_grad_norm_(self.online.parameters(), self.max_grad_norm)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
+        grad_norm = self.apply(loss)
         return {
             "losses/td_loss": float(loss.detach()),
             "losses/q_values": float(q_taken.detach().mean()),

@@ -84,19 +84,14 @@ class DQNTrainer:
         c = self.config
         return QNetwork(observation_space, n_actions, c.encoder, c.features_dim, c.dueling)
 
-    def build_learner(self) -> DQNLearner:
+    def learner_kwargs(self) -> dict[str, Any]:
         c = self.config
-        return DQNLearner(
-            self.network,
-            learning_rate=c.learning_rate,
-            adam_eps=c.adam_eps,
-            double=c.double,
-            max_grad_norm=c.max_grad_norm,
-            augment_pad=c.augment_pad,
-            tau=c.tau,
-            amp=c.amp,
-            generator=self.generator,
-        )
+        return {"learning_rate": c.learning_rate, "adam_eps": c.adam_eps, "double": c.double,
+                "max_grad_norm": c.max_grad_norm, "augment_pad": c.augment_pad, "tau": c.tau, "amp": c.amp,
+                "generator": self.generator}
+
+    def build_learner(self) -> DQNLearner:
+        return DQNLearner(self.network, **self.learner_kwargs())
 
     def build_replay(self) -> FrameStackReplay:
         c = self.config
