@@ -67,6 +67,9 @@ class TrainConfig:
     """Show a progress bar with steps, SPS and the recent return."""
     threads: int | None = None
     """torch CPU threads (default: torch's choice)."""
+    save_replay: bool = True
+    """Save the replay buffer (off-policy algorithms) with each checkpoint so --resume continues
+    where it stopped."""
 
     algo: ClassVar[str] = ""
 
@@ -123,8 +126,6 @@ class DQNConfig(TrainConfig):
     """Mixed precision (float16 autocast) for the update; only used on CUDA."""
     compile: bool = False
     """torch.compile the Q-network (pays off on the GPU; needs a C++ compiler on the CPU)."""
-    save_replay: bool = True
-    """Save the replay buffer with each checkpoint so --resume continues exactly."""
 
     algo: ClassVar[str] = "dqn"
 

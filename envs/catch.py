@@ -26,7 +26,7 @@ class CatchBallEnv(gym.Env):
 
     A ball drops straight down from a random column of the top row, one row per step. The agent
     moves a paddle along the bottom row; when the ball reaches the bottom the episode ends with
-    +1 if the paddle is under it and -1 otherwise. A random policy catches about a quarter of
+    +1 if the paddle is under it and -1 otherwise. A uniformly random policy catches about a fifth of
     balls on the default 10 x 5 grid; the optimal policy catches all of them.
 
     ## Action Space

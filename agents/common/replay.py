@@ -188,8 +188,14 @@ class FrameStackReplay:
         frames = self.frames[order, envs[:, None]]  # (B, stack, C, H, W)
         return frames.flatten(1, 2)
 
-    def transitions(self, rows: torch.Tensor, envs: torch.Tensor) -> ReplayBatch:
-        """n-step transitions starting at ``rows`` of ``envs`` (no validity check)."""
+    def n_step_returns(
+        self, rows: torch.Tensor, envs: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(returns, discounts, bootstrap_offset)`` of n-step transitions starting at ``rows``.
+
+        The sum stops at the first episode end in the window; a terminated episode does not
+        bootstrap (discount 0), a truncated one bootstraps from its final row.
+        """
         offsets = torch.arange(self.n_step, device=self.device)
         window = (rows[:, None] + offsets) % self.rows  # (B, n)
         rewards = self.rewards[window, envs[:, None]]
@@ -197,19 +203,20 @@ class FrameStackReplay:
         done = terminated | self.truncated[window, envs[:, None]]
         # alive[i]: no episode end strictly before step i of the window.
         alive = torch.cumprod(torch.cat([torch.ones_like(done[:, :1]), ~done[:, :-1]], 1).float(), 1)
-        powers = self.gamma ** offsets.float()
-        returns = (rewards * alive * powers).sum(1)
-        ended = done.any(1)
-        first_end = torch.where(ended, done.float().argmax(1), torch.full_like(rows, self.n_step - 1))
-        bootstrap_offset = first_end + 1
+        returns = (rewards * alive * self.gamma ** offsets.float()).sum(1)
+        first_end = torch.where(done.any(1), done.float().argmax(1), torch.full_like(rows, self.n_step - 1))
         bootstrap = ~terminated.gather(1, first_end[:, None]).squeeze(1)
-        discounts = (self.gamma ** bootstrap_offset.float()) * bootstrap.float()
-        next_rows = (rows + bootstrap_offset) % self.rows
+        discounts = (self.gamma ** (first_end + 1).float()) * bootstrap.float()
+        return returns, discounts, first_end + 1
+
+    def transitions(self, rows: torch.Tensor, envs: torch.Tensor) -> ReplayBatch:
+        """n-step transitions starting at ``rows`` of ``envs`` (no validity check)."""
+        returns, discounts, offset = self.n_step_returns(rows, envs)
         return ReplayBatch(
             observations=self.stacked(rows, envs),
             actions=self.actions[rows, envs],
             returns=returns,
-            next_observations=self.stacked(next_rows, envs),
+            next_observations=self.stacked((rows + offset) % self.rows, envs),
             discounts=discounts,
         )
 

@@ -12,7 +12,20 @@ from torch import nn
 from agents.common.augment import random_shift
 from agents.common.replay import ReplayBatch
 
-__all__ = ["DQNLearner", "td_targets"]
+__all__ = ["DQNLearner", "td_targets", "targets_from_q"]
+
+
+def targets_from_q(
+    next_q_online: torch.Tensor | None, next_q_target: torch.Tensor, batch: ReplayBatch
+) -> torch.Tensor:
+    """``returns + discounts * bootstrap`` from next-state Q-values (``None`` online: plain DQN)."""
+    next_q_target = next_q_target.float()
+    if next_q_online is not None:
+        best = next_q_online.argmax(1, keepdim=True)
+        bootstrap = next_q_target.gather(1, best).squeeze(1)
+    else:
+        bootstrap = next_q_target.max(1).values
+    return batch.returns + batch.discounts * bootstrap
 
 
 @torch.no_grad()
@@ -24,13 +37,8 @@ def td_targets(
     Double DQN picks ``a* = argmax_a Q_online(s', a)`` and evaluates it with the target network
     (van Hasselt et al., 2016); plain DQN uses ``max_a Q_target(s', a)``.
     """
-    next_q = target(batch.next_observations).float()
-    if double:
-        best = online(batch.next_observations).argmax(1, keepdim=True)
-        bootstrap = next_q.gather(1, best).squeeze(1)
-    else:
-        bootstrap = next_q.max(1).values
-    return batch.returns + batch.discounts * bootstrap
+    next_online = online(batch.next_observations) if double else None
+    return targets_from_q(next_online, target(batch.next_observations), batch)
 
 
 class DQNLearner:
@@ -76,6 +84,16 @@ class DQNLearner:
             return contextlib.nullcontext()
         return torch.autocast(self.device_type, dtype=torch.float16)
 
+    def apply(self, loss: torch.Tensor) -> float:
+        """Backpropagate ``loss``, clip the gradient norm, step Adam; returns the norm."""
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        grad_norm = nn.utils.clip_grad_norm_(self.online.parameters(), self.max_grad_norm)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return float(grad_norm)
+
     def update(self, batch: ReplayBatch) -> dict[str, float]:
         """One gradient step on ``batch``; returns loss and Q statistics for logging."""
         if self.augment_pad:
@@ -87,16 +105,18 @@ class DQNLearner:
                 discounts=batch.discounts,
             )
         with self._autocast():
-            targets = td_targets(self.online, self.target, batch, self.double)
-            q_all = self.online(batch.observations)
+            batch_size = batch.observations.shape[0]
+            if self.double:
+                # One online pass over s and s' together: fewer, larger kernels than two passes.
+                q_both = self.online(torch.cat([batch.observations, batch.next_observations]))
+                q_all, next_online = q_both[:batch_size], q_both[batch_size:].detach()
+            else:
+                q_all, next_online = self.online(batch.observations), None
+            with torch.no_grad():
+                targets = targets_from_q(next_online, self.target(batch.next_observations), batch)
             q_taken = q_all.gather(1, batch.actions[:, None]).squeeze(1).float()
             loss = F.smooth_l1_loss(q_taken, targets)
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.unscale_(self.optimizer)
-        grad_norm = nn.utils.clip_grad_norm_(self.online.parameters(), self.max_grad_norm)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
+        grad_norm = self.apply(loss)
         return {
             "losses/td_loss": float(loss.detach()),
             "losses/q_values": float(q_taken.detach().mean()),

@@ -40,11 +40,15 @@ class QNetwork(nn.Module):
         super().__init__()
         self.encoder = build_model(encoder, observation_space=observation_space, features_dim=features_dim)
         self.dueling = dueling
-        if dueling:
-            self.value = nn.Linear(features_dim, 1)
-            self.advantage = nn.Linear(features_dim, n_actions)
+        self.build_head(features_dim, n_actions)
+
+    def build_head(self, in_features: int, n_actions: int) -> None:
+        """(Re)create the linear Q head, or the value and advantage streams of a dueling one."""
+        if self.dueling:
+            self.value = nn.Linear(in_features, 1)
+            self.advantage = nn.Linear(in_features, n_actions)
         else:
-            self.q = nn.Linear(features_dim, n_actions)
+            self.q = nn.Linear(in_features, n_actions)
 
     def head(self, features: torch.Tensor) -> torch.Tensor:
         """Q-values from encoder features (shared with the recurrent variant)."""

@@ -84,6 +84,15 @@ class DQNTrainer:
         c = self.config
         return QNetwork(observation_space, n_actions, c.encoder, c.features_dim, c.dueling)
 
+    def learner_kwargs(self) -> dict[str, Any]:
+        c = self.config
+        return {"learning_rate": c.learning_rate, "adam_eps": c.adam_eps, "double": c.double,
+                "max_grad_norm": c.max_grad_norm, "augment_pad": c.augment_pad, "tau": c.tau, "amp": c.amp,
+                "generator": self.generator}
+
+    def build_learner(self) -> DQNLearner:
+        return DQNLearner(self.network, **self.learner_kwargs())
+
     def build_replay(self) -> FrameStackReplay:
         c = self.config
         return FrameStackReplay(
@@ -111,17 +120,7 @@ class DQNTrainer:
         self.observation_space = stacked_space(self.frame_shape, c.frame_stack)
         self.network = self.build_network(self.observation_space, self.n_actions).to(self.device)
         self.generator = torch.Generator(self.device).manual_seed(c.seed)
-        self.learner = DQNLearner(
-            self.network,
-            learning_rate=c.learning_rate,
-            adam_eps=c.adam_eps,
-            double=c.double,
-            max_grad_norm=c.max_grad_norm,
-            augment_pad=c.augment_pad,
-            tau=c.tau,
-            amp=c.amp,
-            generator=self.generator,
-        )
+        self.learner = self.build_learner()
         if c.compile:
             self.learner.online = torch.compile(self.network)
         self.replay = self.build_replay()  # refuses a buffer that does not fit, before training

@@ -187,7 +187,7 @@ class SB3Trainer:
         """Policy weights (``last.pt``), then SB3's model zip and replay buffer, each atomically."""
         self.run.checkpoints.mkdir(parents=True, exist_ok=True)
         _atomic_sb3_save(self.model.save, self._model_path)
-        if not self.on_policy:
+        if not self.on_policy and self.config.save_replay:
             _atomic_sb3_save(self.model.save_replay_buffer, self._replay_path)
         return save_checkpoint(self.run.checkpoints / "last.pt", self.config.algo,
                                {"policy": self.model.policy.state_dict()}, **self.meta,

@@ -14,7 +14,7 @@ from vision.runtime import load_checkpoint
 
 def test_dqn_learns_catchball_from_pixels(catch_dqn_run):
     result = evaluate_main([str(catch_dqn_run), "--episodes", "30", "--device", "cpu"])
-    # a random policy catches about 40% of balls on this grid
+    # a uniformly random policy catches 35% of balls on this grid
     assert result.summary()["success_rate"] >= 0.9
 
 

@@ -20,7 +20,7 @@ def test_sb3_ppo_learns_catchball_through_our_command(tmp_path, catch_args):
                       "ent_coef=0.01", "--encoder", "nature_cnn", "--features-dim", "128", "--frame-stack", "1",
                       "--threads", "1", "--no-progress", "--eval-interval", "0", "--runs-dir", str(tmp_path)])
     result = evaluate_main([str(run), "--episodes", "30", "--device", "cpu"])
-    # a random policy catches about 40% of balls on this grid
+    # a uniformly random policy catches 35% of balls on this grid
     assert result.summary()["success_rate"] >= 0.9
     payload = load_checkpoint(run / "checkpoints" / "last.pt")
     assert payload["kind"] == "ppo" and payload["meta"]["policy"] == "CnnPolicy"
