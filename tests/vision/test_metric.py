@@ -101,9 +101,7 @@ def test_pairs_batches_and_threshold() -> None:
 
 
 def test_rendered_crops_carry_identities() -> None:
-    images, identities, meta = render_player_crops(
-        1, 2, np.random.default_rng(0), team_size=2, image_size=192
-    )
+    images, identities, meta = render_player_crops(1, 2, np.random.default_rng(0), team_size=2)
     assert images.shape[1:] == (3, 32, 32) and 0 <= images.min() and images.max() <= 1
     assert set(identities.tolist()) <= {0, 1, 2, 3}
     assert np.array_equal(identities.numpy(), meta[:, 1] * 2 + meta[:, 2] - 1)
