@@ -19,6 +19,7 @@ from vision.data.format import DETECTION_CLASSES
 from vision.detect.loss import detection_loss
 from vision.detect.model import build_detector, list_detectors
 from vision.metrics import detection_map
+from vision.runs import load_state
 from vision.runtime import CheckpointError, load_checkpoint, pick_device, save_checkpoint
 
 __all__ = ["CHECKPOINT_KIND", "MODELS", "Detector", "load_detector", "evaluate", "measure_fps"]
@@ -140,13 +141,7 @@ def load_detector(
             f"checkpoint {str(path)!r} holds model {meta.get('model')!r}; known: {', '.join(MODELS)}"
         )
     detector = Detector(meta["model"], int(meta["image_size"]), meta["class_names"])
-    try:
-        detector.net.load_state_dict(payload["state"]["model"])
-    except (KeyError, RuntimeError) as error:
-        raise CheckpointError(
-            f"checkpoint {str(path)!r} does not fit the current {meta['model']!r} architecture "
-            f"({str(error).splitlines()[0]}); retrain it with vision.detect.train"
-        ) from error
+    load_state(detector.net, payload["state"]["model"], path, meta["model"], "vision.detect.train")
     return detector.to(pick_device(device)).eval(), payload
 
 
