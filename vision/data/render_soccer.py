@@ -43,15 +43,15 @@ class RenderConfig:
     """Render a COCO-style dataset of simulator frames."""
 
     out: Path = Path("data/soccer")
-    """Output folder (created; an existing dataset there is replaced split by split)."""
+    """Output folder (created; files of an earlier render there are overwritten, and the annotations list only this render's frames)."""
     frames: int = 2000
     """Total number of frames over all splits."""
     val_fraction: float = 0.1
     """Share of frames in the validation split."""
     test_fraction: float = 0.1
     """Share of frames in the test split."""
-    camera: str = "broadcast"
-    """Camera: broadcast, top or ego."""
+    camera: Literal["broadcast", "top", "ego"] = "broadcast"
+    """Camera: broadcast (side view), top (orthographic) or ego (a random player's head)."""
     size: int = 128
     """Square image side in pixels."""
     seed: int = 0
