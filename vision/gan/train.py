@@ -124,7 +124,7 @@ def train_gan(config: GanTrainConfig) -> dict[str, float]:
     steps_per_epoch = max(1, len(real) // config.batch_size)
     step = start_epoch * steps_per_epoch
     started = time.perf_counter()
-    loss_d = loss_g = torch.zeros(())
+    loss_d = loss_g = torch.tensor(float("nan"))  # reported as nan when a finished run only re-scores
     for epoch in tqdm(range(start_epoch, config.epochs), desc="dcgan", disable=not config.progress):
         order = torch.randperm(len(real), generator=shuffle)
         for index in range(steps_per_epoch):
