@@ -188,3 +188,13 @@ def test_parallel_workers_write_the_same_frames_as_one_process(tmp_path: Path):
         fmt.read_image(tmp_path / "1" / "train" / "images" / "000001.png"),
         fmt.read_image(tmp_path / "2" / "train" / "images" / "000001.png"),
     )
+
+
+def test_team_kits_make_team_identity_visible(soccer_dataset: Path):
+    dataset = SoccerDetection(soccer_dataset, "train")
+    for index in range(4):
+        image, target = dataset[index]
+        for label, mask in zip(target["labels"].tolist(), target["masks"], strict=True):
+            if label in (2, 3) and mask.sum() >= 6:
+                red, _green, blue = image[:, mask.bool()].float().mean(dim=1).tolist()
+                assert (red > blue) if label == 2 else (blue > red), (index, label, red, blue)
