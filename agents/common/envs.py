@@ -84,5 +84,8 @@ def make_vector_env(
         raise ValueError(f"num_envs={num_envs} must be >= 1")
     thunks = [make_env(env_id, env_kwargs, flicker=flicker) for _ in range(num_envs)]
     if vectorization == "async" and num_envs > 1:
-        return gym.vector.AsyncVectorEnv(thunks, autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP)
+        # spawn, not fork: a process that has rendered holds OpenGL state a forked child inherits.
+        return gym.vector.AsyncVectorEnv(
+            thunks, context="spawn", autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP
+        )
     return gym.vector.SyncVectorEnv(thunks, autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP)
