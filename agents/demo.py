@@ -26,7 +26,7 @@ from vision.runtime import pick_device
 
 __all__ = ["DemoConfig", "main"]
 
-ENV_KWARGS = ("scenario=empty_goal", "obs_mode=pixels", "image_size=48", "shaping=true", "max_episode_steps=200")
+ENV_KWARGS = ("scenario=empty_goal", "obs_mode=pixels", "image_size=48", "shaping=True", "max_episode_steps=200")
 
 
 @dataclass
