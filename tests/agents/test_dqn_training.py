@@ -89,3 +89,24 @@ def test_async_vector_collection_runs_and_counts_steps(tmp_path, catch_args):
                       "--frame-stack", "2", "--buffer-size", "200", "--features-dim", "16", "--eval-interval", "0",
                       "--threads", "1", "--no-progress", "--runs-dir", str(tmp_path)])
     assert load_checkpoint(run / "checkpoints" / "last.pt")["meta"]["step"] == 40
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path, catch_args, monkeypatch):
+    from agents.dqn.trainer import DQNTrainer
+
+    catch_env, fast = catch_args
+    collect = DQNTrainer.collect
+
+    def interrupted_collect(self):
+        if self.step >= 48:
+            raise KeyboardInterrupt
+        return collect(self)
+
+    monkeypatch.setattr(DQNTrainer, "collect", interrupted_collect)
+    args = ["dqn", *catch_env, *fast, "--total-steps", "400", "--buffer-size", "400", "--eval-interval", "0",
+            "--runs-dir", str(tmp_path), "--run-name", "stopped"]
+    run = train_main(args)
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["meta"]["step"] == 48
+    monkeypatch.setattr(DQNTrainer, "collect", collect)
+    train_main(["--resume", str(run), "--total-steps", "96", "--no-progress"])
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["meta"]["step"] == 96
