@@ -9,6 +9,7 @@ players move everyone else, as in training.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import resource
@@ -20,6 +21,7 @@ import numpy as np
 import tyro
 
 import envs  # noqa: F401
+import sims  # noqa: F401 - picks MUJOCO_GL, printed below
 
 
 @dataclass
@@ -40,13 +42,19 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def process_rss_mb(pid: int) -> float:
-    """Resident memory of a process (Linux /proc), in MB."""
-    with open(f"/proc/{pid}/status") as handle:
+def process_memory_mb(pid: int) -> tuple[float, float]:
+    """(RSS, USS) of a process in MB, from Linux /proc/<pid>/smaps_rollup.
+
+    RSS counts shared libraries (Mesa's LLVM, torch-free numpy, MuJoCo) in full in every
+    process; USS is the memory private to the process, i.e. what one more env really costs.
+    """
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup") as handle:
         for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":"):
+                fields[parts[0][:-1]] = int(parts[1]) / 1024
+    return fields.get("Rss", float("nan")), fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
 
 
 def measure_single(scenario: str, obs_mode: str, image_size: int, seconds: float) -> float:
@@ -68,9 +76,10 @@ def measure_single(scenario: str, obs_mode: str, image_size: int, seconds: float
 
 def measure_vector(scenario: str, obs_mode: str, image_size: int, seconds: float, n: int) -> tuple[float, float]:
     """Steps/s over all workers, and the mean resident memory of one worker process (one env)."""
+    make_one = functools.partial(gym.make, "envs:visiongym/TabletopSoccer-v0", scenario=scenario,
+                                 obs_mode=obs_mode, image_size=image_size)
     vec = gym.vector.AsyncVectorEnv(
-        [lambda: gym.make("visiongym/TabletopSoccer-v0", scenario=scenario, obs_mode=obs_mode,
-                          image_size=image_size) for _ in range(n)],
+        [make_one] * n,
         context="spawn",  # this process already rendered; forked children would inherit its EGL state
     )
     vec.action_space.seed(0)
@@ -82,28 +91,28 @@ def measure_vector(scenario: str, obs_mode: str, image_size: int, seconds: float
         vec.step(vec.action_space.sample())
         steps += n
     rate = steps / (time.perf_counter() - start)
-    memory = float(np.mean([process_rss_mb(p.pid) for p in vec.processes]))
+    memory = np.mean([process_memory_mb(p.pid) for p in vec.processes], axis=0)
     vec.close()
-    return rate, memory
+    return rate, tuple(memory)
 
 
 def main() -> None:
     config = tyro.cli(Config)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, "
           f"MUJOCO_GL={os.environ.get('MUJOCO_GL')}")
-    print(f"{'scenario':8} {'obs':7} {'envs':>4} {'steps/s':>9} {'MB/env':>7}")
+    print(f"{'scenario':8} {'obs':7} {'envs':>4} {'steps/s':>9} {'RSS MB':>7} {'USS MB':>7}")
     for scenario in config.scenarios:
         for obs_mode in config.obs_modes:
             for n in config.num_envs:
                 if n == 1:
                     rate = measure_single(scenario, obs_mode, config.image_size, config.seconds)
-                    mem = "      -"
+                    mem = "      -       -"
                 else:
-                    rate, memory = measure_vector(scenario, obs_mode, config.image_size, config.seconds, n)
-                    mem = f"{memory:7.0f}"
+                    rate, (rss, uss) = measure_vector(scenario, obs_mode, config.image_size, config.seconds, n)
+                    mem = f"{rss:7.0f} {uss:7.0f}"
                 print(f"{scenario:8} {obs_mode:7} {n:4d} {rate:9.0f} {mem}", flush=True)
-    print("MB/env: resident memory of one AsyncVectorEnv worker process, which holds one env "
-          "(Python, numpy, MuJoCo and, in pixel mode, its GL context)")
+    print("RSS/USS: memory of one AsyncVectorEnv worker process, which holds one env (Python, numpy, "
+          "MuJoCo and, in pixel mode, its GL context); USS excludes pages shared with other processes")
     print(f"peak RSS of the main process: {rss_mb():.0f} MB")
 
 

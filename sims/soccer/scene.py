@@ -18,7 +18,7 @@ from sims.camera import CameraModel, camera_model
 from sims.gl import make_renderer
 from sims.soccer.builders import TEAM_COLOURS, PitchSpec, SceneSpec, build_mjcf, look_at_xyaxes
 from sims.soccer.referee import Referee
-from sims.soccer.scripted import ROLES, default_roles, scripted_commands
+from sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
 CLASS_NAMES = ("background", "ball", "team_a", "team_b", "goal")
 CAMERAS = ("broadcast", "top", "ego")
@@ -49,7 +49,8 @@ class SoccerScene:
         kick_speed: ball speed right after a full kick, m/s.
         control_dt: seconds per :meth:`step` (a whole number of 5 ms physics steps).
         skill: scripted players' speed scale in [0, 1].
-        roles: one role per player (``keeper``, ``chaser``, ``defender``); default by shirt order.
+        roles: one role per player (``keeper``, ``chaser``, ``defender``, ``support``); default
+            by shirt order.
     """
 
     def __init__(
@@ -108,6 +109,7 @@ class SoccerScene:
                     f"roles {roles!r} invalid; give {self.n_players} of: {', '.join(ROLES)}"
                 )
             self.roles = list(roles)
+        self.lanes = default_lanes(self.roles[: self.team_sizes[0]]) + default_lanes(self.roles[self.team_sizes[0] :])
         self._attack_signs = np.where(self.teams == 0, 1.0, -1.0)
         self._cooldown = np.zeros(self.n_players)
         self._renderers: dict[tuple[int, int], Any] = {}
@@ -203,7 +205,7 @@ class SoccerScene:
                 else:
                     spread = np.linspace(-1, 1, max(len(members) - 2, 1) + 2)[1:-1]
                     y = spread[(rank - 2) % len(spread)] * half_w * 0.8
-                    x = sign * half_l * (0.55 if role == "defender" else 0.3)
+                    x = sign * half_l * (0.55 if role == "defender" else 0.25)
                     pos = np.array([x, y])
                 pos = pos + rng.uniform(-jitter, jitter, 2)
                 yaw = 0.0 if team == 0 else np.pi
@@ -308,7 +310,7 @@ class SoccerScene:
         return scripted_commands(
             self.roles, self._player_qpos[:, :2], self._player_qpos[:, 2], self._ball_qpos,
             self._attack_signs, self.pitch.length, self.pitch.goal_width, self.reach, self.skill,
-            noise, self._ball_qvel,
+            noise, self._ball_qvel, lanes=self.lanes, pitch_width=self.pitch.width,
         )
 
     # ------------------------------------------------------------------ named accessors

@@ -1,5 +1,6 @@
 """visiongym/TabletopSoccer-v0: API checks, determinism, vectorisation, bad input, fuzzing."""
 
+import functools
 import pickle
 
 import gymnasium as gym
@@ -75,10 +76,9 @@ def test_pickled_env_steps_like_the_original():
 def test_async_vector_env_of_pixel_envs_steps():
     # "spawn": this test process already holds EGL contexts, and a forked child inherits them
     # half-initialised (Mesa then blocks). A fresh process renders normally.
-    vec = gym.vector.AsyncVectorEnv(
-        [lambda: make(scenario="2v2", obs_mode="pixels", image_size=48) for _ in range(4)],
-        context="spawn",
-    )
+    # "envs:" makes each worker import the registering module, and nothing of this test file.
+    make_one = functools.partial(gym.make, "envs:" + ENV_ID, scenario="2v2", obs_mode="pixels", image_size=48)
+    vec = gym.vector.AsyncVectorEnv([make_one] * 4, context="spawn")
     obs, _ = vec.reset(seed=0)
     assert obs.shape == (4, 48, 48, 3) and obs.dtype == np.uint8
     for _ in range(5):
@@ -101,6 +101,7 @@ def test_async_vector_env_of_pixel_envs_steps():
         ({"render_mode": "window"}, r"render_mode 'window' unknown"),
     ],
 )
+@pytest.mark.filterwarnings("ignore:.*render_mode.*:UserWarning")
 def test_bad_construction_arguments_name_value_and_choices(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make(**kwargs)

@@ -1,0 +1,1 @@
+"""Data augmentation with boxes and masks (torchvision ``transforms.v2``): ``python -m vision.augment --help``."""

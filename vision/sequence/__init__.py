@@ -1,0 +1,4 @@
+"""Sequences with an LSTM: the course's arithmetic/geometric continuations, and ball trajectories.
+
+``python -m vision.sequence arithmetic --help``.
+"""

@@ -1,0 +1,1 @@
+"""Neural style transfer (Gatys et al.) with VGG19 features: ``python -m vision.style --help``."""
