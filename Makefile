@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m envs.demo
+	$(PY) -m agents.demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

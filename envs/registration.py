@@ -18,6 +18,8 @@ ENVIRONMENTS: list[tuple[str, str, int | None, dict]] = [
     ("visiongym/TabletopSoccer-2v2-v0",      "envs.soccer:TabletopSoccerEnv", 1200, {"scenario": "2v2"}),
     ("visiongym/TabletopSoccer-3v3-v0",      "envs.soccer:TabletopSoccerEnv", 1200, {"scenario": "3v3"}),
     ("visiongym/TabletopSoccer-5v5-v0",      "envs.soccer:TabletopSoccerEnv", 1200, {"scenario": "5v5"}),
+    ("visiongym/LearnToMove-v0",             "envs.learn_to_move:LearnToMoveEnv", 500, {}),
+    ("visiongym/CatchBall-v0",               "envs.catch:CatchBallEnv",      100,  {}),
 ]
 # fmt: on
 

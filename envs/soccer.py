@@ -189,6 +189,7 @@ class TabletopSoccerEnv(gym.Env):
         self.controlled = next((i for i in range(n_a) if roles[i] == "chaser"), 0)
         self._teammates = [i for i in range(n_a) if i != self.controlled]
         self._opponents = list(range(n_a, n_a + n_b))
+        self._others = self._teammates + self._opponents
         self._half_length = self.scene.pitch.length / 2
         self._state_size = 14 + 4 * len(self._teammates) + 4 * len(self._opponents) + 2
 
@@ -220,11 +221,11 @@ class TabletopSoccerEnv(gym.Env):
         kicks_before = self.scene.kicks_taken
         goal = self.scene.step(commands)
         self._steps += 1
-        restart = goal != 0 or self.scene.referee.elapsed_steps == 0
+        restart = bool(self.scene.last_restart)
         scoring = float(goal)
         progress = approach = 0.0
         potentials = self._shaping_potentials()
-        if self.shaping and goal == 0:
+        if self.shaping and not restart:
             progress = self.shaping * (potentials[0] - self._potentials[0])
             approach = 0.5 * self.shaping * (potentials[1] - self._potentials[1])
         self._potentials = potentials
@@ -382,25 +383,29 @@ class TabletopSoccerEnv(gym.Env):
         scene = self.scene
         scale = 1.0 / self._half_length
         vscale = 1.0 / scene.max_speed
-        ball = scene._ball_qpos
-        ball_v = scene._ball_qvel
         q = scene._player_qpos
         v = scene._player_qvel
         me = self.controlled
         out = np.empty(self._state_size, np.float32)
-        out[0:2] = ball * scale
-        out[2:4] = ball_v * vscale
-        out[4:6] = q[me, :2] * scale
-        out[6:8] = v[me, :2] * vscale
-        out[8] = math.cos(q[me, 2])
-        out[9] = math.sin(q[me, 2])
-        out[10:12] = (ball - q[me, :2]) * scale
-        out[12] = (self._half_length - q[me, 0]) * scale
-        out[13] = -q[me, 1] * scale
-        others = self._teammates + self._opponents
-        if others:
-            block = np.concatenate([q[others, :2] * scale, v[others, :2] * vscale], axis=1)
-            out[14 : 14 + 4 * len(others)] = block.ravel()
+        out[0:2] = scene._ball_qpos
+        out[2:4] = scene._ball_qvel
+        out[4:6] = q[me, :2]
+        out[6:8] = v[me, :2]
+        out[10:12] = scene._ball_qpos - q[me, :2]
+        out[12] = self._half_length - q[me, 0]
+        out[13] = -q[me, 1]
+        end = 14 + 4 * len(self._others)
+        if self._others:
+            block = out[14:end].reshape(-1, 4)
+            block[:, :2] = q[self._others, :2]
+            block[:, 2:] = v[self._others, :2]
+            block[:, :2] *= scale
+            block[:, 2:] *= vscale
+        out[[0, 1, 4, 5, 10, 11, 12, 13]] *= scale
+        out[[2, 3, 6, 7]] *= vscale
+        yaw = float(q[me, 2])
+        out[8] = math.cos(yaw)
+        out[9] = math.sin(yaw)
         limit = self.spec.max_episode_steps if self.spec is not None else None
         out[-2] = 1.0 - self._steps / limit if limit else 1.0
         goals_a, goals_b = scene.referee.goals

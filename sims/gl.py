@@ -1,22 +1,29 @@
 """Choose MuJoCo's OpenGL backend in one place and create offscreen renderers lazily.
 
-MuJoCo reads ``MUJOCO_GL`` when it first creates a rendering context, so the variable must be set
-before ``mujoco.Renderer`` is built. :func:`configure_gl` is called by every renderer factory in
-the suite; a user who sets ``MUJOCO_GL`` themselves keeps their choice.
+MuJoCo reads ``MUJOCO_GL`` when it is first imported, so :func:`configure_gl` runs from
+``sims/__init__.py`` before any module imports ``mujoco``. A user who sets ``MUJOCO_GL`` keeps
+their choice.
 
-Order of preference on Linux without a display: ``egl`` (GPU or Mesa), then ``osmesa``
-(software). With a display the default (GLFW) is used.
+On Linux without a display: ``egl`` (NVIDIA or Mesa, GPU or CPU) when ``libEGL`` loads, else
+``osmesa`` (software) when ``libOSMesa`` loads; with a display, GLFW. When neither loads, MuJoCo's
+rendering is disabled: physics and state observations still work, and the first render raises
+:class:`RenderingUnavailableError` saying what to install. A backend the user names that cannot
+load is refused at once, with the same advice (``import mujoco`` would otherwise fail deep
+inside PyOpenGL).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
+from collections.abc import Callable, Mapping
 
-__all__ = ["configure_gl", "make_renderer", "RenderingUnavailableError"]
+__all__ = ["choose_backend", "configure_gl", "make_renderer", "RenderingUnavailableError"]
 
-_BACKENDS = ("egl", "osmesa", "glfw")
-_INSTALL_HINT = (
+BACKENDS = ("egl", "osmesa", "glfw")
+_LIBRARIES = {"egl": ("libEGL.so.1", "libEGL.so"), "osmesa": ("libOSMesa.so.8", "libOSMesa.so.6", "libOSMesa.so")}
+INSTALL_HINT = (
     "Install an OpenGL backend: on Debian/Ubuntu `apt-get install libegl1 libgl1-mesa-dri` for EGL "
     "(works on CPUs through Mesa and on NVIDIA GPUs), or `apt-get install libosmesa6` and set "
     "MUJOCO_GL=osmesa. On a desktop with a display, MUJOCO_GL=glfw."
@@ -27,38 +34,74 @@ class RenderingUnavailableError(RuntimeError):
     """No MuJoCo rendering backend could create an offscreen context."""
 
 
-def configure_gl() -> str:
-    """Set ``MUJOCO_GL`` (and ``PYOPENGL_PLATFORM``) if the user has not, and return the choice."""
-    chosen = os.environ.get("MUJOCO_GL")
+def _can_load(backend: str) -> bool:
+    for name in _LIBRARIES.get(backend, ()):
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return False
+
+
+def choose_backend(
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+    can_load: Callable[[str], bool] = _can_load,
+) -> str:
+    """The backend ``configure_gl`` would pick for this environment (no side effects)."""
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    chosen = environ.get("MUJOCO_GL")
     if chosen:
-        if chosen.lower() not in _BACKENDS + ("disable", "disabled", "off", "false", "0"):
+        if chosen.lower() not in BACKENDS + ("disable", "disabled", "off", "false", "0"):
             raise RenderingUnavailableError(
-                f"MUJOCO_GL={chosen!r} is not a MuJoCo backend; choose one of: {', '.join(_BACKENDS)}"
+                f"MUJOCO_GL={chosen!r} is not a MuJoCo backend; choose one of: {', '.join(BACKENDS)}"
             )
         return chosen.lower()
-    headless = sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    )
-    chosen = "egl" if headless else "glfw"
-    os.environ["MUJOCO_GL"] = chosen
-    if chosen in ("egl", "osmesa"):
-        os.environ.setdefault("PYOPENGL_PLATFORM", chosen)
+    headless = platform.startswith("linux") and not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+    if not headless:
+        return "glfw"
+    if can_load("egl"):
+        return "egl"
+    if can_load("osmesa"):
+        return "osmesa"
+    return "disable"  # physics still works; the first render explains what to install
+
+
+def configure_gl() -> str:
+    """Set ``MUJOCO_GL`` (and ``PYOPENGL_PLATFORM``) if the user has not; return the choice."""
+    chosen = choose_backend()
+    if "MUJOCO_GL" in os.environ and chosen in _LIBRARIES and not _can_load(chosen):
+        raise RenderingUnavailableError(
+            f"MUJOCO_GL={os.environ['MUJOCO_GL']!r} but its library "
+            f"({' or '.join(_LIBRARIES[chosen])}) cannot be loaded. {INSTALL_HINT}"
+        )
+    if "MUJOCO_GL" not in os.environ:
+        os.environ["MUJOCO_GL"] = chosen
+        if chosen in ("egl", "osmesa"):
+            os.environ.setdefault("PYOPENGL_PLATFORM", chosen)
     return chosen
 
 
-def make_renderer(model, height: int, width: int):
+def make_renderer(model, height: int, width: int, max_geom: int | None = None):
     """Create a ``mujoco.Renderer``; if no context can be made, raise with an install hint.
 
     The model's offscreen buffer must be at least ``height`` x ``width``; builders in this suite
-    size it to the observation so no pixels are wasted.
+    size it to the observation so no pixels are wasted. ``max_geom`` bounds the visual scene;
+    by default it is sized to the model rather than MuJoCo's 10,000, which saves memory per env.
     """
     backend = configure_gl()
+    if backend in ("disable", "disabled", "off", "false", "0"):
+        raise RenderingUnavailableError(f"MuJoCo rendering is disabled (MUJOCO_GL={backend!r}). {INSTALL_HINT}")
     import mujoco
 
     try:
-        return mujoco.Renderer(model, height=height, width=width)
+        if max_geom is None:
+            max_geom = max(1000, 4 * model.ngeom)
+        return mujoco.Renderer(model, height=height, width=width, max_geom=max_geom)
     except Exception as error:  # noqa: BLE001 - any context failure gets the same advice
         raise RenderingUnavailableError(
             f"MuJoCo could not create an offscreen OpenGL context with MUJOCO_GL={backend!r} "
-            f"({type(error).__name__}: {error}). {_INSTALL_HINT}"
+            f"({type(error).__name__}: {error}). {INSTALL_HINT}"
         ) from error

@@ -54,7 +54,9 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
     if base == "mps" and not (
         getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
     ):
-        raise ValueError(f"device {device!r} requested but MPS is not available; use 'cpu' or 'auto'")
+        raise ValueError(
+            f"device {device!r} requested but MPS is not available; use 'cpu' or 'auto'"
+        )
     return torch.device(name)
 
 

@@ -7,7 +7,7 @@ keeps score; scripted players drive everyone an agent does not control.
 from sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf
 from sims.soccer.referee import Referee
 from sims.soccer.scene import CAMERAS, CLASS_NAMES, SoccerScene
-from sims.soccer.scripted import ROLES, default_roles, scripted_commands
+from sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
 __all__ = [
     "CAMERAS",
@@ -18,6 +18,7 @@ __all__ = [
     "SceneSpec",
     "SoccerScene",
     "build_mjcf",
+    "default_lanes",
     "default_roles",
     "scripted_commands",
 ]

@@ -153,7 +153,7 @@ def ball(p: PitchSpec) -> str:
       <joint name="ball_y" type="slide" axis="0 1 0" damping="0.012"/>
       <geom name="ball" type="sphere" size="{r:.4g}" mass="0.045" rgba="1 1 1 1"
             solref="0.02 0.12" friction="0.4 0 0"/>
-      <geom name="ball_patch" type="sphere" pos="0 0 {0.55 * r:.4g}" size="{0.5 * r:.4g}"
+      <geom name="ball_patch" type="sphere" pos="0 0 {0.45 * r:.4g}" size="{0.5 * r:.4g}"
             rgba="0.1 0.1 0.1 1" contype="0" conaffinity="0" mass="0"/>
     </body>"""
 

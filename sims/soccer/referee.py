@@ -11,6 +11,7 @@ goals it has two restarts:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,7 +53,7 @@ class Referee:
         self.last_goal = 0
         half_l, half_w = p.length / 2, p.width / 2
         x, y = float(ball[0]), float(ball[1])
-        if not (np.isfinite(x) and np.isfinite(y)):
+        if not (math.isfinite(x) and math.isfinite(y)):
             self.escapes += 1
             return RefereeDecision(restart="escape")
         if abs(y) < p.goal_width / 2 and abs(x) > half_l + p.ball_radius:

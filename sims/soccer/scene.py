@@ -8,6 +8,7 @@ and moves into worker processes before it has drawn anything.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import mujoco
@@ -17,7 +18,7 @@ from sims.camera import CameraModel, camera_model
 from sims.gl import make_renderer
 from sims.soccer.builders import TEAM_COLOURS, PitchSpec, SceneSpec, build_mjcf, look_at_xyaxes
 from sims.soccer.referee import Referee
-from sims.soccer.scripted import ROLES, default_roles, scripted_commands
+from sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
 CLASS_NAMES = ("background", "ball", "team_a", "team_b", "goal")
 CAMERAS = ("broadcast", "top", "ego")
@@ -48,7 +49,8 @@ class SoccerScene:
         kick_speed: ball speed right after a full kick, m/s.
         control_dt: seconds per :meth:`step` (a whole number of 5 ms physics steps).
         skill: scripted players' speed scale in [0, 1].
-        roles: one role per player (``keeper``, ``chaser``, ``defender``); default by shirt order.
+        roles: one role per player (``keeper``, ``chaser``, ``defender``, ``support``); default
+            by shirt order.
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class SoccerScene:
                     f"roles {roles!r} invalid; give {self.n_players} of: {', '.join(ROLES)}"
                 )
             self.roles = list(roles)
+        self.lanes = default_lanes(self.roles[: self.team_sizes[0]]) + default_lanes(self.roles[self.team_sizes[0] :])
         self._attack_signs = np.where(self.teams == 0, 1.0, -1.0)
         self._cooldown = np.zeros(self.n_players)
         self._renderers: dict[tuple[int, int], Any] = {}
@@ -180,6 +183,7 @@ class SoccerScene:
         self._cooldown[:] = 0.0
         self.last_kicker = -1
         self.kicks_taken = 0
+        self.last_restart = ""
         self._aim = np.zeros(self.n_players)
         self._aim_stale = True
         self.kickoff(rng, kicking_team=0, jitter=jitter)
@@ -201,7 +205,7 @@ class SoccerScene:
                 else:
                     spread = np.linspace(-1, 1, max(len(members) - 2, 1) + 2)[1:-1]
                     y = spread[(rank - 2) % len(spread)] * half_w * 0.8
-                    x = sign * half_l * (0.55 if role == "defender" else 0.3)
+                    x = sign * half_l * (0.55 if role == "defender" else 0.25)
                     pos = np.array([x, y])
                 pos = pos + rng.uniform(-jitter, jitter, 2)
                 yaw = 0.0 if team == 0 else np.pi
@@ -226,6 +230,9 @@ class SoccerScene:
     def step(self, commands: np.ndarray) -> int:
         """Advance one control step. Returns +1/-1 if team A/B scored during it, else 0.
 
+        After a goal, a pinned ball or an escape the referee restarts play at once;
+        ``last_restart`` says which (``"kickoff"``, ``"drop_ball"``, ``"escape"`` or ``""``).
+
         Args:
             commands: (n_players, 4) array of (vx, vy, turn, kick) in [-1, 1]; velocities in the
                 world frame as fractions of ``max_speed``; a kick fires when ``kick > 0``.
@@ -236,23 +243,27 @@ class SoccerScene:
                 f"commands have shape {commands.shape}; expected ({self.n_players}, 4) = "
                 "(players, [vx, vy, turn, kick])"
             )
-        if not np.isfinite(commands).all():
-            raise ValueError("commands contain NaN or infinity")
-        commands = np.clip(commands, -1.0, 1.0)
-        move = commands[:, :2]
-        norm = np.maximum(1.0, np.hypot(move[:, 0], move[:, 1]))[:, None]
-        self._ctrl[:, :2] = move / norm * self.max_speed
-        self._ctrl[:, 2] = commands[:, 2] * self.max_turn
+        if not (np.abs(commands) <= 1.0).all():  # slow path: NaN/inf refused, the rest clipped
+            if not np.isfinite(commands).all():
+                raise ValueError("commands contain NaN or infinity")
+            commands = np.clip(commands, -1.0, 1.0)
+        vx, vy = commands[:, 0], commands[:, 1]
+        scale = self.max_speed / np.maximum(1.0, np.sqrt(vx * vx + vy * vy))
+        ctrl = self._ctrl
+        ctrl[:, 0] = vx * scale
+        ctrl[:, 1] = vy * scale
+        ctrl[:, 2] = commands[:, 2] * self.max_turn
         self._cooldown -= self.control_dt
         kicking = commands[:, 3] > 0
         if kicking.any():
             self._try_kick(kicking)
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
         ball = self._ball_qpos
-        decision = self.referee.observe(ball, float(np.hypot(*self._ball_qvel)))
-        if not (np.isfinite(self.data.qpos).all() and np.isfinite(self.data.qvel).all()):
+        decision = self.referee.observe(ball, math.hypot(self._ball_qvel[0], self._ball_qvel[1]))
+        if not math.isfinite(self.data.qpos.sum() + self.data.qvel.sum()):
             decision.restart = "escape"
             self.referee.escapes += 1
+        self.last_restart = decision.restart
         if decision.restart == "kickoff":
             self.kickoff(np.random.default_rng(self.referee.elapsed_steps), kicking_team=1 if decision.goal > 0 else 0)
         elif decision.restart == "drop_ball":
@@ -299,7 +310,7 @@ class SoccerScene:
         return scripted_commands(
             self.roles, self._player_qpos[:, :2], self._player_qpos[:, 2], self._ball_qpos,
             self._attack_signs, self.pitch.length, self.pitch.goal_width, self.reach, self.skill,
-            noise, self._ball_qvel,
+            noise, self._ball_qvel, lanes=self.lanes, pitch_width=self.pitch.width,
         )
 
     # ------------------------------------------------------------------ named accessors

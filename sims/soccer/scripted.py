@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-KEEPER, CHASER, DEFENDER = "keeper", "chaser", "defender"
-ROLES = (KEEPER, CHASER, DEFENDER)
+KEEPER, CHASER, DEFENDER, SUPPORT = "keeper", "chaser", "defender", "support"
+ROLES = (KEEPER, CHASER, DEFENDER, SUPPORT)
 
 
 def default_roles(team_size: int) -> list[str]:
@@ -23,8 +23,21 @@ def default_roles(team_size: int) -> list[str]:
         return [CHASER] * team_size
     roles = [KEEPER, CHASER]
     for k in range(2, team_size):
-        roles.append(DEFENDER if k % 2 == 0 else CHASER)
+        roles.append(DEFENDER if k % 2 == 0 else SUPPORT)
     return roles
+
+
+def default_lanes(roles: list[str]) -> list[float]:
+    """Spread players who share a role across the pitch (-1 = south board, +1 = north)."""
+    lanes = [0.0] * len(roles)
+    for role in (DEFENDER, SUPPORT):
+        members = [i for i, r in enumerate(roles) if r == role]
+        if len(members) > 1:
+            for rank, i in enumerate(members):
+                lanes[i] = -1.0 + 2.0 * rank / (len(members) - 1)
+        elif members and role == SUPPORT:
+            lanes[members[0]] = 0.6
+    return lanes
 
 
 def _wrap(angle: float) -> float:
@@ -44,6 +57,8 @@ def scripted_commands(
     aim_noise: np.ndarray | None = None,
     ball_velocity: np.ndarray | None = None,
     keeper_speed: float = 0.55,
+    lanes: list[float] | None = None,
+    pitch_width: float | None = None,
 ) -> np.ndarray:
     """Commands (n, 4) for players with the given roles.
 
@@ -64,9 +79,14 @@ def scripted_commands(
         ball_velocity: (2,) ball velocity; lets the keeper read a shot.
         keeper_speed: the keeper's speed relative to field players. A keeper as quick as the ball
             moves sideways saves every penalty on a goal this size; 0.55 lets well-placed shots in.
+        lanes: (n,) in [-1, 1]: where defenders and supporters line up across the pitch
+            (:func:`default_lanes`), so several of them do not stand on one spot.
+        pitch_width: metres; default four goal widths.
     """
     n = len(roles)
     out = np.empty((n, 4))
+    half_width = (pitch_width if pitch_width is not None else 4 * goal_width) / 2
+    lanes = [0.0] * n if lanes is None else lanes
     half = pitch_length / 2
     bx, by = float(ball[0]), float(ball[1])
     bvx, bvy = (0.0, 0.0) if ball_velocity is None else (float(ball_velocity[0]), float(ball_velocity[1]))
@@ -112,10 +132,19 @@ def scripted_commands(
             if dist < 0.25:
                 tx, ty, heading = bx, by, ball_heading
             else:
-                tx, ty = gx + 0.35 * (bx - gx), 0.65 * 0.0 + 0.35 * by
+                tx, ty = gx + 0.35 * (bx - gx), 0.35 * by + 0.3 * half_width * lanes[i]
                 heading = math.atan2(-py, sign * half - px)
             slow = 0.15
             kick = dist < reach and abs(_wrap(heading - yaw)) < 0.8
+        elif role == SUPPORT:
+            # Ahead of the ball in a lane, ready for a loose ball; shoots when it gets one.
+            tx = min(max(bx + sign * 0.3 * half, -0.85 * half), 0.85 * half)
+            ty = 0.6 * half_width * lanes[i]
+            heading = math.atan2(-py, sign * half - px)
+            if dist < 0.2:
+                tx, ty = bx - sign * reach * 0.9, by
+            slow = 0.12
+            kick = dist < reach and facing_ball > 0.5 and abs(_wrap(heading - yaw)) < 0.5
         else:
             raise ValueError(f"role {role!r} unknown; choose one of: {', '.join(ROLES)}")
         mx, my = tx - px, ty - py

@@ -1,0 +1,1 @@
+"""Pieces every agent shares: env construction, frames, replay memory, runs, evaluation."""

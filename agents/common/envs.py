@@ -1,0 +1,73 @@
+"""Env construction for every trainer: id checks, ``KEY=VALUE`` kwargs, vector envs, flicker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+
+import envs  # noqa: F401 - registers the visiongym/ environments
+from envs.play import parse_env_kwargs  # the suite's one KEY=VALUE parser (Python literals)
+from envs.wrappers.flicker import FlickerObservation
+
+__all__ = ["parse_env_kwargs", "check_env_id", "make_env", "make_vector_env", "env_slug"]
+
+VECTORIZATION = ("sync", "async")
+
+
+def check_env_id(env_id: str) -> None:
+    """Raise ``ValueError`` naming the visiongym envs when ``env_id`` is not registered."""
+    if env_id not in gym.registry:
+        ours = sorted(name for name in gym.registry if name.startswith("visiongym/"))
+        raise ValueError(
+            f"env {env_id!r} unknown; choose one of: {', '.join(ours)} (or any registered Gymnasium id)"
+        )
+
+
+def env_slug(env_id: str) -> str:
+    """A folder-safe name: ``visiongym/CatchBall-v0`` -> ``CatchBall-v0``."""
+    return env_id.split("/")[-1].replace(":", "_")
+
+
+def make_env(
+    env_id: str,
+    env_kwargs: dict[str, Any] | None = None,
+    render_mode: str | None = None,
+    flicker: float = 0.0,
+) -> Callable[[], gym.Env]:
+    """A thunk building one env (picklable, so it works in ``AsyncVectorEnv``)."""
+    check_env_id(env_id)
+    kwargs = dict(env_kwargs or {})
+
+    def thunk() -> gym.Env:
+        try:
+            env = gym.make(env_id, render_mode=render_mode, **kwargs)
+        except TypeError as error:
+            raise ValueError(f"env {env_id!r} rejected env_kwargs {kwargs}: {error}") from error
+        if flicker > 0:
+            env = FlickerObservation(env, p=flicker)
+        return env
+
+    return thunk
+
+
+def make_vector_env(
+    env_id: str,
+    env_kwargs: dict[str, Any] | None = None,
+    num_envs: int = 1,
+    vectorization: str = "sync",
+    flicker: float = 0.0,
+) -> gym.vector.VectorEnv:
+    """``num_envs`` copies in a Gymnasium vector env (next-step autoreset)."""
+    if vectorization not in VECTORIZATION:
+        raise ValueError(f"vectorization {vectorization!r} unknown; choose one of: {', '.join(VECTORIZATION)}")
+    if num_envs < 1:
+        raise ValueError(f"num_envs={num_envs} must be >= 1")
+    thunks = [make_env(env_id, env_kwargs, flicker=flicker) for _ in range(num_envs)]
+    if vectorization == "async" and num_envs > 1:
+        # spawn, not fork: a process that has rendered holds OpenGL state a forked child inherits.
+        return gym.vector.AsyncVectorEnv(
+            thunks, context="spawn", autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP
+        )
+    return gym.vector.SyncVectorEnv(thunks, autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP)

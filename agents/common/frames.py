@@ -1,0 +1,68 @@
+"""Observation frames: HWC uint8 pixels from the env -> channel-first tensors, and frame stacks."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+__all__ = ["frame_shape", "to_frames", "FrameStacker", "check_pixel_space"]
+
+_GREY = torch.tensor([0.299, 0.587, 0.114])
+
+
+def check_pixel_space(space: gym.Space, algo: str) -> None:
+    """Refuse anything but ``uint8`` (H, W, C) image observations, with a hint."""
+    if not (
+        isinstance(space, gym.spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3
+    ):
+        raise ValueError(
+            f"{algo} learns from pixels and needs a uint8 (H, W, C) image observation space; got "
+            f"{space}. For the soccer env pass --env-kwargs obs_mode=pixels, or use ppo/sac/a2c "
+            "for state vectors"
+        )
+
+
+def frame_shape(space: gym.spaces.Box, grayscale: bool = False) -> tuple[int, int, int]:
+    """Channel-first shape of one frame from an (H, W, C) space."""
+    height, width, channels = space.shape
+    return (1 if grayscale else channels, height, width)
+
+
+def to_frames(
+    observations: np.ndarray, device: torch.device, grayscale: bool = False
+) -> torch.Tensor:
+    """(N, H, W, C) uint8 array -> (N, C, H, W) uint8 tensor on ``device`` (optionally grey)."""
+    frames = torch.as_tensor(np.asarray(observations), device=device).permute(0, 3, 1, 2)
+    if grayscale and frames.shape[1] == 3:
+        weights = _GREY.to(device)[None, :, None, None]
+        frames = (frames.float() * weights).sum(1, keepdim=True).round_().clamp_(0, 255).byte()
+    return frames.contiguous()
+
+
+class FrameStacker:
+    """The last ``stack`` frames of ``num_envs`` envs; a new episode repeats its first frame.
+
+    This is the acting-time twin of :meth:`FrameStackReplay.stacked`, which pads the same way.
+    """
+
+    def __init__(self, num_envs: int, frame_shape: tuple[int, ...], stack: int, device: torch.device):
+        self.stack = stack
+        self.frames = torch.zeros((num_envs, stack, *frame_shape), dtype=torch.uint8, device=device)
+
+    def push(self, frames: torch.Tensor, first: torch.Tensor | np.ndarray | None = None) -> None:
+        """Append ``frames`` (N, C, H, W); envs flagged in ``first`` restart their stack."""
+        self.frames = torch.roll(self.frames, -1, dims=1)
+        self.frames[:, -1] = frames
+        if first is not None:
+            mask = torch.as_tensor(np.asarray(first), device=self.frames.device)
+            if bool(mask.any()):
+                self.frames[mask] = frames[mask][:, None].expand(-1, self.stack, *frames.shape[1:])
+
+    def reset(self, frames: torch.Tensor) -> None:
+        """Start every env's stack from ``frames``."""
+        self.frames[:] = frames[:, None]
+
+    def observation(self) -> torch.Tensor:
+        """(N, stack*C, H, W), oldest frame first."""
+        return self.frames.flatten(1, 2)

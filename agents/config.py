@@ -1,0 +1,245 @@
+"""Typed training configs, one dataclass per algorithm; tyro turns them into the CLI.
+
+Each field's docstring is its ``--help`` text. The shared fields live in :class:`TrainConfig`.
+Defaults of the DQN family follow the small-budget settings of data-efficient DQN / DrQ(ε)
+(n-step 10, learning starts 1,600, ε → 0.01 over 2,500 steps, one update per env step,
+Adam 1e-4 with eps 1.5e-4, Double + Dueling, random shifts of 4 pixels).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import yaml
+
+__all__ = [
+    "TrainConfig",
+    "DQNConfig",
+    "DRQNConfig",
+    "SB3Config",
+    "CONFIGS",
+    "config_to_dict",
+    "config_from_dict",
+    "save_config",
+    "load_config",
+]
+
+
+@dataclass
+class TrainConfig:
+    """Options every algorithm shares."""
+
+    env: str = "visiongym/CatchBall-v0"
+    """Gymnasium env id; the visiongym/ envs are registered when the suite is imported."""
+    env_kwargs: tuple[str, ...] = ()
+    """Env arguments as KEY=VALUE pairs, e.g. scenario=empty_goal obs_mode=pixels image_size=64."""
+    seed: int = 1
+    """One seed for Python, NumPy, torch and the envs; recorded in the run folder."""
+    total_steps: int = 100_000
+    """Environment steps to train for (summed over the vector envs)."""
+    num_envs: int = 1
+    """Envs collected from in parallel (Gymnasium vector API)."""
+    vectorization: Literal["sync", "async"] = "sync"
+    """Sync runs the envs in this process; async gives each its own process."""
+    flicker: float = 0.0
+    """Probability that an observation is blanked (FlickerObservation wrapper; 0 disables it)."""
+    device: str = "auto"
+    """Training device: auto (cuda > mps > cpu), cpu, cuda, cuda:1 or mps."""
+    eval_interval: int = 10_000
+    """Environment steps between evaluations (0 disables periodic evaluation)."""
+    eval_episodes: int = 10
+    """Episodes per evaluation."""
+    video: bool = True
+    """Write a video of the first episode of each evaluation to the run's videos/ folder."""
+    checkpoint_interval: int = 25_000
+    """Environment steps between checkpoints (checkpoints/last.pt, written atomically)."""
+    runs_dir: Path = Path("runs")
+    """Folder that holds the run folders."""
+    run_name: str | None = None
+    """Run folder name; default <env>__<algo>__<seed>__<time>."""
+    resume: Path | None = None
+    """Continue the run in this folder from its last checkpoint; its saved config is used, with
+    only total_steps taken from the command line when given."""
+    progress: bool = True
+    """Show a progress bar with steps, SPS and the recent return."""
+    threads: int | None = None
+    """torch CPU threads (default: torch's choice)."""
+    save_replay: bool = True
+    """Save the replay buffer (off-policy algorithms) with each checkpoint so --resume continues
+    where it stopped."""
+
+    algo: ClassVar[str] = ""
+
+
+@dataclass
+class DQNConfig(TrainConfig):
+    """Our DQN from pixels: Double, Dueling, n-step, DrQ random shifts, uint8 frame replay."""
+
+    encoder: str = "nature_cnn"
+    """Encoder from vision.encoders: nature_cnn, impala_resnet or small_resnet."""
+    features_dim: int = 512
+    """Encoder output size."""
+    frame_stack: int = 4
+    """Frames stacked into one observation (the buffer stores single frames)."""
+    grayscale: bool = False
+    """Convert RGB frames to one grey channel (colour often matters in soccer: off by default)."""
+    buffer_size: int = 100_000
+    """Replay capacity in frames (all envs together); refused if it will not fit in memory."""
+    batch_size: int = 32
+    """Transitions per gradient step."""
+    learning_rate: float = 1e-4
+    """Adam learning rate."""
+    adam_eps: float = 1.5e-4
+    """Adam epsilon."""
+    gamma: float = 0.99
+    """Discount factor."""
+    n_step: int = 10
+    """Reward steps summed before bootstrapping (1 is classic DQN)."""
+    double: bool = True
+    """Double-DQN targets (online argmax, target evaluation)."""
+    dueling: bool = True
+    """Dueling value/advantage head."""
+    augment_pad: int = 4
+    """DrQ random shift in pixels applied to sampled observations (0 disables it)."""
+    max_grad_norm: float = 10.0
+    """Gradient clipping threshold (global L2 norm)."""
+    tau: float = 1.0
+    """Target update rate: 1.0 is a hard copy, e.g. 0.005 a Polyak average."""
+    target_update_interval: int = 2_000
+    """Environment steps between target updates (use 1 with Polyak averaging)."""
+    learning_starts: int = 1_600
+    """Environment steps of random-ish play before the first update."""
+    train_frequency: int = 1
+    """Environment steps per gradient step (1: one update per env step)."""
+    epsilon_start: float = 1.0
+    """Initial exploration rate."""
+    epsilon_end: float = 0.01
+    """Final exploration rate."""
+    exploration_steps: int = 2_500
+    """Environment steps over which epsilon decays linearly."""
+    eval_epsilon: float = 0.0
+    """Exploration rate during evaluation."""
+    amp: bool = False
+    """Mixed precision (float16 autocast) for the update; only used on CUDA."""
+    compile: bool = False
+    """torch.compile the Q-network for the updates (CUDA only; ignored with a warning elsewhere)."""
+
+    algo: ClassVar[str] = "dqn"
+
+
+@dataclass
+class DRQNConfig(DQNConfig):
+    """DRQN: an LSTM after the encoder, one frame a step, sequence replay with burn-in."""
+
+    frame_stack: int = 1
+    """Frames per observation (DRQN sees one; memory comes from the LSTM)."""
+    features_dim: int = 256
+    """Encoder output size fed to the LSTM."""
+    lstm_hidden: int = 256
+    """LSTM hidden size."""
+    sequence_length: int = 16
+    """Steps per training sequence (after burn-in)."""
+    burn_in: int = 8
+    """Steps replayed only to warm up the LSTM state before the trained part (R2D2)."""
+    n_step: int = 3
+    """Reward steps summed before bootstrapping."""
+    batch_size: int = 16
+    """Sequences per gradient step."""
+    train_frequency: int = 4
+    """Environment steps per gradient step."""
+
+    algo: ClassVar[str] = "drqn"
+
+
+@dataclass
+class SB3Config(TrainConfig):
+    """A Stable-Baselines3 algorithm with our encoder as its features extractor."""
+
+    encoder: str = "nature_cnn"
+    """Encoder from vision.encoders for image observations (vectors use SB3's MLP)."""
+    features_dim: int = 512
+    """Encoder output size."""
+    frame_stack: int = 4
+    """Frames stacked for image observations (1 disables stacking)."""
+    learning_rate: float | None = None
+    """Learning rate (default: the SB3 algorithm's own)."""
+    n_steps: int | None = None
+    """Rollout length per env for on-policy algorithms (default: SB3's)."""
+    batch_size: int | None = None
+    """Minibatch size (default: SB3's)."""
+    buffer_size: int = 100_000
+    """Replay capacity for off-policy algorithms."""
+    hyperparameters: tuple[str, ...] = ()
+    """Further algorithm arguments as KEY=VALUE pairs, e.g. ent_coef=0.01 gamma=0.98."""
+
+    algo: ClassVar[str] = "ppo"
+
+
+def _sb3_config(name: str, doc: str) -> type[SB3Config]:
+    cls = dataclasses.make_dataclass(
+        f"{name.replace('-', '_').title().replace('_', '')}Config",
+        [],
+        bases=(SB3Config,),
+        namespace={"algo": name, "__doc__": doc},
+    )
+    cls.__module__ = __name__
+    return cls
+
+
+CONFIGS: dict[str, type[TrainConfig]] = {
+    "dqn": DQNConfig,
+    "drqn": DRQNConfig,
+    "ppo": _sb3_config("ppo", "Stable-Baselines3 PPO with our encoder."),
+    "a2c": _sb3_config("a2c", "Stable-Baselines3 A2C with our encoder."),
+    "sac": _sb3_config("sac", "Stable-Baselines3 SAC (continuous actions) with our encoder."),
+    "sb3-dqn": _sb3_config("sb3-dqn", "Stable-Baselines3 DQN (the baseline) with our encoder."),
+    "qrdqn": _sb3_config("qrdqn", "sb3-contrib QR-DQN with our encoder."),
+    "recurrent-ppo": _sb3_config("recurrent-ppo", "sb3-contrib RecurrentPPO (LSTM) with our encoder."),
+}
+
+
+def config_to_dict(config: TrainConfig) -> dict[str, Any]:
+    """Plain YAML/torch-safe dict (paths as strings, tuples as lists) with the algorithm name."""
+    out: dict[str, Any] = {"algo": config.algo}
+    for item in dataclasses.fields(config):
+        value = getattr(config, item.name)
+        if isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[item.name] = value
+    return out
+
+
+def config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    """Inverse of :func:`config_to_dict`; unknown algorithms and fields raise ``ValueError``."""
+    data = dict(data)
+    algo = data.pop("algo", None)
+    if algo not in CONFIGS:
+        raise ValueError(f"algorithm {algo!r} unknown; choose one of: {', '.join(CONFIGS)}")
+    cls = CONFIGS[algo]
+    types = {item.name: item for item in dataclasses.fields(cls)}
+    unknown = set(data) - set(types)
+    if unknown:
+        raise ValueError(f"config fields {sorted(unknown)} unknown for {algo}")
+    for name, value in list(data.items()):
+        if isinstance(value, list):
+            data[name] = tuple(value)
+        if name in ("runs_dir", "resume") and value is not None:
+            data[name] = Path(value)
+    return cls(**data)
+
+
+def save_config(config: TrainConfig, path: Path) -> None:
+    """Write the config as YAML (what ``--resume`` reads back)."""
+    path.write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
+
+
+def load_config(path: Path) -> TrainConfig:
+    """Read a config written by :func:`save_config`."""
+    return config_from_dict(yaml.safe_load(Path(path).read_text()))
+
+

@@ -1,0 +1,61 @@
+"""Q-networks: an encoder from :mod:`vision.encoders` followed by a plain or dueling head."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from vision.encoders import build_model
+
+__all__ = ["QNetwork", "stacked_space"]
+
+
+def stacked_space(frame_shape: tuple[int, int, int], stack: int) -> gym.spaces.Box:
+    """The channel-first Box the encoder sees: ``stack`` frames concatenated on channels."""
+    channels, height, width = frame_shape
+    return gym.spaces.Box(0, 255, (channels * stack, height, width), np.uint8)
+
+
+class QNetwork(nn.Module):
+    """Q(s, ·) from stacked uint8 frames.
+
+    Args:
+        observation_space: channel-first stacked-frames Box.
+        n_actions: size of the discrete action space.
+        encoder: registered encoder name (see ``vision.encoders.list_models()``).
+        features_dim: encoder output size.
+        dueling: V(s) + A(s, a) - mean_a A(s, a) head (Wang et al., 2016) instead of a linear one.
+    """
+
+    def __init__(
+        self,
+        observation_space: gym.spaces.Box,
+        n_actions: int,
+        encoder: str = "nature_cnn",
+        features_dim: int = 512,
+        dueling: bool = True,
+    ) -> None:
+        super().__init__()
+        self.encoder = build_model(encoder, observation_space=observation_space, features_dim=features_dim)
+        self.dueling = dueling
+        self.build_head(features_dim, n_actions)
+
+    def build_head(self, in_features: int, n_actions: int) -> None:
+        """(Re)create the linear Q head, or the value and advantage streams of a dueling one."""
+        if self.dueling:
+            self.value = nn.Linear(in_features, 1)
+            self.advantage = nn.Linear(in_features, n_actions)
+        else:
+            self.q = nn.Linear(in_features, n_actions)
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        """Q-values from encoder features (shared with the recurrent variant)."""
+        if not self.dueling:
+            return self.q(features)
+        advantage = self.advantage(features)
+        return self.value(features) + advantage - advantage.mean(-1, keepdim=True)
+
+    def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(observations))

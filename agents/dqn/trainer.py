@@ -1,0 +1,345 @@
+"""The DQN training loop: collect from vector envs, store frames, update, evaluate, checkpoint.
+
+Reads like a CleanRL script split into methods so DRQN can swap the network, the memory and
+the acting. Resuming is exact: checkpoints are taken at *segment boundaries* where every env's
+episode is cut (flagged truncated, so the cut bootstraps correctly) and the envs are reset from a
+seed derived from ``(seed, step)``. A resumed run resets them with the same seed and therefore
+continues exactly like an uninterrupted one (CPU; GPU kernels may add float noise).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from agents.common.envs import make_env, make_vector_env, parse_env_kwargs
+from agents.common.evaluation import evaluate
+from agents.common.frames import FrameStacker, check_pixel_space, frame_shape, to_frames
+from agents.common.replay import FrameStackReplay
+from agents.common.run import Run, open_run
+from agents.config import DQNConfig, config_to_dict
+from agents.dqn.learner import DQNLearner
+from agents.dqn.networks import QNetwork, stacked_space
+from agents.dqn.policy import DQNPolicy
+from vision.encoders import list_models
+from vision.runtime import load_checkpoint, pick_device, save_checkpoint, seed_everything
+
+__all__ = ["DQNTrainer", "check_discrete", "segment_seed"]
+
+
+def segment_seed(seed: int, step: int) -> int:
+    """The env seed used after the segment boundary at ``step`` (step 0: the run's seed)."""
+    if step == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, step]).generate_state(1)[0])
+
+
+def check_discrete(space: gym.Space, algo: str, env_id: str) -> int:
+    """Number of actions, or a ``ValueError`` for an action space ``algo`` cannot use."""
+    if not isinstance(space, gym.spaces.Discrete):
+        raise ValueError(
+            f"{algo} needs a discrete action space, but {env_id} has {space}; use "
+            "--env-kwargs action_type=discrete, or an algorithm for continuous actions: ppo, sac, a2c"
+        )
+    return int(space.n)
+
+
+def _crossed(before: int, after: int, interval: int) -> bool:
+    return interval > 0 and after // interval > before // interval
+
+
+class DQNTrainer:
+    """Train a :class:`DQNConfig`; ``DQNTrainer(config).train()`` returns the run folder."""
+
+    config: DQNConfig
+
+    def __init__(self, config: DQNConfig) -> None:
+        self.config, self.run, self.resuming = open_run(config)
+        if not self.resuming:
+            self._validate(config)
+        self.env_kwargs = parse_env_kwargs(self.config.env_kwargs)
+
+    # -- setup -------------------------------------------------------------------------------
+
+    def _validate(self, config: DQNConfig) -> None:
+        if config.encoder not in list_models():
+            raise ValueError(f"encoder {config.encoder!r} unknown; choose one of: {', '.join(list_models())}")
+        for name in ("total_steps", "num_envs", "batch_size", "frame_stack", "n_step", "buffer_size"):
+            if getattr(config, name) < 1:
+                raise ValueError(f"{name}={getattr(config, name)} must be >= 1")
+        if not 0.0 <= config.epsilon_end <= config.epsilon_start <= 1.0:
+            raise ValueError(
+                f"need 0 <= epsilon_end ({config.epsilon_end}) <= epsilon_start ({config.epsilon_start}) <= 1"
+            )
+
+    def build_network(self, observation_space: gym.spaces.Box, n_actions: int) -> torch.nn.Module:
+        c = self.config
+        return QNetwork(observation_space, n_actions, c.encoder, c.features_dim, c.dueling)
+
+    def learner_kwargs(self) -> dict[str, Any]:
+        c = self.config
+        return {"learning_rate": c.learning_rate, "adam_eps": c.adam_eps, "double": c.double,
+                "max_grad_norm": c.max_grad_norm, "augment_pad": c.augment_pad, "tau": c.tau, "amp": c.amp,
+                "generator": self.generator}
+
+    def build_learner(self) -> DQNLearner:
+        return DQNLearner(self.network, **self.learner_kwargs())
+
+    def build_replay(self) -> FrameStackReplay:
+        c = self.config
+        return FrameStackReplay(
+            c.buffer_size,
+            c.num_envs,
+            self.frame_shape,
+            stack=c.frame_stack,
+            n_step=c.n_step,
+            gamma=c.gamma,
+            device=self.device,
+            generator=self.generator,
+        )
+
+    def setup(self) -> None:
+        """Device, seeds, envs, network, learner and memory; restores them on resume."""
+        c = self.config
+        if c.threads:
+            torch.set_num_threads(c.threads)
+        self.device = pick_device(c.device)
+        seed_everything(c.seed)
+        self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, c.flicker)
+        self.n_actions = check_discrete(self.envs.single_action_space, c.algo, c.env)
+        check_pixel_space(self.envs.single_observation_space, c.algo)
+        self.frame_shape = frame_shape(self.envs.single_observation_space, c.grayscale)
+        self.observation_space = stacked_space(self.frame_shape, c.frame_stack)
+        self.network = self.build_network(self.observation_space, self.n_actions).to(self.device)
+        self.generator = torch.Generator(self.device).manual_seed(c.seed)
+        self.learner = self.build_learner()
+        if c.compile and self.device.type == "cuda":
+            self.learner.online = torch.compile(self.network)
+        elif c.compile:
+            # On the CPU compilation needs a C++ toolchain and rarely pays off for these small nets.
+            warnings.warn(f"--compile is a GPU option; ignored on {self.device}", stacklevel=2)
+        self.replay = self.build_replay()  # refuses a buffer that does not fit, before training
+        self.rng = np.random.default_rng(c.seed)
+        self.step, self.updates, self.updates_due = 0, 0, 0.0
+        self.best_return = -math.inf
+        self.recent_returns: deque[float] = deque(maxlen=20)
+        if self.run is None:
+            self.run = Run.create(c)
+        if self.resuming:
+            self._restore()
+        self.meta = {
+            "algo": c.algo,
+            "env_id": c.env,
+            "env_kwargs": self.env_kwargs,
+            "config": config_to_dict(c),
+            "frame_shape": list(self.frame_shape),
+            "n_actions": self.n_actions,
+        }
+
+    # -- acting and collection ---------------------------------------------------------------
+
+    def epsilon(self) -> float:
+        c = self.config
+        fraction = min(1.0, self.step / max(1, c.exploration_steps))
+        return c.epsilon_start + fraction * (c.epsilon_end - c.epsilon_start)
+
+    def start_segment(self) -> None:
+        """Reset every env from the segment seed and restart the frame stacks."""
+        observations, _ = self.envs.reset(seed=segment_seed(self.config.seed, self.step))
+        self.frames = to_frames(observations, self.device, self.config.grayscale)
+        self.stacker = FrameStacker(self.config.num_envs, self.frame_shape, self.config.frame_stack, self.device)
+        self.stacker.reset(self.frames)
+        self.first = np.ones(self.config.num_envs, dtype=bool)
+        self.final = np.zeros(self.config.num_envs, dtype=bool)
+        self.episode_return = np.zeros(self.config.num_envs)
+        self.episode_length = np.zeros(self.config.num_envs, dtype=np.int64)
+        self.reset_memory(np.ones(self.config.num_envs, dtype=bool))
+
+    def reset_memory(self, envs: np.ndarray) -> None:
+        """Hook for recurrent agents: forget the state of the flagged envs."""
+
+    @torch.no_grad()
+    def greedy_actions(self) -> np.ndarray:
+        return self.network(self.stacker.observation()).argmax(1).cpu().numpy()
+
+    def act(self, epsilon: float) -> np.ndarray:
+        greedy = self.greedy_actions()
+        explore = self.rng.random(self.config.num_envs) < epsilon
+        random_actions = self.rng.integers(self.n_actions, size=self.config.num_envs)
+        return np.where(explore, random_actions, greedy)
+
+    def collect(self) -> dict[str, float]:
+        """One vector step; stores the rows and returns finished-episode figures."""
+        epsilon = self.epsilon()
+        actions = self.act(epsilon)
+        observations, rewards, terminated, truncated, infos = self.envs.step(actions)
+        final = self.final
+        rewards = np.where(final, 0.0, rewards)
+        self.replay.add(self.frames, actions, rewards, terminated & ~final, truncated & ~final, self.first, final)
+        self.step += self.config.num_envs
+        done = (terminated | truncated) & ~final
+        self.episode_return += rewards
+        self.episode_length += ~final
+        logs: dict[str, float] = {}
+        if done.any():
+            success = infos.get("is_success", np.zeros(len(done), bool))
+            for index in np.flatnonzero(done):
+                self.recent_returns.append(float(self.episode_return[index]))
+                logs = {
+                    "charts/episodic_return": float(self.episode_return[index]),
+                    "charts/episodic_length": float(self.episode_length[index]),
+                    "charts/success": float(bool(success[index])),
+                }
+            self.episode_return[done] = 0.0
+            self.episode_length[done] = 0
+        self.frames = to_frames(observations, self.device, self.config.grayscale)
+        self.first, self.final = final.copy(), done
+        self.stacker.push(self.frames, self.first)
+        self.reset_memory(self.first)
+        logs["charts/epsilon"] = epsilon
+        return logs
+
+    def end_segment(self) -> None:
+        """Cut every episode here: flag it truncated and store the current frame as its last."""
+        self.replay.mark_truncated(~self.final)
+        zeros = np.zeros(self.config.num_envs)
+        self.replay.add(self.frames, zeros, zeros, zeros.astype(bool), zeros.astype(bool), self.first,
+                        np.ones(self.config.num_envs, dtype=bool))
+
+    # -- learning ----------------------------------------------------------------------------
+
+    def learn(self) -> dict[str, float]:
+        """The gradient steps due after this vector step (and target updates)."""
+        c = self.config
+        if self.step < c.learning_starts or not self.replay.can_sample():
+            return {}
+        self.updates_due += c.num_envs / c.train_frequency
+        metrics: dict[str, float] = {}
+        while self.updates_due >= 1:
+            self.updates_due -= 1
+            metrics = self.learner.update(self.replay.sample(c.batch_size))
+            self.updates += 1
+        return metrics
+
+    # -- evaluation and checkpoints ----------------------------------------------------------
+
+    def policy(self, epsilon: float | None = None) -> DQNPolicy:
+        """The current greedy (or ε-greedy) policy for one env."""
+        c = self.config
+        eps = c.eval_epsilon if epsilon is None else epsilon
+        return DQNPolicy(self.network, self.frame_shape, c.frame_stack, c.grayscale, eps, seed=c.seed)
+
+    def evaluate(self) -> dict[str, float]:
+        c = self.config
+        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", flicker=c.flicker)
+        video = self.run.videos / f"eval_{self.step:09d}.mp4" if c.video else None
+        result, _ = evaluate(self.policy(), thunk, c.eval_episodes, seed=c.seed + 100_000, video_path=video)
+        summary = result.summary()
+        self.run.log_evaluation(self.step, summary, time.time() - self.start_time)
+        if summary["mean_return"] > self.best_return:
+            self.best_return = summary["mean_return"]
+            save_checkpoint(self.run.checkpoints / "best.pt", c.algo, {"policy": self.network.state_dict()},
+                            **self.meta, step=self.step, mean_return=summary["mean_return"])
+        return summary
+
+    def checkpoint(self) -> Path:
+        """Write ``last.pt`` (and ``replay.pt``) atomically. Call right after a segment boundary."""
+        c = self.config
+        state: dict[str, Any] = {
+            "policy": self.network.state_dict(),
+            "learner": self.learner.state_dict(),
+            "counters": {"step": self.step, "updates": self.updates, "updates_due": self.updates_due,
+                         "best_return": self.best_return},
+            "numpy_rng": self.rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(),
+            "generator": self.generator.get_state(),
+        }
+        if c.save_replay:
+            save_checkpoint(self.run.checkpoints / "replay.pt", "replay", self.replay.state_dict(),
+                            env_id=c.env, step=self.step)
+        return save_checkpoint(self.run.checkpoints / "last.pt", c.algo, state, **self.meta, step=self.step)
+
+    def _restore(self) -> None:
+        c = self.config
+        payload = load_checkpoint(self.run.checkpoints / "last.pt", kind=c.algo, map_location=self.device,
+                                  env_id=c.env)
+        state = payload["state"]
+        self.learner.load_state_dict(state["learner"])
+        counters = state["counters"]
+        self.step, self.updates = int(counters["step"]), int(counters["updates"])
+        self.updates_due, self.best_return = float(counters["updates_due"]), float(counters["best_return"])
+        self.rng.bit_generator.state = state["numpy_rng"]
+        torch.set_rng_state(state["torch_rng"].cpu())
+        self.generator.set_state(state["generator"].cpu() if self.device.type == "cpu" else state["generator"])
+        replay_path = self.run.checkpoints / "replay.pt"
+        if c.save_replay and replay_path.is_file():
+            replay = load_checkpoint(replay_path, kind="replay", map_location=self.device, env_id=c.env)
+            self.replay.load_state_dict(replay["state"])
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def train(self) -> Path:
+        """Run to ``total_steps``; Ctrl-C saves a checkpoint first. Returns the run folder."""
+        self.setup()
+        c = self.config
+        self.start_time = time.time()
+        self.start_segment()
+        last_saved = self.step
+        bar = tqdm(total=c.total_steps, initial=self.step, disable=not c.progress, unit="step",
+                   dynamic_ncols=True, desc=f"{c.algo} {c.env}")
+        window_start, window_step = time.time(), self.step
+        metrics: dict[str, float] = {}
+        try:
+            while self.step < c.total_steps:
+                before = self.step
+                logs = self.collect()
+                metrics = self.learn() or metrics
+                if _crossed(before, self.step, c.target_update_interval) and self.updates:
+                    self.learner.update_target()
+                bar.update(self.step - before)
+                if _crossed(before, self.step, 1_000):
+                    sps = (self.step - window_step) / max(1e-9, time.time() - window_start)
+                    window_start, window_step = time.time(), self.step
+                    self.run.log({**logs, **metrics, "charts/SPS": sps, "charts/updates": self.updates},
+                                 self.step)
+                    recent = np.mean(self.recent_returns) if self.recent_returns else float("nan")
+                    bar.set_postfix(sps=f"{sps:.0f}", ret=f"{recent:.2f}", eps=f"{self.epsilon():.2f}")
+                elif len(logs) > 1:
+                    self.run.log(logs, self.step)
+                if _crossed(before, self.step, c.eval_interval):
+                    summary = self.evaluate()
+                    bar.write(f"step {self.step}: eval return {summary['mean_return']:.3f}, "
+                              f"success {summary['success_rate']:.0%}")
+                if _crossed(before, self.step, c.checkpoint_interval):
+                    self.end_segment()
+                    self.checkpoint()
+                    last_saved = self.step
+                    self.start_segment()
+        except KeyboardInterrupt:
+            bar.write(f"interrupted at step {self.step}; saving a checkpoint")
+            self.end_segment()
+            self.checkpoint()
+            bar.close()
+            print(f"saved; continue with: python -m agents.train --resume {self.run.path}")
+            self.close()
+            return self.run.path
+        bar.close()
+        if last_saved != self.step:
+            self.end_segment()
+            self.checkpoint()
+        self.close()
+        return self.run.path
+
+    def close(self) -> None:
+        self.envs.close()
+        if self.run is not None:
+            self.run.close()

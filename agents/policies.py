@@ -1,0 +1,99 @@
+"""Load a trained policy from a run folder or checkpoint: ``load_policy(path, env)(obs) -> action``.
+
+Used by ``agents.evaluate`` and by ``python -m envs.play ... --policy <run or checkpoint>``. The
+checkpoint is read with ``weights_only=True``; a file written for another env, or a corrupt file,
+raises :class:`vision.runtime.CheckpointError`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import torch
+
+from agents.common.evaluation import Policy
+from agents.common.run import resolve_checkpoint
+from vision.runtime import CheckpointError, load_checkpoint, pick_device
+
+__all__ = ["load_policy", "read_checkpoint", "EpisodeAwarePolicy", "OUR_KINDS", "SB3_KINDS"]
+
+OUR_KINDS = ("dqn", "drqn")
+SB3_KINDS = ("ppo", "a2c", "sac", "sb3-dqn", "qrdqn", "recurrent-ppo")
+
+
+def read_checkpoint(path: str | Path, env_id: str | None = None, device: str | torch.device = "cpu") -> dict[str, Any]:
+    """Payload of a policy checkpoint (run folder -> best.pt, else last.pt), checked for ``env_id``."""
+    checkpoint = resolve_checkpoint(path)
+    expected = {"env_id": env_id} if env_id is not None else {}
+    return load_checkpoint(checkpoint, kind=OUR_KINDS + SB3_KINDS, map_location=device, **expected)
+
+
+def _env_id(env: gym.Env | None) -> str | None:
+    spec = getattr(env, "spec", None) if env is not None else None
+    return spec.id if spec is not None else None
+
+
+def load_policy(path: str | Path, env: gym.Env | None = None, device: str = "auto", epsilon: float = 0.0) -> Policy:
+    """Rebuild the policy saved at ``path`` (a run folder or a ``.pt`` checkpoint).
+
+    Args:
+        path: run folder (its ``checkpoints/best.pt``, else ``last.pt``) or checkpoint file.
+        env: the env the policy will act in; its id must match the checkpoint's env.
+        device: where the network runs.
+        epsilon: random-action probability (DQN family).
+
+    Returns:
+        An object with ``reset()`` (call at each episode start) and ``__call__(obs) -> action``.
+    """
+    torch_device = pick_device(device)
+    payload = read_checkpoint(path, _env_id(env), torch_device)
+    meta, kind = payload["meta"], payload["kind"]
+    if env is not None:
+        _check_spaces(env, meta, path)
+    if kind in OUR_KINDS:
+        from agents.dqn.loading import dqn_policy_from_checkpoint
+
+        policy = dqn_policy_from_checkpoint(payload, torch_device, epsilon)
+    else:
+        from agents.sb3.policy import sb3_policy_from_checkpoint
+
+        policy = sb3_policy_from_checkpoint(payload, torch_device)
+    return EpisodeAwarePolicy(policy, env) if env is not None else policy
+
+
+class EpisodeAwarePolicy:
+    """Resets a stateful policy (frame stack, LSTM) by itself when ``env`` starts an episode.
+
+    Callers such as ``envs.play`` only call ``policy(obs)``; the env's time-limit step counter
+    is 0 right after a reset, which is when the frames and memory of the last episode must go.
+    """
+
+    def __init__(self, policy: Policy, env: gym.Env) -> None:
+        self.policy, self.env = policy, env
+
+    def _elapsed(self) -> int | None:
+        try:
+            return int(self.env.get_wrapper_attr("_elapsed_steps"))
+        except (AttributeError, TypeError, ValueError):
+            return None
+
+    def reset(self) -> None:
+        self.policy.reset()
+
+    def __call__(self, observation: Any) -> Any:
+        if self._elapsed() == 0:
+            self.policy.reset()
+        return self.policy(observation)
+
+
+def _check_spaces(env: gym.Env, meta: dict[str, Any], path: str | Path) -> None:
+    n_actions = meta.get("n_actions")
+    if n_actions is not None and (
+        not isinstance(env.action_space, gym.spaces.Discrete) or int(env.action_space.n) != n_actions
+    ):
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} acts with {n_actions} discrete actions, but the env has "
+            f"{env.action_space}; create the env with the checkpoint's env_kwargs {meta.get('env_kwargs')}"
+        )

@@ -1,0 +1,99 @@
+"""An SB3 policy acting in one (unwrapped-by-SB3) env: stacks and transposes frames like training."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+import torch
+
+from agents.sb3.spaces import space_from_dict
+
+__all__ = ["SB3Policy", "sb3_policy_from_checkpoint", "algorithm_class"]
+
+# name -> (module, class, on-policy, action space kind)
+ALGORITHMS: dict[str, tuple[str, str, bool, str]] = {
+    "ppo": ("stable_baselines3", "PPO", True, "any"),
+    "a2c": ("stable_baselines3", "A2C", True, "any"),
+    "sac": ("stable_baselines3", "SAC", False, "continuous"),
+    "sb3-dqn": ("stable_baselines3", "DQN", False, "discrete"),
+    "qrdqn": ("sb3_contrib", "QRDQN", False, "discrete"),
+    "recurrent-ppo": ("sb3_contrib", "RecurrentPPO", True, "any"),
+}
+
+
+def algorithm_class(algo: str):
+    """The SB3 class of ``algo`` (imported lazily)."""
+    import importlib
+
+    if algo not in ALGORITHMS:
+        raise ValueError(f"algorithm {algo!r} unknown; choose one of: {', '.join(ALGORITHMS)}")
+    module, name, *_ = ALGORITHMS[algo]
+    return getattr(importlib.import_module(module), name)
+
+
+class SB3Policy:
+    """``reset()`` then ``policy(obs) -> action`` for an SB3 policy trained on stacked frames.
+
+    Image observations (H, W, C) are stacked along channels with zero padding at the episode
+    start, then transposed to (C*k, H, W): exactly what ``VecFrameStack`` + ``VecTransposeImage``
+    did in training. Recurrent policies carry their LSTM state between calls.
+    """
+
+    def __init__(self, policy, frame_stack: int, image: bool, deterministic: bool = True) -> None:
+        self.policy, self.frame_stack, self.image = policy, frame_stack, image
+        self.deterministic = deterministic
+        self.reset()
+
+    def reset(self) -> None:
+        self._frames: deque[np.ndarray] = deque(maxlen=self.frame_stack)
+        self._state: Any = None
+        self._episode_start = np.ones(1, dtype=bool)
+
+    def _observation(self, observation: Any) -> np.ndarray:
+        observation = np.asarray(observation)
+        if not self.image:
+            return observation
+        if not self._frames:
+            for _ in range(self.frame_stack - 1):
+                self._frames.append(np.zeros_like(observation))
+        self._frames.append(observation)
+        return np.concatenate(list(self._frames), axis=-1).transpose(2, 0, 1)
+
+    def __call__(self, observation: Any) -> Any:
+        obs = self._observation(observation)
+        action, self._state = self.policy.predict(
+            obs[None], state=self._state, episode_start=self._episode_start, deterministic=self.deterministic
+        )
+        self._episode_start = np.zeros(1, dtype=bool)
+        action = action[0]
+        return int(action) if np.ndim(action) == 0 and np.issubdtype(np.asarray(action).dtype, np.integer) else action
+
+
+def build_policy_network(meta: dict[str, Any], device: torch.device):
+    """An untrained policy module of the checkpoint's algorithm, spaces and encoder."""
+    from vision.encoders import get_model_class
+
+    cls = algorithm_class(meta["algo"])
+    policy_class = cls.policy_aliases[meta["policy"]]
+    kwargs = dict(meta.get("policy_kwargs", {}))
+    if "encoder" in kwargs:
+        kwargs["features_extractor_class"] = get_model_class(kwargs.pop("encoder"))
+        kwargs["features_extractor_kwargs"] = {"features_dim": kwargs.pop("features_dim")}
+    policy = policy_class(
+        space_from_dict(meta["observation_space"]),
+        space_from_dict(meta["action_space"]),
+        lambda _: 0.0,
+        **kwargs,
+    )
+    return policy.to(device)
+
+
+def sb3_policy_from_checkpoint(payload: dict[str, Any], device: torch.device) -> SB3Policy:
+    """Rebuild the policy network, load the weights, wrap it for one env."""
+    meta = payload["meta"]
+    policy = build_policy_network(meta, device)
+    policy.load_state_dict(payload["state"]["policy"])
+    policy.set_training_mode(False)
+    return SB3Policy(policy, meta["frame_stack"], meta["image"])

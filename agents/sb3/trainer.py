@@ -1,0 +1,255 @@
+"""Train a Stable-Baselines3 / sb3-contrib algorithm with the suite's run folder and tooling.
+
+Same command, same run folder as our DQN: config.yaml, TensorBoard (our ``charts/*`` and
+``eval/*`` beside SB3's own ``train/*`` and ``rollout/*``), evaluations.csv, atomic
+checkpoints (``last.pt``/``best.pt`` policy weights, loadable with ``weights_only=True``, plus
+SB3's ``sb3_model.zip`` and replay buffer for ``--resume``), evaluation videos. Images go through
+``VecFrameStack`` + ``VecTransposeImage`` and our encoder (``features_extractor_class``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from agents.common.envs import make_env, parse_env_kwargs
+from agents.common.evaluation import evaluate
+from agents.common.run import Run, open_run
+from agents.config import SB3Config, config_to_dict
+from agents.sb3.policy import ALGORITHMS, SB3Policy, algorithm_class
+from agents.sb3.spaces import space_to_dict
+from vision.encoders import get_model_class, list_models
+from vision.runtime import pick_device, save_checkpoint, seed_everything
+
+__all__ = ["SB3Trainer"]
+
+
+def _is_image(space: gym.Space) -> bool:
+    return isinstance(space, gym.spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3
+
+
+def _check_actions(algo: str, space: gym.Space, env_id: str) -> None:
+    kind = ALGORITHMS[algo][3]
+    if kind == "discrete" and not isinstance(space, gym.spaces.Discrete):
+        raise ValueError(
+            f"{algo} needs a discrete action space, but {env_id} has {space}; use "
+            "--env-kwargs action_type=discrete, or ppo, sac or a2c for continuous actions"
+        )
+    if kind == "continuous" and not isinstance(space, gym.spaces.Box):
+        raise ValueError(
+            f"{algo} needs a continuous (Box) action space, but {env_id} has {space}; use "
+            "--env-kwargs action_type=continuous, or dqn, ppo or a2c for discrete actions"
+        )
+
+
+def _atomic_sb3_save(save, path: Path) -> None:
+    """SB3 ``save(path)`` through a temporary file and one rename."""
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    save(tmp)
+    os.replace(tmp, path)
+
+
+class SB3Trainer:
+    """``SB3Trainer(config).train()`` -> run folder."""
+
+    def __init__(self, config: SB3Config) -> None:
+        self.config, self.run, self.resuming = open_run(config)
+        if self.config.encoder not in list_models():
+            raise ValueError(f"encoder {self.config.encoder!r} unknown; choose one of: {', '.join(list_models())}")
+        self.env_kwargs = parse_env_kwargs(self.config.env_kwargs)
+        self.algo_class = algorithm_class(self.config.algo)
+        self.on_policy = ALGORITHMS[self.config.algo][2]
+
+    def make_venv(self):
+        from stable_baselines3.common.vec_env import (
+            DummyVecEnv,
+            SubprocVecEnv,
+            VecFrameStack,
+            VecMonitor,
+            VecTransposeImage,
+        )
+
+        c = self.config
+        thunks = [make_env(c.env, self.env_kwargs, flicker=c.flicker) for _ in range(c.num_envs)]
+        venv = SubprocVecEnv(thunks, start_method="spawn") if c.vectorization == "async" and c.num_envs > 1 else DummyVecEnv(thunks)
+        venv = VecMonitor(venv)
+        self.raw_observation_space = venv.observation_space
+        self.image = _is_image(venv.observation_space)
+        self.frame_stack = c.frame_stack if self.image else 1
+        if self.image and self.frame_stack > 1:
+            venv = VecFrameStack(venv, self.frame_stack, channels_order="last")
+        if self.image:
+            venv = VecTransposeImage(venv)
+        venv.seed(c.seed)
+        return venv
+
+    def policy_setup(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """(SB3 policy name, policy_kwargs, the same kwargs as saved in checkpoint meta)."""
+        c = self.config
+        recurrent = c.algo == "recurrent-ppo"
+        if isinstance(self.raw_observation_space, gym.spaces.Dict):
+            return ("MultiInputLstmPolicy" if recurrent else "MultiInputPolicy"), {}, {}
+        if not self.image:
+            return ("MlpLstmPolicy" if recurrent else "MlpPolicy"), {}, {}
+        kwargs = {
+            "features_extractor_class": get_model_class(c.encoder),
+            "features_extractor_kwargs": {"features_dim": c.features_dim},
+            "normalize_images": False,  # our encoders normalise uint8 themselves
+        }
+        meta = {"encoder": c.encoder, "features_dim": c.features_dim, "normalize_images": False}
+        return ("CnnLstmPolicy" if recurrent else "CnnPolicy"), kwargs, meta
+
+    def hyperparameters(self) -> dict[str, Any]:
+        c = self.config
+        hyper: dict[str, Any] = {}
+        if c.learning_rate is not None:
+            hyper["learning_rate"] = c.learning_rate
+        if c.batch_size is not None and c.algo != "a2c":
+            hyper["batch_size"] = c.batch_size
+        if self.on_policy and c.n_steps is not None:
+            hyper["n_steps"] = c.n_steps
+        if not self.on_policy:
+            hyper["buffer_size"] = c.buffer_size
+        hyper.update(parse_env_kwargs(c.hyperparameters))
+        return hyper
+
+    @property
+    def _model_path(self) -> Path:
+        return self.run.checkpoints / "sb3_model.zip"
+
+    @property
+    def _replay_path(self) -> Path:
+        return self.run.checkpoints / "sb3_replay.pkl"
+
+    def build(self) -> None:
+        c = self.config
+        if c.threads:
+            torch.set_num_threads(c.threads)
+        self.device = pick_device(c.device)
+        seed_everything(c.seed)
+        self.venv = self.make_venv()
+        _check_actions(c.algo, self.venv.action_space, c.env)
+        self.policy_name, policy_kwargs, meta_kwargs = self.policy_setup()
+        if self.run is None:
+            self.run = Run.create(c)
+        if self.resuming:
+            self.model = self.algo_class.load(self._model_path, env=self.venv, device=self.device)
+            if not self.on_policy and self._replay_path.is_file():
+                self.model.load_replay_buffer(self._replay_path)
+        else:
+            self.model = self.algo_class(
+                self.policy_name, self.venv, seed=c.seed, device=self.device, verbose=0,
+                policy_kwargs=policy_kwargs, **self.hyperparameters(),
+            )
+        from stable_baselines3.common.logger import configure
+
+        self.model.set_logger(configure(str(self.run.path), ["tensorboard"]))
+        action_space = self.venv.action_space
+        self.meta = {
+            "algo": c.algo,
+            "env_id": c.env,
+            "env_kwargs": self.env_kwargs,
+            "config": config_to_dict(c),
+            "policy": self.policy_name,
+            "policy_kwargs": meta_kwargs,
+            "observation_space": space_to_dict(self.venv.observation_space),
+            "action_space": space_to_dict(action_space),
+            "frame_stack": self.frame_stack,
+            "image": self.image,
+            "n_actions": int(action_space.n) if isinstance(action_space, gym.spaces.Discrete) else None,
+        }
+        self.best_return = -math.inf
+
+    def policy(self) -> SB3Policy:
+        return SB3Policy(self.model.policy, self.frame_stack, self.image)
+
+    def evaluate(self) -> dict[str, float]:
+        c, step = self.config, self.model.num_timesteps
+        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", flicker=c.flicker)
+        video = self.run.videos / f"eval_{step:09d}.mp4" if c.video else None
+        result, _ = evaluate(self.policy(), thunk, c.eval_episodes, seed=c.seed + 100_000, video_path=video)
+        summary = result.summary()
+        self.run.log_evaluation(step, summary, time.time() - self.start_time)
+        if summary["mean_return"] > self.best_return:
+            self.best_return = summary["mean_return"]
+            save_checkpoint(self.run.checkpoints / "best.pt", c.algo, {"policy": self.model.policy.state_dict()},
+                            **self.meta, step=step, mean_return=summary["mean_return"])
+        return summary
+
+    def checkpoint(self) -> Path:
+        """Policy weights (``last.pt``), then SB3's model zip and replay buffer, each atomically."""
+        self.run.checkpoints.mkdir(parents=True, exist_ok=True)
+        _atomic_sb3_save(self.model.save, self._model_path)
+        if not self.on_policy and self.config.save_replay:
+            _atomic_sb3_save(self.model.save_replay_buffer, self._replay_path)
+        return save_checkpoint(self.run.checkpoints / "last.pt", self.config.algo,
+                               {"policy": self.model.policy.state_dict()}, **self.meta,
+                               step=self.model.num_timesteps)
+
+    def train(self) -> Path:
+        self.build()
+        c = self.config
+        self.start_time = time.time()
+        remaining = c.total_steps - self.model.num_timesteps
+        try:
+            if remaining > 0:
+                self.model.learn(remaining, callback=_RunCallback(self), reset_num_timesteps=not self.resuming,
+                                 progress_bar=c.progress)
+        except KeyboardInterrupt:
+            print(f"interrupted at step {self.model.num_timesteps}; saving a checkpoint")
+            self.checkpoint()
+            print(f"saved; continue with: python -m agents.train --resume {self.run.path}")
+        else:
+            self.checkpoint()
+        self.venv.close()
+        self.run.close()
+        return self.run.path
+
+
+def _make_callback_class():
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class RunCallback(BaseCallback):
+        """Our charts, periodic evaluation (best model, video) and checkpoints inside SB3's loop."""
+
+        def __init__(self, trainer: SB3Trainer) -> None:
+            super().__init__()
+            self.trainer = trainer
+            self.window_time, self.window_step = time.time(), 0
+
+        def _on_training_start(self) -> None:
+            self.window_time, self.window_step = time.time(), self.model.num_timesteps
+
+        def _on_step(self) -> bool:
+            trainer, c = self.trainer, self.trainer.config
+            after = self.model.num_timesteps
+            before = after - self.training_env.num_envs
+            scalars: dict[str, float] = {}
+            for info in self.locals.get("infos", []):
+                if "episode" in info:
+                    scalars["charts/episodic_return"] = float(info["episode"]["r"])
+                    scalars["charts/episodic_length"] = float(info["episode"]["l"])
+                    scalars["charts/success"] = float(bool(info.get("is_success", False)))
+            if after // 1000 > before // 1000:
+                scalars["charts/SPS"] = (after - self.window_step) / max(1e-9, time.time() - self.window_time)
+                self.window_time, self.window_step = time.time(), after
+            if scalars:
+                trainer.run.log(scalars, after)
+            if c.eval_interval and after // c.eval_interval > before // c.eval_interval:
+                trainer.evaluate()
+            if c.checkpoint_interval and after // c.checkpoint_interval > before // c.checkpoint_interval:
+                trainer.checkpoint()
+            return True
+
+    return RunCallback
+
+
+def _RunCallback(trainer: SB3Trainer):  # noqa: N802 - reads as a class at the call site
+    return _make_callback_class()(trainer)

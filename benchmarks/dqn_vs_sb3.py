@@ -1,0 +1,112 @@
+"""Our DQN against Stable-Baselines3's DQN: same env, seed, network and schedule.
+
+Prints the wall-clock steps per second of each (whole training run: collection, updates,
+setup), their ratio, and the evaluation return / goal rate of each final policy at the same
+number of env steps. Two of ours run: ``dqn`` with its defaults (Double, Dueling, 10-step, DrQ
+shifts) and ``dqn-vanilla`` (those off: the same algorithm as SB3's DQN).
+
+    python benchmarks/dqn_vs_sb3.py --steps 4000 --image-size 64
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not an installed copy
+
+import torch  # noqa: E402
+import tyro  # noqa: E402
+
+from agents.common.envs import make_env, parse_env_kwargs  # noqa: E402
+from agents.common.evaluation import evaluate  # noqa: E402
+from agents.config import CONFIGS, DQNConfig  # noqa: E402
+from agents.policies import load_policy  # noqa: E402
+from agents.train import train  # noqa: E402
+
+
+@dataclass
+class Args:
+    """Benchmark settings."""
+
+    env: str = "visiongym/TabletopSoccer-v0"
+    """Env id."""
+    env_kwargs: tuple[str, ...] = ("scenario=empty_goal", "obs_mode=pixels", "shaping=True")
+    """KEY=VALUE env arguments (image_size is added from --image-size)."""
+    image_size: int = 64
+    """Observation side in pixels."""
+    steps: int = 4_000
+    """Env steps per agent."""
+    learning_starts: int = 1_000
+    """Steps before the first update (both agents)."""
+    train_frequency: int = 4
+    """Env steps per gradient step (both agents)."""
+    buffer_size: int = 20_000
+    """Replay capacity (both agents)."""
+    seed: int = 1
+    """Seed for both agents."""
+    eval_episodes: int = 10
+    """Evaluation episodes of each final policy."""
+    threads: int = 1
+    """torch CPU threads."""
+    device: str = "auto"
+    """Training device for both."""
+    output: Path | None = Path("benchmarks/results/dqn_vs_sb3.json")
+    """Where to write the figures as JSON (None: do not write)."""
+
+
+def run_agent(name: str, args: Args, runs: Path) -> dict:
+    env_kwargs = (*args.env_kwargs, f"image_size={args.image_size}")
+    common = dict(env=args.env, env_kwargs=env_kwargs, seed=args.seed, total_steps=args.steps,
+                  eval_interval=0, checkpoint_interval=10**9, runs_dir=runs, run_name=name, progress=False,
+                  threads=args.threads, device=args.device, frame_stack=4, buffer_size=args.buffer_size,
+                  learning_rate=1e-4, save_replay=False)
+    exploration = int(0.25 * args.steps)
+    if name.startswith("dqn"):
+        extra = {} if name == "dqn" else dict(double=False, dueling=False, n_step=1, augment_pad=0)
+        config = DQNConfig(**common, learning_starts=args.learning_starts, train_frequency=args.train_frequency,
+                           target_update_interval=1_000, exploration_steps=exploration,
+                           **extra)
+    else:
+        hyper = (f"learning_starts={args.learning_starts}", f"train_freq={args.train_frequency}",
+                 "gradient_steps=1", "target_update_interval=1000",
+                 f"exploration_fraction={exploration / args.steps}", "exploration_final_eps=0.01",
+                 "max_grad_norm=10")
+        config = CONFIGS["sb3-dqn"](**common, batch_size=32, hyperparameters=hyper, video=False)
+    start = time.perf_counter()
+    path = train(config)
+    seconds = time.perf_counter() - start
+    thunk = make_env(args.env, parse_env_kwargs(env_kwargs))
+    probe = thunk()
+    policy = load_policy(path / "checkpoints" / "last.pt", probe, device="cpu")
+    probe.close()
+    result, _ = evaluate(policy, thunk, args.eval_episodes, seed=10_000)
+    summary = result.summary()
+    return {"agent": name, "seconds": round(seconds, 1), "sps": round(args.steps / seconds, 1),
+            "mean_return": round(summary["mean_return"], 3), "goal_rate": summary["success_rate"]}
+
+
+def main(args: Args) -> list[dict]:
+    torch.set_num_threads(args.threads)
+    rows = []
+    with tempfile.TemporaryDirectory() as runs:
+        for name in ("sb3-dqn", "dqn-vanilla", "dqn"):
+            rows.append(run_agent(name, args, Path(runs)))
+            print(json.dumps(rows[-1]), flush=True)
+    sb3 = rows[0]["sps"]
+    print(f"\n{'agent':<12} {'SPS':>7} {'x SB3':>6} {'return':>8} {'goal rate':>9}  ({args.steps} steps, seed {args.seed})")
+    for row in rows:
+        print(f"{row['agent']:<12} {row['sps']:>7.1f} {row['sps'] / sb3:>6.2f} {row['mean_return']:>8.3f} "
+              f"{row['goal_rate']:>9.0%}")
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=1))
+    return rows
+
+
+if __name__ == "__main__":
+    main(tyro.cli(Args))

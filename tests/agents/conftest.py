@@ -1,0 +1,29 @@
+"""A DQN trained once on a small CatchBall through the real command, shared by several tests."""
+
+import pytest
+
+# 6 x 3 grid, 36 px: a uniformly random policy catches 35%; a learned one catches them all.
+CATCH_ENV = ["--env", "visiongym/CatchBall-v0", "--env-kwargs", "rows=6", "columns=3", "image_size=36"]
+FAST_DQN = [
+    "--frame-stack", "1", "--features-dim", "128", "--buffer-size", "10000", "--learning-starts", "500",
+    "--train-frequency", "2", "--n-step", "3", "--target-update-interval", "200",
+    "--exploration-steps", "800", "--learning-rate", "1e-3", "--augment-pad", "2", "--num-envs", "4",
+    "--threads", "1", "--no-progress",
+]
+
+
+@pytest.fixture(scope="session")
+def catch_args():
+    """(env arguments, fast DQN arguments) of the small CatchBall command line."""
+    return CATCH_ENV, FAST_DQN
+
+
+@pytest.fixture(scope="session")
+def catch_dqn_run(tmp_path_factory):
+    """Run folder of a DQN trained for 2,000 steps on the small CatchBall (about 30 s)."""
+    from agents.train import main
+
+    runs = tmp_path_factory.mktemp("runs")
+    return main(["dqn", *CATCH_ENV, *FAST_DQN, "--total-steps", "2000", "--eval-interval", "1000",
+                 "--eval-episodes", "5", "--checkpoint-interval", "1000", "--runs-dir", str(runs),
+                 "--seed", "3"])

@@ -1,0 +1,62 @@
+"""Every bad input of the training and evaluation commands gets a clear error."""
+
+import gymnasium as gym
+import pytest
+
+from agents.common.replay import ReplayMemoryError
+from agents.policies import load_policy
+from agents.train import main as train_main
+from vision.runtime import CheckpointError, save_checkpoint
+
+
+def test_unknown_algorithm():
+    with pytest.raises(SystemExit, match="algorithm 'dqnn' unknown; choose one of: dqn, drqn"):
+        train_main(["dqnn", "--env", "visiongym/CatchBall-v0"])
+
+
+def test_unknown_env(tmp_path):
+    with pytest.raises(ValueError, match="env 'visiongym/Nope-v0' unknown; choose one of: .*CatchBall"):
+        train_main(["dqn", "--env", "visiongym/Nope-v0", "--runs-dir", str(tmp_path), "--no-progress"])
+
+
+def test_dqn_refuses_continuous_actions(tmp_path):
+    with pytest.raises(ValueError, match="dqn needs a discrete action space.*Box"):
+        train_main(["dqn", "--env", "Pendulum-v1", "--runs-dir", str(tmp_path), "--no-progress"])
+
+
+def test_dqn_refuses_state_observations(tmp_path):
+    with pytest.raises(ValueError, match="needs a uint8 \\(H, W, C\\) image observation space"):
+        train_main(["dqn", "--env", "CartPole-v1", "--runs-dir", str(tmp_path), "--no-progress"])
+
+
+def test_replay_buffer_too_large(tmp_path):
+    with pytest.raises(ReplayMemoryError, match="needs .* GiB .* choose buffer_size <="):
+        train_main(["dqn", "--env", "visiongym/CatchBall-v0", "--buffer-size", "100000000000",
+                    "--runs-dir", str(tmp_path), "--no-progress"])
+
+
+def test_bad_env_kwargs(tmp_path):
+    with pytest.raises(ValueError, match="is not key=value"):
+        train_main(["dqn", "--env", "visiongym/CatchBall-v0", "--env-kwargs", "rows6",
+                    "--runs-dir", str(tmp_path), "--no-progress"])
+
+
+def test_corrupt_checkpoint(tmp_path):
+    bad = tmp_path / "last.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_policy(bad, device="cpu")
+
+
+def test_checkpoint_from_another_env_or_algorithm(tmp_path):
+    other_env = save_checkpoint(tmp_path / "soccer.pt", "dqn", {}, env_id="visiongym/TabletopSoccer-v0")
+    with pytest.raises(CheckpointError, match="env_id='visiongym/TabletopSoccer-v0', not env_id='visiongym/CatchBall-v0'"):
+        load_policy(other_env, gym.make("visiongym/CatchBall-v0"), device="cpu")
+    other_kind = save_checkpoint(tmp_path / "ae.pt", "autoencoder", {}, env_id="visiongym/CatchBall-v0")
+    with pytest.raises(CheckpointError, match="holds a 'autoencoder' model"):
+        load_policy(other_kind, device="cpu")
+
+
+def test_resume_with_another_algorithm(catch_dqn_run):
+    with pytest.raises(ValueError, match="trained with 'dqn', not 'ppo'"):
+        train_main(["ppo", "--resume", str(catch_dqn_run), "--no-progress"])

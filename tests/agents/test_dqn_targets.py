@@ -1,0 +1,105 @@
+"""Double-DQN / plain DQN targets and target-network updates against hand computations."""
+
+import pytest
+import torch
+from torch import nn
+
+from agents.common.augment import random_shift
+from agents.common.replay import ReplayBatch
+from agents.dqn.learner import DQNLearner, td_targets
+from agents.dqn.networks import QNetwork, stacked_space
+
+
+class TableQ(nn.Module):
+    """Q-values looked up by the last frame's first pixel (a state id)."""
+
+    def __init__(self, table):
+        super().__init__()
+        self.table = nn.Parameter(torch.tensor(table, dtype=torch.float32))
+
+    def forward(self, observations):
+        return self.table[observations[:, -1, 0, 0].long()]
+
+
+def batch_for(next_states, returns, discounts):
+    next_obs = torch.tensor(next_states, dtype=torch.uint8)[:, None, None, None].expand(-1, 1, 2, 2)
+    return ReplayBatch(
+        observations=torch.zeros_like(next_obs),
+        actions=torch.zeros(len(next_states), dtype=torch.int64),
+        returns=torch.tensor(returns),
+        next_observations=next_obs.contiguous(),
+        discounts=torch.tensor(discounts),
+    )
+
+
+ONLINE = [[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]]  # argmax: state 0 -> action 1, state 1 -> action 0
+TARGET = [[10.0, 20.0, 30.0], [7.0, 8.0, 9.0]]
+
+
+def test_double_dqn_target_uses_online_argmax_and_target_value():
+    batch = batch_for([0, 1, 1], [1.0, 0.5, 2.0], [0.9, 0.81, 0.0])
+    targets = td_targets(TableQ(ONLINE), TableQ(TARGET), batch, double=True)
+    # 1 + .9 * TARGET[0][1]; .5 + .81 * TARGET[1][0]; terminal: just the return
+    assert targets.tolist() == pytest.approx([1 + 0.9 * 20, 0.5 + 0.81 * 7, 2.0])
+
+
+def test_plain_dqn_target_uses_target_max():
+    batch = batch_for([0, 1], [1.0, 0.5], [0.9, 0.81])
+    targets = td_targets(TableQ(ONLINE), TableQ(TARGET), batch, double=False)
+    assert targets.tolist() == pytest.approx([1 + 0.9 * 30, 0.5 + 0.81 * 9])
+
+
+def test_update_moves_q_towards_the_huber_target():
+    online = TableQ([[0.0, 0.0], [0.0, 0.0]])
+    learner = DQNLearner(online, learning_rate=0.1, augment_pad=0)
+    batch = batch_for([1], [1.0], [0.0])
+    for _ in range(50):
+        metrics = learner.update(batch)
+    assert online.table[0, 0].item() == pytest.approx(1.0, abs=0.05)
+    assert {"losses/td_loss", "losses/q_values", "losses/grad_norm"} <= set(metrics)
+
+
+def test_hard_and_polyak_target_updates():
+    online = TableQ([[1.0, 1.0]])
+    hard = DQNLearner(online, tau=1.0)
+    with torch.no_grad():
+        online.table.fill_(3.0)
+    assert hard.target.table[0, 0].item() == 1.0
+    hard.update_target()
+    assert hard.target.table[0, 0].item() == 3.0
+    polyak = DQNLearner(TableQ([[0.0]]), tau=0.25)
+    with torch.no_grad():
+        polyak.online.table.fill_(4.0)
+    polyak.update_target()
+    assert polyak.target.table.item() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="tau"):
+        DQNLearner(TableQ([[0.0]]), tau=0.0)
+
+
+def test_dueling_head_mean_advantage_is_zero_offset():
+    net = QNetwork(stacked_space((3, 40, 40), 2), 4, "nature_cnn", 64, dueling=True)
+    obs = torch.randint(0, 255, (5, 6, 40, 40), dtype=torch.uint8)
+    features = net.encoder(obs)
+    q = net(obs)
+    assert q.shape == (5, 4)
+    assert torch.allclose(q.mean(1, keepdim=True), net.value(features), atol=1e-5)
+
+
+def test_random_shift_is_a_replicate_padded_integer_shift():
+    images = torch.arange(2 * 1 * 6 * 6, dtype=torch.uint8).reshape(2, 1, 6, 6)
+    generator = torch.Generator().manual_seed(0)
+    shifted = random_shift(images, pad=2, generator=generator)
+    assert shifted.dtype == torch.uint8 and shifted.shape == images.shape
+    padded = torch.nn.functional.pad(images.float(), (2, 2, 2, 2), mode="replicate").byte()
+    for index in range(2):
+        crops = [padded[index, :, y : y + 6, x : x + 6] for y in range(5) for x in range(5)]
+        assert any(torch.equal(shifted[index], crop) for crop in crops)
+    assert torch.equal(random_shift(images, pad=0), images)
+
+
+def test_amp_flag_is_ignored_on_the_cpu():
+    online = TableQ([[0.0, 0.0], [0.0, 0.0]])
+    learner = DQNLearner(online, learning_rate=0.1, augment_pad=0, amp=True)
+    assert not learner.amp  # float16 autocast is a CUDA option
+    learner.update(batch_for([1], [1.0], [0.0]))
+    assert online.table[0, 0].item() > 0

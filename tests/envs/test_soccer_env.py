@@ -1,0 +1,237 @@
+"""visiongym/TabletopSoccer-v0: API checks, determinism, vectorisation, bad input, fuzzing."""
+
+import functools
+import pickle
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import envs  # noqa: F401
+from envs.soccer import ACTION_TYPES, OBS_MODES, SCENARIOS
+
+ENV_ID = "visiongym/TabletopSoccer-v0"
+
+
+def make(**kwargs):
+    return gym.make(ENV_ID, **kwargs)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("obs_mode", OBS_MODES)
+@pytest.mark.parametrize("action_type", ACTION_TYPES)
+def test_gymnasium_and_sb3_checkers_pass(scenario, obs_mode, action_type):
+    image = {} if obs_mode == "state" else {"image_size": 32}
+    env = make(scenario=scenario, obs_mode=obs_mode, action_type=action_type, **image)
+    check_env(env.unwrapped, skip_render_check=True)
+    sb3_check_env(env.unwrapped, warn=False)
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", [i for i in gym.registry if i.startswith("visiongym/TabletopSoccer")])
+def test_registered_ids_make_and_step(env_id):
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    env.step(env.action_space.sample())
+    assert env.spec.max_episode_steps is not None
+    env.close()
+
+
+def rollout(obs_mode, seed=7, steps=200, camera="broadcast"):
+    env = make(scenario="2v2", obs_mode=obs_mode, image_size=32, camera=camera)
+    env.action_space.seed(seed)
+    obs, _ = env.reset(seed=seed)
+    frames = [np.asarray(obs).tobytes()]
+    for _ in range(steps):
+        obs, _, terminated, truncated, _ = env.step(env.action_space.sample())
+        frames.append(np.asarray(obs).tobytes())
+        if terminated or truncated:
+            obs, _ = env.reset()
+    env.close()
+    return frames
+
+
+@pytest.mark.parametrize("obs_mode", ["state", "pixels"])
+def test_same_seed_same_bytes(obs_mode):
+    first, second = rollout(obs_mode), rollout(obs_mode)
+    assert first == second
+    assert rollout(obs_mode, seed=8, steps=20) != first[:21]
+
+
+def test_pickled_env_steps_like_the_original():
+    env = make(scenario="2v2", obs_mode="pixels", image_size=32)
+    env.reset(seed=3)
+    clone = pickle.loads(pickle.dumps(env))
+    for action in [1, 2, 9, 0, 5]:
+        a = env.step(action)
+        b = clone.step(action)
+        np.testing.assert_array_equal(a[0], b[0])
+    env.close()
+    clone.close()
+
+
+def test_async_vector_env_of_pixel_envs_steps():
+    # "spawn": this test process already holds EGL contexts, and a forked child inherits them
+    # half-initialised (Mesa then blocks). A fresh process renders normally.
+    # "envs:" makes each worker import the registering module, and nothing of this test file.
+    make_one = functools.partial(gym.make, "envs:" + ENV_ID, scenario="2v2", obs_mode="pixels", image_size=48)
+    vec = gym.vector.AsyncVectorEnv([make_one] * 4, context="spawn")
+    obs, _ = vec.reset(seed=0)
+    assert obs.shape == (4, 48, 48, 3) and obs.dtype == np.uint8
+    for _ in range(5):
+        obs, reward, terminated, truncated, info = vec.step(vec.action_space.sample())
+    assert obs.shape == (4, 48, 48, 3) and obs.std() > 0
+    vec.close()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scenario": "penalti"}, r"scenario 'penalti' unknown; choose one of: empty_goal, penalty"),
+        ({"camera": "tv"}, r"camera 'tv' unknown; choose one of: broadcast, top, ego"),
+        ({"obs_mode": "rgb"}, r"obs_mode 'rgb' unknown"),
+        ({"action_type": "multi"}, r"action_type 'multi' unknown"),
+        ({"image_size": 8}, r"image_size \(8, 8\) out of range"),
+        ({"image_size": 2048}, r"image_size \(2048, 2048\) out of range"),
+        ({"scenario": "5v5", "team_size": 400}, r"does not fit"),
+        ({"scenario": "penalty", "team_size": 3}, r"matches only"),
+        ({"render_mode": "window"}, r"render_mode 'window' unknown"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:.*render_mode.*:UserWarning")
+def test_bad_construction_arguments_name_value_and_choices(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("action_type", "action", "message"),
+    [
+        ("discrete", 10, "outside Discrete"),
+        ("discrete", -1, "outside Discrete"),
+        ("discrete", 1.5, "outside Discrete"),
+        ("discrete", np.array([1, 2]), "shape"),
+        ("continuous", np.zeros(3), r"shape \(3,\)"),
+        ("continuous", np.array([2.0, 0, 0, 0]), r"outside Box"),
+        ("continuous", np.array([np.nan, 0, 0, 0]), r"outside Box"),
+    ],
+)
+def test_actions_outside_the_space_raise(action_type, action, message):
+    env = make(scenario="1v1", action_type=action_type)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=message):
+        env.unwrapped.step(action)
+    env.close()
+
+
+def test_goal_terminates_academy_episode_with_reward_and_info():
+    env = make(scenario="empty_goal", shaping=True)
+    env.reset(seed=0)
+    scene = env.unwrapped.scene
+    scene.set_ball((scene.pitch.length / 2 - 0.05, 0.0), vel=(2.0, 0.0))
+    _, reward, terminated, _, info = env.step(0)
+    assert terminated and info["goal"] == 1 and info["is_success"]
+    assert reward == pytest.approx(1.0) and info["reward_scoring"] == 1.0
+    assert info["reward_ball_progress"] == 0.0  # no shaping on a restart step
+    env.close()
+
+
+def test_match_goes_on_after_a_goal():
+    env = make(scenario="2v2")
+    env.reset(seed=0)
+    scene = env.unwrapped.scene
+    scene.set_ball((-scene.pitch.length / 2 + 0.05, 0.0), vel=(-2.0, 0.0))
+    _, reward, terminated, _, info = env.step(0)
+    assert not terminated and reward == -1.0 and info["score"] == (0, 1)
+
+
+def test_shaping_is_potential_based_so_it_cannot_be_farmed():
+    env = make(scenario="empty_goal", shaping=True)
+    env.reset(seed=1)
+    env.action_space.seed(1)
+    unwrapped = env.unwrapped
+    start = unwrapped._shaping_potentials()
+    progress = approach = 0.0
+    for _ in range(60):
+        _, _, terminated, _, info = env.step(env.action_space.sample())
+        assert not info["restart"] and not terminated
+        progress += info["reward_ball_progress"]
+        approach += info["reward_ball_approach"]
+    end = unwrapped._shaping_potentials()
+    # The terms telescope: their sum is the change in potential, whatever the path.
+    assert progress == pytest.approx(end[0] - start[0], abs=1e-9)
+    assert approach == pytest.approx(0.5 * (end[1] - start[1]), abs=1e-9)
+
+
+def test_jamming_the_ball_in_a_corner_earns_nothing():
+    env = make(scenario="empty_goal", shaping=True)
+    env.reset(seed=0)
+    scene = env.unwrapped.scene
+    corner = (scene.pitch.length / 2 - 0.05, scene.pitch.width / 2 - scene.pitch.ball_radius)
+    scene.set_ball(corner)
+    scene.set_player(0, (corner[0] - 0.08, corner[1] - 0.08), yaw=0.8)
+    env.unwrapped._potentials = env.unwrapped._shaping_potentials()
+    total = sum(env.step(2)[1] for _ in range(100))  # keep pushing north-east into the corner
+    assert scene.referee.drop_balls >= 1  # the referee put the ball back into play
+    assert total < 0.2
+
+
+def test_scripted_policy_scores_in_empty_goal_and_sometimes_in_penalties():
+    env = make(scenario="empty_goal", action_type="continuous")
+    goals = 0
+    for seed in range(5):
+        env.reset(seed=seed)
+        done = False
+        while not done:
+            _, _, terminated, truncated, info = env.step(env.unwrapped.scripted_action())
+            done = terminated or truncated
+        goals += info["is_success"]
+    assert goals >= 4
+    env.close()
+
+
+def test_ground_truth_in_info_matches_the_pixel_observation():
+    env = make(scenario="2v2", obs_mode="pixels", image_size=64, ground_truth=True)
+    obs, info = env.reset(seed=0)
+    truth = info["ground_truth"]
+    np.testing.assert_array_equal(truth["rgb"], obs)
+    assert truth["instance_mask"].shape == (64, 64) and len(truth["boxes"]) >= 3
+    env.close()
+
+
+def _fuzz(steps_per_scenario):
+    for index, scenario in enumerate(SCENARIOS):
+        for action_type in ACTION_TYPES:
+            env = make(scenario=scenario, action_type=action_type)
+            env.action_space.seed(index)
+            env.reset(seed=index)
+            scene = env.unwrapped.scene
+            half_l = scene.pitch.length / 2 + scene.pitch.goal_depth + 0.01
+            half_w = scene.pitch.width / 2 + 0.01
+            for step in range(steps_per_scenario):
+                if action_type == "continuous" and step % 3 == 0:
+                    action = np.sign(env.action_space.sample()).astype(np.float32)  # extremes
+                else:
+                    action = env.action_space.sample()
+                obs, reward, terminated, truncated, _ = env.step(action)
+                assert np.isfinite(obs).all() and np.isfinite(reward)
+                ball = scene.ball_position()
+                assert abs(ball[0]) <= half_l and abs(ball[1]) <= half_w, (scenario, step, ball)
+                players = scene.player_positions()
+                assert (np.abs(players[:, 0]) <= half_l).all() and (np.abs(players[:, 1]) <= half_w).all()
+                if terminated or truncated:
+                    env.reset()
+            assert scene.referee.escapes == 0
+            env.close()
+
+
+def test_random_action_fuzz_finds_no_nan_escape_or_crash():
+    _fuzz(steps_per_scenario=1700)  # 6 scenarios x 2 action types x 1700 = 20,400 steps
+
+
+@pytest.mark.slow
+def test_random_action_fuzz_long():
+    _fuzz(steps_per_scenario=20_000)

@@ -1,0 +1,206 @@
+"""The soccer scene: physics, kicks, referee, scripted players, cameras and ground truth."""
+
+import pickle
+
+import mujoco
+import numpy as np
+import pytest
+
+from sims.soccer import CLASS_NAMES, SoccerScene
+
+IDLE = np.zeros((4, 4))
+
+
+@pytest.fixture(scope="module")
+def scene():
+    s = SoccerScene(team_size=2)
+    yield s
+    s.close()
+
+
+def spread(scene: SoccerScene) -> None:
+    """Players and ball apart from each other, so no object hides another in any camera."""
+    scene.reset(np.random.default_rng(0), jitter=0.0)
+    for i, (x, y) in enumerate([(-0.7, -0.35), (-0.25, 0.3), (0.3, -0.3), (0.75, 0.35)]):
+        scene.set_player(i, (x, y), yaw=0.3 * i)
+    scene.set_ball((0.05, 0.05))
+
+
+def test_named_accessors_report_state(scene):
+    spread(scene)
+    np.testing.assert_allclose(scene.ball_position(), (0.05, 0.05))
+    np.testing.assert_allclose(scene.player_positions()[3], (0.75, 0.35))
+    assert scene.player_yaws().shape == (4,)
+    assert scene.score() == (0, 0)
+    scene.step(IDLE)
+    assert scene.time() == pytest.approx(scene.control_dt)
+
+
+def test_kick_is_an_impulse_only_when_close_and_facing(scene):
+    spread(scene)
+    scene.set_player(0, (0.0, 0.0), yaw=0.0)
+    scene.set_ball((scene.reach - 0.01, 0.0))
+    scene.step(np.array([[0, 0, 0, 1.0]] + [[0, 0, 0, -1.0]] * 3))
+    assert scene.ball_velocity()[0] > 0.8 * scene.kick_speed
+    # Facing away: no kick.
+    spread(scene)
+    scene.set_player(0, (0.0, 0.0), yaw=np.pi)
+    scene.set_ball((scene.reach - 0.01, 0.0))
+    scene.step(np.array([[0, 0, 0, 1.0]] + [[0, 0, 0, -1.0]] * 3))
+    assert abs(scene.ball_velocity()[0]) < 0.2
+    # Too far: no kick.
+    spread(scene)
+    scene.set_player(0, (0.0, 0.0), yaw=0.0)
+    scene.set_ball((3 * scene.reach, 0.0))
+    scene.step(np.array([[0, 0, 0, 1.0]] + [[0, 0, 0, -1.0]] * 3))
+    assert np.hypot(*scene.ball_velocity()) < 0.05
+
+
+def test_goal_scores_and_restarts_with_kickoff(scene):
+    spread(scene)
+    half = scene.pitch.length / 2
+    scene.set_ball((half - 0.05, 0.0), vel=(2.0, 0.0))
+    goals = [scene.step(IDLE) for _ in range(5)]
+    assert 1 in goals and scene.score() == (1, 0) and scene.last_goal() in (0, 1)
+    # Kick-off: ball on the centre spot, every player in its own half.
+    np.testing.assert_allclose(scene.ball_position(), (0, 0), atol=1e-6)
+    x = scene.player_positions()[:, 0]
+    assert (x[:2] < 0).all() and (x[2:] > 0).all()
+    scene.set_ball((-half + 0.05, 0.0), vel=(-2.0, 0.0))
+    goals = [scene.step(IDLE) for _ in range(5)]
+    assert -1 in goals and scene.score() == (1, 1)
+
+
+def test_ball_off_target_hits_the_board_not_a_goal(scene):
+    spread(scene)
+    half = scene.pitch.length / 2
+    scene.set_ball((half - 0.1, 0.5), vel=(2.0, 0.0))
+    for _ in range(10):
+        assert scene.step(IDLE) == 0
+    assert scene.ball_position()[0] < half and scene.score() == (0, 0)
+
+
+def test_ball_pinned_to_a_board_is_dropped_back_into_play(scene):
+    spread(scene)
+    edge = scene.pitch.width / 2 - scene.pitch.ball_radius
+    scene.set_ball((0.3, edge))
+    for _ in range(int(2.5 / scene.control_dt)):
+        scene.step(IDLE)
+    assert scene.referee.drop_balls >= 1
+    assert scene.ball_position()[1] < edge - 0.1
+
+
+def test_bad_commands_and_team_sizes_are_refused(scene):
+    with pytest.raises(ValueError, match=r"expected \(4, 4\)"):
+        scene.step(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="NaN"):
+        scene.step(np.full((4, 4), np.nan))
+    with pytest.raises(ValueError, match="does not fit"):
+        SoccerScene(team_size=500)
+    with pytest.raises(ValueError, match="camera 'tv' unknown"):
+        scene.render("tv")
+    with pytest.raises(ValueError, match=r"\[16, 1024\]"):
+        scene.render("top", 8, 8)
+
+
+def test_scripted_chaser_scores_on_an_empty_goal():
+    scene = SoccerScene(team_size=(1, 0))
+    rng = np.random.default_rng(1)
+    goals = 0
+    for _ in range(5):
+        scene.reset(rng)
+        scene.set_player(0, (rng.uniform(-0.5, 0.3), rng.uniform(-0.5, 0.5)), rng.uniform(-3, 3))
+        scene.set_ball((rng.uniform(0.0, 0.5), rng.uniform(-0.5, 0.5)))
+        for _ in range(300):
+            if scene.step(scene.scripted_commands(rng)) == 1:
+                goals += 1
+                break
+    assert goals == 5
+
+
+def test_scene_pickles_and_keeps_stepping(scene):
+    spread(scene)
+    clone = pickle.loads(pickle.dumps(scene))
+    for _ in range(5):
+        clone.step(clone.scripted_commands())
+        scene.step(scene.scripted_commands())
+    np.testing.assert_array_equal(clone.ball_position(), scene.ball_position())
+
+
+def _geom_points(model, data, geom_ids):
+    """Points on the surfaces of the given geoms, dense enough to find their silhouettes."""
+    points = []
+    for g in geom_ids:
+        size, centre, rot = model.geom_size[g], data.geom_xpos[g], data.geom_xmat[g].reshape(3, 3)
+        kind = model.geom_type[g]
+        if kind == mujoco.mjtGeom.mjGEOM_SPHERE:
+            k = np.arange(4000) + 0.5
+            phi, theta = np.arccos(1 - 2 * k / 4000), np.pi * (1 + 5**0.5) * k
+            local = size[0] * np.stack([np.cos(theta) * np.sin(phi), np.sin(theta) * np.sin(phi), np.cos(phi)], 1)
+        elif kind == mujoco.mjtGeom.mjGEOM_CYLINDER:
+            a = np.linspace(0, 2 * np.pi, 256, endpoint=False)
+            ring = np.stack([size[0] * np.cos(a), size[0] * np.sin(a)], 1)
+            local = np.concatenate([np.c_[ring, np.full(256, z)] for z in (-size[1], size[1])])
+        elif kind == mujoco.mjtGeom.mjGEOM_BOX:
+            local = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)]) * size
+        else:
+            continue
+        points.append(local @ rot.T + centre)
+    return np.concatenate(points)
+
+
+@pytest.mark.parametrize("camera", ["broadcast", "top"])
+def test_ground_truth_boxes_match_projection_within_a_pixel(scene, camera):
+    spread(scene)
+    truth = scene.render_ground_truth(camera, 128, 128)
+    cam = scene.camera(camera, 128, 128)
+    m = scene.model
+    checked = 0
+    for k, box in zip(truth["instance_ids"], truth["boxes"], strict=True):
+        if not 1 <= k <= scene.n_players + 1:
+            continue  # goals are cut by the image border in some views
+        geoms = np.flatnonzero(scene._geom_to_instance[1:] == k)
+        uv, _ = cam.project(_geom_points(m, scene.data, geoms))
+        projected = np.array([uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(), uv[:, 1].max()])
+        np.testing.assert_allclose(box, projected, atol=1.0, err_msg=f"instance {k} in {camera}")
+        checked += 1
+    assert checked == scene.n_players + 1  # ball and every player were visible and checked
+    # Masks and boxes agree: every mask pixel of an object lies in its box, classes line up.
+    for k, box, label in zip(truth["instance_ids"], truth["boxes"], truth["labels"], strict=True):
+        rows, cols = np.nonzero(truth["instance_mask"] == k)
+        assert cols.min() == box[0] and rows.min() == box[1]
+        assert cols.max() + 1 == box[2] and rows.max() + 1 == box[3]
+        assert (truth["class_mask"][rows, cols] == label).all()
+    assert CLASS_NAMES[truth["labels"][0]] == "ball"
+    assert set(truth["teams"][truth["labels"] == 2]) == {0}
+
+
+def test_depth_is_consistent_with_the_camera(scene):
+    spread(scene)
+    truth = scene.render_ground_truth("broadcast", 96, 96)
+    cam = scene.camera("broadcast", 96, 96)
+    rows, cols = np.nonzero(truth["class_mask"] == 0)
+    depth = truth["depth"][rows, cols]
+    on_table = depth < 20  # pixels beyond the far plane see nothing
+    points = cam.unproject(cols[on_table] + 0.5, rows[on_table] + 0.5, depth[on_table])
+    flat = np.abs(points[:, 2]) < 0.004  # table, pitch and lines lie within 2 mm of z = 0
+    assert flat.mean() > 0.8  # the rest is boards and goal frames, which stand up
+    # The ball's nearest pixel is as far from the camera as the ball's surface.
+    rows, cols = np.nonzero(truth["instance_mask"] == 1)
+    ball = np.array([*scene.ball_position(), scene.pitch.ball_radius])
+    nearest = truth["depth"][rows, cols].min()
+    centre_depth = -cam.to_camera(ball[None])[0, 2]
+    assert centre_depth - scene.pitch.ball_radius - 0.005 < nearest < centre_depth
+
+
+def test_every_camera_renders_and_appearance_randomises():
+    s = SoccerScene(team_size=1)
+    base = s.render("broadcast", 64, 64)
+    assert s.render("top", 64, 64).shape == (64, 64, 3)
+    assert s.render("ego", 48, 64, player=1).shape == (48, 64, 3)
+    s.randomize_appearance(np.random.default_rng(3))
+    assert not np.array_equal(base, s.render("broadcast", 64, 64))
+    s.reset_appearance()
+    np.testing.assert_array_equal(base, s.render("broadcast", 64, 64))
+    s.close()
+    s.close()  # twice is fine

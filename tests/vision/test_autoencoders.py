@@ -1,0 +1,136 @@
+"""Autoencoders: tiny real learning on rendered frames, scores, checkpoints, SB3 extractor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from vision.autoencoders.evaluate import evaluate_autoencoder, load_autoencoder
+from vision.autoencoders.features import FrozenEncoderExtractor
+from vision.autoencoders.models import build_autoencoder
+from vision.autoencoders.train import AutoencoderTrainConfig, train_autoencoder
+from vision.data.dataset import load_frames
+from vision.runtime import CheckpointError, save_checkpoint
+
+
+@pytest.mark.parametrize("size", [84, 64, 33])
+def test_decoder_inverts_encoder_shapes(size: int):
+    model = build_autoencoder("tiny", image_size=(size, size))
+    with torch.no_grad():
+        reconstruction, code = model(torch.zeros(2, 3, size, size, dtype=torch.uint8))
+    assert reconstruction.shape == (2, 3, size, size)
+    assert tuple(code.shape[1:]) == model.code_shape
+    assert 0.0 <= float(reconstruction.min()) and float(reconstruction.max()) <= 1.0
+
+
+def test_wrong_image_size_is_refused():
+    model = build_autoencoder("tiny", image_size=(32, 32))
+    with pytest.raises(ValueError, match=r"image size \(64, 64\) does not match.*\(32, 32\)"):
+        model(torch.zeros(1, 3, 64, 64))
+
+
+@pytest.fixture(scope="module")
+def trained_autoencoder(soccer_dataset: Path, tmp_path_factory: pytest.TempPathFactory):
+    run_dir = tmp_path_factory.mktemp("ae")
+    config = AutoencoderTrainConfig(
+        data=soccer_dataset,
+        variant="conv",
+        arch="tiny",
+        image_size=32,
+        epochs=12,
+        batch_size=6,
+        lr=1e-2,
+        run_dir=run_dir,
+        progress=False,
+    )
+    scores = train_autoencoder(config)
+    return config, scores
+
+
+def test_autoencoder_learns_well_above_the_mean_image(trained_autoencoder):
+    _config, scores = trained_autoencoder
+    assert scores["psnr"] > scores["mean_image_psnr"] + 3.0
+    assert 0.0 < scores["ssim"] <= 1.0
+
+
+def test_checkpoint_reloads_to_the_same_scores_and_resumes(
+    trained_autoencoder, soccer_dataset: Path
+):
+    config, scores = trained_autoencoder
+    model, meta = load_autoencoder(config.run_dir / "autoencoder.pt")
+    assert meta["variant"] == "conv" and meta["epoch"] == config.epochs
+    test = load_frames(soccer_dataset, "test", size=32)
+    train = load_frames(soccer_dataset, "train", size=32)
+    again = evaluate_autoencoder(model, test, train, config.noise_sigma, seed=config.seed)
+    assert again["psnr"] == pytest.approx(scores["psnr"], abs=1e-4)
+    assert (config.run_dir / "grid.png").is_file()
+    # A finished run resumes at its last epoch and only re-scores.
+    resumed = train_autoencoder(config)
+    assert resumed["psnr"] == pytest.approx(scores["psnr"], abs=1e-4)
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path: Path):
+    path = save_checkpoint(tmp_path / "other.pt", "detector", {"model": {}}, model="grid_tiny")
+    with pytest.raises(CheckpointError, match="holds a 'detector' model; expected 'autoencoder'"):
+        load_autoencoder(path)
+    (tmp_path / "corrupt.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_autoencoder(tmp_path / "corrupt.pt")
+
+
+def test_frozen_encoder_extractor_for_sb3(trained_autoencoder):
+    config, _ = trained_autoencoder
+    space = gym.spaces.Box(0, 255, (3, 32, 32), np.uint8)
+    extractor = FrozenEncoderExtractor(space, config.run_dir / "autoencoder.pt", features_dim=16)
+    frozen = [p.clone() for p in extractor.encoder.parameters()]
+    optimizer = torch.optim.SGD(extractor.parameters(), lr=0.1)
+    features = extractor(torch.rand(4, 3, 32, 32))
+    assert features.shape == (4, 16)
+    features.sum().backward()
+    optimizer.step()
+    assert all(
+        torch.equal(a, b) for a, b in zip(frozen, extractor.encoder.parameters(), strict=True)
+    )
+    with pytest.raises(ValueError, match="does not match the autoencoder's input"):
+        FrozenEncoderExtractor(
+            gym.spaces.Box(0, 255, (3, 84, 84), np.uint8), config.run_dir / "autoencoder.pt"
+        )
+
+
+def test_frozen_encoder_trains_in_an_sb3_policy(trained_autoencoder):
+    from stable_baselines3 import PPO
+
+    config, _ = trained_autoencoder
+
+    class Pixels(gym.Env):
+        observation_space = gym.spaces.Box(0, 255, (32, 32, 3), np.uint8)
+        action_space = gym.spaces.Discrete(2)
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            return self.observation_space.sample(), {}
+
+        def step(self, action):
+            return self.observation_space.sample(), float(action), False, False, {}
+
+    model = PPO(
+        "CnnPolicy",
+        Pixels(),
+        n_steps=16,
+        batch_size=8,
+        n_epochs=1,
+        device="cpu",
+        policy_kwargs={
+            "features_extractor_class": FrozenEncoderExtractor,
+            "features_extractor_kwargs": {
+                "checkpoint": str(config.run_dir / "autoencoder.pt"),
+                "features_dim": 8,
+            },
+        },
+    )
+    model.learn(32)
+    assert isinstance(model.policy.features_extractor, FrozenEncoderExtractor)

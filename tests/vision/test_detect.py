@@ -1,0 +1,187 @@
+"""Grid detector: target assignment, decoding, tiny real learning, the training entry, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from vision.detect.engine import Detector, evaluate, load_detector
+from vision.detect.loss import assign_targets
+from vision.detect.model import build_detector, decode_predictions
+from vision.runtime import CheckpointError, save_checkpoint
+
+
+def test_assignment_puts_each_object_in_its_centre_cell_and_small_wins():
+    targets = [
+        {
+            "boxes": torch.tensor(
+                [[0.0, 0.0, 14.0, 14.0], [6.0, 6.0, 9.0, 9.0], [20.0, 4.0, 28.0, 12.0]]
+            ),
+            "labels": torch.tensor([2, 1, 4]),
+        }
+    ]
+    objectness, classes, boxes = assign_targets(targets, (8, 8), 4, torch.device("cpu"))
+    assert objectness.sum() == 2  # the player and the ball share cell (1, 1): the ball wins
+    assert classes[0, 1, 1] == 0 and boxes[0, 1, 1].tolist() == [6.0, 6.0, 9.0, 9.0]
+    assert classes[0, 2, 6] == 3 and objectness[0, 2, 6] == 1
+
+
+def test_decoding_keeps_confident_cells_and_suppresses_duplicates():
+    raw = torch.full((1, 9, 4, 4), -10.0)
+    boxes = torch.zeros(1, 4, 4, 4)
+    for (y, x), box in {
+        (0, 0): [0, 0, 8, 8],
+        (0, 1): [0.5, 0, 8.5, 8],
+        (3, 3): [10, 10, 16, 16],
+    }.items():
+        raw[0, 0, y, x] = 5.0  # objectness
+        raw[0, 5 + 2, y, x] = 5.0  # class index 2 -> label 3
+        boxes[0, y, x] = torch.tensor(box, dtype=torch.float32)
+    raw[0, 0, 0, 1] = 4.0  # the overlapping duplicate is less confident
+    (detections,) = decode_predictions(raw, boxes, score_threshold=0.5, iou_threshold=0.5)
+    assert detections["labels"].tolist() == [3, 3]
+    assert detections["boxes"].tolist() == [[0, 0, 8, 8], [10, 10, 16, 16]]
+
+
+def _one_square(generator: torch.Generator, count: int, size: int = 64):
+    images = torch.zeros(count, 3, size, size, dtype=torch.uint8)
+    images[:, 1] = 90  # green pitch
+    targets = []
+    for index in range(count):
+        side = int(torch.randint(14, 24, (1,), generator=generator))
+        x0, y0 = (int(v) for v in torch.randint(0, size - side, (2,), generator=generator))
+        images[index, :, y0 : y0 + side, x0 : x0 + side] = torch.tensor(
+            [220, 40, 40], dtype=torch.uint8
+        )[:, None, None]
+        targets.append(
+            {
+                "boxes": torch.tensor([[x0, y0, x0 + side, y0 + side]], dtype=torch.float32),
+                "labels": torch.tensor([2]),
+            }
+        )
+    return images, targets
+
+
+@pytest.fixture(scope="module")
+def square_detector() -> Detector:
+    """grid_tiny trained briefly to find one large red square (label 2, team_a) on green."""
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    detector = Detector("grid_tiny", image_size=64)
+    optimizer = torch.optim.AdamW(detector.parameters(), lr=1e-2)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    for _ in range(80):
+        images, targets = _one_square(generator, 8)
+        loss, _ = detector.loss(images, targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    torch.set_num_threads(previous)
+    return detector.eval()
+
+
+def test_grid_detector_learns_to_find_a_single_large_object(square_detector: Detector):
+    scores = evaluate(square_detector, [_one_square(torch.Generator().manual_seed(99), 16)])
+    assert scores["map_50"] > 0.8, scores
+
+
+def test_detector_as_observation_wrapper(square_detector: Detector):
+    import gymnasium as gym
+    import numpy as np
+
+    from vision.detect.wrapper import DetectedObjects
+
+    images, targets = _one_square(torch.Generator().manual_seed(5), 1, size=64)
+    frame = images[0].permute(1, 2, 0).numpy()
+
+    class Pixels(gym.Env):
+        observation_space = gym.spaces.Box(0, 255, (64, 64, 3), np.uint8)
+        action_space = gym.spaces.Discrete(2)
+
+        def reset(self, *, seed=None, options=None):
+            return frame, {}
+
+        def step(self, action):
+            return frame, 0.0, False, False, {}
+
+    env = DetectedObjects(Pixels(), square_detector, players_per_team=2, score_threshold=0.3)
+    observation, _ = env.reset()
+    assert env.observation_space.contains(observation) and observation.shape == (
+        7 * 6,
+    )  # ball, 2 + 2 players, 2 goals
+    slots = dict(zip(env.slot_names(), observation.tolist(), strict=True))
+    x0, y0, x1, y1 = targets[0]["boxes"][0].tolist()
+    assert slots["team_a0.present"] == 1.0 and slots["ball0.present"] == 0.0
+    assert slots["team_a0.x"] == pytest.approx((x0 + x1) / 128, abs=0.05)
+    assert slots["team_a0.y"] == pytest.approx((y0 + y1) / 128, abs=0.05)
+    with pytest.raises(ValueError, match="needs RGB pixel observations"):
+        DetectedObjects(gym.make("CartPole-v1"), square_detector)
+
+
+def test_predict_draws_boxes_on_an_image(square_detector: Detector, tmp_path: Path):
+    import imageio.v3 as iio
+
+    from vision.detect.predict import PredictConfig, predict_file
+
+    images, _ = _one_square(torch.Generator().manual_seed(7), 1)
+    iio.imwrite(tmp_path / "frame.png", images[0].permute(1, 2, 0).numpy())
+    square_detector.save(tmp_path / "detector.pt")
+    out = predict_file(
+        PredictConfig(
+            tmp_path / "frame.png", checkpoint=tmp_path / "detector.pt", score_threshold=0.3
+        )
+    )
+    drawn = iio.imread(out)
+    assert drawn.shape == (64, 64, 3) and not np_equal(drawn, images[0].permute(1, 2, 0).numpy())
+    with pytest.raises(ValueError, match="unsupported"):
+        (tmp_path / "notes.txt").write_text("x")
+        predict_file(PredictConfig(tmp_path / "notes.txt", checkpoint=tmp_path / "detector.pt"))
+
+
+def np_equal(a, b) -> bool:
+    import numpy as np
+
+    return bool(np.array_equal(a, b))
+
+
+def test_training_entry_writes_a_checkpoint_and_scores(soccer_dataset: Path, tmp_path: Path):
+    from vision.detect.train import DetectorTrainConfig, train_detector
+
+    config = DetectorTrainConfig(
+        data=soccer_dataset,
+        model="grid_tiny",
+        image_size=64,
+        epochs=1,
+        batch_size=12,
+        run_dir=tmp_path,
+        fps_frames=3,
+        progress=False,
+    )
+    scores = train_detector(config)
+    assert {"map", "map_50", "ap50/ball", "ap50/team_a", "fps_cpu"} <= set(scores)
+    detector, payload = load_detector(tmp_path / "detector.pt")
+    assert payload["meta"]["model"] == "grid_tiny" and payload["meta"]["epoch"] == 1
+    with pytest.raises(ValueError, match=r"image size \(128, 128\) does not match"):
+        detector.predict(torch.zeros(1, 3, 128, 128, dtype=torch.uint8))
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path: Path):
+    path = save_checkpoint(tmp_path / "ae.pt", "autoencoder", {"model": {}}, variant="conv")
+    with pytest.raises(CheckpointError, match="holds a 'autoencoder' model; expected 'detector'"):
+        load_detector(path)
+
+
+def test_unknown_model_names_the_choices():
+    with pytest.raises(ValueError, match="choose one of: grid_small, grid_tiny, faster_rcnn"):
+        Detector("yolo9000")
+    with pytest.raises(ValueError, match="choose one of"):
+        build_detector("nope")
+
+
+def test_faster_rcnn_builds_without_weights_and_predicts():
+    detector = Detector("faster_rcnn", image_size=64)
+    (detections,) = detector.predict(torch.zeros(1, 3, 64, 64, dtype=torch.uint8))
+    assert set(detections) == {"boxes", "scores", "labels"}

@@ -1,0 +1,1 @@
+"""Convolutional autoencoders (plain, denoising, sparse), their scores and a frozen-encoder feature extractor."""

@@ -1,0 +1,1 @@
+"""Datasets rendered from the simulator: writer CLI, on-disk format, PyTorch readers."""

@@ -1,0 +1,187 @@
+"""The on-disk dataset format: images, 16-bit depth and COCO-style annotations per split.
+
+Layout written by ``python -m vision.data.render_soccer`` (documented in ``docs/vision.md``)::
+
+    <root>/dataset.json                 # format version, classes, size, camera, seeds per split
+    <root>/<split>/images/000000.png    # RGB uint8
+    <root>/<split>/depth/000000.png     # uint16 millimetres along the camera axis (or .npy float32 m)
+    <root>/<split>/annotations.json     # COCO: images, annotations (bbox, RLE segmentation), categories
+
+Category ids are the simulator's class indices (``ball=1, team_a=2, team_b=3, goal=4``; 0 is
+background), so a class mask from the simulator and a COCO ``category_id`` mean the same thing.
+Every annotation also keeps the simulator's ``instance_id``, ``team``, ``number`` and
+``visible_pixels``. This module has no torch dependency: render workers import it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "FORMAT_VERSION",
+    "CLASS_NAMES",
+    "DETECTION_CLASSES",
+    "SPLITS",
+    "DatasetFormatError",
+    "annotations_from_ground_truth",
+    "coco_annotation",
+    "coco_categories",
+    "depth_to_png16",
+    "png16_to_depth",
+    "read_dataset_info",
+    "read_split",
+    "write_image",
+    "read_image",
+]
+
+FORMAT_VERSION = 1
+# Same order as ``sims.soccer.CLASS_NAMES`` (checked by tests/vision/test_data.py).
+CLASS_NAMES: tuple[str, ...] = ("background", "ball", "team_a", "team_b", "goal")
+DETECTION_CLASSES: tuple[str, ...] = CLASS_NAMES[1:]
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+DEPTH_FORMATS: tuple[str, ...] = ("png16", "npy", "none")
+
+
+class DatasetFormatError(ValueError):
+    """A dataset folder is missing, incomplete or does not follow the documented format."""
+
+
+def coco_categories() -> list[dict[str, Any]]:
+    """COCO ``categories`` entries: id = simulator class index, background excluded."""
+    return [
+        {"id": index, "name": name, "supercategory": "player" if name.startswith("team") else name}
+        for index, name in enumerate(CLASS_NAMES)
+        if index > 0
+    ]
+
+
+def depth_to_png16(depth_m: np.ndarray) -> np.ndarray:
+    """Metres (float) to uint16 millimetres; values beyond 65.535 m (e.g. the sky) saturate at 65535."""
+    return np.clip(np.round(depth_m * 1000.0), 0, 65535).astype(np.uint16)
+
+
+def png16_to_depth(depth_mm: np.ndarray) -> np.ndarray:
+    """uint16 millimetres back to float32 metres."""
+    return depth_mm.astype(np.float32) / 1000.0
+
+
+def write_image(path: Path, array: np.ndarray) -> None:
+    """Write an RGB uint8 (H, W, 3) or uint16 (H, W) array as PNG."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if array.dtype == np.uint16:
+        Image.fromarray(np.ascontiguousarray(array)).save(path)  # uint16 -> mode I;16
+    else:
+        Image.fromarray(np.ascontiguousarray(array)).save(path)
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Read a PNG written by :func:`write_image`; corrupt files raise :class:`DatasetFormatError`."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            if image.mode in ("I;16", "I;16B", "I"):
+                return np.array(image, dtype=np.uint16)
+            return np.array(image.convert("RGB"), dtype=np.uint8)
+    except FileNotFoundError as error:
+        raise DatasetFormatError(f"image file {str(path)!r} is missing") from error
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise DatasetFormatError(f"image file {str(path)!r} is corrupt ({error})") from error
+
+
+def annotations_from_ground_truth(
+    ground_truth: dict[str, np.ndarray], image_id: int, first_annotation_id: int
+) -> list[dict[str, Any]]:
+    """Turn one ``render_ground_truth`` dict into COCO annotations with RLE masks.
+
+    Args:
+        ground_truth: the simulator's dict (``boxes`` xyxy pixels, ``labels``, ``instance_mask``...).
+        image_id: COCO image id.
+        first_annotation_id: id of the first annotation; the rest follow consecutively.
+    """
+    instance_mask = ground_truth["instance_mask"]
+    annotations = []
+    for k, (box, label) in enumerate(
+        zip(ground_truth["boxes"], ground_truth["labels"], strict=True)
+    ):
+        instance_id = int(ground_truth["instance_ids"][k])
+        annotation = coco_annotation(
+            first_annotation_id + k, image_id, int(label), box, instance_mask == instance_id
+        )
+        annotation.update(
+            instance_id=instance_id,
+            team=int(ground_truth["teams"][k]),
+            number=int(ground_truth["numbers"][k]),
+            visible_pixels=int(ground_truth["visible_pixels"][k]),
+        )
+        annotations.append(annotation)
+    return annotations
+
+
+def coco_annotation(
+    annotation_id: int, image_id: int, category_id: int, box_xyxy, binary_mask: np.ndarray
+) -> dict[str, Any]:
+    """One COCO annotation: ``bbox`` as x, y, w, h and the mask as compressed RLE (its area too)."""
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(binary_mask.astype(np.uint8)))
+    x0, y0, x1, y1 = (float(v) for v in box_xyxy)
+    return {
+        "id": annotation_id,
+        "image_id": image_id,
+        "category_id": category_id,
+        "bbox": [x0, y0, x1 - x0, y1 - y0],
+        "area": float(mask_utils.area(rle)),
+        "segmentation": {"size": list(rle["size"]), "counts": rle["counts"].decode("ascii")},
+        "iscrowd": 0,
+    }
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise DatasetFormatError(f"{str(path)!r} is missing")
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DatasetFormatError(f"{str(path)!r} is not valid JSON ({error})") from error
+
+
+def read_dataset_info(root: str | Path) -> dict[str, Any]:
+    """Read and check ``<root>/dataset.json``; raise :class:`DatasetFormatError` when unusable."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetFormatError(
+            f"dataset folder {str(root)!r} does not exist; render one with "
+            f"`python -m vision.data.render_soccer --out {root}`"
+        )
+    info = _load_json(root / "dataset.json")
+    if info.get("format_version") != FORMAT_VERSION:
+        raise DatasetFormatError(
+            f"{str(root / 'dataset.json')!r} has format_version={info.get('format_version')!r}; "
+            f"this code reads version {FORMAT_VERSION}"
+        )
+    return info
+
+
+def read_split(root: str | Path, split: str) -> dict[str, Any]:
+    """Read ``<root>/<split>/annotations.json`` and check the keys a loader relies on."""
+    root = Path(root)
+    info = read_dataset_info(root)
+    available = tuple(info.get("splits", {}))
+    if split not in available:
+        raise DatasetFormatError(
+            f"split {split!r} not in dataset {str(root)!r}; choose one of: {', '.join(available)}"
+        )
+    coco = _load_json(root / split / "annotations.json")
+    for key in ("images", "annotations", "categories"):
+        if key not in coco:
+            raise DatasetFormatError(
+                f"{str(root / split / 'annotations.json')!r} lacks the COCO key {key!r}"
+            )
+    return coco

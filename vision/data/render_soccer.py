@@ -1,0 +1,224 @@
+"""Render a labelled dataset from the simulator: ``python -m vision.data.render_soccer``.
+
+Example::
+
+    python -m vision.data.render_soccer --frames 20000 --camera broadcast --size 128 --out data/soccer
+
+Frames are split into train/val/test by fraction. Frame ``i`` of split ``s`` draws every random
+choice from ``SeedSequence([seed, s, i])``, so splits never share a random stream and any frame
+can be re-rendered alone. Work is spread over ``--workers`` processes (default: all CPUs), each
+building its own scene; a progress bar counts frames. The format is described in
+:mod:`vision.data.format` and ``docs/vision.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from vision.data.format import (
+    CLASS_NAMES,
+    DEPTH_FORMATS,
+    FORMAT_VERSION,
+    SPLITS,
+    annotations_from_ground_truth,
+    coco_categories,
+    depth_to_png16,
+    write_image,
+)
+from vision.data.sources import SOURCES, make_source
+
+__all__ = ["RenderConfig", "render_dataset", "split_sizes", "frame_rng"]
+
+
+@dataclass
+class RenderConfig:
+    """Render a COCO-style dataset of simulator frames."""
+
+    out: Path = Path("data/soccer")
+    """Output folder (created; files of an earlier render there are overwritten, and the annotations list only this render's frames)."""
+    frames: int = 2000
+    """Total number of frames over all splits."""
+    val_fraction: float = 0.1
+    """Share of frames in the validation split."""
+    test_fraction: float = 0.1
+    """Share of frames in the test split."""
+    camera: Literal["broadcast", "top", "ego"] = "broadcast"
+    """Camera: broadcast (side view), top (orthographic) or ego (a random player's head)."""
+    size: int = 128
+    """Square image side in pixels."""
+    seed: int = 0
+    """Base seed; split s, frame i uses SeedSequence([seed, s, i])."""
+    workers: int = 0
+    """Worker processes; 0 means os.cpu_count(). 1 renders in this process."""
+    depth: Literal["png16", "npy", "none"] = "png16"
+    """Depth storage: 16-bit PNG in millimetres, float32 .npy in metres, or none."""
+    source: Literal["soccer", "shapes"] = "soccer"
+    """Frame source: the MuJoCo soccer scene, or flat 2-D shapes (pipeline smoke tests only)."""
+    team_colours: Literal["kits", "random"] = "kits"
+    """kits: each team a random shade of its own hue band (team A reds, team B blues), so team
+    identity is visible; random: the simulator's fully random team colours."""
+    chunk: int = 16
+    """Frames per worker task."""
+    progress: bool = True
+    """Show a progress bar."""
+
+
+def split_sizes(frames: int, val_fraction: float, test_fraction: float) -> dict[str, int]:
+    """Frames per split; every split gets at least one frame when ``frames >= 3``."""
+    if frames < 1:
+        raise ValueError(f"frames={frames} must be at least 1")
+    for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"{name}={value} must be in [0, 1)")
+    if val_fraction + test_fraction >= 1.0:
+        raise ValueError(
+            f"val_fraction + test_fraction = {val_fraction + test_fraction} leaves no training frames"
+        )
+    val = max(1 if val_fraction > 0 and frames >= 3 else 0, round(frames * val_fraction))
+    test = max(1 if test_fraction > 0 and frames >= 3 else 0, round(frames * test_fraction))
+    return {"train": frames - val - test, "val": val, "test": test}
+
+
+def frame_rng(seed: int, split: str, index: int) -> np.random.Generator:
+    """The generator of frame ``index`` in ``split``; streams of different splits never overlap."""
+    return np.random.default_rng(np.random.SeedSequence([seed, SPLITS.index(split), index]))
+
+
+_WORKER_SOURCE = None
+
+
+def _render_chunk(job: tuple[dict[str, Any], str, list[int]]) -> list[dict[str, Any]]:
+    """Render frames ``indices`` of ``split`` and write their files; return their COCO records."""
+    global _WORKER_SOURCE
+    config, split, indices = job
+    if _WORKER_SOURCE is None:
+        _WORKER_SOURCE = make_source(
+            config["source"], config["camera"], config["size"], config["team_colours"]
+        )
+    out = Path(config["out"]) / split
+    records = []
+    for index in indices:
+        rng = frame_rng(config["seed"], split, index)
+        ground_truth = _WORKER_SOURCE.frame(rng)
+        stem = f"{index:06d}"
+        image = {
+            "id": index,
+            "file_name": f"images/{stem}.png",
+            "width": int(ground_truth["rgb"].shape[1]),
+            "height": int(ground_truth["rgb"].shape[0]),
+            "seed": [config["seed"], SPLITS.index(split), index],
+            **ground_truth.get("meta", {}),
+        }
+        write_image(out / image["file_name"], ground_truth["rgb"])
+        if config["depth"] == "png16":
+            image["depth_file"] = f"depth/{stem}.png"
+            write_image(out / image["depth_file"], depth_to_png16(ground_truth["depth"]))
+        elif config["depth"] == "npy":
+            image["depth_file"] = f"depth/{stem}.npy"
+            (out / "depth").mkdir(parents=True, exist_ok=True)
+            np.save(out / image["depth_file"], ground_truth["depth"].astype(np.float32))
+        # Annotation ids are made unique later, once all chunks are back.
+        records.append(
+            {"image": image, "annotations": annotations_from_ground_truth(ground_truth, index, 0)}
+        )
+    return records
+
+
+def render_dataset(config: RenderConfig) -> dict[str, Any]:
+    """Render every split of ``config``; return the ``dataset.json`` contents."""
+    if config.source not in SOURCES:
+        raise ValueError(f"source {config.source!r} unknown; choose one of: {', '.join(SOURCES)}")
+    if config.depth not in DEPTH_FORMATS:
+        raise ValueError(
+            f"depth {config.depth!r} unknown; choose one of: {', '.join(DEPTH_FORMATS)}"
+        )
+    if config.size < 16:
+        raise ValueError(f"size={config.size} is too small; use at least 16 pixels")
+    sizes = split_sizes(config.frames, config.val_fraction, config.test_fraction)
+    workers = config.workers or os.cpu_count() or 1
+    job_config = {**asdict(config), "out": str(config.out)}
+    jobs = [
+        (job_config, split, list(range(start, min(start + config.chunk, count))))
+        for split, count in sizes.items()
+        for start in range(0, count, config.chunk)
+    ]
+    results: dict[str, list[dict[str, Any]]] = {split: [] for split in sizes}
+    started = time.perf_counter()
+    from tqdm import tqdm
+
+    with tqdm(total=config.frames, desc="render", unit="frame", disable=not config.progress) as bar:
+        if workers == 1:
+            outputs = map(_render_chunk, jobs)
+            for job, records in zip(jobs, outputs, strict=True):
+                results[job[1]].extend(records)
+                bar.update(len(records))
+        else:
+            # spawn, not fork: every worker opens its own OpenGL context from a clean process.
+            context = multiprocessing.get_context("spawn")
+            with context.Pool(min(workers, len(jobs))) as pool:
+                for job, records in zip(jobs, pool.imap(_render_chunk, jobs), strict=True):
+                    results[job[1]].extend(records)
+                    bar.update(len(records))
+    global _WORKER_SOURCE
+    if _WORKER_SOURCE is not None:
+        _WORKER_SOURCE.close()
+        _WORKER_SOURCE = None
+    for split, records in results.items():
+        records.sort(key=lambda record: record["image"]["id"])
+        annotations = [annotation for record in records for annotation in record["annotations"]]
+        for annotation_id, annotation in enumerate(annotations, start=1):
+            annotation["id"] = annotation_id
+        coco = {
+            "info": {
+                "description": f"visiongym {config.source} {split} split",
+                "version": FORMAT_VERSION,
+            },
+            "images": [record["image"] for record in records],
+            "annotations": annotations,
+            "categories": coco_categories(),
+        }
+        (config.out / split).mkdir(parents=True, exist_ok=True)
+        (config.out / split / "annotations.json").write_text(json.dumps(coco))
+    info = {
+        "format_version": FORMAT_VERSION,
+        "source": config.source,
+        "camera": config.camera,
+        "size": config.size,
+        "depth": config.depth,
+        "team_colours": config.team_colours,
+        "depth_units": {"png16": "millimetres", "npy": "metres", "none": None}[config.depth],
+        "class_names": list(CLASS_NAMES),
+        "seed": config.seed,
+        "splits": {
+            split: {"frames": count, "seed_prefix": [config.seed, SPLITS.index(split)]}
+            for split, count in sizes.items()
+        },
+        "render_seconds": round(time.perf_counter() - started, 2),
+        "workers": workers,
+    }
+    (config.out / "dataset.json").write_text(json.dumps(info, indent=2))
+    return info
+
+
+def main() -> None:
+    import tyro
+
+    config = tyro.cli(RenderConfig)
+    info = render_dataset(config)
+    splits = ", ".join(f"{name} {entry['frames']}" for name, entry in info["splits"].items())
+    print(
+        f"wrote {config.frames} frames ({splits}) to {config.out} in {info['render_seconds']} s "
+        f"with {info['workers']} workers ({config.frames / max(info['render_seconds'], 1e-9):.1f} frames/s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

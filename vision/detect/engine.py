@@ -1,0 +1,186 @@
+"""One interface over the grid detector and torchvision's Faster R-CNN: loss, predict, save, load.
+
+Both take uint8 image batches (N x 3 x H x W) and targets with ``boxes`` (xyxy pixels) and
+``labels`` (1..C), and return detections as dicts of ``boxes``, ``scores``, ``labels``, so the
+trainer, the evaluator, ``predict`` and the observation wrapper need not know which is which.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from vision.data.format import DETECTION_CLASSES
+from vision.detect.loss import detection_loss
+from vision.detect.model import build_detector, list_detectors
+from vision.metrics import detection_map
+from vision.runs import load_state
+from vision.runtime import CheckpointError, load_checkpoint, pick_device, save_checkpoint
+
+__all__ = ["CHECKPOINT_KIND", "MODELS", "Detector", "load_detector", "evaluate", "measure_fps"]
+
+CHECKPOINT_KIND = "detector"
+FASTER_RCNN = "faster_rcnn"
+MODELS = (*list_detectors(), FASTER_RCNN)
+
+
+def _faster_rcnn(num_classes: int, image_size: int) -> nn.Module:
+    """torchvision Faster R-CNN (MobileNetV3-Large FPN), no pretrained weights, small anchors."""
+    from torchvision.models.detection import fasterrcnn_mobilenet_v3_large_fpn
+    from torchvision.models.detection.anchor_utils import AnchorGenerator
+
+    # Frames keep their size (the transform would otherwise upscale them to 800 px): on a CPU
+    # budget, training from scratch at 128 px is what we can afford; the ball suffers for it.
+    model = fasterrcnn_mobilenet_v3_large_fpn(
+        weights=None,
+        weights_backbone=None,
+        num_classes=num_classes + 1,
+        min_size=image_size,
+        max_size=image_size,
+        box_detections_per_img=100,
+        # Frames hold at most a dozen objects: far fewer proposals and sampled RoIs than COCO's
+        # defaults (2000 / 1000 / 512) lose nothing here and make CPU training several times faster.
+        rpn_pre_nms_top_n_train=600,
+        rpn_post_nms_top_n_train=300,
+        rpn_pre_nms_top_n_test=300,
+        rpn_post_nms_top_n_test=100,
+        box_batch_size_per_image=128,
+    )
+    # Same count per location (5 sizes x 3 ratios) as the default, so the RPN head still fits.
+    model.rpn.anchor_generator = AnchorGenerator(
+        sizes=((8, 16, 32, 64, 128),) * 3, aspect_ratios=((0.5, 1.0, 2.0),) * 3
+    )
+    return model
+
+
+class Detector(nn.Module):
+    """A detector by name with a uniform ``loss`` / ``predict`` interface.
+
+    Args:
+        name: ``grid_small``, ``grid_tiny`` or ``faster_rcnn``.
+        image_size: square input side in pixels.
+        class_names: foreground class names (labels ``1..len``).
+    """
+
+    def __init__(
+        self, name: str, image_size: int = 128, class_names: Sequence[str] = DETECTION_CLASSES
+    ) -> None:
+        super().__init__()
+        if name not in MODELS:
+            raise ValueError(f"model {name!r} unknown; choose one of: {', '.join(MODELS)}")
+        self.name = name
+        self.image_size = image_size
+        self.class_names = tuple(class_names)
+        if name == FASTER_RCNN:
+            self.net = _faster_rcnn(len(class_names), image_size)
+        else:
+            self.net = build_detector(
+                name, num_classes=len(class_names), image_size=(image_size, image_size)
+            )
+
+    def _check(self, images: torch.Tensor) -> None:
+        if tuple(images.shape[-2:]) != (self.image_size, self.image_size):
+            raise ValueError(
+                f"image size {tuple(images.shape[-2:])} does not match the detector's "
+                f"({self.image_size}, {self.image_size}); resize frames to {self.image_size}x{self.image_size}"
+            )
+
+    def loss(
+        self, images: torch.Tensor, targets: Sequence[dict[str, Any]]
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Training loss of a uint8 batch; the module must be in train mode."""
+        self._check(images)
+        device = images.device
+        clean = [
+            {
+                "boxes": torch.as_tensor(t["boxes"]).to(device).float(),
+                "labels": torch.as_tensor(t["labels"]).to(device),
+            }
+            for t in targets
+        ]
+        if self.name == FASTER_RCNN:
+            terms = self.net([image.float() / 255.0 for image in images], clean)
+            return sum(terms.values()), {k: v.detach() for k, v in terms.items()}
+        raw = self.net(images)
+        return detection_loss(raw, self.net.boxes_from_map(raw), clean, self.net.stride)
+
+    @torch.no_grad()
+    def predict(
+        self, images: torch.Tensor, score_threshold: float = 0.05
+    ) -> list[dict[str, torch.Tensor]]:
+        """Detections for a uint8 batch: ``boxes`` xyxy pixels, ``scores``, ``labels`` 1..C."""
+        self._check(images)
+        was_training = self.training
+        self.eval()
+        if self.name == FASTER_RCNN:
+            outputs = self.net([image.float() / 255.0 for image in images])
+            outputs = [{k: v[o["scores"] > score_threshold] for k, v in o.items()} for o in outputs]
+        else:
+            outputs = self.net.predict(images, score_threshold=score_threshold)
+        self.train(was_training)
+        return outputs
+
+    def save(self, path: str | Path, epoch: int = 0, **extra_state: Any) -> Path:
+        """Write an atomic checkpoint (``kind="detector"``): model state plus ``extra_state``."""
+        return save_checkpoint(
+            path,
+            CHECKPOINT_KIND,
+            {"model": self.net.state_dict(), **extra_state},
+            model=self.name,
+            image_size=self.image_size,
+            class_names=list(self.class_names),
+            epoch=epoch,
+        )
+
+
+def load_detector(
+    path: str | Path, device: str | torch.device = "cpu"
+) -> tuple[Detector, dict[str, Any]]:
+    """Load a detector checkpoint; return ``(detector in eval mode, payload)``."""
+    payload = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    meta = payload["meta"]
+    if meta.get("model") not in MODELS:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} holds model {meta.get('model')!r}; known: {', '.join(MODELS)}"
+        )
+    detector = Detector(meta["model"], int(meta["image_size"]), meta["class_names"])
+    load_state(detector.net, payload["state"]["model"], path, meta["model"], "vision.detect.train")
+    return detector.to(pick_device(device)).eval(), payload
+
+
+@torch.no_grad()
+def evaluate(
+    detector: Detector, batches: Iterable[tuple[torch.Tensor, list[dict[str, Any]]]]
+) -> dict[str, float]:
+    """mAP@0.5:0.95, mAP@0.5 and per-class AP of ``detector`` over ``(images, targets)`` batches."""
+    device = next(detector.parameters()).device
+    predictions, targets = [], []
+    for images, batch_targets in batches:
+        predictions += [
+            {k: v.cpu() for k, v in p.items()}
+            for p in detector.predict(images.to(device), score_threshold=0.001)
+        ]
+        targets += [
+            {"boxes": torch.as_tensor(t["boxes"]).float(), "labels": torch.as_tensor(t["labels"])}
+            for t in batch_targets
+        ]
+    return detection_map(predictions, targets, detector.class_names)
+
+
+@torch.no_grad()
+def measure_fps(detector: Detector, frames: torch.Tensor, repeats: int = 1) -> float:
+    """Frames per second of single-frame inference (batch 1, decoding and NMS included)."""
+    device = next(detector.parameters()).device
+    detector.predict(frames[:1].to(device))  # warm-up
+    started = time.perf_counter()
+    for _ in range(repeats):
+        for frame in frames:
+            detector.predict(frame[None].to(device))
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return repeats * len(frames) / (time.perf_counter() - started)

@@ -1,0 +1,205 @@
+"""A single-stage, YOLO-style grid detector.
+
+The image is cut into a grid of cells (one per 4 x 4 pixels). Each cell predicts
+an objectness logit, a box (centre offset inside the cell, log width and height in units of the
+stride) and class logits, as in YOLO v1-v3 without anchors. A cell is responsible for the object
+whose box centre falls in it. Decoding keeps cells whose ``sigmoid(objectness) *
+softmax(class)`` passes a threshold and runs class-wise NMS.
+
+Layout of this file: blocks -> :class:`GridDetector` -> decoding -> registered builders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torchvision.ops import batched_nms
+
+__all__ = ["GridDetector", "build_detector", "list_detectors", "decode_predictions"]
+
+
+def _conv(in_channels: int, out_channels: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.SiLU(inplace=True),
+    )
+
+
+class _Residual(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            _conv(channels, channels),
+            nn.Conv2d(channels, channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(channels),
+        )
+        self.act = nn.SiLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(x + self.body(x))
+
+
+class GridDetector(nn.Module):
+    """Strided backbone, a small feature pyramid back to stride 4, and a per-cell head.
+
+    The backbone halves the size ``len(widths)`` times; the deepest features are upsampled and
+    added to the shallower ones (as in an FPN) until stride 4, where the grid lives: at 128 px
+    that is 32 x 32 cells, fine enough for a ball a few pixels wide and players standing close.
+
+    Args:
+        num_classes: foreground classes (labels are ``1..num_classes``; 0 is background).
+        widths: channels per backbone stage (at least 3 stages).
+        image_size: (height, width) the model is trained for; inputs of another size are refused.
+    """
+
+    def __init__(
+        self,
+        num_classes: int = 4,
+        widths: tuple[int, ...] = (16, 32, 64, 128),
+        image_size: tuple[int, int] = (128, 128),
+    ) -> None:
+        super().__init__()
+        if len(widths) < 3:
+            raise ValueError(f"widths {widths!r} needs at least 3 stages (stride 8 or deeper)")
+        self.num_classes = num_classes
+        self.image_size = tuple(image_size)
+        stages, channels = [], 3
+        for width in widths:
+            stages.append(nn.Sequential(_conv(channels, width, stride=2), _Residual(width)))
+            channels = width
+        self.stages = nn.ModuleList(stages)
+        head_width = widths[1]
+        # Laterals from stride 4 upward; the top-down path adds each deeper level, upsampled.
+        self.laterals = nn.ModuleList(nn.Conv2d(width, head_width, 1) for width in widths[1:])
+        self.neck = nn.Sequential(_conv(head_width, head_width), _Residual(head_width))
+        self.head = nn.Conv2d(head_width, 5 + num_classes, 1)
+        with torch.no_grad():
+            nn.init.constant_(self.head.bias, 0.0)
+            self.head.bias[0] = -4.0  # start with objectness ~2 %: most cells are empty
+            grid = self(torch.zeros(1, 3, *self.image_size)).shape[-2:]
+        self.grid_size = tuple(int(v) for v in grid)
+        self.stride = self.image_size[0] // self.grid_size[0]
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 (or [0, 1] float) images N x 3 x H x W -> raw map N x (5 + C) x gh x gw.
+
+        Channels: objectness logit, x offset logit, y offset logit, log w, log h, class logits.
+        """
+        if tuple(images.shape[-2:]) != self.image_size:
+            raise ValueError(
+                f"image size {tuple(images.shape[-2:])} does not match this detector's {self.image_size}; "
+                f"resize frames to {self.image_size[0]}x{self.image_size[1]}"
+            )
+        x = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
+        x = x * 2.0 - 1.0
+        levels = []
+        for stage in self.stages:
+            x = stage(x)
+            levels.append(x)
+        top = self.laterals[-1](levels[-1])
+        for lateral, level in zip(
+            reversed(self.laterals[:-1]), reversed(levels[1:-1]), strict=True
+        ):
+            top = lateral(level) + nn.functional.interpolate(
+                top, size=level.shape[-2:], mode="nearest"
+            )
+        return self.head(self.neck(top))
+
+    def boxes_from_map(self, raw: torch.Tensor) -> torch.Tensor:
+        """Raw map -> boxes N x gh x gw x 4 (xyxy pixels) for every cell."""
+        _, _, grid_h, grid_w = raw.shape
+        ys, xs = torch.meshgrid(
+            torch.arange(grid_h, device=raw.device),
+            torch.arange(grid_w, device=raw.device),
+            indexing="ij",
+        )
+        cx = (xs + raw[:, 1].sigmoid()) * self.stride
+        cy = (ys + raw[:, 2].sigmoid()) * self.stride
+        w = raw[:, 3].clamp(max=6.0).exp() * self.stride
+        h = raw[:, 4].clamp(max=6.0).exp() * self.stride
+        return torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], dim=-1)
+
+    @torch.no_grad()
+    def predict(
+        self,
+        images: torch.Tensor,
+        score_threshold: float = 0.05,
+        iou_threshold: float = 0.5,
+        max_detections: int = 100,
+    ) -> list[dict[str, torch.Tensor]]:
+        """Detections per image: ``boxes`` (xyxy pixels), ``scores``, ``labels`` (1..C)."""
+        was_training = self.training
+        self.eval()
+        raw = self(images)
+        if was_training:
+            self.train()
+        return decode_predictions(
+            raw, self.boxes_from_map(raw), score_threshold, iou_threshold, max_detections
+        )
+
+
+def decode_predictions(
+    raw: torch.Tensor,
+    boxes: torch.Tensor,
+    score_threshold: float = 0.05,
+    iou_threshold: float = 0.5,
+    max_detections: int = 100,
+) -> list[dict[str, torch.Tensor]]:
+    """Cells -> scored, class-wise NMS-filtered detections per image."""
+    objectness = raw[:, 0].sigmoid()
+    class_probabilities = raw[:, 5:].softmax(dim=1)
+    scores_all = objectness[:, None] * class_probabilities  # N x C x gh x gw
+    results = []
+    for index in range(raw.shape[0]):
+        scores = scores_all[index].flatten(1)  # C x cells
+        keep = scores > score_threshold
+        class_index, cell = keep.nonzero(as_tuple=True)
+        cell_boxes = boxes[index].reshape(-1, 4)[cell]
+        cell_scores = scores[class_index, cell]
+        kept = batched_nms(cell_boxes, cell_scores, class_index, iou_threshold)[:max_detections]
+        results.append(
+            {
+                "boxes": cell_boxes[kept],
+                "scores": cell_scores[kept],
+                "labels": class_index[kept] + 1,
+            }
+        )
+    return results
+
+
+_REGISTRY: dict[str, Callable[..., GridDetector]] = {}
+
+
+def _register(name: str) -> Callable:
+    def wrap(builder: Callable[..., GridDetector]) -> Callable[..., GridDetector]:
+        _REGISTRY[name] = builder
+        return builder
+
+    return wrap
+
+
+@_register("grid_small")
+def grid_small(*, num_classes: int = 4, image_size: tuple[int, int] = (128, 128)) -> GridDetector:
+    """Four stages (16-32-64-128), grid at stride 4 (32 x 32 cells at 128 px): the default."""
+    return GridDetector(num_classes, widths=(16, 32, 64, 128), image_size=image_size)
+
+
+@_register("grid_tiny")
+def grid_tiny(*, num_classes: int = 4, image_size: tuple[int, int] = (128, 128)) -> GridDetector:
+    """Three narrow stages (8-16-32), grid at stride 4: for tests and quick CPU runs."""
+    return GridDetector(num_classes, widths=(8, 16, 32), image_size=image_size)
+
+
+def list_detectors() -> tuple[str, ...]:
+    """Registered grid-detector names."""
+    return tuple(_REGISTRY)
+
+
+def build_detector(name: str, **kwargs) -> GridDetector:
+    """Build a registered grid detector by name."""
+    if name not in _REGISTRY:
+        raise ValueError(f"detector {name!r} unknown; choose one of: {', '.join(_REGISTRY)}")
+    return _REGISTRY[name](**kwargs)

@@ -1,0 +1,1 @@
+"""DCGAN on rendered frames and a pseudo-labelled generated-frame dataset for detector training."""
