@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["prepare_run", "set_threads"]
+__all__ = ["load_state", "prepare_run", "set_threads"]
 
 
 def set_threads(threads: int) -> None:
@@ -38,3 +38,18 @@ def prepare_run(config: Any, data: Path, model_name: str, run_dir: Path | None):
     }
     (run_dir / "config.json").write_text(json.dumps(payload, indent=2, default=str))
     return run_dir, SummaryWriter(str(run_dir))
+
+
+def load_state(
+    module: torch.nn.Module, state: dict, path: Path | str, name: str, trainer: str
+) -> None:
+    """``module.load_state_dict(state)``; a mismatch becomes a :class:`CheckpointError` naming the fix."""
+    from vision.runtime import CheckpointError
+
+    try:
+        module.load_state_dict(state)
+    except (KeyError, RuntimeError) as error:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} does not fit the current {name!r} architecture "
+            f"({str(error).splitlines()[0]}); retrain it with {trainer}"
+        ) from error

@@ -153,3 +153,48 @@ def test_corrupt_files_are_clear_errors(soccer_dataset: Path, tmp_path: Path):
     (broken / "test" / "images" / "000001.png").unlink()
     with pytest.raises(fmt.DatasetFormatError, match="missing"):
         SoccerDetection(broken, "test")
+
+
+def test_render_rejects_bad_options(tmp_path: Path):
+    from vision.data.render_soccer import RenderConfig, render_dataset
+
+    with pytest.raises(ValueError, match="source 'unreal' unknown; choose one of: soccer, shapes"):
+        render_dataset(RenderConfig(out=tmp_path, source="unreal"))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="camera 'drone' unknown"):
+        SoccerFrameSource(camera="drone")
+    with pytest.raises(ValueError, match="size=8 is too small"):
+        render_dataset(RenderConfig(out=tmp_path, size=8))
+
+
+def test_parallel_workers_write_the_same_frames_as_one_process(tmp_path: Path):
+    from vision.data.render_soccer import RenderConfig, render_dataset
+
+    for workers in (1, 2):
+        render_dataset(
+            RenderConfig(
+                out=tmp_path / str(workers),
+                frames=4,
+                size=32,
+                workers=workers,
+                chunk=1,
+                source="shapes",
+                progress=False,
+            )
+        )
+    one = json.loads((tmp_path / "1" / "train" / "annotations.json").read_text())
+    two = json.loads((tmp_path / "2" / "train" / "annotations.json").read_text())
+    assert one["annotations"] == two["annotations"] and len(one["images"]) == 2
+    assert np.array_equal(
+        fmt.read_image(tmp_path / "1" / "train" / "images" / "000001.png"),
+        fmt.read_image(tmp_path / "2" / "train" / "images" / "000001.png"),
+    )
+
+
+def test_team_kits_make_team_identity_visible(soccer_dataset: Path):
+    dataset = SoccerDetection(soccer_dataset, "train")
+    for index in range(4):
+        image, target = dataset[index]
+        for label, mask in zip(target["labels"].tolist(), target["masks"], strict=True):
+            if label in (2, 3) and mask.sum() >= 6:
+                red, _green, blue = image[:, mask.bool()].float().mean(dim=1).tolist()
+                assert (red > blue) if label == 2 else (blue > red), (index, label, red, blue)

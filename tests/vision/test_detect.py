@@ -109,7 +109,9 @@ def test_detector_as_observation_wrapper(square_detector: Detector):
 
     env = DetectedObjects(Pixels(), square_detector, players_per_team=2, score_threshold=0.3)
     observation, _ = env.reset()
-    assert env.observation_space.contains(observation) and observation.shape == (7 * 6,)  # ball, 2 + 2 players, 2 goals
+    assert env.observation_space.contains(observation) and observation.shape == (
+        7 * 6,
+    )  # ball, 2 + 2 players, 2 goals
     slots = dict(zip(env.slot_names(), observation.tolist(), strict=True))
     x0, y0, x1, y1 = targets[0]["boxes"][0].tolist()
     assert slots["team_a0.present"] == 1.0 and slots["ball0.present"] == 0.0

@@ -24,7 +24,9 @@ def test_registry_lists_and_builds_every_encoder():
 
 
 def test_unknown_encoder_names_the_choices():
-    with pytest.raises(ValueError, match="encoder 'resnet9000' unknown; choose one of: .*nature_cnn"):
+    with pytest.raises(
+        ValueError, match="encoder 'resnet9000' unknown; choose one of: .*nature_cnn"
+    ):
         get_model_class("resnet9000")
 
 
@@ -60,8 +62,11 @@ def test_sb3_uses_our_encoder_as_features_extractor():
         n_steps=16,
         batch_size=16,
         n_epochs=1,
-        policy_kwargs={"features_extractor_class": get_model_class("small_resnet"),
-                       "features_extractor_kwargs": {"features_dim": 32}, "normalize_images": False},
+        policy_kwargs={
+            "features_extractor_class": get_model_class("small_resnet"),
+            "features_extractor_kwargs": {"features_dim": 32},
+            "normalize_images": False,
+        },
         device="cpu",
     )
     assert type(model.policy.features_extractor).__name__ == "SmallResNet"

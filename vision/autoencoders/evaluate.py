@@ -13,6 +13,7 @@ import torch
 
 from vision.autoencoders.models import VARIANTS, ConvAutoencoder, build_autoencoder
 from vision.metrics import mean_image_psnr, print_table, psnr, ssim
+from vision.runs import load_state
 from vision.runtime import CheckpointError, load_checkpoint, pick_device
 
 __all__ = [
@@ -84,13 +85,7 @@ def load_autoencoder(
             f"checkpoint {str(path)!r} has unknown variant {meta.get('variant')!r}"
         )
     model = build_autoencoder(meta["arch"], image_size=tuple(meta["image_size"]))
-    try:
-        model.load_state_dict(payload["state"]["model"])
-    except (KeyError, RuntimeError) as error:
-        raise CheckpointError(
-            f"checkpoint {str(path)!r} does not fit the current {meta['arch']!r} architecture "
-            f"({str(error).splitlines()[0]}); retrain it with vision.autoencoders.train"
-        ) from error
+    load_state(model, payload["state"]["model"], path, meta["arch"], "vision.autoencoders.train")
     return model.to(pick_device(device)).eval(), meta
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "SPLITS",
     "DatasetFormatError",
     "annotations_from_ground_truth",
+    "coco_annotation",
     "coco_categories",
     "depth_to_png16",
     "png16_to_depth",
@@ -104,36 +105,42 @@ def annotations_from_ground_truth(
         image_id: COCO image id.
         first_annotation_id: id of the first annotation; the rest follow consecutively.
     """
-    from pycocotools import mask as mask_utils
-
     instance_mask = ground_truth["instance_mask"]
     annotations = []
     for k, (box, label) in enumerate(
         zip(ground_truth["boxes"], ground_truth["labels"], strict=True)
     ):
         instance_id = int(ground_truth["instance_ids"][k])
-        binary = np.asfortranarray((instance_mask == instance_id).astype(np.uint8))
-        rle = mask_utils.encode(binary)
-        x0, y0, x1, y1 = (float(v) for v in box)
-        annotations.append(
-            {
-                "id": first_annotation_id + k,
-                "image_id": image_id,
-                "category_id": int(label),
-                "bbox": [x0, y0, x1 - x0, y1 - y0],
-                "area": float(mask_utils.area(rle)),
-                "segmentation": {
-                    "size": list(rle["size"]),
-                    "counts": rle["counts"].decode("ascii"),
-                },
-                "iscrowd": 0,
-                "instance_id": instance_id,
-                "team": int(ground_truth["teams"][k]),
-                "number": int(ground_truth["numbers"][k]),
-                "visible_pixels": int(ground_truth["visible_pixels"][k]),
-            }
+        annotation = coco_annotation(
+            first_annotation_id + k, image_id, int(label), box, instance_mask == instance_id
         )
+        annotation.update(
+            instance_id=instance_id,
+            team=int(ground_truth["teams"][k]),
+            number=int(ground_truth["numbers"][k]),
+            visible_pixels=int(ground_truth["visible_pixels"][k]),
+        )
+        annotations.append(annotation)
     return annotations
+
+
+def coco_annotation(
+    annotation_id: int, image_id: int, category_id: int, box_xyxy, binary_mask: np.ndarray
+) -> dict[str, Any]:
+    """One COCO annotation: ``bbox`` as x, y, w, h and the mask as compressed RLE (its area too)."""
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(binary_mask.astype(np.uint8)))
+    x0, y0, x1, y1 = (float(v) for v in box_xyxy)
+    return {
+        "id": annotation_id,
+        "image_id": image_id,
+        "category_id": category_id,
+        "bbox": [x0, y0, x1 - x0, y1 - y0],
+        "area": float(mask_utils.area(rle)),
+        "segmentation": {"size": list(rle["size"]), "counts": rle["counts"].decode("ascii")},
+        "iscrowd": 0,
+    }
 
 
 def _load_json(path: Path) -> dict[str, Any]:

@@ -43,15 +43,15 @@ class RenderConfig:
     """Render a COCO-style dataset of simulator frames."""
 
     out: Path = Path("data/soccer")
-    """Output folder (created; an existing dataset there is replaced split by split)."""
+    """Output folder (created; files of an earlier render there are overwritten, and the annotations list only this render's frames)."""
     frames: int = 2000
     """Total number of frames over all splits."""
     val_fraction: float = 0.1
     """Share of frames in the validation split."""
     test_fraction: float = 0.1
     """Share of frames in the test split."""
-    camera: str = "broadcast"
-    """Camera: broadcast, top or ego."""
+    camera: Literal["broadcast", "top", "ego"] = "broadcast"
+    """Camera: broadcast (side view), top (orthographic) or ego (a random player's head)."""
     size: int = 128
     """Square image side in pixels."""
     seed: int = 0
@@ -62,6 +62,9 @@ class RenderConfig:
     """Depth storage: 16-bit PNG in millimetres, float32 .npy in metres, or none."""
     source: Literal["soccer", "shapes"] = "soccer"
     """Frame source: the MuJoCo soccer scene, or flat 2-D shapes (pipeline smoke tests only)."""
+    team_colours: Literal["kits", "random"] = "kits"
+    """kits: each team a random shade of its own hue band (team A reds, team B blues), so team
+    identity is visible; random: the simulator's fully random team colours."""
     chunk: int = 16
     """Frames per worker task."""
     progress: bool = True
@@ -97,7 +100,9 @@ def _render_chunk(job: tuple[dict[str, Any], str, list[int]]) -> list[dict[str, 
     global _WORKER_SOURCE
     config, split, indices = job
     if _WORKER_SOURCE is None:
-        _WORKER_SOURCE = make_source(config["source"], config["camera"], config["size"])
+        _WORKER_SOURCE = make_source(
+            config["source"], config["camera"], config["size"], config["team_colours"]
+        )
     out = Path(config["out"]) / split
     records = []
     for index in indices:
@@ -188,6 +193,7 @@ def render_dataset(config: RenderConfig) -> dict[str, Any]:
         "camera": config.camera,
         "size": config.size,
         "depth": config.depth,
+        "team_colours": config.team_colours,
         "depth_units": {"png16": "millimetres", "npy": "metres", "none": None}[config.depth],
         "class_names": list(CLASS_NAMES),
         "seed": config.seed,

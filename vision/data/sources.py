@@ -22,6 +22,11 @@ __all__ = ["FrameSource", "SoccerFrameSource", "ShapesFrameSource", "SOURCES", "
 
 SOURCES = ("soccer", "shapes")
 TEAM_SIZES = (1, 2, 3)
+TEAM_COLOURS = ("kits", "random")
+# Hue bands of the two kits (fractions of the colour wheel): team A wears reds and oranges, team
+# B blues. Disjoint bands make "team A" a property of the pixels; with fully random colours (the
+# simulator's own randomisation) nothing in one frame says which team is A.
+KIT_HUES = {0: (-0.08, 0.08), 1: (0.52, 0.68)}
 
 
 class FrameSource(Protocol):
@@ -41,6 +46,8 @@ class SoccerFrameSource:
         team_sizes: team sizes drawn uniformly per frame.
         max_settle_steps: up to this many scripted-play control steps after placing everyone,
             so frames show play (players near the ball, the ball moving), not only formations.
+        team_colours: ``kits``: random shades inside each team's hue band (:data:`KIT_HUES`);
+            ``random``: the simulator's fully random team colours.
     """
 
     def __init__(
@@ -49,11 +56,17 @@ class SoccerFrameSource:
         size: int = 128,
         team_sizes: tuple[int, ...] = TEAM_SIZES,
         max_settle_steps: int = 30,
+        team_colours: str = "kits",
     ) -> None:
         from sims.soccer import CAMERAS
 
         if camera not in CAMERAS:
             raise ValueError(f"camera {camera!r} unknown; choose one of: {', '.join(CAMERAS)}")
+        if team_colours not in TEAM_COLOURS:
+            raise ValueError(
+                f"team_colours {team_colours!r} unknown; choose one of: {', '.join(TEAM_COLOURS)}"
+            )
+        self.team_colours = team_colours
         self.camera = camera
         self.size = size
         self.team_sizes = tuple(team_sizes)
@@ -72,6 +85,8 @@ class SoccerFrameSource:
         scene = self._scene(team_size)
         scene.reset(rng)
         scene.randomize_appearance(rng)
+        if self.team_colours == "kits":
+            _paint_kits(scene, rng)
         n_players = 2 * team_size
         layout = "scatter" if rng.random() < 0.5 else "kickoff"
         if layout == "scatter":
@@ -97,6 +112,7 @@ class SoccerFrameSource:
             "settle_steps": settle_steps,
             "camera": self.camera,
             "player": player,
+            "team_colours": self.team_colours,
         }
         return ground_truth
 
@@ -104,6 +120,21 @@ class SoccerFrameSource:
         for scene in self._scenes.values():
             scene.close()
         self._scenes.clear()
+
+
+def _paint_kits(scene, rng: np.random.Generator) -> None:
+    """Give each team one random shade from its kit's hue band."""
+    import colorsys
+
+    import mujoco
+
+    for team, (low, high) in KIT_HUES.items():
+        colour = colorsys.hsv_to_rgb(
+            rng.uniform(low, high) % 1.0, rng.uniform(0.6, 1.0), rng.uniform(0.55, 0.95)
+        )
+        for index in np.flatnonzero(scene.teams == team):
+            geom = mujoco.mj_name2id(scene.model, mujoco.mjtObj.mjOBJ_GEOM, f"p{index}_body")
+            scene.model.geom_rgba[geom, :3] = colour
 
 
 class ShapesFrameSource:
@@ -184,10 +215,10 @@ class ShapesFrameSource:
         pass
 
 
-def make_source(name: str, camera: str, size: int) -> FrameSource:
+def make_source(name: str, camera: str, size: int, team_colours: str = "kits") -> FrameSource:
     """Build a frame source by name (``soccer`` or ``shapes``)."""
     if name == "soccer":
-        return SoccerFrameSource(camera=camera, size=size)
+        return SoccerFrameSource(camera=camera, size=size, team_colours=team_colours)
     if name == "shapes":
         return ShapesFrameSource(camera=camera, size=size)
     raise ValueError(f"source {name!r} unknown; choose one of: {', '.join(SOURCES)}")

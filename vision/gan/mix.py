@@ -19,7 +19,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from vision.data.format import CLASS_NAMES, FORMAT_VERSION, coco_categories, write_image
+from vision.data.format import (
+    CLASS_NAMES,
+    FORMAT_VERSION,
+    coco_annotation,
+    coco_categories,
+    write_image,
+)
 from vision.detect.engine import load_detector
 from vision.gan.train import load_generator
 
@@ -49,8 +55,6 @@ class MixConfig:
 @torch.no_grad()
 def write_generated_dataset(config: MixConfig) -> dict[str, float]:
     """Write the folder; return counts (frames, labels per frame)."""
-    from pycocotools import mask as mask_utils
-
     generator, gan_meta = load_generator(config.generator, config.device)
     detector, _ = load_detector(config.detector, config.device)
     size = detector.image_size
@@ -91,24 +95,12 @@ def write_generated_dataset(config: MixConfig) -> dict[str, float]:
                 x0, y0, x1, y1 = (float(np.clip(v, 0, size)) for v in box)
                 if x1 - x0 < 1 or y1 - y0 < 1:
                     continue
-                binary = np.zeros((size, size), np.uint8, order="F")
-                binary[int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))] = 1
-                rle = mask_utils.encode(binary)
-                annotations.append(
-                    {
-                        "id": len(annotations) + 1,
-                        "image_id": image_id,
-                        "category_id": int(label),
-                        "bbox": [x0, y0, x1 - x0, y1 - y0],
-                        "area": float(mask_utils.area(rle)),
-                        "segmentation": {
-                            "size": list(rle["size"]),
-                            "counts": rle["counts"].decode("ascii"),
-                        },
-                        "iscrowd": 0,
-                        "pseudo_label": True,
-                    }
+                binary = np.zeros((size, size), bool)
+                binary[int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))] = True
+                annotation = coco_annotation(
+                    len(annotations) + 1, image_id, int(label), (x0, y0, x1, y1), binary
                 )
+                annotations.append({**annotation, "pseudo_label": True})
     split.mkdir(parents=True, exist_ok=True)
     coco = {
         "info": {

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from vision.data.dataset import load_frames
 from vision.gan.models import Discriminator, Generator, init_weights
 from vision.metrics import print_table
-from vision.runs import prepare_run, set_threads
+from vision.runs import load_state, prepare_run, set_threads
 from vision.runtime import (
     CheckpointError,
     load_checkpoint,
@@ -78,13 +78,13 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tupl
     """Load the generator of a DCGAN checkpoint; return ``(generator in eval mode, meta)``."""
     payload = load_checkpoint(path, kind=CHECKPOINT_KIND)
     meta = payload["meta"]
-    try:
-        generator = Generator(meta["latent_dim"], meta["image_size"], meta["width"])
-        generator.load_state_dict(payload["state"]["generator"])
-    except (KeyError, RuntimeError) as error:
-        raise CheckpointError(
-            f"checkpoint {str(path)!r} is not a complete DCGAN checkpoint ({error})"
-        ) from error
+    if (
+        not {"latent_dim", "image_size", "width"} <= set(meta)
+        or "generator" not in payload["state"]
+    ):
+        raise CheckpointError(f"checkpoint {str(path)!r} is not a complete DCGAN checkpoint")
+    generator = Generator(meta["latent_dim"], meta["image_size"], meta["width"])
+    load_state(generator, payload["state"]["generator"], path, "dcgan", "vision.gan.train")
     return generator.to(pick_device(device)).eval(), meta
 
 
@@ -124,7 +124,7 @@ def train_gan(config: GanTrainConfig) -> dict[str, float]:
     steps_per_epoch = max(1, len(real) // config.batch_size)
     step = start_epoch * steps_per_epoch
     started = time.perf_counter()
-    loss_d = loss_g = torch.zeros(())
+    loss_d = loss_g = torch.tensor(float("nan"))  # reported as nan when a finished run only re-scores
     for epoch in tqdm(range(start_epoch, config.epochs), desc="dcgan", disable=not config.progress):
         order = torch.randperm(len(real), generator=shuffle)
         for index in range(steps_per_epoch):
