@@ -84,6 +84,21 @@ def configure_gl() -> str:
     return chosen
 
 
+def _load_triton_first() -> None:
+    """Load Triton before the first GL context of a process that also trains with torch.
+
+    Mesa's llvmpipe and Triton each bring their own LLVM; once Mesa has opened an EGL context,
+    importing Triton (which torch does when it builds its first optimizer, through
+    ``torch._dynamo``) crashes the process. Loading Triton first is safe. Only processes that
+    already imported torch pay for it; env workers that only render stay lean.
+    """
+    if "torch" in sys.modules and "triton" not in sys.modules:
+        import importlib.util
+
+        if importlib.util.find_spec("triton") is not None:
+            import triton  # noqa: F401
+
+
 def make_renderer(model, height: int, width: int, max_geom: int | None = None):
     """Create a ``mujoco.Renderer``; if no context can be made, raise with an install hint.
 
@@ -92,6 +107,7 @@ def make_renderer(model, height: int, width: int, max_geom: int | None = None):
     by default it is sized to the model rather than MuJoCo's 10,000, which saves memory per env.
     """
     backend = configure_gl()
+    _load_triton_first()
     if backend in ("disable", "disabled", "off", "false", "0"):
         raise RenderingUnavailableError(f"MuJoCo rendering is disabled (MUJOCO_GL={backend!r}). {INSTALL_HINT}")
     import mujoco

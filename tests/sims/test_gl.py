@@ -52,3 +52,17 @@ def test_a_named_backend_that_cannot_load_is_refused_with_advice():
     result = _run("import sims", "osmesa")
     assert result.returncode != 0
     assert "MUJOCO_GL='osmesa' but its library" in result.stderr and "apt-get install" in result.stderr
+
+
+def test_render_then_train_in_one_process_does_not_crash():
+    # Mesa's LLVM and Triton's clash when Triton loads after an EGL context: make_renderer
+    # loads it first in processes that use torch.
+    code = (
+        "import torch\n"
+        "from sims.soccer import SoccerScene\n"
+        "SoccerScene(1).render()\n"
+        "torch.optim.Adam([torch.zeros(2, requires_grad=True)])\n"
+        "print('trained')\n"
+    )
+    result = _run(code, os.environ.get("MUJOCO_GL", "egl"))
+    assert result.returncode == 0 and "trained" in result.stdout, result.stderr[-2000:]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch._dynamo  # noqa: F401 - importing it after MuJoCo opens an EGL context segfaults
 
 __all__ = ["render_player_crops"]
 

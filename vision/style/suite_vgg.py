@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch._dynamo  # noqa: F401 - importing it after MuJoCo opens an EGL context segfaults
 import torch.nn.functional as F
 from torch import nn
 

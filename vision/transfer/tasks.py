@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch._dynamo  # noqa: F401 - importing it after MuJoCo opens an EGL context segfaults
 
 __all__ = ["TASKS", "NUM_CLASSES", "render_task"]
 
