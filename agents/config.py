@@ -125,7 +125,7 @@ class DQNConfig(TrainConfig):
     amp: bool = False
     """Mixed precision (float16 autocast) for the update; only used on CUDA."""
     compile: bool = False
-    """torch.compile the Q-network (pays off on the GPU; needs a C++ compiler on the CPU)."""
+    """torch.compile the Q-network for the updates (CUDA only; ignored with a warning elsewhere)."""
 
     algo: ClassVar[str] = "dqn"
 

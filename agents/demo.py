@@ -26,7 +26,7 @@ from vision.runtime import pick_device
 
 __all__ = ["DemoConfig", "main"]
 
-ENV_KWARGS = ("scenario=empty_goal", "obs_mode=pixels", "image_size=48", "shaping=true", "max_episode_steps=200")
+ENV_KWARGS = ("scenario=empty_goal", "obs_mode=pixels", "image_size=48", "shaping=True", "max_episode_steps=200")
 
 
 @dataclass
@@ -69,7 +69,7 @@ def demo_config(config: DemoConfig) -> DQNConfig:
         target_update_interval=1_000,
         exploration_steps=max(2_500, steps // 5),
         learning_rate=2.5e-4,
-        eval_interval=max(steps // 3, 1),
+        eval_interval=max(steps // 8, 1_000),
         eval_episodes=5,
         checkpoint_interval=max(steps // 2, 1),
         runs_dir=config.runs_dir,

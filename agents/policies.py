@@ -17,7 +17,7 @@ from agents.common.evaluation import Policy
 from agents.common.run import resolve_checkpoint
 from vision.runtime import CheckpointError, load_checkpoint, pick_device
 
-__all__ = ["load_policy", "read_checkpoint", "OUR_KINDS", "SB3_KINDS"]
+__all__ = ["load_policy", "read_checkpoint", "EpisodeAwarePolicy", "OUR_KINDS", "SB3_KINDS"]
 
 OUR_KINDS = ("dqn", "drqn")
 SB3_KINDS = ("ppo", "a2c", "sac", "sb3-dqn", "qrdqn", "recurrent-ppo")
@@ -55,10 +55,37 @@ def load_policy(path: str | Path, env: gym.Env | None = None, device: str = "aut
     if kind in OUR_KINDS:
         from agents.dqn.loading import dqn_policy_from_checkpoint
 
-        return dqn_policy_from_checkpoint(payload, torch_device, epsilon)
-    from agents.sb3.policy import sb3_policy_from_checkpoint
+        policy = dqn_policy_from_checkpoint(payload, torch_device, epsilon)
+    else:
+        from agents.sb3.policy import sb3_policy_from_checkpoint
 
-    return sb3_policy_from_checkpoint(payload, torch_device)
+        policy = sb3_policy_from_checkpoint(payload, torch_device)
+    return EpisodeAwarePolicy(policy, env) if env is not None else policy
+
+
+class EpisodeAwarePolicy:
+    """Resets a stateful policy (frame stack, LSTM) by itself when ``env`` starts an episode.
+
+    Callers such as ``envs.play`` only call ``policy(obs)``; the env's time-limit step counter
+    is 0 right after a reset, which is when the frames and memory of the last episode must go.
+    """
+
+    def __init__(self, policy: Policy, env: gym.Env) -> None:
+        self.policy, self.env = policy, env
+
+    def _elapsed(self) -> int | None:
+        try:
+            return int(self.env.get_wrapper_attr("_elapsed_steps"))
+        except (AttributeError, TypeError, ValueError):
+            return None
+
+    def reset(self) -> None:
+        self.policy.reset()
+
+    def __call__(self, observation: Any) -> Any:
+        if self._elapsed() == 0:
+            self.policy.reset()
+        return self.policy(observation)
 
 
 def _check_spaces(env: gym.Env, meta: dict[str, Any], path: str | Path) -> None:

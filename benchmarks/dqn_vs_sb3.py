@@ -35,7 +35,7 @@ class Args:
 
     env: str = "visiongym/TabletopSoccer-v0"
     """Env id."""
-    env_kwargs: tuple[str, ...] = ("scenario=empty_goal", "obs_mode=pixels", "shaping=true")
+    env_kwargs: tuple[str, ...] = ("scenario=empty_goal", "obs_mode=pixels", "shaping=True")
     """KEY=VALUE env arguments (image_size is added from --image-size)."""
     image_size: int = 64
     """Observation side in pixels."""

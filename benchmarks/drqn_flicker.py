@@ -3,8 +3,8 @@
 Both agents see one frame a step of an env wrapped in ``FlickerObservation`` (each frame is
 blanked with probability ``--flicker``). Without memory a blank frame says nothing about where
 the ball is, so the feed-forward DQN has to guess on those steps; DRQN's LSTM carries the last
-view forward. Prints each agent's success rate on the flickering env (and the DQN's on the
-clean env, as a reference for what the task asks).
+view forward. Prints each agent's success rate, with a 95% Wilson interval, on the flickering
+env.
 
     python benchmarks/drqn_flicker.py --steps 6000
 """

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
-import yaml
 
 import envs  # noqa: F401 - registers the visiongym/ environments
+from envs.play import parse_env_kwargs  # the suite's one KEY=VALUE parser (Python literals)
 from envs.wrappers.flicker import FlickerObservation
 
 __all__ = ["parse_env_kwargs", "check_env_id", "make_env", "make_vector_env", "env_slug"]
 
 VECTORIZATION = ("sync", "async")
-
-
-def parse_env_kwargs(pairs: Sequence[str] | dict[str, Any]) -> dict[str, Any]:
-    """``("scenario=empty_goal", "image_size=64")`` -> ``{"scenario": "empty_goal", "image_size": 64}``.
-
-    Values are read as YAML scalars, so numbers, booleans (``true``), ``null`` and lists
-    (``[64,48]``) keep their types; anything else stays a string.
-    """
-    if isinstance(pairs, dict):
-        return dict(pairs)
-    parsed: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"env kwarg {pair!r} is not KEY=VALUE (for example scenario=empty_goal)")
-        loaded = yaml.safe_load(value) if value else ""
-        parsed[key] = tuple(loaded) if isinstance(loaded, list) else loaded
-    return parsed
 
 
 def check_env_id(env_id: str) -> None:
@@ -84,5 +66,8 @@ def make_vector_env(
         raise ValueError(f"num_envs={num_envs} must be >= 1")
     thunks = [make_env(env_id, env_kwargs, flicker=flicker) for _ in range(num_envs)]
     if vectorization == "async" and num_envs > 1:
-        return gym.vector.AsyncVectorEnv(thunks, autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP)
+        # spawn, not fork: a process that has rendered holds OpenGL state a forked child inherits.
+        return gym.vector.AsyncVectorEnv(
+            thunks, context="spawn", autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP
+        )
     return gym.vector.SyncVectorEnv(thunks, autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP)

@@ -71,7 +71,7 @@ class DQNLearner:
             raise ValueError(f"tau={tau} must be in (0, 1]; 1 is a hard target update")
         self.online = online
         self.target = copy.deepcopy(online).requires_grad_(False)
-        self.optimizer = torch.optim.Adam(online.parameters(), lr=learning_rate, eps=adam_eps)
+        self.optimizer = torch.optim.Adam(online.parameters(), lr=learning_rate, eps=adam_eps, foreach=True)
         self.double, self.max_grad_norm = double, max_grad_norm
         self.augment_pad, self.tau, self.generator = augment_pad, tau, generator
         device = next(online.parameters()).device
@@ -105,14 +105,11 @@ class DQNLearner:
                 discounts=batch.discounts,
             )
         with self._autocast():
-            batch_size = batch.observations.shape[0]
-            if self.double:
-                # One online pass over s and s' together: fewer, larger kernels than two passes.
-                q_both = self.online(torch.cat([batch.observations, batch.next_observations]))
-                q_all, next_online = q_both[:batch_size], q_both[batch_size:].detach()
-            else:
-                q_all, next_online = self.online(batch.observations), None
+            q_all = self.online(batch.observations)
             with torch.no_grad():
+                # s' goes through the online net without autograd: fusing it into the s pass would
+                # make the backward pass twice as large for rows that get no gradient.
+                next_online = self.online(batch.next_observations) if self.double else None
                 targets = targets_from_q(next_online, self.target(batch.next_observations), batch)
             q_taken = q_all.gather(1, batch.actions[:, None]).squeeze(1).float()
             loss = F.smooth_l1_loss(q_taken, targets)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,11 @@ class DQNTrainer:
         self.network = self.build_network(self.observation_space, self.n_actions).to(self.device)
         self.generator = torch.Generator(self.device).manual_seed(c.seed)
         self.learner = self.build_learner()
-        if c.compile:
+        if c.compile and self.device.type == "cuda":
             self.learner.online = torch.compile(self.network)
+        elif c.compile:
+            # On the CPU compilation needs a C++ toolchain and rarely pays off for these small nets.
+            warnings.warn(f"--compile is a GPU option; ignored on {self.device}", stacklevel=2)
         self.replay = self.build_replay()  # refuses a buffer that does not fit, before training
         self.rng = np.random.default_rng(c.seed)
         self.step, self.updates, self.updates_due = 0, 0, 0.0

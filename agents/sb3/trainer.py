@@ -78,7 +78,7 @@ class SB3Trainer:
 
         c = self.config
         thunks = [make_env(c.env, self.env_kwargs, flicker=c.flicker) for _ in range(c.num_envs)]
-        venv = SubprocVecEnv(thunks) if c.vectorization == "async" and c.num_envs > 1 else DummyVecEnv(thunks)
+        venv = SubprocVecEnv(thunks, start_method="spawn") if c.vectorization == "async" and c.num_envs > 1 else DummyVecEnv(thunks)
         venv = VecMonitor(venv)
         self.raw_observation_space = venv.observation_space
         self.image = _is_image(venv.observation_space)

@@ -305,7 +305,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in PRESETS:
         clip = gait_clip(CharacterScene(name), fps=args.fps)
         path = clip.save(args.out / f"{name}_gait.npz")
-        print(f"{path}: {clip.num_frames} frames, {clip.duration:.2f} s cycle")
+        speed = (clip.qpos[-1, 0] - clip.qpos[0, 0]) / clip.duration
+        print(f"{path}: {clip.num_frames} frames, {clip.duration:.2f} s cycle, {speed:.2f} m/s forward")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def test_replay_buffer_too_large(tmp_path):
 
 
 def test_bad_env_kwargs(tmp_path):
-    with pytest.raises(ValueError, match="not KEY=VALUE"):
+    with pytest.raises(ValueError, match="is not key=value"):
         train_main(["dqn", "--env", "visiongym/CatchBall-v0", "--env-kwargs", "rows6",
                     "--runs-dir", str(tmp_path), "--no-progress"])
 

@@ -95,3 +95,11 @@ def test_random_shift_is_a_replicate_padded_integer_shift():
         crops = [padded[index, :, y : y + 6, x : x + 6] for y in range(5) for x in range(5)]
         assert any(torch.equal(shifted[index], crop) for crop in crops)
     assert torch.equal(random_shift(images, pad=0), images)
+
+
+def test_amp_flag_is_ignored_on_the_cpu():
+    online = TableQ([[0.0, 0.0], [0.0, 0.0]])
+    learner = DQNLearner(online, learning_rate=0.1, augment_pad=0, amp=True)
+    assert not learner.amp  # float16 autocast is a CUDA option
+    learner.update(batch_for([1], [1.0], [0.0]))
+    assert online.table[0, 0].item() > 0

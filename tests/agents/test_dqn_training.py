@@ -4,6 +4,7 @@ import csv
 
 import gymnasium as gym
 import numpy as np
+import pytest
 import torch
 
 from agents.evaluate import main as evaluate_main
@@ -79,3 +80,33 @@ def test_policy_loader_accepts_a_run_folder_and_plays(catch_dqn_run):
     policy.reset()
     action = policy(obs)
     assert env.action_space.contains(np.int64(action))
+
+
+@pytest.mark.slow  # spawns two interpreters that import torch: ~15 s on the loaded dev machine
+def test_async_vector_collection_runs_and_counts_steps(tmp_path, catch_args):
+    catch_env, _ = catch_args
+    run = train_main(["dqn", *catch_env, "--vectorization", "async", "--num-envs", "2", "--total-steps", "40",
+                      "--frame-stack", "2", "--buffer-size", "200", "--features-dim", "16", "--eval-interval", "0",
+                      "--threads", "1", "--no-progress", "--runs-dir", str(tmp_path)])
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["meta"]["step"] == 40
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path, catch_args, monkeypatch):
+    from agents.dqn.trainer import DQNTrainer
+
+    catch_env, fast = catch_args
+    collect = DQNTrainer.collect
+
+    def interrupted_collect(self):
+        if self.step >= 48:
+            raise KeyboardInterrupt
+        return collect(self)
+
+    monkeypatch.setattr(DQNTrainer, "collect", interrupted_collect)
+    args = ["dqn", *catch_env, *fast, "--total-steps", "400", "--buffer-size", "400", "--eval-interval", "0",
+            "--runs-dir", str(tmp_path), "--run-name", "stopped"]
+    run = train_main(args)
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["meta"]["step"] == 48
+    monkeypatch.setattr(DQNTrainer, "collect", collect)
+    train_main(["--resume", str(run), "--total-steps", "96", "--no-progress"])
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["meta"]["step"] == 96

@@ -47,11 +47,13 @@ def test_state_resets_at_episode_starts_and_burn_in_has_no_gradient():
 
 def test_drqn_trains_saves_and_plays_through_the_command(tmp_path, catch_args):
     catch_env, _ = catch_args
-    run = train_main(["drqn", *catch_env, "--flicker", "0.3", "--features-dim", "32", "--lstm-hidden", "32",
+    run_args = ["drqn", *catch_env, "--flicker", "0.3", "--features-dim", "32", "--lstm-hidden", "32",
                       "--buffer-size", "2000", "--learning-starts", "100", "--train-frequency", "8",
                       "--burn-in", "2", "--sequence-length", "4", "--batch-size", "8", "--total-steps", "240",
                       "--num-envs", "2", "--eval-interval", "240", "--eval-episodes", "2", "--no-video",
-                      "--threads", "1", "--no-progress", "--runs-dir", str(tmp_path)])
+                      "--threads", "1", "--no-progress", "--runs-dir", str(tmp_path), "--amp", "--compile"]
+    with pytest.warns(UserWarning, match="--compile is a GPU option"):  # both flags leave the CPU alone
+        run = train_main(run_args)
     env = gym.make("visiongym/CatchBall-v0", rows=6, columns=3, image_size=36)
     policy = load_policy(run, env, device="cpu")
     obs, _ = env.reset(seed=0)

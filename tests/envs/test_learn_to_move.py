@@ -185,7 +185,8 @@ def test_bad_inputs_name_the_problem():
         env.step(np.full(6, np.nan))
 
 
-def test_episode_ends_when_the_physics_blows_up():
+def test_episode_ends_when_the_physics_blows_up(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MuJoCo writes its instability warning to ./MUJOCO_LOG.TXT
     env = LearnToMoveEnv(character="humanoid", task="run")
     env.reset(seed=0)
     qvel = env.scene.data.qvel.copy()

@@ -101,6 +101,7 @@ def test_async_vector_env_of_pixel_envs_steps():
         ({"render_mode": "window"}, r"render_mode 'window' unknown"),
     ],
 )
+@pytest.mark.filterwarnings("ignore:.*render_mode.*:UserWarning")
 def test_bad_construction_arguments_name_value_and_choices(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make(**kwargs)

@@ -209,3 +209,24 @@ def test_scene_pickles_and_renders_in_the_copy():
         copy.render(500, 500)
     copy.close()
     copy.close()
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_motor_turns_its_joint_the_positive_way(name):
+    scene = CharacterScene(name)
+    scene.model.opt.gravity[:] = 0.0
+    for motor, motor_name in enumerate(scene.motor_names):
+        scene.reset()
+        action = np.zeros(scene.action_size)
+        action[motor] = 0.3
+        for _ in range(10):
+            scene.step(action)
+        joint = scene.model.joint(scene.model.actuator_trnid[motor, 0])
+        address = joint.qposadr[0]
+        if joint.type[0] == mujoco.mjtJoint.mjJNT_HINGE:
+            turned = scene.data.qpos[address]
+        else:
+            rotation = np.zeros(3)
+            mujoco.mju_quat2Vel(rotation, scene.data.qpos[address : address + 4], 1.0)
+            turned = rotation @ scene.model.actuator_gear[motor, :3]
+        assert turned > 1e-3, motor_name

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vision.augment.__main__ import box_mask_agreement, main
-from vision.augment.ablation import small_subset
+from vision.augment.ablation import AblationConfig, run_ablation, small_subset
 from vision.augment.transforms import (
     TRANSFORM_NAMES,
     make_pipeline,
@@ -147,3 +147,20 @@ def test_small_subset_is_balanced() -> None:
     assert torch.bincount(labels[chosen]).tolist() == [3] * 10
     with pytest.raises(ValueError, match="fewer than per_class=6"):
         small_subset(labels, 6, seed=0)
+
+
+def test_ablation_runs_and_reports_every_setting(tmp_path) -> None:
+    results = run_ablation(
+        AblationConfig(
+            per_class=3,
+            epochs=2,
+            seeds=(0,),
+            single=True,
+            transforms=("rotation", "noise"),
+            out=tmp_path,
+            progress=False,
+        )
+    )
+    assert set(results["table"]) == {"none", "all", "rotation", "noise"}
+    assert all(0.0 <= row["mean"] <= 1.0 for row in results["table"].values())
+    assert (tmp_path / "ablation.png").is_file()

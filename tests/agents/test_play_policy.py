@@ -1,0 +1,37 @@
+"""`python -m envs.play ... --policy <run>` plays a trained agent through agents.policies."""
+
+import gymnasium as gym
+
+from agents.policies import EpisodeAwarePolicy
+from envs.play import main as play_main
+
+
+def test_play_records_a_trained_dqn(catch_dqn_run, tmp_path):
+    video = tmp_path / "play.gif"
+    play_main(["visiongym/CatchBall-v0", "--env-kwargs", "rows=6", "columns=3", "image_size=36",
+               "--policy", str(catch_dqn_run), "--record", str(video), "--episodes", "2"])
+    assert video.stat().st_size > 0
+
+
+class CountingPolicy:
+    def __init__(self):
+        self.resets = 0
+
+    def reset(self):
+        self.resets += 1
+
+    def __call__(self, observation):
+        return 0
+
+
+def test_policy_resets_itself_when_the_env_starts_an_episode():
+    env = gym.make("visiongym/CatchBall-v0", rows=4, columns=3, image_size=12)
+    inner = CountingPolicy()
+    policy = EpisodeAwarePolicy(inner, env)
+    for episode in range(3):
+        obs, _ = env.reset(seed=episode)
+        done = False
+        while not done:
+            obs, _, terminated, truncated, _ = env.step(policy(obs))
+            done = terminated or truncated
+        assert inner.resets == episode + 1  # once per episode, at its first step only

@@ -1,0 +1,103 @@
+"""Transfer learning: rendered tasks carry the right labels, the three regimes run, bad input fails clearly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vision.classify.training import torch_threads
+from vision.transfer.__main__ import main
+from vision.transfer.experiment import SmallCNN, TransferConfig, run_transfer, transfer_once
+from vision.transfer.tasks import NUM_CLASSES, TASKS, _label, render_task
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    with torch_threads(1):
+        yield
+
+
+def test_labels_by_hand() -> None:
+    half = (1.0, 0.7)
+    teams = np.array([0, 0, 1])
+    players = np.array([[0.0, 0.0], [0.5, 0.5], [0.9, 0.1]])
+    assert _label("ball_zone", np.array([-0.9, -0.2]), players, teams, half) == 0
+    assert _label("ball_zone", np.array([0.9, 0.2]), players, teams, half) == 5
+    assert _label("possession", np.array([0.8, 0.1]), players, teams, half) == 1
+    assert _label("possession", np.array([0.1, 0.0]), players, teams, half) == 0
+    assert _label("count", None, players, teams, half) == 1
+    assert _label("majority", None, players, teams, half) == 0
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_rendered_tasks_have_images_and_valid_labels(task: str) -> None:
+    images, labels = render_task(task, 12, np.random.default_rng(0), image_size=48)
+    assert images.shape == (12, 3, 48, 48) and images.dtype == torch.uint8
+    assert labels.min() >= 0 and labels.max() < NUM_CLASSES[task]
+
+
+def test_frozen_regime_leaves_the_backbone_untouched() -> None:
+    torch.manual_seed(0)
+    pretrained = SmallCNN(5)
+    images = torch.randint(0, 256, (40, 3, 32, 32), dtype=torch.uint8)
+    labels = torch.randint(0, 2, (40,))
+    before = {k: v.clone() for k, v in pretrained.state_dict().items()}
+    for regime in ("frozen", "finetune", "scratch"):
+        accuracy = transfer_once(
+            regime,
+            pretrained,
+            2,
+            (images, labels),
+            (images, labels),
+            6,
+            8,
+            1e-3,
+            torch.device("cpu"),
+            0,
+        )
+        assert 0.0 <= accuracy <= 1.0
+    after = pretrained.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # transfer works on copies
+    with pytest.raises(
+        ValueError, match="regime 'linear' unknown; choose one of: frozen, finetune, scratch"
+    ):
+        transfer_once(
+            "linear",
+            pretrained,
+            2,
+            (images, labels),
+            (images, labels),
+            1,
+            8,
+            1e-3,
+            torch.device("cpu"),
+            0,
+        )
+
+
+def test_tiny_experiment_writes_plot_and_table(tmp_path) -> None:
+    results = run_transfer(
+        TransferConfig(
+            pretrain_images=60,
+            pretrain_epochs=1,
+            budgets=(10, 30),
+            test_images=30,
+            steps=4,
+            image_size=48,
+            out=tmp_path,
+            progress=False,
+            device="cpu",
+        )
+    )
+    assert set(results["table"]) == {"frozen", "finetune", "scratch"}
+    assert set(results["table"]["frozen"]) == {"10", "30"}
+    assert (tmp_path / "transfer.png").is_file() and (tmp_path / "pretrained.pt").is_file()
+    assert "| frozen |" in (tmp_path / "table.md").read_text()
+
+
+def test_cli_bad_input(tmp_path, capsys) -> None:
+    assert main(["--source", "count", "--target", "count", "--out", str(tmp_path)]) == 2
+    assert "both 'count'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--target", "digits9"])

@@ -1,0 +1,25 @@
+"""``python -m vision.metric``: triplet-loss player re-identification on rendered crops."""
+
+from __future__ import annotations
+
+import sys
+
+import tyro
+
+from vision.metric.reid import MetricConfig, print_metric, run_metric
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry."""
+    config = tyro.cli(MetricConfig, args=argv)
+    try:
+        results = run_metric(config)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print_metric(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

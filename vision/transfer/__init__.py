@@ -1,0 +1,1 @@
+"""Transfer learning between simulator tasks: ``python -m vision.transfer --help``."""

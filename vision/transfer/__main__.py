@@ -1,0 +1,25 @@
+"""``python -m vision.transfer``: pretrain on one rendered task, transfer three ways to another."""
+
+from __future__ import annotations
+
+import sys
+
+import tyro
+
+from vision.transfer.experiment import TransferConfig, print_transfer, run_transfer
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry."""
+    config = tyro.cli(TransferConfig, args=argv)
+    try:
+        results = run_transfer(config)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print_transfer(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
