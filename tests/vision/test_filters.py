@@ -107,14 +107,16 @@ def test_grey_photo_filtered_as_rgb_works() -> None:
 
 
 def test_cli_saves_grid_and_feature_maps(tmp_path, capsys) -> None:
+    from vision.classify.digits import CHECKPOINT_KIND, lenet
+    from vision.runtime import save_checkpoint
+
+    save_checkpoint(tmp_path / "lenet.pt", CHECKPOINT_KIND, lenet().state_dict())
     code = main(
         [
             "--size",
             "32",
             "--cnn",
-            str(tmp_path / "none.pt"),
-            "--cnn-epochs",
-            "1",
+            str(tmp_path / "lenet.pt"),
             "--out",
             str(tmp_path),
             "--device",
@@ -124,7 +126,8 @@ def test_cli_saves_grid_and_feature_maps(tmp_path, capsys) -> None:
     assert code == 0
     assert (tmp_path / "astronaut_rgb_filters.png").stat().st_size > 1000
     assert (tmp_path / "astronaut_first_layer.png").stat().st_size > 1000
-    assert "| curve |" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| curve |" in out and "lenet.pt" in out
 
 
 def test_cli_reports_a_missing_image(tmp_path, capsys) -> None:

@@ -99,8 +99,8 @@ def test_simulated_rolls_are_continuous_and_stay_on_the_pitch() -> None:
 def test_ball_lstm_beats_constant_velocity_on_bounces(tmp_path) -> None:
     results = run_ball(
         BallConfig(
-            trajectories=60,
-            train_steps=300,
+            trajectories=40,
+            train_steps=200,
             batch_size=128,
             hidden=32,
             progress=False,

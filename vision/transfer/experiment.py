@@ -4,7 +4,8 @@ A small CNN is pretrained on the source task (by default counting the players). 
 label budget of the target task (by default which team fields more players), three models are trained
 for the same number of steps and tested on the same held-out frames:
 
-- ``frozen``: the pretrained backbone is frozen (BatchNorm statistics too); only a new head learns.
+- ``frozen``: the pretrained backbone is frozen (BatchNorm statistics too); only a new head learns,
+  at ten times the learning rate (a linear probe).
 - ``finetune``: the new head first learns alone (frozen warm-up), then every layer fine-tunes at
   a tenth of the learning rate.
 - ``scratch``: the same network from random initialisation, every layer trained.
@@ -132,12 +133,15 @@ def transfer_once(
     model.head = nn.Linear(model.head.in_features, num_classes)
     model.backbone.requires_grad_(False)
     warm_steps = steps if regime == "frozen" else steps // 3
+    # A new head on fixed features is a linear probe: it needs a larger step than a whole network
+    # (with the shared learning rate it had not converged in the step budget).
+    head_lr_scale = 10.0
     frozen = _FrozenBackbone(model)
     fit_classifier(
         frozen,
         train,
         epochs=_epochs_for(warm_steps, size, batch_size),
-        lr=lr,
+        lr=head_lr_scale * lr,
         batch_size=batch_size,
         parameters=list(model.head.parameters()),
         device=device,
