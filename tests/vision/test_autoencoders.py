@@ -134,3 +134,19 @@ def test_frozen_encoder_trains_in_an_sb3_policy(trained_autoencoder):
     )
     model.learn(32)
     assert isinstance(model.policy.features_extractor, FrozenEncoderExtractor)
+
+
+def test_variant_losses():
+    from vision.autoencoders.train import _loss
+
+    torch.manual_seed(0)
+    model = build_autoencoder("tiny", image_size=(16, 16)).eval()
+    clean = torch.rand(2, 3, 16, 16)
+    plain, plain_terms = _loss(model, clean, AutoencoderTrainConfig(variant="conv"))
+    sparse, sparse_terms = _loss(
+        model, clean, AutoencoderTrainConfig(variant="sparse", l1_weight=0.5)
+    )
+    assert set(plain_terms) == {"mse"} and set(sparse_terms) == {"mse", "l1"}
+    assert sparse.item() == pytest.approx(plain.item() + 0.5 * sparse_terms["l1"].item(), rel=1e-5)
+    noisy, _ = _loss(model, clean, AutoencoderTrainConfig(variant="denoising", noise_sigma=0.5))
+    assert noisy.item() != pytest.approx(plain.item())  # the input was noised, the target was not
