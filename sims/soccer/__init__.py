@@ -6,17 +6,19 @@ keeps score; scripted players drive everyone an agent does not control.
 
 from sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf
 from sims.soccer.referee import Referee
-from sims.soccer.scene import CAMERAS, CLASS_NAMES, SoccerScene
+from sims.soccer.scene import CAMERAS, CLASS_NAMES, KIT_HUES, TEAM_COLOUR_MODES, SoccerScene
 from sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
 __all__ = [
     "CAMERAS",
     "CLASS_NAMES",
+    "KIT_HUES",
     "PitchSpec",
     "ROLES",
     "Referee",
     "SceneSpec",
     "SoccerScene",
+    "TEAM_COLOUR_MODES",
     "build_mjcf",
     "default_lanes",
     "default_roles",

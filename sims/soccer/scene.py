@@ -22,9 +22,13 @@ from sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_c
 
 CLASS_NAMES = ("background", "ball", "team_a", "team_b", "goal")
 CAMERAS = ("broadcast", "top", "ego")
+TEAM_COLOUR_MODES = ("kits", "random")
+# Hue bands (fractions of the colour wheel) of the two kits: team A wears reds and oranges, team
+# B blues. Disjoint bands make "team A" a property of the pixels.
+KIT_HUES = {0: (-0.08, 0.08), 1: (0.52, 0.68)}
 MIN_IMAGE, MAX_IMAGE = 16, 1024
 
-__all__ = ["SoccerScene", "CLASS_NAMES", "CAMERAS"]
+__all__ = ["SoccerScene", "CLASS_NAMES", "CAMERAS", "KIT_HUES", "TEAM_COLOUR_MODES"]
 
 
 def _check_image_size(height: int, width: int) -> None:
@@ -339,12 +343,29 @@ class SoccerScene:
         return self.referee.last_goal
 
     # ------------------------------------------------------------------ appearance
-    def randomize_appearance(self, rng: np.random.Generator, camera_jitter: float = 0.06) -> None:
-        """Random team colours, pitch and table tint, and a jittered broadcast camera."""
+    def randomize_appearance(self, rng: np.random.Generator, camera_jitter: float = 0.06,
+                             team_colours: str = "kits") -> None:
+        """Random team colours, pitch and table tint, and a jittered broadcast camera.
+
+        Args:
+            rng: the random source.
+            camera_jitter: relative jitter of the broadcast camera's position.
+            team_colours: ``"kits"``: a random shade inside each team's hue band
+                (:data:`KIT_HUES`: team A reds, team B blues), so which team a player belongs
+                to stays visible in every frame; ``"random"``: any two well-separated hues, so
+                only the contrast between the teams is visible.
+        """
+        if team_colours not in TEAM_COLOUR_MODES:
+            raise ValueError(
+                f"team_colours {team_colours!r} unknown; choose one of: {', '.join(TEAM_COLOUR_MODES)}"
+            )
         rgba, cam_pos, cam_quat = (a.copy() for a in self._appearance0)
-        hue_a = rng.uniform(0, 1)
-        hue_b = (hue_a + rng.uniform(0.3, 0.7)) % 1.0
-        for team, hue in ((0, hue_a), (1, hue_b)):
+        if team_colours == "kits":
+            hues = [rng.uniform(*KIT_HUES[team]) % 1.0 for team in (0, 1)]
+        else:
+            hue_a = rng.uniform(0, 1)
+            hues = [hue_a, (hue_a + rng.uniform(0.3, 0.7)) % 1.0]
+        for team, hue in enumerate(hues):
             colour = _hsv_to_rgb(hue, rng.uniform(0.6, 1.0), rng.uniform(0.55, 0.95))
             for g in self._team_geoms[team]:
                 rgba[g, :3] = colour

@@ -204,3 +204,19 @@ def test_every_camera_renders_and_appearance_randomises():
     np.testing.assert_array_equal(base, s.render("broadcast", 64, 64))
     s.close()
     s.close()  # twice is fine
+
+
+def test_kits_keep_team_a_red_and_team_b_blue():
+    import colorsys
+
+    s = SoccerScene(team_size=2)
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        s.randomize_appearance(rng, team_colours="kits")
+        for team, (low, high) in ((0, (-0.08, 0.08)), (1, (0.52, 0.68))):
+            hue = colorsys.rgb_to_hsv(*s.model.geom_rgba[s._team_geoms[team][0], :3])[0]
+            hue = hue - 1 if hue > 0.5 and team == 0 else hue
+            assert low - 1e-6 <= hue <= high + 1e-6
+    with pytest.raises(ValueError, match="team_colours 'pink' unknown; choose one of: kits, random"):
+        s.randomize_appearance(rng, team_colours="pink")
+    s.close()

@@ -22,11 +22,8 @@ __all__ = ["FrameSource", "SoccerFrameSource", "ShapesFrameSource", "SOURCES", "
 
 SOURCES = ("soccer", "shapes")
 TEAM_SIZES = (1, 2, 3)
+# sims.soccer.TEAM_COLOUR_MODES, spelled out so this module imports without MuJoCo.
 TEAM_COLOURS = ("kits", "random")
-# Hue bands of the two kits (fractions of the colour wheel): team A wears reds and oranges, team
-# B blues. Disjoint bands make "team A" a property of the pixels; with fully random colours (the
-# simulator's own randomisation) nothing in one frame says which team is A.
-KIT_HUES = {0: (-0.08, 0.08), 1: (0.52, 0.68)}
 
 
 class FrameSource(Protocol):
@@ -46,8 +43,9 @@ class SoccerFrameSource:
         team_sizes: team sizes drawn uniformly per frame.
         max_settle_steps: up to this many scripted-play control steps after placing everyone,
             so frames show play (players near the ball, the ball moving), not only formations.
-        team_colours: ``kits``: random shades inside each team's hue band (:data:`KIT_HUES`);
-            ``random``: the simulator's fully random team colours.
+        team_colours: ``kits``: random shades inside each team's hue band
+            (``sims.soccer.KIT_HUES``: team A reds, team B blues); ``random``: any two contrasting
+            hues, so nothing in one frame says which team is A.
     """
 
     def __init__(
@@ -84,9 +82,7 @@ class SoccerFrameSource:
         team_size = int(rng.choice(self.team_sizes))
         scene = self._scene(team_size)
         scene.reset(rng)
-        scene.randomize_appearance(rng)
-        if self.team_colours == "kits":
-            _paint_kits(scene, rng)
+        scene.randomize_appearance(rng, team_colours=self.team_colours)
         n_players = 2 * team_size
         layout = "scatter" if rng.random() < 0.5 else "kickoff"
         if layout == "scatter":
@@ -120,21 +116,6 @@ class SoccerFrameSource:
         for scene in self._scenes.values():
             scene.close()
         self._scenes.clear()
-
-
-def _paint_kits(scene, rng: np.random.Generator) -> None:
-    """Give each team one random shade from its kit's hue band."""
-    import colorsys
-
-    import mujoco
-
-    for team, (low, high) in KIT_HUES.items():
-        colour = colorsys.hsv_to_rgb(
-            rng.uniform(low, high) % 1.0, rng.uniform(0.6, 1.0), rng.uniform(0.55, 0.95)
-        )
-        for index in np.flatnonzero(scene.teams == team):
-            geom = mujoco.mj_name2id(scene.model, mujoco.mjtObj.mjOBJ_GEOM, f"p{index}_body")
-            scene.model.geom_rgba[geom, :3] = colour
 
 
 class ShapesFrameSource:
