@@ -380,37 +380,29 @@ class TabletopSoccerEnv(gym.Env):
             scene.set_player(keeper, (hl - 0.08, rng.uniform(-0.05, 0.05)), math.pi)
 
     def _state(self) -> np.ndarray:
+        # Plain floats into one array: a dozen numpy calls on 2-vectors cost more than this.
         scene = self.scene
         scale = 1.0 / self._half_length
         vscale = 1.0 / scene.max_speed
-        q = scene._player_qpos
-        v = scene._player_qvel
-        me = self.controlled
-        out = np.empty(self._state_size, np.float32)
-        out[0:2] = scene._ball_qpos
-        out[2:4] = scene._ball_qvel
-        out[4:6] = q[me, :2]
-        out[6:8] = v[me, :2]
-        out[10:12] = scene._ball_qpos - q[me, :2]
-        out[12] = self._half_length - q[me, 0]
-        out[13] = -q[me, 1]
-        end = 14 + 4 * len(self._others)
-        if self._others:
-            block = out[14:end].reshape(-1, 4)
-            block[:, :2] = q[self._others, :2]
-            block[:, 2:] = v[self._others, :2]
-            block[:, :2] *= scale
-            block[:, 2:] *= vscale
-        out[[0, 1, 4, 5, 10, 11, 12, 13]] *= scale
-        out[[2, 3, 6, 7]] *= vscale
-        yaw = float(q[me, 2])
-        out[8] = math.cos(yaw)
-        out[9] = math.sin(yaw)
+        bx, by = scene._ball_qpos.tolist()
+        bvx, bvy = scene._ball_qvel.tolist()
+        q = scene._player_qpos.tolist()
+        v = scene._player_qvel.tolist()
+        mx, my, yaw = q[self.controlled]
+        mvx, mvy, _ = v[self.controlled]
+        values = [
+            bx * scale, by * scale, bvx * vscale, bvy * vscale,
+            mx * scale, my * scale, mvx * vscale, mvy * vscale,
+            math.cos(yaw), math.sin(yaw),
+            (bx - mx) * scale, (by - my) * scale,
+            (self._half_length - mx) * scale, -my * scale,
+        ]
+        for other in self._others:
+            values += (q[other][0] * scale, q[other][1] * scale, v[other][0] * vscale, v[other][1] * vscale)
         limit = self.spec.max_episode_steps if self.spec is not None else None
-        out[-2] = 1.0 - self._steps / limit if limit else 1.0
         goals_a, goals_b = scene.referee.goals
-        out[-1] = max(-5, min(5, goals_a - goals_b)) / 5
-        return out
+        values += (1.0 - self._steps / limit if limit else 1.0, max(-5, min(5, goals_a - goals_b)) / 5)
+        return np.array(values, dtype=np.float32)
 
     def _pixels(self) -> np.ndarray:
         return self.scene.render(self.camera, *self.image_size, player=self.controlled)

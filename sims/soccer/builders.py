@@ -10,7 +10,7 @@ Geometry notes:
 - Collision shapes are spheres at ball height (group 3, never rendered): sphere-sphere and
   sphere-box contacts are MuJoCo's cheapest. What the cameras see are cylinders and boxes.
 - Rendering settings follow shared/GPU.md: offscreen buffer sized to the observation, no
-  multisampling, no shadows, low-poly primitives.
+  multisampling, no shadows, low-poly primitives, the headlight as the only light.
 """
 
 from __future__ import annotations
@@ -84,19 +84,23 @@ def visual_settings(height: int, width: int) -> str:
   <visual>
     <global offwidth="{width}" offheight="{height}" fovy="45"/>
     <quality shadowsize="0" offsamples="0" numslices="8" numstacks="4" numquads="1"/>
-    <headlight ambient="0.45 0.45 0.45" diffuse="0.55 0.55 0.55" specular="0 0 0"/>
+    <headlight ambient="0.5 0.5 0.5" diffuse="0.6 0.6 0.6" specular="0 0 0"/>
     <map znear="0.02" zfar="30"/>
   </visual>"""
 
 
 def table_and_pitch(p: PitchSpec) -> str:
-    """The table top (a plane), the green pitch and its white markings, all visual only."""
+    """The table top, the green pitch and its white markings, all visual only.
+
+    The table is a thin box, not a plane: MuJoCo draws planes as a grid of quads, which made
+    software rendering twice as slow for no visible gain.
+    """
     hl, hw = p.length / 2, p.width / 2
     margin = p.goal_depth + p.board_thickness + 0.3
     line = 0.008
     vis = 'contype="0" conaffinity="0"'
     return f"""
-    <geom name="table" type="plane" size="{hl + margin:.4g} {hw + margin:.4g} 0.05" rgba="0.45 0.32 0.2 1" {vis}/>
+    <geom name="table" type="box" pos="0 0 -0.01" size="{hl + margin:.4g} {hw + margin:.4g} 0.01" rgba="0.45 0.32 0.2 1" {vis}/>
     <geom name="pitch" type="box" pos="0 0 0.0005" size="{hl:.4g} {hw:.4g} 0.0005" rgba="0.18 0.55 0.22 1" {vis}/>
     <geom name="line_centre" type="box" pos="0 0 0.0011" size="{line:.3g} {hw:.4g} 0.0001" rgba="0.95 0.95 0.95 1" {vis}/>
     <geom name="spot_centre" type="cylinder" pos="0 0 0.0011" size="{p.goal_width / 4:.4g} 0.0001" rgba="0.25 0.62 0.28 1" {vis}/>"""
@@ -243,7 +247,6 @@ def build_mjcf(spec: SceneSpec) -> str:
     <geom contype="1" conaffinity="1" condim="3" friction="0.2 0 0" solref="0.02 1"/>
   </default>
   <worldbody>
-    <light name="key" pos="0 -1 4" dir="0 0.25 -1" castshadow="false" diffuse="0.6 0.6 0.6"/>
     {table_and_pitch(p)}
     {boards(p)}
     {goal(p, "west")}
