@@ -41,7 +41,7 @@ def trained_autoencoder(soccer_dataset: Path, tmp_path_factory: pytest.TempPathF
         variant="conv",
         arch="tiny",
         image_size=32,
-        epochs=12,
+        epochs=30,
         batch_size=6,
         lr=1e-2,
         run_dir=run_dir,
