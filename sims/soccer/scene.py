@@ -8,6 +8,7 @@ and moves into worker processes before it has drawn anything.
 
 from __future__ import annotations
 
+import colorsys
 import math
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from sims.camera import CameraModel, camera_model
 from sims.gl import make_renderer
-from sims.soccer.builders import TEAM_COLOURS, PitchSpec, SceneSpec, build_mjcf, look_at_xyaxes
+from sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf, look_at_xyaxes
 from sims.soccer.referee import Referee
 from sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
@@ -366,7 +367,7 @@ class SoccerScene:
             hue_a = rng.uniform(0, 1)
             hues = [hue_a, (hue_a + rng.uniform(0.3, 0.7)) % 1.0]
         for team, hue in enumerate(hues):
-            colour = _hsv_to_rgb(hue, rng.uniform(0.6, 1.0), rng.uniform(0.55, 0.95))
+            colour = colorsys.hsv_to_rgb(hue, rng.uniform(0.6, 1.0), rng.uniform(0.55, 0.95))
             for g in self._team_geoms[team]:
                 rgba[g, :3] = colour
         rgba[self._pitch_geom, :3] = np.clip(rgba[self._pitch_geom, :3] * rng.uniform(0.75, 1.25, 3), 0, 1)
@@ -501,13 +502,3 @@ def _mask_boxes(instance_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
         axis=1,
     ).astype(np.float32)
     return unique.astype(np.int64), boxes, counts.astype(np.int64)
-
-
-def _hsv_to_rgb(h: float, s: float, v: float) -> np.ndarray:
-    i = int(h * 6) % 6
-    f = h * 6 - int(h * 6)
-    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
-    return np.array([(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i])
-
-
-TEAM_DEFAULT_COLOURS = TEAM_COLOURS

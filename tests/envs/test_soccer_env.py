@@ -179,7 +179,7 @@ def test_jamming_the_ball_in_a_corner_earns_nothing():
     assert total < 0.2
 
 
-def test_scripted_policy_scores_in_empty_goal_and_sometimes_in_penalties():
+def test_scripted_policy_scores_in_empty_goal():
     env = make(scenario="empty_goal", action_type="continuous")
     goals = 0
     for seed in range(5):
