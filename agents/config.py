@@ -70,6 +70,10 @@ class TrainConfig:
     save_replay: bool = True
     """Save the replay buffer (off-policy algorithms) with each checkpoint so --resume continues
     where it stopped."""
+    eval_info_keys: tuple[str, ...] = ()
+    """Numeric info keys averaged per step over each evaluation and written to evaluations.csv
+    as mean_<key>, e.g. x_velocity. Envs that put a dict of floats in info["task_metrics"] (such
+    as LearnToMove-v0: forward_speed, imitation_score) get those columns without asking."""
 
     algo: ClassVar[str] = ""
 
@@ -172,6 +176,39 @@ class SB3Config(TrainConfig):
     """Minibatch size (default: SB3's)."""
     buffer_size: int = 100_000
     """Replay capacity for off-policy algorithms."""
+    normalize: Literal["auto", "none", "observation", "reward", "both"] = "auto"
+    """VecNormalize running statistics: auto normalises observations and rewards for on-policy
+    algorithms (ppo, a2c, recurrent-ppo) on vector observations, as RL Zoo does for MuJoCo, and
+    nothing otherwise. The statistics are saved with every checkpoint and used by --resume,
+    agents.evaluate and envs.play."""
+    net_arch: tuple[int, ...] | None = None
+    """Hidden layer sizes of the MLP policy and value/Q networks for vector observations, e.g.
+    256 256 (default: SB3's, 64 64 for ppo/a2c, 256 256 for sac)."""
+    activation: Literal["tanh", "relu", "elu"] | None = None
+    """Activation of those MLPs (default: SB3's, tanh for ppo/a2c, relu for sac)."""
+    log_std_init: float | None = None
+    """Initial log standard deviation of a Gaussian policy (continuous actions; default SB3's 0)."""
+    gamma: float | None = None
+    """Discount factor (default: SB3's 0.99)."""
+    gae_lambda: float | None = None
+    """GAE lambda of ppo/a2c (default: SB3's, 0.95 for ppo)."""
+    n_epochs: int | None = None
+    """PPO epochs over each rollout (default: SB3's 10)."""
+    clip_range: float | None = None
+    """PPO policy clip range (default: SB3's 0.2)."""
+    ent_coef: float | None = None
+    """Entropy coefficient (ppo/a2c; for sac a fixed value instead of SB3's automatic tuning)."""
+    vf_coef: float | None = None
+    """Value loss coefficient of ppo/a2c (default: SB3's 0.5)."""
+    max_grad_norm: float | None = None
+    """Gradient clipping of ppo/a2c (default: SB3's 0.5)."""
+    target_kl: float | None = None
+    """PPO: stop an update's epochs early when the KL divergence passes this (default: off)."""
+    max_minutes: float | None = None
+    """Wall-clock budget: stop (with a checkpoint) after this many minutes even if total_steps is
+    not reached; --resume continues the run."""
+    lr_schedule: Literal["constant", "linear"] = "constant"
+    """Learning rate over the run: constant, or linear decay to 0 at total_steps (RL Zoo's lin_)."""
     hyperparameters: tuple[str, ...] = ()
     """Further algorithm arguments as KEY=VALUE pairs, e.g. ent_coef=0.01 gamma=0.98."""
 

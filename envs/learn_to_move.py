@@ -14,9 +14,18 @@ a 3D biped with arms; ``snake``, a chain swimming in a viscous medium; or your o
 
 ## Action Space
 
-``Box(-1, 1, (n_motors,), float32)``: one value per motor (a hinge has one, a ball joint three),
-mapped linearly onto the motor's control range and multiplied by its gear. Motors: walker 6,
-quadruped 12, humanoid 18, snake 6. An action of another shape raises ``ValueError``.
+``Box(-1, 1, (n_motors,), float32)``: one value per motor (a hinge has one, a ball joint three).
+Motors: walker 6, quadruped 12, humanoid 18, snake 6. An action of another shape raises
+``ValueError``. What an action means depends on ``action_mode``:
+
+- ``torque`` (default): mapped linearly onto the motor's control range and multiplied by its gear.
+- ``pd``: a target position per motor, mapped linearly onto the joint range (a ball joint's
+  three motors: a rotation vector within ±its cone angle), tracked by PD torques recomputed every
+  physics step (stiffness ``pd_gains[0]`` x gear per rad, damping ``pd_gains[1]`` x gear per
+  rad/s), clipped to the motor's torque, so PD control is never stronger than torque control.
+- ``pd_offset``: as ``pd``, but the target is the reference pose plus ``pd_offset_scale`` x action
+  (rad): in ``imitate`` the clip's pose at the end of the step (DeepMimic's PD targets around the
+  reference motion), otherwise the rest pose. A zero action then follows the clip by itself.
 
 ## Observation Space
 
@@ -58,6 +67,12 @@ Every term is also in ``info`` under its name.
   error²; centre of mass: position error². The reward is 1.0 at perfect tracking
   (``info["imitation_reward"]``; the weighted terms are ``reward_pose`` ...).
 
+Every step's ``info["task_metrics"]`` holds the episode's figures so far, read at the episode's
+end by ``agents.evaluate`` and ``agents.train``: ``forward_speed`` (centre-of-mass x travelled since
+the reset / elapsed time, m/s) and, in ``imitate``, ``imitation_score`` (Σ imitation reward / the
+steps of a 10 s episode, 500 at the default ``frame_skip``, or the steps taken if more; steps
+lost to a fall count as 0; 1.0 = perfect tracking for the whole episode).
+
 ## Starting State
 
 ``run``/``target``: the character's rest pose on the terrain plus uniform noise of
@@ -96,9 +111,12 @@ from sims.characters import CharacterScene, CharacterSpec, load_character
 from sims.characters.clips import MotionClip
 from sims.characters.terrain import TerrainSpec, heightfield, make_terrain
 
-__all__ = ["LearnToMoveEnv", "OBS_MODES"]
+__all__ = ["LearnToMoveEnv", "OBS_MODES", "ACTION_MODES"]
 
 OBS_MODES = ("state", "pixels", "pixels_state")
+ACTION_MODES = ("torque", "pd", "pd_offset")
+#: Episode length (s) the imitation score is normalised by: the registered 500 steps x 20 ms.
+SCORE_SECONDS = 10.0
 
 
 def _character(character: str | Path | CharacterSpec) -> str | CharacterSpec:
@@ -130,6 +148,10 @@ class LearnToMoveEnv(gym.Env):
         target_distance: ``target``: (min, max) distance of a new goal (m).
         terminate_when_fallen: End episodes on a fall.
         reset_noise_scale: Joint angle/velocity noise at reset (``run``, ``target``).
+        action_mode: ``torque``, ``pd`` or ``pd_offset`` (see Action Space).
+        pd_gains: (stiffness, damping) of the PD modes, per unit of motor gear: stiffness
+            ``gains[0] x gear`` N·m/rad, damping ``gains[1] x gear`` N·m·s/rad.
+        pd_offset_scale: ``pd_offset``: target offset (rad) at action ±1.
         ghost: ``imitate``: draw the reference as a translucent ghost in ``render()``.
         ghost_offset: World shift of the ghost (m), to see it next to the character.
         render_size: (height, width) of ``render()`` frames.
@@ -155,6 +177,9 @@ class LearnToMoveEnv(gym.Env):
         target_distance: tuple[float, float] = (2.0, 5.0),
         terminate_when_fallen: bool = True,
         reset_noise_scale: float = 0.05,
+        action_mode: str = "torque",
+        pd_gains: tuple[float, float] = (5.0, 0.2),
+        pd_offset_scale: float = 0.5,
         ghost: bool = True,
         ghost_offset: tuple[float, float, float] = (0.0, 1.0, 0.0),
         render_size: tuple[int, int] = (240, 320),
@@ -166,6 +191,12 @@ class LearnToMoveEnv(gym.Env):
             raise ValueError(
                 f"render_mode {render_mode!r} unknown; choose one of: None, human, rgb_array"
             )
+        if action_mode not in ACTION_MODES:
+            raise ValueError(f"action_mode {action_mode!r} unknown; choose one of: {', '.join(ACTION_MODES)}")
+        if len(pd_gains) != 2 or pd_gains[0] <= 0 or pd_gains[1] < 0:
+            raise ValueError(f"pd_gains: expected (stiffness > 0, damping >= 0), got {pd_gains!r}")
+        if pd_offset_scale <= 0:
+            raise ValueError(f"pd_offset_scale: expected > 0 (rad), got {pd_offset_scale!r}")
         if not isinstance(frame_skip, int) or frame_skip < 1:
             raise ValueError(f"frame_skip: expected an int >= 1, got {frame_skip!r}")
         size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
@@ -219,6 +250,14 @@ class LearnToMoveEnv(gym.Env):
             "pixels_state": spaces.Dict({"pixels": pixel_space, "state": state_space}),
         }[obs_mode]
         self.action_space = spaces.Box(-1.0, 1.0, (self.scene.action_size,), np.float32)
+        self.action_mode = action_mode
+        self.pd_offset_scale = float(pd_offset_scale)
+        self._kp = float(pd_gains[0]) * self.scene.motor_strength
+        self._kd = float(pd_gains[1]) * self.scene.motor_strength
+        low, high = self.scene.motor_range[:, 0], self.scene.motor_range[:, 1]
+        self._target_centre, self._target_half = 0.5 * (low + high), 0.5 * (high - low)
+        self._rest_targets = self.scene.motor_positions(self.scene.model.qpos0)
+        self._start_x, self._steps, self._imitation_sum = 0.0, 0, 0.0
         self._last_state = np.zeros(start, dtype=np.float32)
         self._viewer = None
         self._last_reward = 0.0
@@ -234,13 +273,19 @@ class LearnToMoveEnv(gym.Env):
         if not np.isfinite(float(action.sum())):
             raise ValueError(f"action must be finite, got {action}")
         before = self.scene.center_of_mass()
-        self.scene.step(action, self.frame_skip)
+        if self.action_mode == "torque":
+            self.scene.step(action, self.frame_skip)
+        else:
+            self.scene.step_pd(self._pd_targets(action), self._kp, self._kd, self.frame_skip)
+        self._steps += 1
         if self.scene.blown_up():
             # A diverged simulation: end the episode with the last finite observation.
-            info = {"blown_up": True}
+            info = {"blown_up": True, "task_metrics": self._task_metrics()}
             return self._observation(finite=False), 0.0, True, False, info
         reward, terminated, truncated, info = self.task.reward(self.scene, action, before, self.dt)
         info["blown_up"] = False
+        self._imitation_sum += info.get("imitation_reward", 0.0)
+        info["task_metrics"] = self._task_metrics()
         self._last_reward = float(reward)
         if self.render_mode == "human":
             self.render()
@@ -255,9 +300,30 @@ class LearnToMoveEnv(gym.Env):
             self._perturb_start()
         self.task.reset(self.scene, self.np_random)
         self._last_reward = 0.0
+        self._start_x, self._steps, self._imitation_sum = float(self.scene.center_of_mass()[0]), 0, 0.0
         if self.render_mode == "human":
             self.render()
         return self._observation(), {}
+
+    def _pd_targets(self, action: np.ndarray) -> np.ndarray:
+        """Motor position targets (rad) of a PD action (see Action Space)."""
+        action = np.clip(action, -1.0, 1.0)
+        if self.action_mode == "pd":
+            return self._target_centre + action * self._target_half
+        if self.task_name == "imitate":
+            reference = self.scene.motor_positions(self.task.clip.sample(self.task.reference_time + self.dt)[0])
+        else:
+            reference = self._rest_targets
+        return reference + self.pd_offset_scale * action
+
+    def _task_metrics(self) -> dict[str, float]:
+        """The episode's figures so far (module docstring, Rewards)."""
+        elapsed = max(self._steps, 1) * self.dt
+        metrics = {"forward_speed": (float(self.scene.center_of_mass()[0]) - self._start_x) / elapsed}
+        if self.task_name == "imitate":
+            horizon = max(self._steps, round(SCORE_SECONDS / self.dt))
+            metrics["imitation_score"] = self._imitation_sum / horizon
+        return metrics
 
     def _perturb_start(self) -> None:
         import mujoco

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,6 +47,9 @@ class EvaluationResult:
     returns: list[float] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
     successes: list[bool] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    """Per-episode task metrics: ``info["task_metrics"]`` at the episode's end, and
+    ``mean_<key>`` (the per-step mean) for each requested info key."""
 
     def summary(self) -> dict[str, float]:
         """Means with 95% confidence intervals (Wilson for the success rate)."""
@@ -62,6 +65,7 @@ class EvaluationResult:
             "mean_length": float(lengths.mean()) if len(lengths) else float("nan"),
             "length_ci95": _ci95(lengths),
             "episodes": len(self.returns),
+            **{name: float(np.mean(values)) for name, values in sorted(self.metrics.items())},
         }
 
     def report(self) -> str:
@@ -72,6 +76,9 @@ class EvaluationResult:
             f"mean return   {s['mean_return']:.3f} ± {s['return_ci95']:.3f} (95% CI)\n"
             f"goal rate     {s['success_rate']:.1%} (95% CI {s['success_ci_low']:.1%}–{s['success_ci_high']:.1%})\n"
             f"episode len   {s['mean_length']:.1f} ± {s['length_ci95']:.1f} (95% CI)"
+        ) + "".join(
+            f"\n{name:<15} {np.mean(values):.3f} ± {_ci95(np.asarray(values, float)):.3f} (95% CI)"
+            for name, values in sorted(self.metrics.items())
         )
 
 
@@ -97,12 +104,15 @@ def evaluate(
     episodes: int = 10,
     seed: int = 0,
     video_path: Path | None = None,
+    info_keys: Sequence[str] = (),
 ) -> tuple[EvaluationResult, Path | None]:
     """Run ``episodes`` episodes (seeds ``seed``, ``seed + 1``...) and collect their figures.
 
     The first episode is recorded to ``video_path`` when given, from ``env.render()`` if the env
     renders ``rgb_array`` frames and from the observations otherwise. Success is
-    ``info["is_success"]`` at the episode's end.
+    ``info["is_success"]`` at the episode's end. Task metrics: every float of the dict
+    ``info["task_metrics"]`` at the episode's end (the env's own episode figures, e.g. forward
+    speed), and ``mean_<key>``, the per-step mean of ``info[key]``, for each of ``info_keys``.
     """
     if episodes < 1:
         raise ValueError(f"episodes={episodes} must be >= 1")
@@ -115,22 +125,35 @@ def evaluate(
             recording = video_path is not None and episode == 0
             frames = [_frame(env, observation)] if recording else []
             total, length, done = 0.0, 0, False
+            sums = dict.fromkeys(info_keys, 0.0)
             while not done:
                 observation, reward, terminated, truncated, info = env.step(policy(observation))
                 total += float(reward)
                 length += 1
                 done = terminated or truncated
+                for key in sums:
+                    sums[key] += _info_value(info, key)
                 if recording:
                     frames.append(_frame(env, observation))
             result.returns.append(total)
             result.lengths.append(length)
             result.successes.append(bool(info.get("is_success", False)))
+            episode_metrics = {f"mean_{key}": value / length for key, value in sums.items()}
+            episode_metrics.update({name: float(value) for name, value in info.get("task_metrics", {}).items()})
+            for name, value in episode_metrics.items():
+                result.metrics.setdefault(name, []).append(value)
             if recording and frames:
                 fps = int(env.metadata.get("render_fps", 20) or 20)
                 written = write_video(frames, video_path, fps=fps)
     finally:
         env.close()
     return result, written
+
+
+def _info_value(info: dict[str, Any], key: str) -> float:
+    if key not in info:
+        raise KeyError(f"eval info key {key!r} is not in the env's info; it has: {', '.join(sorted(info))}")
+    return float(info[key])
 
 
 def _frame(env: gym.Env, observation: Any) -> np.ndarray:

@@ -91,16 +91,25 @@ class Run:
         """Append a row to ``evaluations.csv`` and the eval scalars to TensorBoard."""
         new = not self.evaluations.exists()
         row = {"step": step, "wall_time_s": round(wall_time, 2), **summary}
+        if new:
+            # Task metrics (forward speed, imitation score...) follow the fixed columns.
+            fields = [*EVAL_FIELDS, *(key for key in summary if key not in EVAL_FIELDS)]
+        else:
+            with self.evaluations.open(newline="") as handle:
+                fields = next(csv.reader(handle))
         with self.evaluations.open("a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=EVAL_FIELDS, extrasaction="ignore")
+            writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
             if new:
                 writer.writeheader()
             writer.writerow(row)
+        extra = {f"eval/{key}": value for key, value in summary.items()
+                 if key not in EVAL_FIELDS and isinstance(value, float)}
         self.log(
             {
                 "eval/mean_return": summary["mean_return"],
                 "eval/success_rate": summary["success_rate"],
                 "eval/mean_length": summary["mean_length"],
+                **extra,
             },
             step,
         )

@@ -1,4 +1,5 @@
-"""An SB3 policy acting in one (unwrapped-by-SB3) env: stacks and transposes frames like training."""
+"""An SB3 policy acting in one (unwrapped-by-SB3) env: stacks and transposes frames and normalises
+observations exactly like training did."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import torch
 
 from agents.sb3.spaces import space_from_dict
 
-__all__ = ["SB3Policy", "sb3_policy_from_checkpoint", "algorithm_class"]
+__all__ = ["SB3Policy", "ObservationNormalizer", "sb3_policy_from_checkpoint", "algorithm_class", "ACTIVATIONS"]
+
+#: ``--activation`` name -> torch module class.
+ACTIVATIONS = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}
 
 # name -> (module, class, on-policy, action space kind)
 ALGORITHMS: dict[str, tuple[str, str, bool, str]] = {
@@ -33,17 +37,42 @@ def algorithm_class(algo: str):
     return getattr(importlib.import_module(module), name)
 
 
+class ObservationNormalizer:
+    """Frozen ``VecNormalize`` observation statistics: ``clip((obs - mean) / sqrt(var + eps))``."""
+
+    def __init__(self, mean: np.ndarray, var: np.ndarray, clip: float, epsilon: float) -> None:
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.var = np.asarray(var, dtype=np.float64)
+        self.clip, self.epsilon = float(clip), float(epsilon)
+
+    def __call__(self, observation: np.ndarray) -> np.ndarray:
+        scaled = (np.asarray(observation, dtype=np.float64) - self.mean) / np.sqrt(self.var + self.epsilon)
+        return np.clip(scaled, -self.clip, self.clip).astype(np.float32)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Tensors and floats only, so the checkpoint stays ``weights_only``-loadable."""
+        return {"mean": torch.from_numpy(self.mean.copy()), "var": torch.from_numpy(self.var.copy()),
+                "clip": self.clip, "epsilon": self.epsilon}
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any]) -> ObservationNormalizer:
+        return cls(state["mean"].numpy(), state["var"].numpy(), state["clip"], state["epsilon"])
+
+
 class SB3Policy:
     """``reset()`` then ``policy(obs) -> action`` for an SB3 policy trained on stacked frames.
 
     Image observations (H, W, C) are stacked along channels with zero padding at the episode
     start, then transposed to (C*k, H, W): exactly what ``VecFrameStack`` + ``VecTransposeImage``
-    did in training. Recurrent policies carry their LSTM state between calls.
+    did in training. Vector observations go through the training run's ``VecNormalize``
+    statistics when it had them (``normalizer``). Recurrent policies carry their LSTM state.
     """
 
-    def __init__(self, policy, frame_stack: int, image: bool, deterministic: bool = True) -> None:
+    def __init__(self, policy, frame_stack: int, image: bool, deterministic: bool = True,
+                 normalizer: ObservationNormalizer | None = None) -> None:
         self.policy, self.frame_stack, self.image = policy, frame_stack, image
         self.deterministic = deterministic
+        self.normalizer = normalizer
         self.reset()
 
     def reset(self) -> None:
@@ -54,7 +83,7 @@ class SB3Policy:
     def _observation(self, observation: Any) -> np.ndarray:
         observation = np.asarray(observation)
         if not self.image:
-            return observation
+            return observation if self.normalizer is None else self.normalizer(observation)
         if not self._frames:
             for _ in range(self.frame_stack - 1):
                 self._frames.append(np.zeros_like(observation))
@@ -81,6 +110,8 @@ def build_policy_network(meta: dict[str, Any], device: torch.device):
     if "encoder" in kwargs:
         kwargs["features_extractor_class"] = get_model_class(kwargs.pop("encoder"))
         kwargs["features_extractor_kwargs"] = {"features_dim": kwargs.pop("features_dim")}
+    if "activation" in kwargs:
+        kwargs["activation_fn"] = ACTIVATIONS[kwargs.pop("activation")]
     policy = policy_class(
         space_from_dict(meta["observation_space"]),
         space_from_dict(meta["action_space"]),
@@ -96,4 +127,6 @@ def sb3_policy_from_checkpoint(payload: dict[str, Any], device: torch.device) ->
     policy = build_policy_network(meta, device)
     policy.load_state_dict(payload["state"]["policy"])
     policy.set_training_mode(False)
-    return SB3Policy(policy, meta["frame_stack"], meta["image"])
+    state = payload["state"].get("observation_normalizer")
+    normalizer = ObservationNormalizer.from_state_dict(state) if state is not None else None
+    return SB3Policy(policy, meta["frame_stack"], meta["image"], normalizer=normalizer)

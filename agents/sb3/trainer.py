@@ -4,11 +4,15 @@ Same command, same run folder as our DQN: config.yaml, TensorBoard (our ``charts
 ``eval/*`` beside SB3's own ``train/*`` and ``rollout/*``), evaluations.csv, atomic
 checkpoints (``last.pt``/``best.pt`` policy weights, loadable with ``weights_only=True``, plus
 SB3's ``sb3_model.zip`` and replay buffer for ``--resume``), evaluation videos. Images go through
-``VecFrameStack`` + ``VecTransposeImage`` and our encoder (``features_extractor_class``).
+``VecFrameStack`` + ``VecTransposeImage`` and our encoder (``features_extractor_class``); vector
+observations go to an MLP (``net_arch``) and, for on-policy algorithms by default, through
+``VecNormalize``, whose statistics are saved with every checkpoint (``vecnormalize.pkl`` for
+``--resume``, the observation statistics in ``last.pt``/``best.pt`` for evaluation and play).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import time
@@ -23,7 +27,13 @@ from agents.common.envs import make_env, parse_env_kwargs
 from agents.common.evaluation import evaluate
 from agents.common.run import Run, open_run
 from agents.config import SB3Config, config_to_dict
-from agents.sb3.policy import ALGORITHMS, SB3Policy, algorithm_class
+from agents.sb3.policy import (
+    ACTIVATIONS,
+    ALGORITHMS,
+    ObservationNormalizer,
+    SB3Policy,
+    algorithm_class,
+)
 from agents.sb3.spaces import space_to_dict
 from vision.encoders import get_model_class, list_models
 from vision.runtime import pick_device, save_checkpoint, seed_everything
@@ -54,6 +64,21 @@ def _atomic_sb3_save(save, path: Path) -> None:
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     save(tmp)
     os.replace(tmp, path)
+
+
+#: Config fields passed to the SB3 algorithm when set (None keeps SB3's default).
+_OPTIONAL_HYPERPARAMETERS = (
+    "gamma", "gae_lambda", "n_epochs", "clip_range", "ent_coef", "vf_coef", "max_grad_norm", "target_kl",
+)
+
+
+def _linear_schedule(start: float):
+    """SB3 schedule: ``start`` at the beginning of training, 0 at the end (RL Zoo's ``lin_``)."""
+
+    def schedule(progress_remaining: float) -> float:
+        return progress_remaining * start
+
+    return schedule
 
 
 class SB3Trainer:
@@ -87,8 +112,49 @@ class SB3Trainer:
             venv = VecFrameStack(venv, self.frame_stack, channels_order="last")
         if self.image:
             venv = VecTransposeImage(venv)
+        venv = self._normalize(venv)
         venv.seed(c.seed)
         return venv
+
+    def normalization(self) -> tuple[bool, bool]:
+        """(normalise observations, normalise rewards) for this config and observation space."""
+        mode = self.config.normalize
+        if mode == "auto":
+            vector = isinstance(self.raw_observation_space, gym.spaces.Box) and not self.image
+            mode = "both" if vector and self.on_policy else "none"
+        if mode in ("observation", "both") and not isinstance(self.raw_observation_space, gym.spaces.Box):
+            raise ValueError(
+                f"normalize={self.config.normalize!r} needs a Box observation space, but {self.config.env} has "
+                f"{self.raw_observation_space}; use --normalize reward or none"
+            )
+        if mode in ("observation", "both") and self.image:
+            raise ValueError(
+                f"normalize={self.config.normalize!r}: image observations are scaled by the encoder; "
+                "use --normalize reward or none"
+            )
+        return mode in ("observation", "both"), mode in ("reward", "both")
+
+    def _normalize(self, venv):
+        from stable_baselines3.common.vec_env import VecNormalize
+
+        norm_obs, norm_reward = self.normalization()
+        if not (norm_obs or norm_reward):
+            return venv
+        gamma = self.config.gamma if self.config.gamma is not None else 0.99
+        if self.resuming and self._normalize_path.is_file():
+            venv = VecNormalize.load(str(self._normalize_path), venv)
+            venv.training = True
+            return venv
+        return VecNormalize(venv, norm_obs=norm_obs, norm_reward=norm_reward, gamma=gamma)
+
+    def observation_normalizer(self) -> ObservationNormalizer | None:
+        """A frozen copy of the running observation statistics (None without them)."""
+        from stable_baselines3.common.vec_env import VecNormalize
+
+        if not isinstance(self.venv, VecNormalize) or not self.venv.norm_obs:
+            return None
+        rms = self.venv.obs_rms
+        return ObservationNormalizer(rms.mean.copy(), rms.var.copy(), self.venv.clip_obs, self.venv.epsilon)
 
     def policy_setup(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """(SB3 policy name, policy_kwargs, the same kwargs as saved in checkpoint meta)."""
@@ -97,7 +163,15 @@ class SB3Trainer:
         if isinstance(self.raw_observation_space, gym.spaces.Dict):
             return ("MultiInputLstmPolicy" if recurrent else "MultiInputPolicy"), {}, {}
         if not self.image:
-            return ("MlpLstmPolicy" if recurrent else "MlpPolicy"), {}, {}
+            kwargs, meta = {}, {}
+            if c.net_arch is not None:
+                kwargs["net_arch"] = meta["net_arch"] = list(c.net_arch)
+            if c.activation is not None:
+                kwargs["activation_fn"] = ACTIVATIONS[c.activation]
+                meta["activation"] = c.activation
+            if c.log_std_init is not None:
+                kwargs["log_std_init"] = meta["log_std_init"] = c.log_std_init
+            return ("MlpLstmPolicy" if recurrent else "MlpPolicy"), kwargs, meta
         kwargs = {
             "features_extractor_class": get_model_class(c.encoder),
             "features_extractor_kwargs": {"features_dim": c.features_dim},
@@ -107,18 +181,40 @@ class SB3Trainer:
         return ("CnnLstmPolicy" if recurrent else "CnnPolicy"), kwargs, meta
 
     def hyperparameters(self) -> dict[str, Any]:
+        """Keyword arguments of the SB3 algorithm: the config fields that were set, then
+        ``--hyperparameters``; a field the algorithm does not take is refused by name."""
         c = self.config
         hyper: dict[str, Any] = {}
-        if c.learning_rate is not None:
-            hyper["learning_rate"] = c.learning_rate
         if c.batch_size is not None and c.algo != "a2c":
             hyper["batch_size"] = c.batch_size
         if self.on_policy and c.n_steps is not None:
             hyper["n_steps"] = c.n_steps
         if not self.on_policy:
             hyper["buffer_size"] = c.buffer_size
+        accepted = set(inspect.signature(self.algo_class.__init__).parameters)
+        for name in _OPTIONAL_HYPERPARAMETERS:
+            value = getattr(c, name)
+            if value is None:
+                continue
+            if name not in accepted:
+                raise ValueError(
+                    f"--{name.replace('_', '-')} does not apply to {c.algo}; it takes: "
+                    f"{', '.join(sorted(n for n in _OPTIONAL_HYPERPARAMETERS if n in accepted))}"
+                )
+            hyper[name] = value
+        rate = c.learning_rate
+        if c.lr_schedule == "linear":
+            if rate is None:
+                raise ValueError("--lr-schedule linear needs --learning-rate (the rate at the start)")
+            hyper["learning_rate"] = _linear_schedule(rate)
+        elif rate is not None:
+            hyper["learning_rate"] = rate
         hyper.update(parse_env_kwargs(c.hyperparameters))
         return hyper
+
+    @property
+    def _normalize_path(self) -> Path:
+        return self.run.checkpoints / "vecnormalize.pkl"
 
     @property
     def _model_path(self) -> Path:
@@ -168,30 +264,43 @@ class SB3Trainer:
         self.best_return = -math.inf
 
     def policy(self) -> SB3Policy:
-        return SB3Policy(self.model.policy, self.frame_stack, self.image)
+        return SB3Policy(self.model.policy, self.frame_stack, self.image, normalizer=self.observation_normalizer())
+
+    def _policy_state(self) -> dict[str, Any]:
+        """What a policy checkpoint holds: the weights and the observation statistics."""
+        state: dict[str, Any] = {"policy": self.model.policy.state_dict()}
+        normalizer = self.observation_normalizer()
+        if normalizer is not None:
+            state["observation_normalizer"] = normalizer.state_dict()
+        return state
 
     def evaluate(self) -> dict[str, float]:
         c, step = self.config, self.model.num_timesteps
         thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", flicker=c.flicker)
         video = self.run.videos / f"eval_{step:09d}.mp4" if c.video else None
-        result, _ = evaluate(self.policy(), thunk, c.eval_episodes, seed=c.seed + 100_000, video_path=video)
+        result, _ = evaluate(self.policy(), thunk, c.eval_episodes, seed=c.seed + 100_000, video_path=video,
+                             info_keys=c.eval_info_keys)
         summary = result.summary()
         self.run.log_evaluation(step, summary, time.time() - self.start_time)
         if summary["mean_return"] > self.best_return:
             self.best_return = summary["mean_return"]
-            save_checkpoint(self.run.checkpoints / "best.pt", c.algo, {"policy": self.model.policy.state_dict()},
+            save_checkpoint(self.run.checkpoints / "best.pt", c.algo, self._policy_state(),
                             **self.meta, step=step, mean_return=summary["mean_return"])
         return summary
 
     def checkpoint(self) -> Path:
-        """Policy weights (``last.pt``), then SB3's model zip and replay buffer, each atomically."""
+        """Policy weights (``last.pt``), then SB3's model zip, VecNormalize statistics and replay
+        buffer, each atomically."""
+        from stable_baselines3.common.vec_env import VecNormalize
+
         self.run.checkpoints.mkdir(parents=True, exist_ok=True)
         _atomic_sb3_save(self.model.save, self._model_path)
+        if isinstance(self.venv, VecNormalize):
+            _atomic_sb3_save(self.venv.save, self._normalize_path)
         if not self.on_policy and self.config.save_replay:
             _atomic_sb3_save(self.model.save_replay_buffer, self._replay_path)
-        return save_checkpoint(self.run.checkpoints / "last.pt", self.config.algo,
-                               {"policy": self.model.policy.state_dict()}, **self.meta,
-                               step=self.model.num_timesteps)
+        return save_checkpoint(self.run.checkpoints / "last.pt", self.config.algo, self._policy_state(),
+                               **self.meta, step=self.model.num_timesteps)
 
     def train(self) -> Path:
         self.build()
@@ -246,6 +355,9 @@ def _make_callback_class():
                 trainer.evaluate()
             if c.checkpoint_interval and after // c.checkpoint_interval > before // c.checkpoint_interval:
                 trainer.checkpoint()
+            if c.max_minutes is not None and time.time() - trainer.start_time > 60 * c.max_minutes:
+                print(f"max_minutes={c.max_minutes} reached at step {after}; stopping")
+                return False
             return True
 
     return RunCallback

@@ -107,6 +107,7 @@ class CharacterScene:
         self._limb_geoms = np.array(
             [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, f"{limb.name}_geom") for limb in limbs]
         )
+        self._index_motors()
 
     @property
     def views(self) -> SimpleNamespace:
@@ -184,6 +185,81 @@ class CharacterScene:
         # mj_step leaves positions of the state before its last integration; refresh them.
         mujoco.mj_kinematics(self.model, self.data)
         mujoco.mj_comPos(self.model, self.data)
+
+    def _index_motors(self) -> None:
+        """Per-motor joint addresses for :meth:`step_pd` (hinges vectorised, ball joints by triple)."""
+        model = self.model
+        joints = model.actuator_trnid[:, 0]
+        hinge = model.jnt_type[joints] == mujoco.mjtJoint.mjJNT_HINGE
+        self._hinge_motors = np.flatnonzero(hinge)
+        self._hinge_qpos = model.jnt_qposadr[joints[hinge]]
+        self._hinge_qvel = model.jnt_dofadr[joints[hinge]]
+        # A ball joint's three motors are consecutive (x, y, z axes of the joint frame).
+        self._ball_motors = [
+            (int(m), int(model.jnt_qposadr[joints[m]]), int(model.jnt_dofadr[joints[m]]))
+            for m in range(model.nu)
+            if not hinge[m] and (m == 0 or joints[m - 1] != joints[m])
+        ]
+        # The degree of freedom each motor turns (a ball joint's x, y, z motors: its 3 dofs).
+        self._motor_dofs = model.jnt_dofadr[joints].copy()
+        for motor, _, dof in self._ball_motors:
+            self._motor_dofs[motor : motor + 3] = dof + np.arange(3)
+        # Where each motor dof's diagonal entry of the mass matrix (CSR rows, diagonal last) is.
+        self._motor_inertia = model.M_rowadr[self._motor_dofs] + model.M_rownnz[self._motor_dofs] - 1
+        #: Torque (N·m) a motor gives at control 1: the length of its gear vector.
+        self.motor_strength = np.linalg.norm(model.actuator_gear[:, :3], axis=1)
+        ranges = model.jnt_range[joints]
+        #: (low, high) target range per motor (rad): the hinge range; a ball joint's ±cone angle.
+        self.motor_range = np.where(hinge[:, None], ranges, np.stack([-ranges[:, 1], ranges[:, 1]], axis=1))
+
+    def motor_positions(self, qpos: np.ndarray | None = None) -> np.ndarray:
+        """Joint position seen by each motor (rad): the hinge angle; for a ball joint's three
+        motors, the rotation vector (axis x angle, joint frame) of its orientation."""
+        qpos = self.data.qpos if qpos is None else qpos
+        positions = np.zeros(self.model.nu)
+        positions[self._hinge_motors] = qpos[self._hinge_qpos]
+        for motor, address, _ in self._ball_motors:
+            mujoco.mju_quat2Vel(positions[motor : motor + 3], qpos[address : address + 4], 1.0)
+        return positions
+
+    def step_pd(self, targets: np.ndarray, kp: np.ndarray, kd: np.ndarray, substeps: int = 1) -> None:
+        """Track motor position ``targets`` with stable PD torques for ``substeps`` physics steps.
+
+        Stable PD (Tan, Liu & Turk 2011) with the diagonal of the mass matrix: the torque
+        ``(kp * (target - position - dt * velocity) - kd * velocity) / (1 + dt * kd / M_ii)`` is
+        the PD torque on the next step's state, so stiff gains stay stable on light limbs (a
+        forearm twisting about its own axis) where explicit PD would oscillate. It is recomputed
+        every physics step and clipped to what the motor gives (gear x control range), so a
+        PD-controlled character is never stronger than a torque-controlled one.
+
+        Args:
+            targets: One target per motor, in the units of :meth:`motor_positions` (rad).
+            kp: Stiffness per motor (N·m/rad).
+            kd: Damping per motor (N·m·s/rad).
+            substeps: Physics steps.
+        """
+        targets = np.asarray(targets, dtype=np.float64)
+        target_quats = []
+        for motor, _, _ in self._ball_motors:
+            quat = np.array([1.0, 0.0, 0.0, 0.0])
+            mujoco.mju_quatIntegrate(quat, targets[motor : motor + 3], 1.0)
+            target_quats.append(quat)
+        views, error, dt = self.views, np.zeros(3), self.timestep
+        hinges, model, data = self._hinge_motors, self.model, self.data
+        for _ in range(substeps):
+            qpos, qvel = views.qpos, views.qvel
+            velocity = qvel[self._motor_dofs]
+            position_error = np.empty(model.nu)
+            position_error[hinges] = targets[hinges] - qpos[self._hinge_qpos]
+            for (motor, address, _), quat in zip(self._ball_motors, target_quats, strict=True):
+                mujoco.mju_subQuat(error, quat, qpos[address : address + 4])
+                position_error[motor : motor + 3] = error
+            inertia = data.M[self._motor_inertia]
+            torque = (kp * (position_error - dt * velocity) - kd * velocity) / (1.0 + dt * kd / inertia)
+            views.ctrl[:] = np.minimum(np.maximum(torque / self.motor_strength, self.ctrl_low), self.ctrl_high)
+            mujoco.mj_step(model, data)
+        mujoco.mj_kinematics(model, data)
+        mujoco.mj_comPos(model, data)
 
     def blown_up(self) -> bool:
         """True when the state is no longer finite or moves absurdly fast (a diverged simulation)."""
