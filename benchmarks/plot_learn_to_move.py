@@ -1,4 +1,5 @@
-"""Plot the learning curves written by ``learn_to_move_train.py`` (one PNG per CSV).
+"""Plot LearnToMove learning curves (one PNG per CSV): the CSVs written by
+``learn_to_move_train.py`` and ``evaluations.csv`` files of ``agents.train`` runs copied here.
 
     python benchmarks/plot_learn_to_move.py --results-dir benchmarks/results
 """
@@ -28,10 +29,14 @@ def plot(curve: Path) -> Path:
 
     with open(curve) as handle:
         rows = list(csv.DictReader(handle))
+    if "step" in rows[0]:  # agents.train's evaluations.csv
+        for row in rows:
+            row.update(steps=row["step"], **{"return": row["mean_return"]})
+            row["imitation_per_step"] = row.get("imitation_score", "nan")
     steps = [int(r["steps"]) for r in rows]
     panels = [("return", "evaluation return"), ("forward_speed", "forward speed (m/s)")]
     if any(r["imitation_per_step"] not in ("nan", "") for r in rows):
-        panels.append(("imitation_per_step", "imitation reward per step (1 = perfect)"))
+        panels.append(("imitation_per_step", "imitation score (1 = perfect)"))
     figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2))
     for axis, (key, label) in zip(axes, panels, strict=True):
         axis.plot(steps, [float(r[key]) for r in rows], marker="o", markersize=3)

@@ -43,6 +43,7 @@ Motors: walker 6, quadruped 12, humanoid 18, snake 6. An action of another shape
 | ``foot_contacts`` | feet | 1.0 when the foot touches the terrain |
 | ``goal`` (target) | 3 | goal dx, dy in the heading frame and its distance (m) |
 | ``phase`` (imitate) | 2 | sin, cos of 2π x clip phase |
+| ``reference_root`` (imitate, ``reference_observation=True``) | 6 | reference root position minus the root's, then reference root linear velocity minus the root's, both in the heading frame (m, m/s) |
 
 Sizes without task fields: walker 29, quadruped 53, humanoid 67, snake 21.
 
@@ -152,6 +153,9 @@ class LearnToMoveEnv(gym.Env):
         pd_gains: (stiffness, damping) of the PD modes, per unit of motor gear: stiffness
             ``gains[0] x gear`` N·m/rad, damping ``gains[1] x gear`` N·m·s/rad.
         pd_offset_scale: ``pd_offset``: target offset (rad) at action ±1.
+        reference_observation: ``imitate``: add the ``reference_root`` field (where the reference
+            root is and how fast it moves, relative to the character's), so a policy can see that
+            it lags behind the clip.
         ghost: ``imitate``: draw the reference as a translucent ghost in ``render()``.
         ghost_offset: World shift of the ghost (m), to see it next to the character.
         render_size: (height, width) of ``render()`` frames.
@@ -180,6 +184,7 @@ class LearnToMoveEnv(gym.Env):
         action_mode: str = "torque",
         pd_gains: tuple[float, float] = (5.0, 0.2),
         pd_offset_scale: float = 0.5,
+        reference_observation: bool = False,
         ghost: bool = True,
         ghost_offset: tuple[float, float, float] = (0.0, 1.0, 0.0),
         render_size: tuple[int, int] = (240, 320),
@@ -232,7 +237,7 @@ class LearnToMoveEnv(gym.Env):
             ctrl_cost_weight=ctrl_cost_weight,
             terminate_when_fallen=terminate_when_fallen or task == "imitate",
             forward_reward_weight=forward_reward_weight, contact_cost_weight=contact_cost_weight,
-            target_distance=tuple(target_distance),
+            target_distance=tuple(target_distance), reference_observation=reference_observation,
         )
         fields = state_fields(self.scene) + self.task.fields(self.scene)
         #: Name -> slice of every field of the state vector.

@@ -248,6 +248,18 @@ def load_clip(clip: str | Path | MotionClip | None, scene: CharacterScene, fps: 
     return result
 
 
+def _root_linear_velocity(scene: CharacterScene, qvel: np.ndarray) -> np.ndarray:
+    """World linear velocity of the root joint from a ``qvel`` vector."""
+    root = scene.spec.root_joint
+    if root == "free":
+        return np.asarray(qvel[:3], dtype=float)
+    if root == "planar":  # slide x, slide z, pitch
+        return np.array([qvel[0], 0.0, qvel[1]])
+    if root == "planar_xy":  # slide x, slide y, yaw
+        return np.array([qvel[0], qvel[1], 0.0])
+    return np.zeros(3)
+
+
 def _rotation_angle(q_a: np.ndarray, q_b: np.ndarray) -> float:
     """Angle (rad) of the rotation between two unit quaternions (DeepMimic's q̂ ⊖ q)."""
     return 2.0 * math.acos(min(1.0, abs(float(np.dot(q_a, q_b)))))
@@ -259,13 +271,21 @@ class ImitateTask(_Task):
 
     name = "imitate"
 
-    def __init__(self, clip: MotionClip, **common):
+    def __init__(self, clip: MotionClip, reference_observation: bool = False, **common):
         super().__init__(**common)
         self.clip = clip
+        self.reference_observation = reference_observation
         self.reference_time = 0.0
 
     def fields(self, scene: CharacterScene) -> list[Field]:
-        return [Field("phase", 2, "sin, cos of 2π x the clip phase (reference time / clip duration)")]
+        fields = [Field("phase", 2, "sin, cos of 2π x the clip phase (reference time / clip duration)")]
+        if self.reference_observation:
+            fields.append(Field(
+                "reference_root", 6,
+                "reference root position minus the root position (heading frame, m), then reference "
+                "root linear velocity minus the root's (heading frame, m/s)",
+            ))
+        return fields
 
     def phase(self) -> float:
         """Where the reference is in the clip, in [0, 1)."""
@@ -273,7 +293,15 @@ class ImitateTask(_Task):
 
     def features(self, scene: CharacterScene) -> np.ndarray:
         angle = 2 * math.pi * self.phase()
-        return np.array([math.sin(angle), math.cos(angle)])
+        phase = np.array([math.sin(angle), math.cos(angle)])
+        if not self.reference_observation:
+            return phase
+        ref_qpos, ref_qvel = self.reference()
+        ref_root = scene.kinematics(ref_qpos).xpos[scene.root_body]
+        heading = _heading_rotation(scene)
+        position = heading @ (ref_root - scene.views.root_xpos)
+        velocity = heading @ (_root_linear_velocity(scene, ref_qvel) - _root_linear_velocity(scene, scene.views.qvel))
+        return np.concatenate([phase, position, velocity])
 
     def reset(self, scene: CharacterScene, rng: np.random.Generator) -> None:
         """Reference state initialisation: start at a random time of the clip, in its state."""
@@ -345,4 +373,5 @@ def make_task(name: str, scene: CharacterScene, control_dt: float, clip=None, **
         return RunTask(kwargs["forward_reward_weight"], kwargs["contact_cost_weight"], **common)
     if name == "target":
         return TargetTask(kwargs["target_distance"], **common)
-    return ImitateTask(load_clip(clip, scene, fps=1.0 / control_dt), **common)
+    return ImitateTask(load_clip(clip, scene, fps=1.0 / control_dt),
+                       reference_observation=kwargs.get("reference_observation", False), **common)

@@ -84,3 +84,20 @@ def test_bad_action_mode_and_gains_are_named():
         gym.make(ENV_ID, action_mode="pd", pd_gains=(0.0, 1.0))
     with pytest.raises(ValueError, match="pd_offset_scale"):
         gym.make(ENV_ID, action_mode="pd_offset", pd_offset_scale=-1.0)
+
+
+@pytest.mark.parametrize("character", ["walker", "humanoid"])
+def test_reference_observation_shows_the_lag_behind_the_clip(character):
+    env = gym.make(ENV_ID, character=character, task="imitate", reference_observation=True)
+    base = env.unwrapped
+    field = base.observation_fields["reference_root"]
+    assert field.stop - field.start == 6 and env.observation_space.shape[0] == field.stop
+    obs, _ = env.reset(seed=0)
+    np.testing.assert_allclose(obs[field], 0.0, atol=1e-6)  # reference state initialisation
+    for _ in range(5):
+        obs, *_ = env.step(np.zeros(env.action_space.shape, np.float32))
+    reference_root = base.scene.kinematics(base.task.reference()[0]).xpos[base.scene.root_body].copy()
+    lag = reference_root - base.scene.views.root_xpos
+    # Heading frame: same length as the world offset.
+    assert np.linalg.norm(obs[field][:3]) == pytest.approx(np.linalg.norm(lag), rel=1e-5)
+    assert np.linalg.norm(obs[field][3:]) > 0.01
