@@ -141,3 +141,13 @@ def test_evaluate_refuses_an_info_key_the_env_lacks():
 
     with pytest.raises(KeyError, match="eval info key 'speed' is not in the env's info"):
         evaluate(Zero(), lambda: gym.make("Pendulum-v1"), 1, info_keys=("speed",))
+
+
+def test_play_runs_the_normalised_policy(walker_run, tmp_path):
+    from envs.play import main as play_main
+
+    video = tmp_path / "walker.gif"
+    play_main(["visiongym/LearnToMove-v0", "--env-kwargs", "character=walker", "task=imitate",
+               "action_mode=pd_offset", "render_size=(48,64)", "--policy", str(walker_run),
+               "--record", str(video), "--episodes", "1"])
+    assert video.stat().st_size > 0
