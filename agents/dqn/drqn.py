@@ -62,12 +62,12 @@ class RecurrentQNetwork(QNetwork):
 
     def step(self, frames: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """One step for a batch of envs: (B, C, H, W) frames -> Q (B, A) and the next state."""
-        h, c = self.lstm(self.encoder(frames), state)
+        h, c = self.lstm(self.encode(frames), state)
         return self.head(h), (h, c)
 
     def _run(self, frames: torch.Tensor, first: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         batch, steps = frames.shape[:2]
-        features = self.encoder(frames.flatten(0, 1)).view(batch, steps, -1)
+        features = self.encode(frames.flatten(0, 1)).view(batch, steps, -1)
         h, c = state
         outputs = []
         for t in range(steps):

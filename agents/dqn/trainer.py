@@ -120,6 +120,8 @@ class DQNTrainer:
         self.frame_shape = frame_shape(self.envs.single_observation_space, c.grayscale)
         self.observation_space = stacked_space(self.frame_shape, c.frame_stack)
         self.network = self.build_network(self.observation_space, self.n_actions).to(self.device)
+        if c.channels_last:
+            self.network.use_channels_last()
         self.generator = torch.Generator(self.device).manual_seed(c.seed)
         self.learner = self.build_learner()
         if c.compile and self.device.type == "cuda":

@@ -117,6 +117,7 @@ class SoccerScene:
         self.lanes = default_lanes(self.roles[: self.team_sizes[0]]) + default_lanes(self.roles[self.team_sizes[0] :])
         self._attack_signs = np.where(self.teams == 0, 1.0, -1.0)
         self._cooldown = np.zeros(self.n_players)
+        self.kick_targets: dict[int, tuple[float, float]] = {}
         self._renderers: dict[tuple[int, int], Any] = {}
         self._appearance0 = (self.model.geom_rgba.copy(), self.model.cam_pos.copy(),
                              self.model.cam_quat.copy())
@@ -283,7 +284,11 @@ class SoccerScene:
         return decision.goal
 
     def _try_kick(self, kicking: np.ndarray) -> None:
-        """A kick is an impulse on the ball from a player close enough and facing it."""
+        """A kick is an impulse on the ball from a player close enough and facing it.
+
+        The ball leaves along the kicker's facing direction, or towards the kicker's point in
+        :attr:`kick_targets` (player index -> (x, y)) when it has one: an aimed shot.
+        """
         pos = self._player_qpos[:, :2]
         yaw = self._player_qpos[:, 2]
         facing = np.stack([np.cos(yaw), np.sin(yaw)], axis=1)
@@ -295,7 +300,11 @@ class SoccerScene:
         if not able.any():
             return
         kicker = int(np.flatnonzero(able)[np.argmin(distance[able])])
-        new_velocity = facing[kicker] * self.kick_speed + 0.3 * self._player_qvel[kicker, :2]
+        direction = facing[kicker]
+        if kicker in self.kick_targets:
+            aim = np.asarray(self.kick_targets[kicker]) - self._ball_qpos
+            direction = aim / max(1e-9, float(np.hypot(*aim)))
+        new_velocity = direction * self.kick_speed + 0.3 * self._player_qvel[kicker, :2]
         speed = np.hypot(*new_velocity)
         if speed > self.kick_speed * 1.2:
             new_velocity *= self.kick_speed * 1.2 / speed

@@ -56,6 +56,22 @@ def test_kick_is_an_impulse_only_when_close_and_facing(scene):
     assert np.hypot(*scene.ball_velocity()) < 0.05
 
 
+def test_kick_target_aims_the_ball_instead_of_the_facing_direction(scene):
+    spread(scene)
+    scene.set_player(0, (0.0, 0.0), yaw=np.pi / 4)  # facing north-east
+    scene.set_ball((0.07, 0.05))  # in reach, inside the facing cone
+    target = (scene.pitch.length / 2, 0.0)
+    scene.kick_targets[0] = target
+    try:
+        scene.step(np.array([[0, 0, 0, 1.0]] + [[0, 0, 0, -1.0]] * 3))
+    finally:
+        scene.kick_targets.clear()
+    velocity = scene.ball_velocity()
+    aim = np.subtract(target, (0.07, 0.05))
+    cosine = velocity @ aim / (np.linalg.norm(velocity) * np.linalg.norm(aim))
+    assert np.linalg.norm(velocity) > 0.8 * scene.kick_speed and cosine > 0.99
+
+
 def test_goal_scores_and_restarts_with_kickoff(scene):
     spread(scene)
     half = scene.pitch.length / 2
