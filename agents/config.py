@@ -46,6 +46,9 @@ class TrainConfig:
     """Sync runs the envs in this process; async gives each its own process."""
     flicker: float = 0.0
     """Probability that an observation is blanked (FlickerObservation wrapper; 0 disables it)."""
+    hide_ball: float = 0.0
+    """Probability that the soccer ball is left out of a pixel observation (OccludeBall wrapper;
+    0 disables it)."""
     device: str = "auto"
     """Training device: auto (cuda > mps > cpu), cpu, cuda, cuda:1 or mps."""
     eval_interval: int = 10_000

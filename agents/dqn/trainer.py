@@ -114,7 +114,7 @@ class DQNTrainer:
             torch.set_num_threads(c.threads)
         self.device = pick_device(c.device)
         seed_everything(c.seed)
-        self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, c.flicker)
+        self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, c.flicker, c.hide_ball)
         self.n_actions = check_discrete(self.envs.single_action_space, c.algo, c.env)
         check_pixel_space(self.envs.single_observation_space, c.algo)
         self.frame_shape = frame_shape(self.envs.single_observation_space, c.grayscale)
@@ -242,7 +242,8 @@ class DQNTrainer:
 
     def evaluate(self) -> dict[str, float]:
         c = self.config
-        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", flicker=c.flicker)
+        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", flicker=c.flicker,
+                         hide_ball=c.hide_ball)
         video = self.run.videos / f"eval_{self.step:09d}.mp4" if c.video else None
         result, _ = evaluate(self.policy(), thunk, c.eval_episodes, seed=c.seed + 100_000, video_path=video)
         summary = result.summary()

@@ -151,6 +151,7 @@ class SoccerScene:
         self.instance_number = np.full(n + 4, -1, np.int64)
         lookup = np.zeros(m.ngeom + 1, np.int32)  # index geom_id + 1 (so -1 -> background)
         lookup[geom_id("ball") + 1] = lookup[geom_id("ball_patch") + 1] = 1
+        self._ball_geoms = [geom_id("ball"), geom_id("ball_patch")]
         self.instance_class[1] = CLASS_NAMES.index("ball")
         for i in range(n):
             k = 2 + i
@@ -223,6 +224,14 @@ class SoccerScene:
         self._ball_qpos[:] = pos
         self._ball_qvel[:] = vel
         mujoco.mj_forward(self.model, self.data)
+
+    def set_ball_visible(self, visible: bool) -> None:
+        """Draw the ball in rendered frames, or not (an occluded ball; physics is unchanged)."""
+        self.model.geom_rgba[self._ball_geoms, 3] = 1.0 if visible else 0.0
+
+    def ball_visible(self) -> bool:
+        """Whether :meth:`render` draws the ball."""
+        return bool(self.model.geom_rgba[self._ball_geoms[0], 3] > 0)
 
     def set_player(self, index: int, pos, yaw: float = 0.0) -> None:
         """Place player ``index`` at ``pos`` (x, y) facing ``yaw`` radians, at rest."""
