@@ -107,6 +107,14 @@ class DQNConfig(TrainConfig):
     """Dueling value/advantage head."""
     augment_pad: int = 4
     """DrQ random shift in pixels applied to sampled observations (0 disables it)."""
+    prioritized: bool = False
+    """Prioritized experience replay (proportional, Schaul et al. 2016); DQN only, not DRQN."""
+    priority_alpha: float = 0.5
+    """How strongly priorities shape sampling (0 is uniform)."""
+    priority_beta: float = 0.4
+    """Importance-sampling exponent at the start; annealed linearly to 1 by the end of the run."""
+    priority_eps: float = 1e-3
+    """Added to |TD error| to form a priority, so no transition stops being replayed."""
     max_grad_norm: float = 10.0
     """Gradient clipping threshold (global L2 norm)."""
     tau: float = 1.0

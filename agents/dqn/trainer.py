@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from agents.common.envs import make_env, make_vector_env, parse_env_kwargs
 from agents.common.evaluation import evaluate
 from agents.common.frames import FrameStacker, check_pixel_space, frame_shape, to_frames
-from agents.common.replay import FrameStackReplay
+from agents.common.replay import FrameStackReplay, PrioritizedFrameStackReplay
 from agents.common.run import Run, open_run
 from agents.config import DQNConfig, config_to_dict
 from agents.dqn.learner import DQNLearner
@@ -76,6 +76,8 @@ class DQNTrainer:
         for name in ("total_steps", "num_envs", "batch_size", "frame_stack", "n_step", "buffer_size"):
             if getattr(config, name) < 1:
                 raise ValueError(f"{name}={getattr(config, name)} must be >= 1")
+        if config.prioritized and not 0.0 <= config.priority_beta <= 1.0:
+            raise ValueError(f"priority_beta={config.priority_beta} must be in [0, 1]")
         if not 0.0 <= config.epsilon_end <= config.epsilon_start <= 1.0:
             raise ValueError(
                 f"need 0 <= epsilon_end ({config.epsilon_end}) <= epsilon_start ({config.epsilon_start}) <= 1"
@@ -96,6 +98,12 @@ class DQNTrainer:
 
     def build_replay(self) -> FrameStackReplay:
         c = self.config
+        if c.prioritized:
+            return PrioritizedFrameStackReplay(
+                c.buffer_size, c.num_envs, self.frame_shape, stack=c.frame_stack, n_step=c.n_step,
+                gamma=c.gamma, device=self.device, generator=self.generator, alpha=c.priority_alpha,
+                eps=c.priority_eps,
+            )
         return FrameStackReplay(
             c.buffer_size,
             c.num_envs,
@@ -228,7 +236,13 @@ class DQNTrainer:
         metrics: dict[str, float] = {}
         while self.updates_due >= 1:
             self.updates_due -= 1
-            metrics = self.learner.update(self.replay.sample(c.batch_size))
+            if c.prioritized:
+                beta = c.priority_beta + (1.0 - c.priority_beta) * min(1.0, self.step / c.total_steps)
+                batch = self.replay.sample(c.batch_size, beta=beta)
+                metrics = self.learner.update(batch)
+                self.replay.update_priorities(batch.indices, self.learner.last_td_errors)
+            else:
+                metrics = self.learner.update(self.replay.sample(c.batch_size))
             self.updates += 1
         return metrics
 

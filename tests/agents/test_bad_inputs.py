@@ -66,3 +66,9 @@ def test_hide_ball_on_an_env_without_a_ball(tmp_path):
     with pytest.raises(ValueError, match="OccludeBall needs the soccer env"):
         train_main(["dqn", "--env", "visiongym/CatchBall-v0", "--hide-ball", "0.5", "--runs-dir", str(tmp_path),
                     "--no-progress"])
+
+
+def test_drqn_refuses_prioritized_replay(tmp_path):
+    with pytest.raises(ValueError, match="--prioritized is available for dqn only"):
+        train_main(["drqn", "--env", "visiongym/CatchBall-v0", "--prioritized", "--runs-dir", str(tmp_path),
+                    "--no-progress"])
