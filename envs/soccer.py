@@ -81,7 +81,9 @@ class TabletopSoccerEnv(gym.Env):
 
     ``obs_mode="pixels"``: ``Box(0, 255, (H, W, 3), uint8)`` from ``camera`` (default the
     ``broadcast`` camera at 84x84; ``top`` is orthographic from above; ``ego`` looks out of the
-    controlled player's head). ``obs_mode="pixels_state"``: ``Dict(pixels=..., state=...)``.
+    controlled player's head; ``follow`` looks straight down on a square half the pitch length
+    wide centred on the controlled player, north up, so the ball's offset from the image centre
+    is its position relative to the player). ``obs_mode="pixels_state"``: ``Dict(pixels=..., state=...)``.
 
     ## Rewards
 
@@ -112,7 +114,7 @@ class TabletopSoccerEnv(gym.Env):
     - ``obs_mode``: ``state``, ``pixels`` or ``pixels_state``.
     - ``action_type``: ``discrete`` or ``continuous``.
     - ``image_size``: int or (height, width), 16 to 1024 (default 84).
-    - ``camera``: ``broadcast``, ``top`` or ``ego``.
+    - ``camera``: ``broadcast``, ``top``, ``ego`` or ``follow``.
     - ``shaping``: False, True or a weight for the shaping terms.
     - ``kick_aim``: ``facing`` (default) or ``goal`` (the controlled player's kicks are aimed
       at the opponents' goal centre).

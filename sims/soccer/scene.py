@@ -22,7 +22,7 @@ from sims.soccer.referee import Referee
 from sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
 CLASS_NAMES = ("background", "ball", "team_a", "team_b", "goal")
-CAMERAS = ("broadcast", "top", "ego")
+CAMERAS = ("broadcast", "top", "ego", "follow")
 TEAM_COLOUR_MODES = ("kits", "random")
 # Hue bands (fractions of the colour wheel) of the two kits: team A wears reds and oranges, team
 # B blues. Disjoint bands make "team A" a property of the pixels.
@@ -49,7 +49,9 @@ class SoccerScene:
         pitch_width: metres along y.
         goal_width: goal mouth in metres; default a quarter of the width.
         image_size: (height, width) the offscreen buffer is first sized for.
-        ego_cameras: give every player a head camera (``camera="ego"``).
+        ego_cameras: give every player a head camera (``camera="ego"``). Every player also has a
+            ``follow`` camera: orthographic, straight down, world-aligned, centred on the player
+            and showing a square half the pitch length wide.
         max_speed: player top speed in m/s (commands are fractions of it).
         kick_speed: ball speed right after a full kick, m/s.
         control_dt: seconds per :meth:`step` (a whole number of 5 ms physics steps).
@@ -411,12 +413,12 @@ class SoccerScene:
     def camera_id(self, camera: str, player: int = 0) -> int:
         if camera not in CAMERAS:
             raise ValueError(f"camera {camera!r} unknown; choose one of: {', '.join(CAMERAS)}")
-        if camera == "ego":
-            if not self.spec.ego_cameras:
+        if camera in ("ego", "follow"):
+            if camera == "ego" and not self.spec.ego_cameras:
                 raise ValueError("this scene was built with ego_cameras=False; 'ego' is unavailable")
             if not 0 <= player < self.n_players:
                 raise ValueError(f"player {player} out of range; this scene has {self.n_players} players")
-            name = f"ego_{player}"
+            name = f"{camera}_{player}"
         else:
             name = camera
         return mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, name)

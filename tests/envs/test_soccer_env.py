@@ -91,7 +91,7 @@ def test_async_vector_env_of_pixel_envs_steps():
     ("kwargs", "message"),
     [
         ({"scenario": "penalti"}, r"scenario 'penalti' unknown; choose one of: empty_goal, penalty"),
-        ({"camera": "tv"}, r"camera 'tv' unknown; choose one of: broadcast, top, ego"),
+        ({"camera": "tv"}, r"camera 'tv' unknown; choose one of: broadcast, top, ego, follow"),
         ({"obs_mode": "rgb"}, r"obs_mode 'rgb' unknown"),
         ({"action_type": "multi"}, r"action_type 'multi' unknown"),
         ({"image_size": 8}, r"image_size \(8, 8\) out of range"),
