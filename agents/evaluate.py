@@ -42,8 +42,9 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
     """Load the policy, play ``config.episodes`` episodes and return the per-episode figures."""
     meta = read_checkpoint(config.path)["meta"]
     env_kwargs = {**meta.get("env_kwargs", {}), **parse_env_kwargs(config.env_kwargs)}
-    flicker = float(meta.get("config", {}).get("flicker", 0.0))
-    thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", flicker=flicker)
+    saved = meta.get("config", {})
+    thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", flicker=float(saved.get("flicker", 0.0)),
+                     hide_ball=float(saved.get("hide_ball", 0.0)))
     probe = thunk()
     policy = load_policy(config.path, probe, device=config.device, epsilon=config.epsilon)
     probe.close()
