@@ -36,6 +36,8 @@ class EvaluateConfig:
     """Device for the policy network."""
     epsilon: float = 0.0
     """Random-action probability (DQN family)."""
+    info_keys: tuple[str, ...] = ()
+    """Numeric info keys to average per step and report as mean_<key>, e.g. reward_pose."""
 
 
 def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
@@ -48,7 +50,7 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
     probe = thunk()
     policy = load_policy(config.path, probe, device=config.device, epsilon=config.epsilon)
     probe.close()
-    result, _ = evaluate(policy, thunk, config.episodes, config.seed, config.video)
+    result, _ = evaluate(policy, thunk, config.episodes, config.seed, config.video, info_keys=config.info_keys)
     return result
 
 

@@ -68,8 +68,8 @@ def test_loaded_policy_normalises_like_vecnormalize(walker_run):
     policy.reset()
     expected, _ = model.predict(venv.normalize_obs(obs[None]), deterministic=True)
     np.testing.assert_allclose(policy(obs), expected[0], atol=1e-5)
-    result = evaluate_main([str(walker_run), "--episodes", "2", "--device", "cpu"])
-    assert set(result.metrics) == {"forward_speed", "imitation_score"}
+    result = evaluate_main([str(walker_run), "--episodes", "2", "--device", "cpu", "--info-keys", "reward_pose"])
+    assert set(result.metrics) == {"forward_speed", "imitation_score", "mean_reward_pose"}
 
 
 def test_resume_restores_the_normalisation_statistics(walker_run):
