@@ -42,8 +42,10 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
     """Load the policy, play ``config.episodes`` episodes and return the per-episode figures."""
     meta = read_checkpoint(config.path)["meta"]
     env_kwargs = {**meta.get("env_kwargs", {}), **parse_env_kwargs(config.env_kwargs)}
-    flicker = float(meta.get("config", {}).get("flicker", 0.0))
-    thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", flicker=flicker)
+    saved = meta.get("config", {})
+    flicker = float(saved.get("flicker", 0.0))
+    thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", flicker=flicker,
+                     detector=saved.get("detector"), detector_players=int(saved.get("detector_players", 1)))
     probe = thunk()
     policy = load_policy(config.path, probe, device=config.device, epsilon=config.epsilon)
     probe.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -35,10 +36,18 @@ def make_env(
     env_kwargs: dict[str, Any] | None = None,
     render_mode: str | None = None,
     flicker: float = 0.0,
+    detector: str | Path | None = None,
+    detector_players: int = 1,
 ) -> Callable[[], gym.Env]:
-    """A thunk building one env (picklable, so it works in ``AsyncVectorEnv``)."""
+    """A thunk building one env (picklable, so it works in ``AsyncVectorEnv``).
+
+    ``detector`` (a ``vision.detect.train`` checkpoint) wraps the env in
+    :class:`vision.detect.wrapper.DetectedObjects` with ``detector_players`` slots per team.
+    """
     check_env_id(env_id)
     kwargs = dict(env_kwargs or {})
+    if detector is not None and not Path(detector).is_file():
+        raise ValueError(f"detector checkpoint {str(detector)!r} not found; train one with vision.detect.train")
 
     def thunk() -> gym.Env:
         try:
@@ -47,6 +56,10 @@ def make_env(
             raise ValueError(f"env {env_id!r} rejected env_kwargs {kwargs}: {error}") from error
         if flicker > 0:
             env = FlickerObservation(env, p=flicker)
+        if detector is not None:
+            from vision.detect.wrapper import DetectedObjects
+
+            env = DetectedObjects(env, detector, players_per_team=detector_players)
         return env
 
     return thunk
@@ -58,13 +71,16 @@ def make_vector_env(
     num_envs: int = 1,
     vectorization: str = "sync",
     flicker: float = 0.0,
+    detector: str | Path | None = None,
+    detector_players: int = 1,
 ) -> gym.vector.VectorEnv:
     """``num_envs`` copies in a Gymnasium vector env (next-step autoreset)."""
     if vectorization not in VECTORIZATION:
         raise ValueError(f"vectorization {vectorization!r} unknown; choose one of: {', '.join(VECTORIZATION)}")
     if num_envs < 1:
         raise ValueError(f"num_envs={num_envs} must be >= 1")
-    thunks = [make_env(env_id, env_kwargs, flicker=flicker) for _ in range(num_envs)]
+    thunks = [make_env(env_id, env_kwargs, flicker=flicker, detector=detector, detector_players=detector_players)
+              for _ in range(num_envs)]
     if vectorization == "async" and num_envs > 1:
         # spawn, not fork: a process that has rendered holds OpenGL state a forked child inherits.
         return gym.vector.AsyncVectorEnv(
