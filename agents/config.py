@@ -46,6 +46,9 @@ class TrainConfig:
     """Sync runs the envs in this process; async gives each its own process."""
     flicker: float = 0.0
     """Probability that an observation is blanked (FlickerObservation wrapper; 0 disables it)."""
+    hide_ball: float = 0.0
+    """Probability that the soccer ball is left out of a pixel observation (OccludeBall wrapper;
+    0 disables it)."""
     detector: Path | None = None
     """Detector checkpoint (vision.detect.train): each env is wrapped in DetectedObjects, so the
     agent sees the detected object list (ball, players, goals) instead of pixels; make the env
@@ -114,6 +117,14 @@ class DQNConfig(TrainConfig):
     """Dueling value/advantage head."""
     augment_pad: int = 4
     """DrQ random shift in pixels applied to sampled observations (0 disables it)."""
+    prioritized: bool = False
+    """Prioritized experience replay (proportional, Schaul et al. 2016); DQN only, not DRQN."""
+    priority_alpha: float = 0.5
+    """How strongly priorities shape sampling (0 is uniform)."""
+    priority_beta: float = 0.4
+    """Importance-sampling exponent at the start; annealed linearly to 1 by the end of the run."""
+    priority_eps: float = 1e-3
+    """Added to |TD error| to form a priority, so no transition stops being replayed."""
     max_grad_norm: float = 10.0
     """Gradient clipping threshold (global L2 norm)."""
     tau: float = 1.0
@@ -136,6 +147,9 @@ class DQNConfig(TrainConfig):
     """Mixed precision (float16 autocast) for the update; only used on CUDA."""
     compile: bool = False
     """torch.compile the Q-network for the updates (CUDA only; ignored with a warning elsewhere)."""
+    channels_last: bool = True
+    """Channels-last (NHWC) conv weights and image batches: faster convolutions on CPUs (oneDNN)
+    and on tensor-core GPUs; the results are the same up to float rounding."""
 
     algo: ClassVar[str] = "dqn"
 

@@ -43,9 +43,9 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
     meta = read_checkpoint(config.path)["meta"]
     env_kwargs = {**meta.get("env_kwargs", {}), **parse_env_kwargs(config.env_kwargs)}
     saved = meta.get("config", {})
-    flicker = float(saved.get("flicker", 0.0))
-    thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", flicker=flicker,
-                     detector=saved.get("detector"), detector_players=int(saved.get("detector_players", 1)))
+    thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", flicker=float(saved.get("flicker", 0.0)),
+                     hide_ball=float(saved.get("hide_ball", 0.0)), detector=saved.get("detector"),
+                     detector_players=int(saved.get("detector_players", 1)))
     probe = thunk()
     policy = load_policy(config.path, probe, device=config.device, epsilon=config.epsilon)
     probe.close()

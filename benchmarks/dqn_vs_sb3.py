@@ -55,6 +55,9 @@ class Args:
     """torch CPU threads."""
     device: str = "auto"
     """Training device for both."""
+    rounds: int = 1
+    """Rounds of the three runs; round 2 runs them in reverse order (ABC CBA ...), so a machine
+    load that drifts during the benchmark hits every agent alike. SPS is averaged over rounds."""
     output: Path | None = Path("benchmarks/results/dqn_vs_sb3.json")
     """Where to write the figures as JSON (None: do not write)."""
 
@@ -92,11 +95,19 @@ def run_agent(name: str, args: Args, runs: Path) -> dict:
 
 def main(args: Args) -> list[dict]:
     torch.set_num_threads(args.threads)
-    rows = []
+    names = ("sb3-dqn", "dqn-vanilla", "dqn")
+    runs_by_agent: dict[str, list[dict]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as runs:
-        for name in ("sb3-dqn", "dqn-vanilla", "dqn"):
-            rows.append(run_agent(name, args, Path(runs)))
-            print(json.dumps(rows[-1]), flush=True)
+        for round_index in range(args.rounds):
+            for name in names if round_index % 2 == 0 else names[::-1]:
+                row = run_agent(name, args, Path(runs) / f"round{round_index}")
+                runs_by_agent[name].append(row)
+                print(json.dumps(row), flush=True)
+    rows = []
+    for name in names:
+        first = runs_by_agent[name][0]  # same seed every round: the returns repeat, the timing does not
+        sps = [row["sps"] for row in runs_by_agent[name]]
+        rows.append({**first, "sps": round(sum(sps) / len(sps), 1), "sps_per_round": sps})
     sb3 = rows[0]["sps"]
     print(f"\n{'agent':<12} {'SPS':>7} {'x SB3':>6} {'return':>8} {'goal rate':>9}  ({args.steps} steps, seed {args.seed})")
     for row in rows:

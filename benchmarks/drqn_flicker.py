@@ -7,6 +7,12 @@ view forward. Prints each agent's success rate, with a 95% Wilson interval, on t
 env.
 
     python benchmarks/drqn_flicker.py --steps 6000
+
+The soccer version hides only the ball (``--hide-ball``) instead of blanking whole frames::
+
+    python benchmarks/drqn_flicker.py --env visiongym/TabletopSoccer-v0 --flicker 0 --hide-ball 0.8 \
+        --env-kwargs scenario=empty_goal obs_mode=pixels camera=top image_size=48 kick_aim=goal \
+        shaping=True max_episode_steps=100 --output benchmarks/results/drqn_hide_ball_soccer.json
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ class Args:
     """KEY=VALUE env arguments."""
     flicker: float = 0.5
     """Probability that a frame is blanked."""
+    hide_ball: float = 0.0
+    """Probability that the soccer ball is left out of a frame (OccludeBall; soccer env only)."""
     steps: int = 6_000
     """Env steps per agent."""
     seed: int = 1
@@ -52,7 +60,7 @@ class Args:
 
 def main(args: Args) -> list[dict]:
     torch.set_num_threads(args.threads)
-    common = dict(env=args.env, env_kwargs=args.env_kwargs, flicker=args.flicker, seed=args.seed,
+    common = dict(env=args.env, env_kwargs=args.env_kwargs, flicker=args.flicker, hide_ball=args.hide_ball, seed=args.seed,
                   total_steps=args.steps, num_envs=4, frame_stack=1, features_dim=128, buffer_size=20_000,
                   learning_starts=500, n_step=3, target_update_interval=200, exploration_steps=args.steps // 3,
                   learning_rate=1e-3, augment_pad=2, eval_interval=0, video=False, checkpoint_interval=10**9,
@@ -70,12 +78,13 @@ def main(args: Args) -> list[dict]:
             seconds = time.perf_counter() - start
             result = run_evaluation(EvaluateConfig(path=run, episodes=args.episodes, device="cpu"))
             summary = result.summary()
-            rows.append({"agent": name, "flicker": args.flicker, "steps": args.steps,
+            rows.append({"agent": name, "flicker": args.flicker, "hide_ball": args.hide_ball, "steps": args.steps,
                          "success_rate": summary["success_rate"], "ci95": [round(summary["success_ci_low"], 3),
                                                                          round(summary["success_ci_high"], 3)],
                          "mean_return": round(summary["mean_return"], 3), "train_seconds": round(seconds, 1)})
             print(json.dumps(rows[-1]), flush=True)
-    print(f"\n{'agent':<14} {'success':>8}  95% CI         ({args.steps} steps, flicker {args.flicker}, seed {args.seed})")
+    print(f"\n{'agent':<14} {'success':>8}  95% CI         ({args.steps} steps, flicker {args.flicker}, "
+          f"hide_ball {args.hide_ball}, seed {args.seed})")
     for row in rows:
         print(f"{row['agent']:<14} {row['success_rate']:>8.0%}  {row['ci95'][0]:.0%}-{row['ci95'][1]:.0%}")
     if args.output is not None:

@@ -14,6 +14,7 @@ from sims.soccer import CAMERAS, SoccerScene
 
 OBS_MODES = ("state", "pixels", "pixels_state")
 ACTION_TYPES = ("discrete", "continuous")
+KICK_AIMS = ("facing", "goal")
 DISCRETE_ACTIONS = ("noop", "E", "NE", "N", "NW", "W", "SW", "S", "SE", "kick")
 
 
@@ -54,7 +55,10 @@ class TabletopSoccerEnv(gym.Env):
     ``action_type="continuous"``: ``Box(-1, 1, (4,))`` = (vx, vy, turn, kick): velocity as a
     fraction of top speed in the world frame, turn rate as a fraction of the top turn rate, and a
     kick when ``kick > 0``. A kick is an impulse on the ball when the player is within reach of it
-    and facing it (70 degree cone), with a 0.3 s cool-down.
+    and facing it (70 degree cone), with a 0.3 s cool-down. The ball leaves along the player's
+    facing direction (``kick_aim="facing"``), or, with ``kick_aim="goal"``, towards the centre of
+    the opponents' goal, like the auto-aimed "shot" of Google Research Football: the agent still
+    has to reach the ball and face it, but not to aim (the discrete moves turn in 45 degree steps).
 
     ## Observation Space
 
@@ -77,7 +81,9 @@ class TabletopSoccerEnv(gym.Env):
 
     ``obs_mode="pixels"``: ``Box(0, 255, (H, W, 3), uint8)`` from ``camera`` (default the
     ``broadcast`` camera at 84x84; ``top`` is orthographic from above; ``ego`` looks out of the
-    controlled player's head). ``obs_mode="pixels_state"``: ``Dict(pixels=..., state=...)``.
+    controlled player's head; ``follow`` looks straight down on a square half the pitch length
+    wide centred on the controlled player, north up, so the ball's offset from the image centre
+    is its position relative to the player). ``obs_mode="pixels_state"``: ``Dict(pixels=..., state=...)``.
 
     ## Rewards
 
@@ -108,8 +114,10 @@ class TabletopSoccerEnv(gym.Env):
     - ``obs_mode``: ``state``, ``pixels`` or ``pixels_state``.
     - ``action_type``: ``discrete`` or ``continuous``.
     - ``image_size``: int or (height, width), 16 to 1024 (default 84).
-    - ``camera``: ``broadcast``, ``top`` or ``ego``.
+    - ``camera``: ``broadcast``, ``top``, ``ego`` or ``follow``.
     - ``shaping``: False, True or a weight for the shaping terms.
+    - ``kick_aim``: ``facing`` (default) or ``goal`` (the controlled player's kicks are aimed
+      at the opponents' goal centre).
     - ``terminate_on_goal``: default True in academy scenarios, False in matches.
     - ``ground_truth``: put boxes, masks, depth and identities of the observation camera's
       frame in ``info["ground_truth"]`` (costs three renders a step).
@@ -134,6 +142,7 @@ class TabletopSoccerEnv(gym.Env):
         image_size: int | tuple[int, int] = 84,
         camera: str = "broadcast",
         shaping: bool | float = False,
+        kick_aim: str = "facing",
         terminate_on_goal: bool | None = None,
         ground_truth: bool = False,
         pitch_scale: float = 1.0,
@@ -146,6 +155,7 @@ class TabletopSoccerEnv(gym.Env):
         _check_choice("obs_mode", obs_mode, OBS_MODES)
         _check_choice("action_type", action_type, ACTION_TYPES)
         _check_choice("camera", camera, CAMERAS)
+        _check_choice("kick_aim", kick_aim, KICK_AIMS)
         if render_mode is not None:
             _check_choice("render_mode", render_mode, self.metadata["render_modes"])
         if isinstance(image_size, (int, np.integer)):
@@ -187,6 +197,9 @@ class TabletopSoccerEnv(gym.Env):
             raise ValueError("team A needs at least one player: the agent controls one of them")
         roles = self.scene.roles
         self.controlled = next((i for i in range(n_a) if roles[i] == "chaser"), 0)
+        self.kick_aim = kick_aim
+        if kick_aim == "goal":
+            self.scene.kick_targets[self.controlled] = (self.scene.pitch.length / 2, 0.0)
         self._teammates = [i for i in range(n_a) if i != self.controlled]
         self._opponents = list(range(n_a, n_a + n_b))
         self._others = self._teammates + self._opponents

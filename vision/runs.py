@@ -6,12 +6,25 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
-__all__ = ["load_state", "prepare_run", "set_threads"]
+__all__ = ["RunOptions", "load_state", "prepare_run", "set_threads"]
+
+
+@dataclass
+class RunOptions:
+    """Where and how a command runs; the course modules' configs extend it."""
+
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    """Where to run: auto picks cuda > mps > cpu."""
+    threads: int = 1
+    """CPU threads for torch (0 keeps torch's default; one is often fastest for these small models)."""
+    progress: bool = True
+    """Show progress bars."""
 
 
 def set_threads(threads: int) -> None:

@@ -11,6 +11,7 @@ import gymnasium as gym
 import envs  # noqa: F401 - registers the visiongym/ environments
 from envs.play import parse_env_kwargs  # the suite's one KEY=VALUE parser (Python literals)
 from envs.wrappers.flicker import FlickerObservation
+from envs.wrappers.occlusion import OccludeBall
 
 __all__ = ["parse_env_kwargs", "check_env_id", "make_env", "make_vector_env", "env_slug"]
 
@@ -36,12 +37,15 @@ def make_env(
     env_kwargs: dict[str, Any] | None = None,
     render_mode: str | None = None,
     flicker: float = 0.0,
+    hide_ball: float = 0.0,
     detector: str | Path | None = None,
     detector_players: int = 1,
 ) -> Callable[[], gym.Env]:
     """A thunk building one env (picklable, so it works in ``AsyncVectorEnv``).
 
-    ``detector`` (a ``vision.detect.train`` checkpoint) wraps the env in
+    ``flicker`` > 0 wraps it in :class:`FlickerObservation` (blank frames), ``hide_ball`` > 0 in
+    :class:`OccludeBall` (the soccer ball left out of some frames). ``detector`` (a
+    ``vision.detect.train`` checkpoint) then wraps it in
     :class:`vision.detect.wrapper.DetectedObjects` with ``detector_players`` slots per team.
     """
     check_env_id(env_id)
@@ -54,6 +58,8 @@ def make_env(
             env = gym.make(env_id, render_mode=render_mode, **kwargs)
         except TypeError as error:
             raise ValueError(f"env {env_id!r} rejected env_kwargs {kwargs}: {error}") from error
+        if hide_ball > 0:
+            env = OccludeBall(env, p=hide_ball)
         if flicker > 0:
             env = FlickerObservation(env, p=flicker)
         if detector is not None:
@@ -71,6 +77,7 @@ def make_vector_env(
     num_envs: int = 1,
     vectorization: str = "sync",
     flicker: float = 0.0,
+    hide_ball: float = 0.0,
     detector: str | Path | None = None,
     detector_players: int = 1,
 ) -> gym.vector.VectorEnv:
@@ -79,8 +86,8 @@ def make_vector_env(
         raise ValueError(f"vectorization {vectorization!r} unknown; choose one of: {', '.join(VECTORIZATION)}")
     if num_envs < 1:
         raise ValueError(f"num_envs={num_envs} must be >= 1")
-    thunks = [make_env(env_id, env_kwargs, flicker=flicker, detector=detector, detector_players=detector_players)
-              for _ in range(num_envs)]
+    thunks = [make_env(env_id, env_kwargs, flicker=flicker, hide_ball=hide_ball, detector=detector,
+                       detector_players=detector_players) for _ in range(num_envs)]
     if vectorization == "async" and num_envs > 1:
         # spawn, not fork: a process that has rendered holds OpenGL state a forked child inherits.
         return gym.vector.AsyncVectorEnv(

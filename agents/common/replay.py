@@ -25,7 +25,14 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["FrameStackReplay", "ReplayBatch", "ReplayMemoryError", "available_memory", "format_bytes"]
+__all__ = [
+    "FrameStackReplay",
+    "PrioritizedFrameStackReplay",
+    "ReplayBatch",
+    "ReplayMemoryError",
+    "available_memory",
+    "format_bytes",
+]
 
 
 class ReplayMemoryError(ValueError):
@@ -41,6 +48,8 @@ class ReplayBatch:
     returns: torch.Tensor  # (B,) float32, discounted n-step reward sum
     next_observations: torch.Tensor  # (B, stack*C, H, W)
     discounts: torch.Tensor  # (B,) float32
+    weights: torch.Tensor | None = None  # (B,) importance weights (prioritized replay), else None
+    indices: tuple[torch.Tensor, torch.Tensor] | None = None  # (rows, envs) sampled, for priorities
 
 
 def format_bytes(count: float) -> str:
@@ -133,14 +142,17 @@ class FrameStackReplay:
         self.size = 0
         self.generator = generator
 
-    @staticmethod
+    #: Bytes per row besides the frame: action (8), reward (4) and four flags (4).
+    row_bytes = 16
+
+    @classmethod
     def estimate_bytes(
-        capacity: int, num_envs: int, frame_shape: tuple[int, ...], frame_dtype: torch.dtype
+        cls, capacity: int, num_envs: int, frame_shape: tuple[int, ...], frame_dtype: torch.dtype
     ) -> int:
-        """Bytes the buffer will allocate: frames plus action, reward and four flags per row."""
+        """Bytes the buffer will allocate: frames plus action, reward and flags per row."""
         rows = (capacity // num_envs) * num_envs
         frame = int(np.prod(frame_shape)) * torch.empty((), dtype=frame_dtype).element_size()
-        return rows * (frame + 8 + 4 + 4)
+        return rows * (frame + cls.row_bytes)
 
     def __len__(self) -> int:
         return self.size * self.num_envs
@@ -266,3 +278,88 @@ class FrameStackReplay:
                 )
             tensor.copy_(state[name])
         self.pos, self.size = int(state["pos"]), int(state["size"])
+
+
+class PrioritizedFrameStackReplay(FrameStackReplay):
+    """Proportional prioritized replay (Schaul et al., 2016) over the same frame memory.
+
+    A transition is drawn with probability ``p_i^alpha / sum_k p_k^alpha`` and weighted by
+    ``(N * P(i))^-beta / max_j w_j`` in the loss. New transitions get the largest priority seen
+    so far, so each is replayed at least about once; after an update the trainer sets
+    ``p_i = |TD error| + eps`` with :meth:`update_priorities`. Sampling draws from the whole
+    priority table with ``torch.multinomial``: O(N) per batch, which costs well under a
+    millisecond for 10^5 rows, on the CPU or the GPU, against tens of milliseconds per update.
+
+    Args:
+        alpha: how much prioritisation is used (0 is uniform).
+        eps: added to |TD error| so no transition starves.
+        Other arguments as :class:`FrameStackReplay`.
+    """
+
+    row_bytes = FrameStackReplay.row_bytes + 4  # a float32 priority per row
+
+    def __init__(self, *args: Any, alpha: float = 0.5, eps: float = 1e-3, **kwargs: Any) -> None:
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"priority alpha={alpha} must be in [0, 1]")
+        if eps <= 0:
+            raise ValueError(f"priority eps={eps} must be > 0")
+        super().__init__(*args, **kwargs)
+        self.alpha, self.eps = alpha, eps
+        self.priorities = torch.zeros((self.rows, self.num_envs), dtype=torch.float32, device=self.device)
+        self.max_priority = 1.0
+
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        self.priorities[self.pos] = self.max_priority
+        super().add(*args, **kwargs)
+
+    def valid_mask(self) -> torch.Tensor:
+        """(rows, num_envs) bool: where a transition may start (as :meth:`sample_indices`)."""
+        oldest = (self.pos - self.size) % self.rows
+        offsets = (torch.arange(self.rows, device=self.device) - oldest) % self.rows
+        in_window = (offsets >= self.stack - 1) & (offsets < self.size - self.n_step)
+        return in_window[:, None] & ~self.final
+
+    def sample_prioritized(
+        self, batch_size: int, beta: float = 0.4
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(rows, envs, weights)``: a batch drawn in proportion to priority^alpha."""
+        if not self.can_sample():
+            raise RuntimeError(
+                f"replay holds {self.size} rows per env; sampling needs {self.stack + self.n_step}"
+            )
+        probabilities = self.priorities.pow(self.alpha) * self.valid_mask()
+        flat = probabilities.flatten()
+        total = flat.sum()
+        if not total > 0:
+            raise RuntimeError("replay holds almost only episode-final rows; cannot sample")
+        picked = torch.multinomial(flat, batch_size, replacement=True, generator=self.generator)
+        rows, envs = picked // self.num_envs, picked % self.num_envs
+        count = int((flat > 0).sum())
+        weights = (count * flat[picked] / total).pow(-beta)
+        return rows, envs, weights / weights.max()
+
+    def sample(self, batch_size: int, beta: float = 0.4) -> ReplayBatch:
+        """A prioritized batch; it carries its importance ``weights`` and sampled ``indices``."""
+        rows, envs, weights = self.sample_prioritized(batch_size, beta)
+        batch = self.transitions(rows, envs)
+        batch.weights, batch.indices = weights, (rows, envs)
+        return batch
+
+    def update_priorities(self, indices: tuple[torch.Tensor, torch.Tensor], td_errors: torch.Tensor) -> None:
+        """Set the priorities of the sampled ``indices`` to ``|td_errors| + eps``."""
+        rows, envs = indices
+        priorities = td_errors.detach().abs().float().to(self.device) + self.eps
+        self.priorities[rows, envs] = priorities
+        self.max_priority = max(self.max_priority, float(priorities.max()))
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state.update(priorities=self.priorities, max_priority=self.max_priority)
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        if "priorities" not in state:
+            raise ValueError("replay state has no priorities; it was saved without prioritized replay")
+        self.priorities.copy_(state["priorities"])
+        self.max_priority = float(state["max_priority"])

@@ -63,12 +63,12 @@ class RecurrentQNetwork(QNetwork):
 
     def step(self, frames: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """One step for a batch of envs: (B, C, H, W) frames -> Q (B, A) and the next state."""
-        h, c = self.lstm(self.encoder(frames), state)
+        h, c = self.lstm(self.encode(frames), state)
         return self.head(h), (h, c)
 
     def _run(self, frames: torch.Tensor, first: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         batch, steps = frames.shape[:2]
-        features = self.encoder(frames.flatten(0, 1)).view(batch, steps, -1)
+        features = self.encode(frames.flatten(0, 1)).view(batch, steps, -1)
         h, c = state
         outputs = []
         for t in range(steps):
@@ -212,6 +212,8 @@ class DRQNTrainer(DQNTrainer):
         super()._validate(config)
         if config.frame_stack != 1:
             raise ValueError(f"drqn sees one frame a step; frame_stack={config.frame_stack} must be 1")
+        if config.prioritized:
+            raise ValueError("--prioritized is available for dqn only; drqn replays whole sequences uniformly")
         if config.sequence_length < 1 or config.burn_in < 0:
             raise ValueError(f"need sequence_length >= 1 and burn_in >= 0; got {config.sequence_length}, {config.burn_in}")
 

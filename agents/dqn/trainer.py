@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from agents.common.envs import make_env, make_vector_env, parse_env_kwargs
 from agents.common.evaluation import evaluate
 from agents.common.frames import FrameStacker, check_pixel_space, frame_shape, to_frames
-from agents.common.replay import FrameStackReplay
+from agents.common.replay import FrameStackReplay, PrioritizedFrameStackReplay
 from agents.common.run import Run, open_run
 from agents.config import DQNConfig, config_to_dict
 from agents.dqn.learner import DQNLearner
@@ -81,6 +81,8 @@ class DQNTrainer:
         for name in ("total_steps", "num_envs", "batch_size", "frame_stack", "n_step", "buffer_size"):
             if getattr(config, name) < 1:
                 raise ValueError(f"{name}={getattr(config, name)} must be >= 1")
+        if config.prioritized and not 0.0 <= config.priority_beta <= 1.0:
+            raise ValueError(f"priority_beta={config.priority_beta} must be in [0, 1]")
         if not 0.0 <= config.epsilon_end <= config.epsilon_start <= 1.0:
             raise ValueError(
                 f"need 0 <= epsilon_end ({config.epsilon_end}) <= epsilon_start ({config.epsilon_start}) <= 1"
@@ -102,6 +104,12 @@ class DQNTrainer:
 
     def build_replay(self) -> FrameStackReplay:
         c = self.config
+        if c.prioritized:
+            return PrioritizedFrameStackReplay(
+                c.buffer_size, c.num_envs, self.frame_shape, stack=c.frame_stack, n_step=c.n_step,
+                gamma=c.gamma, device=self.device, generator=self.generator, alpha=c.priority_alpha,
+                eps=c.priority_eps,
+            )
         return FrameStackReplay(
             c.buffer_size,
             c.num_envs,
@@ -120,13 +128,15 @@ class DQNTrainer:
             torch.set_num_threads(c.threads)
         self.device = pick_device(c.device)
         seed_everything(c.seed)
-        self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, c.flicker, c.detector,
-                                    c.detector_players)
+        self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, c.flicker, c.hide_ball,
+                                    c.detector, c.detector_players)
         self.n_actions = check_discrete(self.envs.single_action_space, c.algo, c.env)
         check_pixel_space(self.envs.single_observation_space, c.algo)
         self.frame_shape = frame_shape(self.envs.single_observation_space, c.grayscale)
         self.observation_space = stacked_space(self.frame_shape, c.frame_stack)
         self.network = self.build_network(self.observation_space, self.n_actions).to(self.device)
+        if c.channels_last:
+            self.network.use_channels_last()
         self.generator = torch.Generator(self.device).manual_seed(c.seed)
         self.learner = self.build_learner()
         if c.compile and self.device.type == "cuda":
@@ -233,7 +243,13 @@ class DQNTrainer:
         metrics: dict[str, float] = {}
         while self.updates_due >= 1:
             self.updates_due -= 1
-            metrics = self.learner.update(self.replay.sample(c.batch_size))
+            if c.prioritized:
+                beta = c.priority_beta + (1.0 - c.priority_beta) * min(1.0, self.step / c.total_steps)
+                batch = self.replay.sample(c.batch_size, beta=beta)
+                metrics = self.learner.update(batch)
+                self.replay.update_priorities(batch.indices, self.learner.last_td_errors)
+            else:
+                metrics = self.learner.update(self.replay.sample(c.batch_size))
             self.updates += 1
         return metrics
 
@@ -247,8 +263,8 @@ class DQNTrainer:
 
     def evaluate(self) -> dict[str, float]:
         c = self.config
-        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", flicker=c.flicker, detector=c.detector,
-                         detector_players=c.detector_players)
+        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", flicker=c.flicker,
+                         hide_ball=c.hide_ball, detector=c.detector, detector_players=c.detector_players)
         video = self.run.videos / f"eval_{self.step:09d}.mp4" if c.video else None
         result, _ = evaluate(self.policy(), thunk, c.eval_episodes, seed=c.seed + 100_000, video_path=video)
         summary = result.summary()

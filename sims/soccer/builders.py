@@ -180,6 +180,13 @@ def player(p: PitchSpec, index: int, team: int, number: int, ego_camera: bool) -
             f'<camera name="ego_{index}" pos="{r * 0.9:.4g} 0 {h * 1.1:.4g}" '
             f'xyaxes="0 -1 0 0.26 0 0.966" fovy="75"/>'
         )
+    # Straight down from above the player, world-aligned whatever its yaw (mode "track"), showing
+    # a square of half the pitch length around it: the view moves with the player.
+    follow = 0.5 * p.length
+    cam += (
+        f'<camera name="follow_{index}" mode="track" pos="0 0 {2 * follow:.4g}" xyaxes="1 0 0 0 1 0" '
+        f'projection="orthographic" fovy="{follow:.4g}"/>'
+    )
     return f"""
     <body name="player_{index}" pos="0 0 0">
       <joint name="p{index}_x" type="slide" axis="1 0 0"/>

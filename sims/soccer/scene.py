@@ -22,7 +22,7 @@ from sims.soccer.referee import Referee
 from sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
 CLASS_NAMES = ("background", "ball", "team_a", "team_b", "goal")
-CAMERAS = ("broadcast", "top", "ego")
+CAMERAS = ("broadcast", "top", "ego", "follow")
 TEAM_COLOUR_MODES = ("kits", "random")
 # Hue bands (fractions of the colour wheel) of the two kits: team A wears reds and oranges, team
 # B blues. Disjoint bands make "team A" a property of the pixels.
@@ -49,7 +49,9 @@ class SoccerScene:
         pitch_width: metres along y.
         goal_width: goal mouth in metres; default a quarter of the width.
         image_size: (height, width) the offscreen buffer is first sized for.
-        ego_cameras: give every player a head camera (``camera="ego"``).
+        ego_cameras: give every player a head camera (``camera="ego"``). Every player also has a
+            ``follow`` camera: orthographic, straight down, world-aligned, centred on the player
+            and showing a square half the pitch length wide.
         max_speed: player top speed in m/s (commands are fractions of it).
         kick_speed: ball speed right after a full kick, m/s.
         control_dt: seconds per :meth:`step` (a whole number of 5 ms physics steps).
@@ -117,6 +119,7 @@ class SoccerScene:
         self.lanes = default_lanes(self.roles[: self.team_sizes[0]]) + default_lanes(self.roles[self.team_sizes[0] :])
         self._attack_signs = np.where(self.teams == 0, 1.0, -1.0)
         self._cooldown = np.zeros(self.n_players)
+        self.kick_targets: dict[int, tuple[float, float]] = {}
         self._renderers: dict[tuple[int, int], Any] = {}
         self._appearance0 = (self.model.geom_rgba.copy(), self.model.cam_pos.copy(),
                              self.model.cam_quat.copy())
@@ -150,6 +153,7 @@ class SoccerScene:
         self.instance_number = np.full(n + 4, -1, np.int64)
         lookup = np.zeros(m.ngeom + 1, np.int32)  # index geom_id + 1 (so -1 -> background)
         lookup[geom_id("ball") + 1] = lookup[geom_id("ball_patch") + 1] = 1
+        self._ball_geoms = [geom_id("ball"), geom_id("ball_patch")]
         self.instance_class[1] = CLASS_NAMES.index("ball")
         for i in range(n):
             k = 2 + i
@@ -223,6 +227,14 @@ class SoccerScene:
         self._ball_qvel[:] = vel
         mujoco.mj_forward(self.model, self.data)
 
+    def set_ball_visible(self, visible: bool) -> None:
+        """Draw the ball in rendered frames, or not (an occluded ball; physics is unchanged)."""
+        self.model.geom_rgba[self._ball_geoms, 3] = 1.0 if visible else 0.0
+
+    def ball_visible(self) -> bool:
+        """Whether :meth:`render` draws the ball."""
+        return bool(self.model.geom_rgba[self._ball_geoms[0], 3] > 0)
+
     def set_player(self, index: int, pos, yaw: float = 0.0) -> None:
         """Place player ``index`` at ``pos`` (x, y) facing ``yaw`` radians, at rest."""
         if not 0 <= index < self.n_players:
@@ -283,7 +295,11 @@ class SoccerScene:
         return decision.goal
 
     def _try_kick(self, kicking: np.ndarray) -> None:
-        """A kick is an impulse on the ball from a player close enough and facing it."""
+        """A kick is an impulse on the ball from a player close enough and facing it.
+
+        The ball leaves along the kicker's facing direction, or towards the kicker's point in
+        :attr:`kick_targets` (player index -> (x, y)) when it has one: an aimed shot.
+        """
         pos = self._player_qpos[:, :2]
         yaw = self._player_qpos[:, 2]
         facing = np.stack([np.cos(yaw), np.sin(yaw)], axis=1)
@@ -295,7 +311,11 @@ class SoccerScene:
         if not able.any():
             return
         kicker = int(np.flatnonzero(able)[np.argmin(distance[able])])
-        new_velocity = facing[kicker] * self.kick_speed + 0.3 * self._player_qvel[kicker, :2]
+        direction = facing[kicker]
+        if kicker in self.kick_targets:
+            aim = np.asarray(self.kick_targets[kicker]) - self._ball_qpos
+            direction = aim / max(1e-9, float(np.hypot(*aim)))
+        new_velocity = direction * self.kick_speed + 0.3 * self._player_qvel[kicker, :2]
         speed = np.hypot(*new_velocity)
         if speed > self.kick_speed * 1.2:
             new_velocity *= self.kick_speed * 1.2 / speed
@@ -393,12 +413,12 @@ class SoccerScene:
     def camera_id(self, camera: str, player: int = 0) -> int:
         if camera not in CAMERAS:
             raise ValueError(f"camera {camera!r} unknown; choose one of: {', '.join(CAMERAS)}")
-        if camera == "ego":
-            if not self.spec.ego_cameras:
+        if camera in ("ego", "follow"):
+            if camera == "ego" and not self.spec.ego_cameras:
                 raise ValueError("this scene was built with ego_cameras=False; 'ego' is unavailable")
             if not 0 <= player < self.n_players:
                 raise ValueError(f"player {player} out of range; this scene has {self.n_players} players")
-            name = f"ego_{player}"
+            name = f"{camera}_{player}"
         else:
             name = camera
         return mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, name)

@@ -60,3 +60,15 @@ def test_checkpoint_from_another_env_or_algorithm(tmp_path):
 def test_resume_with_another_algorithm(catch_dqn_run):
     with pytest.raises(ValueError, match="trained with 'dqn', not 'ppo'"):
         train_main(["ppo", "--resume", str(catch_dqn_run), "--no-progress"])
+
+
+def test_hide_ball_on_an_env_without_a_ball(tmp_path):
+    with pytest.raises(ValueError, match="OccludeBall needs the soccer env"):
+        train_main(["dqn", "--env", "visiongym/CatchBall-v0", "--hide-ball", "0.5", "--runs-dir", str(tmp_path),
+                    "--no-progress"])
+
+
+def test_drqn_refuses_prioritized_replay(tmp_path):
+    with pytest.raises(ValueError, match="--prioritized is available for dqn only"):
+        train_main(["drqn", "--env", "visiongym/CatchBall-v0", "--prioritized", "--runs-dir", str(tmp_path),
+                    "--no-progress"])

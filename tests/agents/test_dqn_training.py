@@ -110,3 +110,14 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path, catch_args, monkeypatc
     monkeypatch.setattr(DQNTrainer, "collect", collect)
     train_main(["--resume", str(run), "--total-steps", "96", "--no-progress"])
     assert load_checkpoint(run / "checkpoints" / "last.pt")["meta"]["step"] == 96
+
+
+def test_prioritized_dqn_learns_catchball_and_saves_its_priorities(tmp_path, catch_args):
+    CATCH_ENV, FAST_DQN = catch_args
+    run = train_main(["dqn", *CATCH_ENV, *FAST_DQN, "--prioritized", "--total-steps", "2000", "--eval-interval", "0",
+                      "--checkpoint-interval", "2000", "--runs-dir", str(tmp_path), "--seed", "3", "--no-video"])
+    replay = load_checkpoint(run / "checkpoints" / "replay.pt")["state"]
+    priorities = replay["priorities"]
+    assert priorities.std() > 0  # updated from TD errors, not left at the initial maximum
+    result = evaluate_main([str(run), "--episodes", "30", "--device", "cpu"])
+    assert result.summary()["success_rate"] >= 0.9

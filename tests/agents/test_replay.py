@@ -113,3 +113,44 @@ def test_state_dict_round_trip():
     rows = torch.arange(1, 8)
     assert torch.equal(other.stacked(rows, torch.zeros_like(rows)), buffer.stacked(rows, torch.zeros_like(rows)))
     assert (other.pos, other.size) == (buffer.pos, buffer.size)
+
+
+def prioritized_buffer(**kwargs):
+    from agents.common.replay import PrioritizedFrameStackReplay
+
+    buffer = PrioritizedFrameStackReplay(32, 1, (1, 2, 2), stack=2, n_step=3, gamma=0.5,
+                                         generator=torch.Generator().manual_seed(0), **kwargs)
+    for index, (reward, terminated, truncated, first, final) in enumerate(ROWS):
+        frame = torch.full((1, 1, 2, 2), index, dtype=torch.uint8)
+        buffer.add(frame, [index % 3], [reward], [terminated], [truncated], [first], [final])
+    return buffer
+
+
+def test_prioritized_sampling_follows_priorities_and_weights_correct_the_bias():
+    buffer = prioritized_buffer(alpha=1.0)
+    allowed = sorted(set(range(1, len(ROWS) - 3)) - {3, 7})  # rows 1, 2, 4, 5, 6, 8
+    # New rows start at the same (max) priority: sampling is uniform over the valid rows.
+    rows, envs, weights = buffer.sample_prioritized(3000)
+    assert set(rows.tolist()) == set(allowed) and torch.allclose(weights, torch.ones(3000))
+    # Row 5 gets priority 5, the others 1 (|TD| + eps with eps tiny): P(5) = 5/10.
+    buffer.update_priorities((torch.tensor(allowed), torch.zeros(6, dtype=torch.long)),
+                             torch.tensor([1.0, 1.0, 1.0, 5.0, 1.0, 1.0]) - buffer.eps)
+    rows, _, weights = buffer.sample_prioritized(4000, beta=1.0)
+    assert (rows == 5).float().mean().item() == pytest.approx(0.5, abs=0.04)
+    # w_i = (N P(i))^-1 normalised by the largest: rows of priority 1 weigh 1, row 5 weighs 1/5.
+    assert weights[rows == 5].unique().tolist() == pytest.approx([0.2])
+    assert weights[rows != 5].unique().tolist() == pytest.approx([1.0])
+    batch = buffer.sample(8, beta=0.4)
+    assert batch.weights.shape == (8,) and batch.indices[0].shape == (8,)
+
+
+def test_prioritized_state_round_trips_and_bad_alpha_is_refused():
+    from agents.common.replay import PrioritizedFrameStackReplay
+
+    buffer = prioritized_buffer()
+    buffer.update_priorities((torch.tensor([4]), torch.tensor([0])), torch.tensor([7.0]))
+    copy = prioritized_buffer()
+    copy.load_state_dict(buffer.state_dict())
+    assert torch.equal(copy.priorities, buffer.priorities) and copy.max_priority == buffer.max_priority
+    with pytest.raises(ValueError, match="alpha=2 must be in"):
+        PrioritizedFrameStackReplay(32, 1, (1, 2, 2), alpha=2)

@@ -91,7 +91,7 @@ def test_async_vector_env_of_pixel_envs_steps():
     ("kwargs", "message"),
     [
         ({"scenario": "penalti"}, r"scenario 'penalti' unknown; choose one of: empty_goal, penalty"),
-        ({"camera": "tv"}, r"camera 'tv' unknown; choose one of: broadcast, top, ego"),
+        ({"camera": "tv"}, r"camera 'tv' unknown; choose one of: broadcast, top, ego, follow"),
         ({"obs_mode": "rgb"}, r"obs_mode 'rgb' unknown"),
         ({"action_type": "multi"}, r"action_type 'multi' unknown"),
         ({"image_size": 8}, r"image_size \(8, 8\) out of range"),
@@ -99,6 +99,7 @@ def test_async_vector_env_of_pixel_envs_steps():
         ({"scenario": "5v5", "team_size": 400}, r"does not fit"),
         ({"scenario": "penalty", "team_size": 3}, r"matches only"),
         ({"render_mode": "window"}, r"render_mode 'window' unknown"),
+        ({"kick_aim": "corner"}, r"kick_aim 'corner' unknown; choose one of: facing, goal"),
     ],
 )
 @pytest.mark.filterwarnings("ignore:.*render_mode.*:UserWarning")
@@ -235,3 +236,27 @@ def test_random_action_fuzz_finds_no_nan_escape_or_crash():
 @pytest.mark.slow
 def test_random_action_fuzz_long():
     _fuzz(steps_per_scenario=20_000)
+
+
+def _chase_and_kick(obs: np.ndarray) -> int:
+    """Move towards the ball (state indices 10-11) in 45-degree steps; kick when next to it."""
+    dx, dy = float(obs[10]), float(obs[11])
+    if np.hypot(dx, dy) < 0.08:
+        return 9
+    return 1 + int(round(np.arctan2(dy, dx) / (np.pi / 4))) % 8
+
+
+def test_aimed_kicks_make_chase_and_kick_score_where_facing_kicks_often_miss():
+    goals = {}
+    for aim in ("facing", "goal"):
+        env = make(scenario="empty_goal", kick_aim=aim, max_episode_steps=200)
+        goals[aim] = 0
+        for episode in range(12):
+            obs, _ = env.reset(seed=episode)
+            done = False
+            while not done:
+                obs, _, terminated, truncated, info = env.step(_chase_and_kick(obs))
+                done = terminated or truncated
+            goals[aim] += info["goal"] > 0
+        env.close()
+    assert goals["goal"] == 12 and goals["facing"] <= 9

@@ -56,6 +56,22 @@ def test_kick_is_an_impulse_only_when_close_and_facing(scene):
     assert np.hypot(*scene.ball_velocity()) < 0.05
 
 
+def test_kick_target_aims_the_ball_instead_of_the_facing_direction(scene):
+    spread(scene)
+    scene.set_player(0, (0.0, 0.0), yaw=np.pi / 4)  # facing north-east
+    scene.set_ball((0.07, 0.05))  # in reach, inside the facing cone
+    target = (scene.pitch.length / 2, 0.0)
+    scene.kick_targets[0] = target
+    try:
+        scene.step(np.array([[0, 0, 0, 1.0]] + [[0, 0, 0, -1.0]] * 3))
+    finally:
+        scene.kick_targets.clear()
+    velocity = scene.ball_velocity()
+    aim = np.subtract(target, (0.07, 0.05))
+    cosine = velocity @ aim / (np.linalg.norm(velocity) * np.linalg.norm(aim))
+    assert np.linalg.norm(velocity) > 0.8 * scene.kick_speed and cosine > 0.99
+
+
 def test_goal_scores_and_restarts_with_kickoff(scene):
     spread(scene)
     half = scene.pitch.length / 2
@@ -173,6 +189,22 @@ def test_ground_truth_boxes_match_projection_within_a_pixel(scene, camera):
         assert (truth["class_mask"][rows, cols] == label).all()
     assert CLASS_NAMES[truth["labels"][0]] == "ball"
     assert set(truth["teams"][truth["labels"] == 2]) == {0}
+
+
+def test_follow_camera_keeps_its_player_centred_and_north_up(scene):
+    spread(scene)
+    size, half_view = 64, scene.pitch.length / 4  # the view is half the pitch length wide
+    for position in [(-0.7, -0.35), (0.4, 0.2)]:
+        scene.set_player(1, position, yaw=1.0)
+        scene.set_ball((position[0] + 0.2, position[1] + 0.1))  # east-north-east of the player
+        truth = scene.render_ground_truth("follow", size, size, player=1)
+        boxes = dict(zip(truth["instance_ids"].tolist(), truth["boxes"], strict=True))
+        player_box, ball_box = boxes[2 + 1], boxes[1]
+        centre = np.array([(player_box[0] + player_box[2]) / 2, (player_box[1] + player_box[3]) / 2])
+        np.testing.assert_allclose(centre, (size / 2, size / 2), atol=1.0)
+        ball = np.array([(ball_box[0] + ball_box[2]) / 2, (ball_box[1] + ball_box[3]) / 2])
+        metres_per_pixel = 2 * half_view / size
+        np.testing.assert_allclose((ball - centre) * metres_per_pixel, (0.2, -0.1), atol=0.03)  # rows grow south
 
 
 def test_depth_is_consistent_with_the_camera(scene):

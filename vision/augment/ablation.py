@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from vision.augment.transforms import TRANSFORM_NAMES, make_pipeline
+from vision.runs import RunOptions
 
 __all__ = ["AblationConfig", "per_sample", "small_subset", "run_ablation", "print_ablation"]
 
@@ -49,7 +50,7 @@ def small_subset(labels: torch.Tensor, per_class: int, seed: int) -> torch.Tenso
 
 
 @dataclass
-class AblationConfig:
+class AblationConfig(RunOptions):
     """Small-data ablation: digits CNN trained on a few labels with and without augmentation."""
 
     per_class: int = 10
@@ -68,14 +69,8 @@ class AblationConfig:
     """Epochs over the small training set."""
     seeds: tuple[int, ...] = field(default_factory=lambda: (0, 1, 2))
     """One run per seed and setting (subset, initialisation and augmentation draws)."""
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    """Where to train."""
-    threads: int = 1
-    """CPU threads for torch (0 keeps torch's default)."""
     out: Path = Path("runs/augment/ablation")
     """Output folder (bar chart and results)."""
-    progress: bool = True
-    """Show progress bars."""
 
 
 def run_ablation(config: AblationConfig) -> dict:

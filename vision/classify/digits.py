@@ -12,7 +12,6 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -20,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vision.classify.training import History, evaluate, fit_classifier, torch_threads
+from vision.runs import RunOptions
 from vision.runtime import pick_device, save_checkpoint, seed_everything
 
 __all__ = [
@@ -176,7 +176,7 @@ def svm_baseline(data: DigitsData, seed: int = 0) -> tuple[float, dict]:
 
 
 @dataclass
-class DigitsConfig:
+class DigitsConfig(RunOptions):
     """Train the LeNet CNN and an SVM on scikit-learn digits; plot the curves."""
 
     epochs: int = 30
@@ -195,14 +195,8 @@ class DigitsConfig:
     """Also train a CNN with dropout, weight decay and shifts off, to show overfitting."""
     seed: int = 0
     """Seed of the split, the initialisation and the batch order."""
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    """Where to train (auto: cuda > mps > cpu)."""
     out: Path = Path("runs/classify/digits")
     """Output folder (curves PNG, results JSON, checkpoint, TensorBoard logs)."""
-    progress: bool = True
-    """Show progress bars."""
-    threads: int = 1
-    """CPU threads for torch (0 keeps torch's default; one is fastest for this tiny CNN)."""
 
 
 def _plot_curves(histories: dict[str, History], path: Path) -> None:

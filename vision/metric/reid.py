@@ -6,13 +6,13 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
 
 from vision.metric.players import render_player_crops
 from vision.metric.triplet import EmbeddingNet, pairwise_squared_distances, triplet_loss
+from vision.runs import RunOptions
 
 __all__ = [
     "MetricConfig",
@@ -90,7 +90,7 @@ def verification_accuracy(
 
 
 @dataclass
-class MetricConfig:
+class MetricConfig(RunOptions):
     """Triplet-loss embeddings for player re-identification on rendered crops."""
 
     train_draws: int = 12
@@ -121,14 +121,8 @@ class MetricConfig:
     """Same and different pairs each for verification."""
     seed: int = 0
     """Seed of rendering, initialisation and batches."""
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    """Where to train."""
-    threads: int = 1
-    """CPU threads for torch (0 keeps torch's default)."""
     out: Path = Path("runs/metric")
     """Output folder (2-D plot, results, TensorBoard)."""
-    progress: bool = True
-    """Show progress bars."""
 
 
 def run_metric(config: MetricConfig) -> dict:

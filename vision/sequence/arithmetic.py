@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vision.runs import RunOptions
 from vision.sequence.model import SequenceLSTM
 
 __all__ = [
@@ -119,7 +120,7 @@ def train_continuation(
 
 
 @dataclass
-class ArithmeticConfig:
+class ArithmeticConfig(RunOptions):
     """Train an LSTM to continue arithmetic and geometric sequences (6,7,8 -> 9; 2,4,8 -> 16)."""
 
     kind: Literal["arithmetic", "geometric", "both"] = "both"
@@ -138,14 +139,8 @@ class ArithmeticConfig:
     """Held-out random windows per kind for the RMSE table."""
     seed: int = 0
     """Seed of the data and the initialisation (the test set uses seed + 1)."""
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    """Where to train."""
-    threads: int = 1
-    """CPU threads for torch (0 keeps torch's default)."""
     out: Path = Path("runs/sequence/arithmetic")
     """Output folder (loss curve, results, TensorBoard)."""
-    progress: bool = True
-    """Show a progress bar."""
 
 
 def run_arithmetic(config: ArithmeticConfig) -> dict:

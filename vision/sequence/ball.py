@@ -13,13 +13,13 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vision.runs import RunOptions
 from vision.sequence.model import SequenceLSTM
 
 __all__ = [
@@ -137,7 +137,7 @@ class TrajectoryPredictor(nn.Module):
 
 
 @dataclass
-class BallConfig:
+class BallConfig(RunOptions):
     """Predict the ball's next positions with an LSTM; compare with constant velocity."""
 
     trajectories: int = 300
@@ -158,14 +158,8 @@ class BallConfig:
     """Adam learning rate (cosine-annealed)."""
     seed: int = 0
     """Seed of the simulation, the initialisation and the batches."""
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    """Where to train."""
-    threads: int = 1
-    """CPU threads for torch (0 keeps torch's default)."""
     out: Path = Path("runs/sequence/ball")
     """Output folder (examples figure, results, TensorBoard)."""
-    progress: bool = True
-    """Show progress bars."""
 
 
 def _rmse(prediction: np.ndarray, target: np.ndarray) -> float:

@@ -12,13 +12,14 @@ import numpy as np
 import torch
 import tyro
 
+from vision.runs import RunOptions
 from vision.style.gatys import FeatureExtractor, stylize
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
 @dataclass
-class StyleConfig:
+class StyleConfig(RunOptions):
     """Neural style transfer: content loss at conv4_2, Gram-matrix style loss at conv1_1..conv5_1."""
 
     content: str = "chelsea"
@@ -45,14 +46,8 @@ class StyleConfig:
     """Training steps of the suite VGG when it must be trained."""
     seed: int = 0
     """Seed (noise initialisation, suite VGG training)."""
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    """Where to run."""
-    threads: int = 1
-    """CPU threads for torch (0 keeps torch's default)."""
     out: Path = Path("runs/style")
     """Output folder."""
-    progress: bool = True
-    """Show progress bars."""
 
 
 def build_extractor(config: StyleConfig, device: torch.device) -> tuple[FeatureExtractor, str]:

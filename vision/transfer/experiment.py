@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from vision.classify.training import evaluate, fit_classifier
+from vision.runs import RunOptions
 from vision.transfer.tasks import NUM_CLASSES, render_task
 
 __all__ = [
@@ -165,7 +166,7 @@ def transfer_once(
 
 
 @dataclass
-class TransferConfig:
+class TransferConfig(RunOptions):
     """Pretrain a small CNN on one simulator task; transfer it three ways at several label budgets."""
 
     source: TaskName = "count"
@@ -190,14 +191,8 @@ class TransferConfig:
     """Side of the rendered top-camera frames."""
     seeds: tuple[int, ...] = field(default_factory=lambda: (0,))
     """One transfer run per seed, budget and regime."""
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    """Where to train."""
-    threads: int = 1
-    """CPU threads for torch (0 keeps torch's default)."""
     out: Path = Path("runs/transfer")
     """Output folder (plot, table, pretrained checkpoint)."""
-    progress: bool = True
-    """Show progress bars."""
 
 
 def run_transfer(config: TransferConfig) -> dict:
