@@ -49,6 +49,12 @@ class TrainConfig:
     hide_ball: float = 0.0
     """Probability that the soccer ball is left out of a pixel observation (OccludeBall wrapper;
     0 disables it)."""
+    detector: Path | None = None
+    """Detector checkpoint (vision.detect.train): each env is wrapped in DetectedObjects, so the
+    agent sees the detected object list (ball, players, goals) instead of pixels; make the env
+    with obs_mode=pixels, ideally at the detector's image size."""
+    detector_players: int = 1
+    """Player slots per team in the detected object list (--detector)."""
     device: str = "auto"
     """Training device: auto (cuda > mps > cpu), cpu, cuda, cuda:1 or mps."""
     eval_interval: int = 10_000
@@ -86,7 +92,11 @@ class DQNConfig(TrainConfig):
     """Our DQN from pixels: Double, Dueling, n-step, DrQ random shifts, uint8 frame replay."""
 
     encoder: str = "nature_cnn"
-    """Encoder from vision.encoders: nature_cnn, impala_resnet or small_resnet."""
+    """Encoder from vision.encoders: nature_cnn, impala_resnet, small_resnet, or autoencoder (the
+    frozen encoder of a pretrained autoencoder; needs --encoder-checkpoint)."""
+    encoder_checkpoint: Path | None = None
+    """Autoencoder checkpoint (vision.autoencoders.train) for --encoder autoencoder; its encoder is
+    frozen and encodes each stacked frame; only the projection and the Q head train."""
     features_dim: int = 512
     """Encoder output size."""
     frame_stack: int = 4
@@ -279,7 +289,7 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     for name, value in list(data.items()):
         if isinstance(value, list):
             data[name] = tuple(value)
-        if name in ("runs_dir", "resume") and value is not None:
+        if name in ("runs_dir", "resume", "encoder_checkpoint", "detector") and value is not None:
             data[name] = Path(value)
     return cls(**data)
 

@@ -46,7 +46,8 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
     env_kwargs = {**meta.get("env_kwargs", {}), **parse_env_kwargs(config.env_kwargs)}
     saved = meta.get("config", {})
     thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", flicker=float(saved.get("flicker", 0.0)),
-                     hide_ball=float(saved.get("hide_ball", 0.0)))
+                     hide_ball=float(saved.get("hide_ball", 0.0)), detector=saved.get("detector"),
+                     detector_players=int(saved.get("detector_players", 1)))
     probe = thunk()
     policy = load_policy(config.path, probe, device=config.device, epsilon=config.epsilon)
     probe.close()

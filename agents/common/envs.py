@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -37,14 +38,20 @@ def make_env(
     render_mode: str | None = None,
     flicker: float = 0.0,
     hide_ball: float = 0.0,
+    detector: str | Path | None = None,
+    detector_players: int = 1,
 ) -> Callable[[], gym.Env]:
     """A thunk building one env (picklable, so it works in ``AsyncVectorEnv``).
 
     ``flicker`` > 0 wraps it in :class:`FlickerObservation` (blank frames), ``hide_ball`` > 0 in
-    :class:`OccludeBall` (the soccer ball left out of some frames).
+    :class:`OccludeBall` (the soccer ball left out of some frames). ``detector`` (a
+    ``vision.detect.train`` checkpoint) then wraps it in
+    :class:`vision.detect.wrapper.DetectedObjects` with ``detector_players`` slots per team.
     """
     check_env_id(env_id)
     kwargs = dict(env_kwargs or {})
+    if detector is not None and not Path(detector).is_file():
+        raise ValueError(f"detector checkpoint {str(detector)!r} not found; train one with vision.detect.train")
 
     def thunk() -> gym.Env:
         try:
@@ -55,6 +62,10 @@ def make_env(
             env = OccludeBall(env, p=hide_ball)
         if flicker > 0:
             env = FlickerObservation(env, p=flicker)
+        if detector is not None:
+            from vision.detect.wrapper import DetectedObjects
+
+            env = DetectedObjects(env, detector, players_per_team=detector_players)
         return env
 
     return thunk
@@ -67,13 +78,16 @@ def make_vector_env(
     vectorization: str = "sync",
     flicker: float = 0.0,
     hide_ball: float = 0.0,
+    detector: str | Path | None = None,
+    detector_players: int = 1,
 ) -> gym.vector.VectorEnv:
     """``num_envs`` copies in a Gymnasium vector env (next-step autoreset)."""
     if vectorization not in VECTORIZATION:
         raise ValueError(f"vectorization {vectorization!r} unknown; choose one of: {', '.join(VECTORIZATION)}")
     if num_envs < 1:
         raise ValueError(f"num_envs={num_envs} must be >= 1")
-    thunks = [make_env(env_id, env_kwargs, flicker=flicker, hide_ball=hide_ball) for _ in range(num_envs)]
+    thunks = [make_env(env_id, env_kwargs, flicker=flicker, hide_ball=hide_ball, detector=detector,
+                       detector_players=detector_players) for _ in range(num_envs)]
     if vectorization == "async" and num_envs > 1:
         # spawn, not fork: a process that has rendered holds OpenGL state a forked child inherits.
         return gym.vector.AsyncVectorEnv(

@@ -22,9 +22,9 @@ from torch import nn
 from agents.common.augment import random_shift
 from agents.common.frames import to_frames
 from agents.common.replay import FrameStackReplay
-from agents.config import DRQNConfig
+from agents.config import DRQNConfig, config_to_dict
 from agents.dqn.learner import DQNLearner
-from agents.dqn.networks import QNetwork
+from agents.dqn.networks import QNetwork, encoder_kwargs
 from agents.dqn.trainer import DQNTrainer
 
 __all__ = ["RecurrentQNetwork", "SequenceReplay", "SequenceBatch", "DRQNLearner", "DRQNPolicy", "DRQNTrainer"]
@@ -38,7 +38,7 @@ class RecurrentQNetwork(QNetwork):
     Args:
         observation_space: channel-first Box of one frame.
         n_actions: number of discrete actions.
-        encoder, features_dim, dueling: as in :class:`QNetwork`.
+        encoder, features_dim, dueling, encoder_kwargs: as in :class:`QNetwork`.
         lstm_hidden: LSTM state size (the head reads it).
     """
 
@@ -50,8 +50,9 @@ class RecurrentQNetwork(QNetwork):
         features_dim: int = 256,
         lstm_hidden: int = 256,
         dueling: bool = True,
+        encoder_kwargs: dict | None = None,
     ) -> None:
-        super().__init__(observation_space, n_actions, encoder, features_dim, dueling)
+        super().__init__(observation_space, n_actions, encoder, features_dim, dueling, encoder_kwargs)
         self.lstm = nn.LSTMCell(features_dim, lstm_hidden)
         self.lstm_hidden = lstm_hidden
         self.build_head(lstm_hidden, n_actions)  # the head reads the LSTM output
@@ -218,7 +219,8 @@ class DRQNTrainer(DQNTrainer):
 
     def build_network(self, observation_space: gym.spaces.Box, n_actions: int) -> torch.nn.Module:
         c = self.config
-        return RecurrentQNetwork(observation_space, n_actions, c.encoder, c.features_dim, c.lstm_hidden, c.dueling)
+        return RecurrentQNetwork(observation_space, n_actions, c.encoder, c.features_dim, c.lstm_hidden, c.dueling,
+                                 encoder_kwargs(config_to_dict(c)))
 
     def build_replay(self) -> SequenceReplay:
         c = self.config

@@ -13,7 +13,7 @@ __all__ = ["dqn_policy_from_checkpoint", "build_network_from_meta"]
 
 def build_network_from_meta(meta: dict[str, Any]) -> torch.nn.Module:
     """The network a DQN/DRQN checkpoint's weights belong to, from its saved config."""
-    from agents.dqn.networks import QNetwork, stacked_space
+    from agents.dqn.networks import QNetwork, encoder_kwargs, stacked_space
 
     config = meta["config"]
     frame_shape = tuple(meta["frame_shape"])
@@ -23,9 +23,11 @@ def build_network_from_meta(meta: dict[str, Any]) -> torch.nn.Module:
 
         return RecurrentQNetwork(
             space, meta["n_actions"], config["encoder"], config["features_dim"], config["lstm_hidden"],
-            config["dueling"],
+            config["dueling"], encoder_kwargs(config),
         )
-    return QNetwork(space, meta["n_actions"], config["encoder"], config["features_dim"], config["dueling"])
+    return QNetwork(
+        space, meta["n_actions"], config["encoder"], config["features_dim"], config["dueling"], encoder_kwargs(config)
+    )
 
 
 def dqn_policy_from_checkpoint(payload: dict[str, Any], device: torch.device, epsilon: float = 0.0):

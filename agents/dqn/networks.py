@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import gymnasium as gym
 import numpy as np
 import torch
@@ -9,13 +11,22 @@ from torch import nn
 
 from vision.encoders import build_model
 
-__all__ = ["QNetwork", "stacked_space"]
+__all__ = ["QNetwork", "encoder_kwargs", "stacked_space"]
 
 
 def stacked_space(frame_shape: tuple[int, int, int], stack: int) -> gym.spaces.Box:
     """The channel-first Box the encoder sees: ``stack`` frames concatenated on channels."""
     channels, height, width = frame_shape
     return gym.spaces.Box(0, 255, (channels * stack, height, width), np.uint8)
+
+
+def encoder_kwargs(config: dict[str, Any]) -> dict[str, Any]:
+    """Extra encoder arguments from a DQN-family config dict: the pretrained autoencoder's file.
+
+    A config without ``encoder_checkpoint`` (saved before the option existed) gives ``{}``.
+    """
+    checkpoint = config.get("encoder_checkpoint")
+    return {} if checkpoint is None else {"checkpoint": str(checkpoint)}
 
 
 class QNetwork(nn.Module):
@@ -27,6 +38,7 @@ class QNetwork(nn.Module):
         encoder: registered encoder name (see ``vision.encoders.list_models()``).
         features_dim: encoder output size.
         dueling: V(s) + A(s, a) - mean_a A(s, a) head (Wang et al., 2016) instead of a linear one.
+        encoder_kwargs: further encoder arguments (``checkpoint`` for ``autoencoder``).
     """
 
     def __init__(
@@ -36,9 +48,12 @@ class QNetwork(nn.Module):
         encoder: str = "nature_cnn",
         features_dim: int = 512,
         dueling: bool = True,
+        encoder_kwargs: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self.encoder = build_model(encoder, observation_space=observation_space, features_dim=features_dim)
+        self.encoder = build_model(
+            encoder, observation_space=observation_space, features_dim=features_dim, **(encoder_kwargs or {})
+        )
         self.dueling = dueling
         self.channels_last = False
         self.build_head(features_dim, n_actions)

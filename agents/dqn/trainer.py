@@ -28,7 +28,7 @@ from agents.common.replay import FrameStackReplay, PrioritizedFrameStackReplay
 from agents.common.run import Run, open_run
 from agents.config import DQNConfig, config_to_dict
 from agents.dqn.learner import DQNLearner
-from agents.dqn.networks import QNetwork, stacked_space
+from agents.dqn.networks import QNetwork, encoder_kwargs, stacked_space
 from agents.dqn.policy import DQNPolicy
 from vision.encoders import list_models
 from vision.runtime import load_checkpoint, pick_device, save_checkpoint, seed_everything
@@ -73,6 +73,11 @@ class DQNTrainer:
     def _validate(self, config: DQNConfig) -> None:
         if config.encoder not in list_models():
             raise ValueError(f"encoder {config.encoder!r} unknown; choose one of: {', '.join(list_models())}")
+        if (config.encoder == "autoencoder") != (config.encoder_checkpoint is not None):
+            raise ValueError(
+                "--encoder autoencoder and --encoder-checkpoint go together (got encoder="
+                f"{config.encoder!r}, encoder_checkpoint={config.encoder_checkpoint!r})"
+            )
         for name in ("total_steps", "num_envs", "batch_size", "frame_stack", "n_step", "buffer_size"):
             if getattr(config, name) < 1:
                 raise ValueError(f"{name}={getattr(config, name)} must be >= 1")
@@ -85,7 +90,8 @@ class DQNTrainer:
 
     def build_network(self, observation_space: gym.spaces.Box, n_actions: int) -> torch.nn.Module:
         c = self.config
-        return QNetwork(observation_space, n_actions, c.encoder, c.features_dim, c.dueling)
+        return QNetwork(observation_space, n_actions, c.encoder, c.features_dim, c.dueling,
+                        encoder_kwargs(config_to_dict(c)))
 
     def learner_kwargs(self) -> dict[str, Any]:
         c = self.config
@@ -122,7 +128,8 @@ class DQNTrainer:
             torch.set_num_threads(c.threads)
         self.device = pick_device(c.device)
         seed_everything(c.seed)
-        self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, c.flicker, c.hide_ball)
+        self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, c.flicker, c.hide_ball,
+                                    c.detector, c.detector_players)
         self.n_actions = check_discrete(self.envs.single_action_space, c.algo, c.env)
         check_pixel_space(self.envs.single_observation_space, c.algo)
         self.frame_shape = frame_shape(self.envs.single_observation_space, c.grayscale)
@@ -257,7 +264,7 @@ class DQNTrainer:
     def evaluate(self) -> dict[str, float]:
         c = self.config
         thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", flicker=c.flicker,
-                         hide_ball=c.hide_ball)
+                         hide_ball=c.hide_ball, detector=c.detector, detector_players=c.detector_players)
         video = self.run.videos / f"eval_{self.step:09d}.mp4" if c.video else None
         result, _ = evaluate(self.policy(), thunk, c.eval_episodes, seed=c.seed + 100_000, video_path=video)
         summary = result.summary()

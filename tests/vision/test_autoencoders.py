@@ -17,14 +17,39 @@ from vision.data.dataset import load_frames
 from vision.runtime import CheckpointError, save_checkpoint
 
 
+@pytest.mark.parametrize("arch", ["tiny", "spatial"])
 @pytest.mark.parametrize("size", [84, 64, 33])
-def test_decoder_inverts_encoder_shapes(size: int):
-    model = build_autoencoder("tiny", image_size=(size, size))
+def test_decoder_inverts_encoder_shapes(size: int, arch: str):
+    model = build_autoencoder(arch, image_size=(size, size))
     with torch.no_grad():
         reconstruction, code = model(torch.zeros(2, 3, size, size, dtype=torch.uint8))
     assert reconstruction.shape == (2, 3, size, size)
     assert tuple(code.shape[1:]) == model.code_shape
     assert 0.0 <= float(reconstruction.min()) and float(reconstruction.max()) <= 1.0
+
+
+def test_spatial_code_is_a_quarter_size_map_six_times_smaller_than_the_frame():
+    spatial, small = (build_autoencoder(name, image_size=(84, 84)) for name in ("spatial", "small"))
+    assert spatial.code_shape == (8, 21, 21) and spatial.compression_ratio == pytest.approx(6.0)
+    assert small.code_shape == (32, 11, 11) and small.compression_ratio == pytest.approx(5.47, abs=0.01)
+    with pytest.raises(ValueError, match="autoencoder 'huge' unknown; choose one of: spatial, small"):
+        build_autoencoder("huge")
+
+
+def test_spatial_autoencoder_learns_a_few_frames_fast(soccer_dataset: Path):
+    """Sixty steps on eight 32 px frames: far above the mean image (real learning, not shapes)."""
+    torch.manual_seed(0)
+    frames = load_frames(soccer_dataset, "train", size=32, limit=8)
+    clean = frames.float() / 255.0
+    model = build_autoencoder("spatial", image_size=(32, 32))
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(60):
+        loss = torch.nn.functional.mse_loss(model(frames)[0], clean)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    scores = evaluate_autoencoder(model, frames, frames)
+    assert scores["psnr"] > scores["mean_image_psnr"] + 5.0
 
 
 def test_wrong_image_size_is_refused():
@@ -99,6 +124,31 @@ def test_frozen_encoder_extractor_for_sb3(trained_autoencoder):
         FrozenEncoderExtractor(
             gym.spaces.Box(0, 255, (3, 84, 84), np.uint8), config.run_dir / "autoencoder.pt"
         )
+
+
+def test_frozen_encoder_reads_stacked_frames_at_either_pixel_scale(trained_autoencoder):
+    from vision.autoencoders.features import AutoencoderEncoder
+    from vision.encoders import build_model
+
+    config, _ = trained_autoencoder
+    checkpoint = config.run_dir / "autoencoder.pt"
+    space = gym.spaces.Box(0, 255, (6, 32, 32), np.uint8)  # two stacked RGB frames
+    unit = FrozenEncoderExtractor(space, checkpoint, features_dim=8)
+    zoo = build_model("autoencoder", observation_space=space, features_dim=8, checkpoint=checkpoint)
+    assert isinstance(zoo, AutoencoderEncoder) and zoo.frames == 2
+    zoo.project.load_state_dict(unit.project.state_dict())
+    pixels = torch.randint(0, 256, (3, 6, 32, 32), dtype=torch.uint8)
+    expected = unit(pixels)
+    assert expected.shape == (3, 8)
+    assert torch.allclose(unit(pixels.float() / 255), expected, atol=1e-5)
+    assert torch.allclose(zoo(pixels.float()), expected, atol=1e-5)
+    assert torch.allclose(zoo(pixels), expected, atol=1e-5)
+    # Each frame is encoded alone: the features of frame 2 do not depend on frame 1's pixels.
+    codes = zoo.encoder.encode(pixels[:, 3:].float() / 255).flatten(1)
+    assert torch.allclose(zoo.project[1](torch.cat([zoo.encoder.encode(pixels[:, :3].float() / 255).flatten(1),
+                                                    codes], 1)).relu(), expected, atol=1e-5)
+    with pytest.raises(ValueError, match=r"or a stack of k such frames"):
+        FrozenEncoderExtractor(gym.spaces.Box(0, 255, (4, 32, 32), np.uint8), checkpoint)
 
 
 def test_frozen_encoder_trains_in_an_sb3_policy(trained_autoencoder):

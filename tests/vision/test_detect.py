@@ -9,7 +9,7 @@ import torch
 
 from vision.detect.engine import Detector, evaluate, load_detector
 from vision.detect.loss import assign_targets
-from vision.detect.model import build_detector, decode_predictions
+from vision.detect.model import GridDetector, build_detector, decode_predictions
 from vision.runtime import CheckpointError, save_checkpoint
 
 
@@ -86,6 +86,38 @@ def square_detector() -> Detector:
 def test_grid_detector_learns_to_find_a_single_large_object(square_detector: Detector):
     scores = evaluate(square_detector, [_one_square(torch.Generator().manual_seed(99), 16)])
     assert scores["map_50"] > 0.8, scores
+
+
+def test_fine_grid_has_stride_two_and_learns_a_three_pixel_ball():
+    assert build_detector("grid_fine").grid_size == (64, 64)
+    with pytest.raises(ValueError, match="grid_stride 8 unsupported; choose one of: 2, 4"):
+        GridDetector(grid_stride=8)
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    net = GridDetector(num_classes=4, widths=(8, 16, 32), image_size=(32, 32), grid_stride=2)
+    assert net.grid_size == (16, 16) and net.stride == 2
+
+    def balls(count: int) -> tuple[torch.Tensor, list[dict[str, torch.Tensor]]]:
+        images = torch.zeros(count, 3, 32, 32, dtype=torch.uint8)
+        images[:, 1] = 120
+        targets = []
+        for index in range(count):
+            x0, y0 = (int(v) for v in torch.randint(2, 27, (2,), generator=generator))
+            images[index, :, y0 : y0 + 3, x0 : x0 + 3] = 255
+            boxes = torch.tensor([[x0, y0, x0 + 3, y0 + 3]], dtype=torch.float32)
+            targets.append({"boxes": boxes, "labels": torch.tensor([1])})
+        return images, targets
+
+    detector = Detector("grid_tiny", image_size=32)
+    detector.net = net
+    optimizer = torch.optim.AdamW(net.parameters(), lr=1e-2)
+    for _ in range(100):
+        loss, _ = detector.loss(*balls(8))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    scores = evaluate(detector.eval(), [balls(32)])
+    assert scores["map_50"] > 0.7, scores
 
 
 def test_detector_as_observation_wrapper(square_detector: Detector):
@@ -175,7 +207,7 @@ def test_checkpoint_of_another_model_is_refused(tmp_path: Path):
 
 
 def test_unknown_model_names_the_choices():
-    with pytest.raises(ValueError, match="choose one of: grid_small, grid_tiny, faster_rcnn"):
+    with pytest.raises(ValueError, match="choose one of: grid_small, grid_fine, grid_tiny, faster_rcnn"):
         Detector("yolo9000")
     with pytest.raises(ValueError, match="choose one of"):
         build_detector("nope")

@@ -11,7 +11,13 @@ Example::
 
 The encoder's weights never change (``requires_grad=False``, kept in eval mode so batch-norm
 statistics stay those of pretraining); only a linear projection of the flattened code is trained.
-SB3 hands image observations over as float in [0, 1] (channel-first), which the encoder accepts.
+Stacked frames (``k x C`` channels for an autoencoder of ``C`` channels) are encoded one frame at
+a time and their codes concatenated, as SAC-AE does with its stack.
+
+Pixel scale: ``uint8`` tensors are divided by 255; float tensors by ``pixel_range``, 1.0 for
+SB3's default ``normalize_images=True`` (floats in [0, 1]). The encoder-zoo entry
+``autoencoder`` (:class:`AutoencoderEncoder`, used by ``agents.train --encoder autoencoder
+--encoder-checkpoint ...``) reads 0..255 floats like every encoder in :mod:`vision.encoders`.
 """
 
 from __future__ import annotations
@@ -24,45 +30,58 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
 from vision.autoencoders.evaluate import load_autoencoder
+from vision.encoders.registry import register_model
 
-__all__ = ["FrozenEncoderExtractor"]
+__all__ = ["AutoencoderEncoder", "FrozenEncoderExtractor"]
 
 
 class FrozenEncoderExtractor(BaseFeaturesExtractor):
-    """Frozen AE encoder, flatten, trainable ``Linear -> ReLU`` to ``features_dim``.
+    """Frozen AE encoder (per frame), flatten, trainable ``Linear -> ReLU`` to ``features_dim``.
 
     Args:
-        observation_space: channel-first image Box (SB3 transposes HWC images for us).
+        observation_space: channel-first image Box of one frame or a channel stack of frames.
         checkpoint: autoencoder checkpoint from ``vision.autoencoders.train``.
         features_dim: output size.
         freeze: keep encoder weights fixed (False fine-tunes them end to end).
+        pixel_range: what a float pixel value of full intensity is: 1.0 or 255.0.
     """
 
     def __init__(
         self,
         observation_space: gym.spaces.Box,
-        checkpoint: str | Path,
+        checkpoint: str | Path | None = None,
         features_dim: int = 256,
         freeze: bool = True,
+        pixel_range: float = 1.0,
     ) -> None:
         super().__init__(observation_space, features_dim)
+        if checkpoint is None:
+            raise ValueError(
+                "the autoencoder encoder needs a checkpoint of vision.autoencoders.train "
+                "(agents.train: --encoder-checkpoint runs/.../autoencoder.pt)"
+            )
+        if pixel_range not in (1.0, 255.0):
+            raise ValueError(f"pixel_range {pixel_range!r} unsupported; choose one of: 1.0, 255.0")
         autoencoder, meta = load_autoencoder(checkpoint, "cpu")
         shape = tuple(observation_space.shape)
-        expected = (autoencoder.in_channels, *autoencoder.image_size)
-        if shape != expected:
+        channels = autoencoder.in_channels
+        if len(shape) != 3 or shape[0] % channels or tuple(shape[1:]) != autoencoder.image_size:
             raise ValueError(
-                f"observation shape {shape} does not match the autoencoder's input {expected} "
-                f"(checkpoint {str(checkpoint)!r}); render the env at image_size={autoencoder.image_size}"
+                f"observation shape {shape} does not match the autoencoder's input "
+                f"{(channels, *autoencoder.image_size)} (or a stack of k such frames, "
+                f"(k * {channels}, ...)), checkpoint {str(checkpoint)!r}; render the env at "
+                f"image_size={autoencoder.image_size[0]}"
             )
+        self.frames = shape[0] // channels
         self.encoder = autoencoder
         del self.encoder.ups, self.encoder.head, self.encoder.from_code  # decoder is not needed
         self.freeze = freeze
+        self.pixel_range = float(pixel_range)
         if freeze:
             self.encoder.requires_grad_(False)
+        code_size = int(torch.tensor(autoencoder.code_shape).prod())
         self.project = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(int(torch.tensor(autoencoder.code_shape).prod()), features_dim),
-            nn.ReLU(),
+            nn.Flatten(), nn.Linear(self.frames * code_size, features_dim), nn.ReLU()
         )
         self.meta = meta
 
@@ -73,9 +92,30 @@ class FrozenEncoderExtractor(BaseFeaturesExtractor):
         return self
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
-        if self.freeze:
-            with torch.no_grad():
-                code = self.encoder.encode(observations)
+        if observations.dtype == torch.uint8:
+            images = observations.float() / 255.0
         else:
-            code = self.encoder.encode(observations)
-        return self.project(code)
+            images = observations.float() / self.pixel_range
+        batch, _, height, width = images.shape
+        frames = images.reshape(batch * self.frames, -1, height, width)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze):
+            code = self.encoder.encode(frames)
+        return self.project(code.reshape(batch, -1))
+
+
+@register_model("autoencoder")
+class AutoencoderEncoder(FrozenEncoderExtractor):
+    """:class:`FrozenEncoderExtractor` reading 0..255 pixels, as the encoder zoo does.
+
+    Built by name (``build_model("autoencoder", observation_space=..., features_dim=...,
+    checkpoint=...)``); without ``checkpoint`` it raises and says which option to set.
+    """
+
+    def __init__(
+        self,
+        observation_space: gym.spaces.Box,
+        features_dim: int = 256,
+        checkpoint: str | Path | None = None,
+        freeze: bool = True,
+    ) -> None:
+        super().__init__(observation_space, checkpoint, features_dim, freeze, pixel_range=255.0)

@@ -44,21 +44,43 @@ def to_unit_float(images: torch.Tensor) -> torch.Tensor:
     return images.float()
 
 
-def _down(in_channels: int, out_channels: int) -> nn.Sequential:
+class _Residual(nn.Module):
+    """Two 3x3 convolutions with batch norm and a skip connection (same size, same width)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.BatchNorm2d(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.body(x))
+
+
+def _down(in_channels: int, out_channels: int, blocks: int = 0) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1),
         nn.BatchNorm2d(out_channels),
         nn.ReLU(inplace=True),
+        *(_Residual(out_channels) for _ in range(blocks)),
     )
 
 
 class _Up(nn.Module):
     """Transposed convolution that doubles the size, then batch norm and ReLU."""
 
-    def __init__(self, in_channels: int, out_channels: int) -> None:
+    def __init__(self, in_channels: int, out_channels: int, blocks: int = 0) -> None:
         super().__init__()
         self.up = nn.ConvTranspose2d(in_channels, out_channels, 3, stride=2, padding=1)
-        self.refine = nn.Sequential(nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+        self.refine = nn.Sequential(
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            *(_Residual(out_channels) for _ in range(blocks)),
+        )
 
     def forward(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         # output_size picks the output_padding, so odd sizes (84 -> 42 -> 21 -> 11) invert exactly.
@@ -71,8 +93,11 @@ class ConvAutoencoder(nn.Module):
     Args:
         image_size: (height, width) of the input.
         channels: feature channels per encoder stage (each stage halves the size).
-        code_channels: channels of the code; code size is ``code_channels x H/2^k x W/2^k``.
+        code_channels: channels of the code; code size is ``code_channels x H/2^k x W/2^k``
+            for ``k = len(channels)`` stages.
         in_channels: image channels.
+        blocks: residual blocks after each encoder stage and after each decoder upsampling
+            but the last, full-resolution one (0 keeps the plain conv / transposed-conv stack).
     """
 
     def __init__(
@@ -81,21 +106,25 @@ class ConvAutoencoder(nn.Module):
         channels: tuple[int, ...] = (32, 64, 128),
         code_channels: int = 32,
         in_channels: int = 3,
+        blocks: int = 0,
     ) -> None:
         super().__init__()
         self.image_size = tuple(image_size)
         self.in_channels = in_channels
         widths = (in_channels, *channels)
         self.downs = nn.ModuleList(
-            _down(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True)
+            _down(a, b, blocks) for a, b in zip(widths[:-1], widths[1:], strict=True)
         )
         self.to_code = nn.Conv2d(channels[-1], code_channels, 1)
         self.from_code = nn.Sequential(
             nn.Conv2d(code_channels, channels[-1], 3, padding=1), nn.ReLU(inplace=True)
         )
         reversed_widths = (*reversed(channels), channels[0])
+        pairs = list(zip(reversed_widths[:-1], reversed_widths[1:], strict=True))
+        # No residual blocks at full resolution: they would cost more than the rest together.
         self.ups = nn.ModuleList(
-            _Up(a, b) for a, b in zip(reversed_widths[:-1], reversed_widths[1:], strict=True)
+            _Up(a, b, blocks if index < len(pairs) - 1 else 0)
+            for index, (a, b) in enumerate(pairs)
         )
         self.head = nn.Conv2d(channels[0], in_channels, 3, padding=1)
         with torch.no_grad():
@@ -106,6 +135,12 @@ class ConvAutoencoder(nn.Module):
                 sizes.append(tuple(x.shape[-2:]))
         self._sizes = sizes  # spatial size before each encoder stage, then the code's
         self.code_shape = (code_channels, *sizes[-1])
+
+    @property
+    def compression_ratio(self) -> float:
+        """Input values per code value (e.g. 3 x 84 x 84 / (8 x 21 x 21) = 6.0)."""
+        code = self.code_shape[0] * self.code_shape[1] * self.code_shape[2]
+        return self.in_channels * self.image_size[0] * self.image_size[1] / code
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """Images (uint8 or [0, 1] float, N x C x H x W) to codes (N x code_channels x h x w)."""
@@ -143,9 +178,21 @@ def _register(name: str) -> Callable:
     return wrap
 
 
+@_register("spatial")
+def spatial(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder:
+    """Two stages (32, 64) with a residual block each, 8-channel code at 1/4 size: the default.
+
+    At 84 x 84 the code is 8 x 21 x 21 = 3,528 values for 21,168 input values (6x smaller):
+    a real bottleneck, but one that keeps where things are, which is what flat-coloured pitch
+    frames with small players and a ball need to be reconstructed sharply.
+    """
+    return ConvAutoencoder(image_size, channels=(32, 64), code_channels=8, blocks=1, **kwargs)
+
+
 @_register("small")
 def small(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder:
-    """Three stages (32, 64, 128), 32-channel code: the default."""
+    """Three stages (32, 64, 128), 32-channel code at 1/8 size (32 x 11 x 11 at 84 px, 5.5x
+    smaller than the input): a coarser, more abstract code, e.g. for a frozen agent encoder."""
     return ConvAutoencoder(image_size, channels=(32, 64, 128), code_channels=32, **kwargs)
 
 

@@ -47,8 +47,9 @@ class AutoencoderTrainConfig:
     """Dataset folder written by vision.data.render_soccer."""
     variant: Literal["conv", "denoising", "sparse"] = "conv"
     """conv: plain; denoising: noisy input, clean target; sparse: L1 penalty on the code."""
-    arch: str = "small"
-    """Architecture name (see vision.autoencoders.models.list_autoencoders)."""
+    arch: str = "spatial"
+    """Architecture: spatial (8 x 21 x 21 code at 84 px, sharp reconstructions), small (32 x 11 x 11
+    code, a coarser encoder for agents) or tiny (tests)."""
     image_size: int = 84
     """Frames are resized to this square size."""
     epochs: int = 20
@@ -181,7 +182,11 @@ def train_autoencoder(config: AutoencoderTrainConfig) -> dict[str, float]:
         f"autoencoder {config.variant} ({config.arch}, {size}x{size}) on {len(test)} test frames",
         {config.variant: scores},
     )
-    print(f"checkpoint {checkpoint_path}; image grid {run_dir / 'grid.png'}")
+    print(
+        f"code {'x'.join(map(str, model.code_shape))} per {model.in_channels}x{size}x{size} frame "
+        f"(compression {model.compression_ratio:.1f}x); "
+        f"checkpoint {checkpoint_path}; image grid {run_dir / 'grid.png'}"
+    )
     return scores
 
 

@@ -62,7 +62,7 @@ class Detector(nn.Module):
     """A detector by name with a uniform ``loss`` / ``predict`` interface.
 
     Args:
-        name: ``grid_small``, ``grid_tiny`` or ``faster_rcnn``.
+        name: ``grid_small``, ``grid_fine``, ``grid_tiny`` or ``faster_rcnn``.
         image_size: square input side in pixels.
         class_names: foreground class names (labels ``1..len``).
     """

@@ -37,7 +37,7 @@ class DetectorTrainConfig:
     data: Path = Path("data/soccer")
     """Dataset folder written by vision.data.render_soccer."""
     model: str = "grid_small"
-    """grid_small, grid_tiny or faster_rcnn."""
+    """grid_small, grid_fine (stride-2 grid, for the small ball), grid_tiny or faster_rcnn."""
     image_size: int = 128
     """Frames are resized to this square size."""
     epochs: int = 30

@@ -5,15 +5,21 @@ it takes a channel-first image observation space, reads ``uint8``-range pixels (
 or floats in 0..255) and normalises them to 0..1 inside, once. Build one by name::
 
     from vision.encoders import build_model, list_models
-    list_models()                       # ['impala_resnet', 'nature_cnn', 'small_resnet']
+    list_models()  # ['autoencoder', 'impala_resnet', 'nature_cnn', 'small_resnet']
     encoder = build_model("nature_cnn", observation_space=space, features_dim=512)
 
 With SB3 pass ``policy_kwargs=dict(features_extractor_class=get_model_class("nature_cnn"),
 normalize_images=False)`` so SB3 does not divide by 255 a second time.
+
+``autoencoder`` is the frozen encoder of a pretrained autoencoder
+(:mod:`vision.autoencoders.features`); it needs ``checkpoint=`` (the autoencoder's file).
 """
 
 from vision.encoders.cnn import ImpalaResNet, NatureCNN, SmallResNet
 from vision.encoders.registry import build_model, get_model_class, list_models, register_model
+
+# Registers "autoencoder": a frozen encoder pretrained by vision.autoencoders.train.
+import vision.autoencoders.features  # noqa: E402, F401  isort: skip
 
 __all__ = [
     "ImpalaResNet",

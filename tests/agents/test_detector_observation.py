@@ -1,0 +1,34 @@
+"""Agents on the detector's object list (``agents.train --detector``)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents.evaluate import main as evaluate_main
+from agents.train import main as train_main
+from vision.data.format import DETECTION_CLASSES
+from vision.detect.engine import Detector
+from vision.runtime import load_checkpoint
+
+SOCCER = ["--env", "visiongym/TabletopSoccer-v0", "--env-kwargs", "scenario=empty_goal", "obs_mode=pixels",
+          "image_size=64", "max_episode_steps=20"]
+
+
+def test_ppo_trains_on_detected_objects_and_evaluates(tmp_path: Path):
+    detector = Detector("grid_tiny", 64, DETECTION_CLASSES).save(tmp_path / "detector.pt")
+    run = train_main(["ppo", *SOCCER, "--detector", str(detector), "--detector-players", "1", "--total-steps",
+                      "32", "--n-steps", "16", "--batch-size", "16", "--num-envs", "2", "--eval-interval", "0",
+                      "--eval-episodes", "1", "--no-video", "--threads", "1", "--no-progress",
+                      "--runs-dir", str(tmp_path / "runs")])
+    meta = load_checkpoint(run / "checkpoints" / "last.pt")["meta"]
+    # 1 ball + 1 player a team + 2 goals, six numbers a slot: an MLP policy on a vector.
+    assert meta["policy"] == "MlpPolicy" and meta["config"]["detector"] == str(detector)
+    result = evaluate_main([str(run), "--episodes", "1", "--device", "cpu"])
+    assert np.isfinite(result.summary()["mean_return"])
+
+
+def test_missing_detector_checkpoint_is_named(tmp_path: Path):
+    with pytest.raises(ValueError, match="detector checkpoint '.*nowhere.pt' not found"):
+        train_main(["ppo", *SOCCER, "--detector", str(tmp_path / "nowhere.pt"), "--total-steps", "16",
+                    "--runs-dir", str(tmp_path / "runs"), "--no-progress"])
