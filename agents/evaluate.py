@@ -11,7 +11,7 @@ from pathlib import Path
 
 import tyro
 
-from agents.common.envs import make_env, parse_env_kwargs
+from agents.common.envs import make_env, parse_env_kwargs, wrapper_options
 from agents.common.evaluation import EvaluationResult, evaluate
 from agents.policies import load_policy, read_checkpoint
 
@@ -44,10 +44,7 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
     """Load the policy, play ``config.episodes`` episodes and return the per-episode figures."""
     meta = read_checkpoint(config.path)["meta"]
     env_kwargs = {**meta.get("env_kwargs", {}), **parse_env_kwargs(config.env_kwargs)}
-    saved = meta.get("config", {})
-    thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", flicker=float(saved.get("flicker", 0.0)),
-                     hide_ball=float(saved.get("hide_ball", 0.0)), detector=saved.get("detector"),
-                     detector_players=int(saved.get("detector_players", 1)))
+    thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", **wrapper_options(meta.get("config", {})))
     probe = thunk()
     policy = load_policy(config.path, probe, device=config.device, epsilon=config.epsilon)
     probe.close()

@@ -71,23 +71,33 @@ def make_env(
     return thunk
 
 
+def wrapper_options(config: Any) -> dict[str, Any]:
+    """The wrapper arguments of :func:`make_env` (flicker, hide_ball, detector, detector_players)
+    from a training config or its saved dict; fields a config lacks take their defaults."""
+    def get(name: str, default: Any) -> Any:
+        value = config.get(name, default) if isinstance(config, dict) else getattr(config, name, default)
+        return default if value is None else value
+
+    detector = get("detector", None)
+    return {"flicker": float(get("flicker", 0.0)), "hide_ball": float(get("hide_ball", 0.0)),
+            "detector": None if detector is None else Path(detector),
+            "detector_players": int(get("detector_players", 1))}
+
+
 def make_vector_env(
     env_id: str,
     env_kwargs: dict[str, Any] | None = None,
     num_envs: int = 1,
     vectorization: str = "sync",
-    flicker: float = 0.0,
-    hide_ball: float = 0.0,
-    detector: str | Path | None = None,
-    detector_players: int = 1,
+    **wrappers: Any,
 ) -> gym.vector.VectorEnv:
-    """``num_envs`` copies in a Gymnasium vector env (next-step autoreset)."""
+    """``num_envs`` copies in a Gymnasium vector env (next-step autoreset); ``wrappers`` go to
+    :func:`make_env`."""
     if vectorization not in VECTORIZATION:
         raise ValueError(f"vectorization {vectorization!r} unknown; choose one of: {', '.join(VECTORIZATION)}")
     if num_envs < 1:
         raise ValueError(f"num_envs={num_envs} must be >= 1")
-    thunks = [make_env(env_id, env_kwargs, flicker=flicker, hide_ball=hide_ball, detector=detector,
-                       detector_players=detector_players) for _ in range(num_envs)]
+    thunks = [make_env(env_id, env_kwargs, **wrappers) for _ in range(num_envs)]
     if vectorization == "async" and num_envs > 1:
         # spawn, not fork: a process that has rendered holds OpenGL state a forked child inherits.
         return gym.vector.AsyncVectorEnv(

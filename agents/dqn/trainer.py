@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from agents.common.envs import make_env, make_vector_env, parse_env_kwargs
+from agents.common.envs import make_env, make_vector_env, parse_env_kwargs, wrapper_options
 from agents.common.evaluation import evaluate
 from agents.common.frames import FrameStacker, check_pixel_space, frame_shape, to_frames
 from agents.common.replay import FrameStackReplay, PrioritizedFrameStackReplay
@@ -104,13 +104,10 @@ class DQNTrainer:
 
     def build_replay(self) -> FrameStackReplay:
         c = self.config
+        memory, extra = FrameStackReplay, {}
         if c.prioritized:
-            return PrioritizedFrameStackReplay(
-                c.buffer_size, c.num_envs, self.frame_shape, stack=c.frame_stack, n_step=c.n_step,
-                gamma=c.gamma, device=self.device, generator=self.generator, alpha=c.priority_alpha,
-                eps=c.priority_eps,
-            )
-        return FrameStackReplay(
+            memory, extra = PrioritizedFrameStackReplay, {"alpha": c.priority_alpha, "eps": c.priority_eps}
+        return memory(
             c.buffer_size,
             c.num_envs,
             self.frame_shape,
@@ -119,6 +116,7 @@ class DQNTrainer:
             gamma=c.gamma,
             device=self.device,
             generator=self.generator,
+            **extra,
         )
 
     def setup(self) -> None:
@@ -128,8 +126,7 @@ class DQNTrainer:
             torch.set_num_threads(c.threads)
         self.device = pick_device(c.device)
         seed_everything(c.seed)
-        self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, c.flicker, c.hide_ball,
-                                    c.detector, c.detector_players)
+        self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, **wrapper_options(c))
         self.n_actions = check_discrete(self.envs.single_action_space, c.algo, c.env)
         check_pixel_space(self.envs.single_observation_space, c.algo)
         self.frame_shape = frame_shape(self.envs.single_observation_space, c.grayscale)
@@ -243,13 +240,14 @@ class DQNTrainer:
         metrics: dict[str, float] = {}
         while self.updates_due >= 1:
             self.updates_due -= 1
-            if c.prioritized:
+            if c.prioritized:  # importance-sampling exponent annealed to 1 over the run
                 beta = c.priority_beta + (1.0 - c.priority_beta) * min(1.0, self.step / c.total_steps)
                 batch = self.replay.sample(c.batch_size, beta=beta)
-                metrics = self.learner.update(batch)
-                self.replay.update_priorities(batch.indices, self.learner.last_td_errors)
             else:
-                metrics = self.learner.update(self.replay.sample(c.batch_size))
+                batch = self.replay.sample(c.batch_size)
+            metrics = self.learner.update(batch)
+            if batch.indices is not None:
+                self.replay.update_priorities(batch.indices, self.learner.last_td_errors)
             self.updates += 1
         return metrics
 
@@ -263,8 +261,7 @@ class DQNTrainer:
 
     def evaluate(self) -> dict[str, float]:
         c = self.config
-        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", flicker=c.flicker,
-                         hide_ball=c.hide_ball, detector=c.detector, detector_players=c.detector_players)
+        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", **wrapper_options(c))
         video = self.run.videos / f"eval_{self.step:09d}.mp4" if c.video else None
         result, _ = evaluate(self.policy(), thunk, c.eval_episodes, seed=c.seed + 100_000, video_path=video)
         summary = result.summary()

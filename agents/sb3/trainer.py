@@ -23,7 +23,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from agents.common.envs import make_env, parse_env_kwargs
+from agents.common.envs import make_env, parse_env_kwargs, wrapper_options
 from agents.common.evaluation import evaluate
 from agents.common.run import Run, open_run
 from agents.config import SB3Config, config_to_dict
@@ -102,8 +102,7 @@ class SB3Trainer:
         )
 
         c = self.config
-        thunks = [make_env(c.env, self.env_kwargs, flicker=c.flicker, hide_ball=c.hide_ball, detector=c.detector,
-                           detector_players=c.detector_players) for _ in range(c.num_envs)]
+        thunks = [make_env(c.env, self.env_kwargs, **wrapper_options(c)) for _ in range(c.num_envs)]
         venv = SubprocVecEnv(thunks, start_method="spawn") if c.vectorization == "async" and c.num_envs > 1 else DummyVecEnv(thunks)
         venv = VecMonitor(venv)
         self.raw_observation_space = venv.observation_space
@@ -277,8 +276,7 @@ class SB3Trainer:
 
     def evaluate(self) -> dict[str, float]:
         c, step = self.config, self.model.num_timesteps
-        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", flicker=c.flicker,
-                         hide_ball=c.hide_ball, detector=c.detector, detector_players=c.detector_players)
+        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", **wrapper_options(c))
         video = self.run.videos / f"eval_{step:09d}.mp4" if c.video else None
         result, _ = evaluate(self.policy(), thunk, c.eval_episodes, seed=c.seed + 100_000, video_path=video,
                              info_keys=c.eval_info_keys)
