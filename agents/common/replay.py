@@ -232,14 +232,18 @@ class FrameStackReplay:
             discounts=discounts,
         )
 
+    def sample_window(self) -> tuple[int, int, int]:
+        """``(oldest, low, high)``: transitions may start at rows ``(oldest + k) % rows`` for
+        ``low <= k < high`` (a full stack behind, ``n_step`` rows ahead), final rows excepted."""
+        return (self.pos - self.size) % self.rows, self.stack - 1, self.size - self.n_step
+
     def sample_indices(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Uniform valid start rows: a full stack behind, ``n_step`` rows ahead, not a final row."""
         if not self.can_sample():
             raise RuntimeError(
                 f"replay holds {self.size} rows per env; sampling needs {self.stack + self.n_step}"
             )
-        oldest = (self.pos - self.size) % self.rows
-        low, high = self.stack - 1, self.size - self.n_step  # logical offsets [low, high)
+        oldest, low, high = self.sample_window()
         rows_out, envs_out, have = [], [], 0
         for _ in range(100):
             count = 2 * (batch_size - have) + 8
@@ -313,10 +317,10 @@ class PrioritizedFrameStackReplay(FrameStackReplay):
         super().add(*args, **kwargs)
 
     def valid_mask(self) -> torch.Tensor:
-        """(rows, num_envs) bool: where a transition may start (as :meth:`sample_indices`)."""
-        oldest = (self.pos - self.size) % self.rows
+        """(rows, num_envs) bool: where a transition may start (:meth:`sample_window`, not final)."""
+        oldest, low, high = self.sample_window()
         offsets = (torch.arange(self.rows, device=self.device) - oldest) % self.rows
-        in_window = (offsets >= self.stack - 1) & (offsets < self.size - self.n_step)
+        in_window = (offsets >= low) & (offsets < high)
         return in_window[:, None] & ~self.final
 
     def sample_prioritized(
