@@ -14,7 +14,7 @@ from sims.soccer import CAMERAS, SoccerScene
 
 OBS_MODES = ("state", "pixels", "pixels_state")
 ACTION_TYPES = ("discrete", "continuous")
-KICK_AIMS = ("facing", "goal")
+KICK_AIMS = ("facing", "goal", "on_target")
 DISCRETE_ACTIONS = ("noop", "E", "NE", "N", "NW", "W", "SW", "S", "SE", "kick")
 
 
@@ -59,6 +59,9 @@ class TabletopSoccerEnv(gym.Env):
     facing direction (``kick_aim="facing"``), or, with ``kick_aim="goal"``, towards the centre of
     the opponents' goal, like the auto-aimed "shot" of Google Research Football: the agent still
     has to reach the ball and face it, but not to aim (the discrete moves turn in 45 degree steps).
+    ``kick_aim="on_target"`` keeps the facing direction but pulls a shot that would miss the goal
+    to just inside the nearer post (95% of the half mouth): the agent picks the side by the way
+    it faces, which is what beats a goalkeeper (a shot at the centre is saved).
 
     ## Observation Space
 
@@ -116,8 +119,9 @@ class TabletopSoccerEnv(gym.Env):
     - ``image_size``: int or (height, width), 16 to 1024 (default 84).
     - ``camera``: ``broadcast``, ``top``, ``ego`` or ``follow``.
     - ``shaping``: False, True or a weight for the shaping terms.
-    - ``kick_aim``: ``facing`` (default) or ``goal`` (the controlled player's kicks are aimed
-      at the opponents' goal centre).
+    - ``kick_aim``: ``facing`` (default), ``goal`` (the controlled player's kicks are aimed
+      at the opponents' goal centre) or ``on_target`` (along the facing direction, kept inside
+      the posts).
     - ``terminate_on_goal``: default True in academy scenarios, False in matches.
     - ``ground_truth``: put boxes, masks, depth and identities of the observation camera's
       frame in ``info["ground_truth"]`` (costs three renders a step).
@@ -200,6 +204,9 @@ class TabletopSoccerEnv(gym.Env):
         self.kick_aim = kick_aim
         if kick_aim == "goal":
             self.scene.kick_targets[self.controlled] = (self.scene.pitch.length / 2, 0.0)
+        elif kick_aim == "on_target":
+            inside = 0.95 * self.scene.pitch.goal_width / 2
+            self.scene.kick_windows[self.controlled] = (self.scene.pitch.length / 2, -inside, inside)
         self._teammates = [i for i in range(n_a) if i != self.controlled]
         self._opponents = list(range(n_a, n_a + n_b))
         self._others = self._teammates + self._opponents

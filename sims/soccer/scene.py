@@ -120,6 +120,7 @@ class SoccerScene:
         self._attack_signs = np.where(self.teams == 0, 1.0, -1.0)
         self._cooldown = np.zeros(self.n_players)
         self.kick_targets: dict[int, tuple[float, float]] = {}
+        self.kick_windows: dict[int, tuple[float, float, float]] = {}
         self._renderers: dict[tuple[int, int], Any] = {}
         self._appearance0 = (self.model.geom_rgba.copy(), self.model.cam_pos.copy(),
                              self.model.cam_quat.copy())
@@ -298,7 +299,11 @@ class SoccerScene:
         """A kick is an impulse on the ball from a player close enough and facing it.
 
         The ball leaves along the kicker's facing direction, or towards the kicker's point in
-        :attr:`kick_targets` (player index -> (x, y)) when it has one: an aimed shot.
+        :attr:`kick_targets` (player index -> (x, y)) when it has one: an aimed shot. A kicker
+        with an entry in :attr:`kick_windows` (player index -> (line_x, y_low, y_high)) kicks
+        along its facing direction, but where that line would cross ``x = line_x`` outside
+        ``[y_low, y_high]`` the ball is aimed at the nearest end of the window instead: a shot
+        that stays inside the posts, on the side the kicker chose by facing it.
         """
         pos = self._player_qpos[:, :2]
         yaw = self._player_qpos[:, 2]
@@ -315,6 +320,13 @@ class SoccerScene:
         if kicker in self.kick_targets:
             aim = np.asarray(self.kick_targets[kicker]) - self._ball_qpos
             direction = aim / max(1e-9, float(np.hypot(*aim)))
+        elif kicker in self.kick_windows:
+            line_x, low, high = self.kick_windows[kicker]
+            ahead = line_x - self._ball_qpos[0]
+            if direction[0] * ahead > 1e-9:  # only a kick towards the line is pulled into the window
+                crossing = self._ball_qpos[1] + direction[1] * ahead / direction[0]
+                aim = np.array([line_x, min(max(crossing, low), high)]) - self._ball_qpos
+                direction = aim / max(1e-9, float(np.hypot(*aim)))
         new_velocity = direction * self.kick_speed + 0.3 * self._player_qvel[kicker, :2]
         speed = np.hypot(*new_velocity)
         if speed > self.kick_speed * 1.2:

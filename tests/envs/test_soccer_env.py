@@ -99,7 +99,7 @@ def test_async_vector_env_of_pixel_envs_steps():
         ({"scenario": "5v5", "team_size": 400}, r"does not fit"),
         ({"scenario": "penalty", "team_size": 3}, r"matches only"),
         ({"render_mode": "window"}, r"render_mode 'window' unknown"),
-        ({"kick_aim": "corner"}, r"kick_aim 'corner' unknown; choose one of: facing, goal"),
+        ({"kick_aim": "corner"}, r"kick_aim 'corner' unknown; choose one of: facing, goal, on_target"),
     ],
 )
 @pytest.mark.filterwarnings("ignore:.*render_mode.*:UserWarning")
@@ -260,3 +260,14 @@ def test_aimed_kicks_make_chase_and_kick_score_where_facing_kicks_often_miss():
             goals[aim] += info["goal"] > 0
         env.close()
     assert goals["goal"] == 12 and goals["facing"] <= 9
+
+
+def test_on_target_kicks_open_a_window_just_inside_the_posts_for_the_controlled_player_only():
+    env = make(scenario="penalty", kick_aim="on_target")
+    scene = env.unwrapped.scene
+    line_x, low, high = scene.kick_windows[env.unwrapped.controlled]
+    half_mouth = scene.pitch.goal_width / 2
+    assert line_x == pytest.approx(scene.pitch.length / 2)
+    assert high == pytest.approx(0.95 * half_mouth) and low == pytest.approx(-high)
+    assert list(scene.kick_windows) == [env.unwrapped.controlled] and not scene.kick_targets
+    env.close()

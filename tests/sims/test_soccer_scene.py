@@ -72,6 +72,33 @@ def test_kick_target_aims_the_ball_instead_of_the_facing_direction(scene):
     assert np.linalg.norm(velocity) > 0.8 * scene.kick_speed and cosine > 0.99
 
 
+@pytest.mark.parametrize(
+    ("yaw", "ball", "expected_aim"),
+    [
+        (np.pi / 4, (0.07, 0.05), "top_end"),  # would cross the goal line wide: pulled to the window's end
+        (0.05, (0.08, 0.0), "facing"),  # crosses inside the window: left as it is
+        (np.pi, (-0.08, 0.0), "facing"),  # away from the line: never pulled round
+    ],
+)
+def test_kick_window_keeps_the_facing_direction_inside_the_window(scene, yaw, ball, expected_aim):
+    spread(scene)
+    scene.set_player(0, (0.0, 0.0), yaw=yaw)
+    scene.set_ball(ball)
+    line_x, low, high = scene.pitch.length / 2, -0.19, 0.19
+    scene.kick_windows[0] = (line_x, low, high)
+    try:
+        scene.step(np.array([[0, 0, 0, 1.0]] + [[0, 0, 0, -1.0]] * 3))
+    finally:
+        scene.kick_windows.clear()
+    velocity = scene.ball_velocity()
+    if expected_aim == "top_end":
+        aim = np.subtract((line_x, high), ball)
+    else:
+        aim = np.array([np.cos(yaw), np.sin(yaw)])
+    cosine = velocity @ aim / (np.linalg.norm(velocity) * np.linalg.norm(aim))
+    assert np.linalg.norm(velocity) > 0.8 * scene.kick_speed and cosine > 0.99
+
+
 def test_goal_scores_and_restarts_with_kickoff(scene):
     spread(scene)
     half = scene.pitch.length / 2
