@@ -86,7 +86,9 @@ class TabletopSoccerEnv(gym.Env):
     ``broadcast`` camera at 84x84; ``top`` is orthographic from above; ``ego`` looks out of the
     controlled player's head; ``follow`` looks straight down on a square half the pitch length
     wide centred on the controlled player, north up, so the ball's offset from the image centre
-    is its position relative to the player). ``obs_mode="pixels_state"``: ``Dict(pixels=..., state=...)``.
+    is its position relative to the player; ``heading`` is the same square turning with the
+    player, its facing up and the player a quarter of the view above the bottom edge).
+    ``obs_mode="pixels_state"``: ``Dict(pixels=..., state=...)``.
 
     ## Rewards
 
@@ -107,8 +109,8 @@ class TabletopSoccerEnv(gym.Env):
     ## Episode End
 
     Academy scenarios (``empty_goal``, ``penalty``) terminate on a goal (``terminate_on_goal``);
-    ``penalty`` also terminates once the shot is over (saved, or the ball has stopped after the
-    kick). Matches restart from kick-off after a goal. Time limits come from registration
+    ``penalty`` also terminates once the keeper has played the ball (a save, or the attacker ran
+    the ball into him) or the attacker's shot has come to rest. Matches restart from kick-off after a goal. Time limits come from registration
     (``max_episode_steps``; ``gymnasium.make(..., max_episode_steps=N)`` overrides it).
 
     ## Arguments
@@ -117,7 +119,7 @@ class TabletopSoccerEnv(gym.Env):
     - ``obs_mode``: ``state``, ``pixels`` or ``pixels_state``.
     - ``action_type``: ``discrete`` or ``continuous``.
     - ``image_size``: int or (height, width), 16 to 1024 (default 84).
-    - ``camera``: ``broadcast``, ``top``, ``ego`` or ``follow``.
+    - ``camera``: ``broadcast``, ``top``, ``ego``, ``follow`` or ``heading``.
     - ``shaping``: False, True or a weight for the shaping terms.
     - ``kick_aim``: ``facing`` (default), ``goal`` (the controlled player's kicks are aimed
       at the opponents' goal centre) or ``on_target`` (along the facing direction, kept inside
@@ -253,9 +255,12 @@ class TabletopSoccerEnv(gym.Env):
         terminated = bool(goal != 0 and self.terminate_on_goal)
         if self.scene.kicks_taken > kicks_before and self.scene.last_kicker == self.controlled:
             self._shot_step = self._steps if self._shot_step < 0 else self._shot_step
-        if self.scenario_name == "penalty" and not terminated and self._shot_step >= 0:
-            saved = self.scene.last_kicker != self.controlled
-            stopped = self._steps - self._shot_step > 2 and math.hypot(*self.scene._ball_qvel) < 0.1
+        if self.scenario_name == "penalty" and not terminated:
+            # The penalty is over once the keeper has played the ball (a save, or the attacker ran
+            # the ball into him) or the attacker's shot has come to rest.
+            saved = self.scene.last_kicker not in (-1, self.controlled)
+            stopped = (self._shot_step >= 0 and self._steps - self._shot_step > 2
+                       and math.hypot(*self.scene._ball_qvel) < 0.1)
             terminated = saved or stopped
         self._last_reward, self._last_action = reward, action
         self._episode_return += reward

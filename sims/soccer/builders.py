@@ -186,6 +186,11 @@ def player(p: PitchSpec, index: int, team: int, number: int, ego_camera: bool) -
     cam += (
         f'<camera name="follow_{index}" mode="track" pos="0 0 {2 * follow:.4g}" xyaxes="1 0 0 0 1 0" '
         f'projection="orthographic" fovy="{follow:.4g}"/>'
+        # The same view turning with the player (fixed in its body, mode "fixed"): its facing is up
+        # in the image, and the view is shifted ahead so the player sits a quarter of the view
+        # above the bottom edge and sees three quarters of it in front.
+        f'<camera name="heading_{index}" pos="{0.25 * follow:.4g} 0 {2 * follow:.4g}" xyaxes="0 -1 0 1 0 0" '
+        f'projection="orthographic" fovy="{follow:.4g}"/>'
     )
     return f"""
     <body name="player_{index}" pos="0 0 0">

@@ -22,7 +22,7 @@ from sims.soccer.referee import Referee
 from sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
 CLASS_NAMES = ("background", "ball", "team_a", "team_b", "goal")
-CAMERAS = ("broadcast", "top", "ego", "follow")
+CAMERAS = ("broadcast", "top", "ego", "follow", "heading")
 TEAM_COLOUR_MODES = ("kits", "random")
 # Hue bands (fractions of the colour wheel) of the two kits: team A wears reds and oranges, team
 # B blues. Disjoint bands make "team A" a property of the pixels.
@@ -51,7 +51,9 @@ class SoccerScene:
         image_size: (height, width) the offscreen buffer is first sized for.
         ego_cameras: give every player a head camera (``camera="ego"``). Every player also has a
             ``follow`` camera: orthographic, straight down, world-aligned, centred on the player
-            and showing a square half the pitch length wide.
+            and showing a square half the pitch length wide, and a ``heading`` camera: the same
+            square turning with the player so that its facing is up, the player a quarter of
+            the view above the bottom edge.
         max_speed: player top speed in m/s (commands are fractions of it).
         kick_speed: ball speed right after a full kick, m/s.
         control_dt: seconds per :meth:`step` (a whole number of 5 ms physics steps).
@@ -425,7 +427,7 @@ class SoccerScene:
     def camera_id(self, camera: str, player: int = 0) -> int:
         if camera not in CAMERAS:
             raise ValueError(f"camera {camera!r} unknown; choose one of: {', '.join(CAMERAS)}")
-        if camera in ("ego", "follow"):
+        if camera in ("ego", "follow", "heading"):
             if camera == "ego" and not self.spec.ego_cameras:
                 raise ValueError("this scene was built with ego_cameras=False; 'ego' is unavailable")
             if not 0 <= player < self.n_players:

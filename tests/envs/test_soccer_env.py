@@ -91,7 +91,7 @@ def test_async_vector_env_of_pixel_envs_steps():
     ("kwargs", "message"),
     [
         ({"scenario": "penalti"}, r"scenario 'penalti' unknown; choose one of: empty_goal, penalty"),
-        ({"camera": "tv"}, r"camera 'tv' unknown; choose one of: broadcast, top, ego, follow"),
+        ({"camera": "tv"}, r"camera 'tv' unknown; choose one of: broadcast, top, ego, follow, heading"),
         ({"obs_mode": "rgb"}, r"obs_mode 'rgb' unknown"),
         ({"action_type": "multi"}, r"action_type 'multi' unknown"),
         ({"image_size": 8}, r"image_size \(8, 8\) out of range"),
@@ -270,4 +270,19 @@ def test_on_target_kicks_open_a_window_just_inside_the_posts_for_the_controlled_
     assert line_x == pytest.approx(scene.pitch.length / 2)
     assert high == pytest.approx(0.95 * half_mouth) and low == pytest.approx(-high)
     assert list(scene.kick_windows) == [env.unwrapped.controlled] and not scene.kick_targets
+    env.close()
+
+
+@pytest.mark.parametrize(("aim_off_centre", "goal"), [(0.0, 0), (0.19, 1)])
+def test_penalty_ends_at_once_when_the_keeper_saves_and_a_shot_inside_the_post_beats_him(aim_off_centre, goal):
+    env = make(scenario="penalty", max_episode_steps=100)
+    scene, controlled = env.unwrapped.scene, env.unwrapped.controlled
+    for episode in range(4):
+        env.reset(seed=episode)
+        scene.kick_targets[controlled] = (scene.pitch.length / 2, aim_off_centre * (-1) ** episode)
+        for t in range(100):
+            _, _, terminated, truncated, info = env.step(1 if t < 2 else 9)  # step east twice, then kick
+            if terminated or truncated:
+                break
+        assert terminated and info["goal"] == goal and t < 40
     env.close()

@@ -234,6 +234,22 @@ def test_follow_camera_keeps_its_player_centred_and_north_up(scene):
         np.testing.assert_allclose((ball - centre) * metres_per_pixel, (0.2, -0.1), atol=0.03)  # rows grow south
 
 
+@pytest.mark.parametrize("yaw", [0.0, 1.0, -2.5])
+def test_heading_camera_turns_with_its_player_so_that_ahead_is_up(scene, yaw):
+    spread(scene)
+    size, view = 64, scene.pitch.length / 2  # the same square as follow, turning with the player
+    position = (-0.3, 0.1)
+    scene.set_player(1, position, yaw=yaw)
+    scene.set_ball((position[0] + 0.25 * np.cos(yaw), position[1] + 0.25 * np.sin(yaw)))  # 0.25 m ahead
+    truth = scene.render_ground_truth("heading", size, size, player=1)
+    boxes = dict(zip(truth["instance_ids"].tolist(), truth["boxes"], strict=True))
+    player_box, ball_box = boxes[2 + 1], boxes[1]
+    centre = np.array([(player_box[0] + player_box[2]) / 2, (player_box[1] + player_box[3]) / 2])
+    np.testing.assert_allclose(centre, (size / 2, 0.75 * size), atol=1.0)  # a quarter above the bottom
+    ball = np.array([(ball_box[0] + ball_box[2]) / 2, (ball_box[1] + ball_box[3]) / 2])
+    np.testing.assert_allclose((ball - centre) * view / size, (0.0, -0.25), atol=0.03)  # straight up
+
+
 def test_depth_is_consistent_with_the_camera(scene):
     spread(scene)
     truth = scene.render_ground_truth("broadcast", 96, 96)
