@@ -103,7 +103,8 @@ class TabletopSoccerEnv(gym.Env):
     ## Starting State
 
     ``empty_goal``: the player somewhere in the middle third, the ball just ahead of it.
-    ``penalty``: the ball on the penalty spot, the attacker behind it, the keeper on its line.
+    ``penalty``: the ball on the penalty spot, the attacker just behind it and in reach
+    (facing it from up to 34 degrees off the line to the goal), the keeper on its line.
     Matches: kick-off formation with small noise. All draws come from ``self.np_random``.
 
     ## Episode End
@@ -399,7 +400,7 @@ class TabletopSoccerEnv(gym.Env):
             spot = hl - 0.5 * (hl / 1.2)
             scene.set_ball((spot, 0.0))
             offset = rng.uniform(-0.6, 0.6)
-            distance = scene.reach + 0.03
+            distance = scene.reach - 0.015  # at the ball, in reach (GRF: the taker starts on it)
             scene.set_player(self.controlled, (spot - distance * math.cos(offset), -distance * math.sin(offset)), offset)
             keeper = self._opponents[0]
             scene.set_player(keeper, (hl - 0.08, rng.uniform(-0.05, 0.05)), math.pi)
