@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torchmetrics.functional.image import (
-    peak_signal_noise_ratio,
-    structural_similarity_index_measure,
-)
+
+# torchmetrics is imported inside the functions that use it: it takes seconds to import, and
+# this module is reached from every encoder import (vision.encoders -> autoencoder features),
+# so every agents.train start would pay for it.
 
 __all__ = ["print_table", "psnr", "ssim", "mean_image_psnr", "detection_map", "box_iou"]
 
 
 def psnr(prediction: torch.Tensor, target: torch.Tensor) -> float:
     """Mean over images of the PSNR in dB, data range 1."""
+    from torchmetrics.functional.image import peak_signal_noise_ratio
+
     values = peak_signal_noise_ratio(
         prediction.float(), target.float(), data_range=1.0, reduction="none", dim=(1, 2, 3)
     )
@@ -28,6 +30,8 @@ def psnr(prediction: torch.Tensor, target: torch.Tensor) -> float:
 
 def ssim(prediction: torch.Tensor, target: torch.Tensor) -> float:
     """Mean SSIM (Gaussian window 11, sigma 1.5), data range 1."""
+    from torchmetrics.functional.image import structural_similarity_index_measure
+
     return float(
         structural_similarity_index_measure(prediction.float(), target.float(), data_range=1.0)
     )
