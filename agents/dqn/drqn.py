@@ -206,6 +206,8 @@ class DRQNPolicy:
 class DRQNTrainer(DQNTrainer):
     """The DQN loop with a recurrent network, per-env LSTM state and sequence replay."""
 
+    stateful_acting = True
+
     config: DRQNConfig
 
     def _validate(self, config: DRQNConfig) -> None:

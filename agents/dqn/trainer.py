@@ -60,6 +60,9 @@ def _crossed(before: int, after: int, interval: int) -> bool:
 class DQNTrainer:
     """Train a :class:`DQNConfig`; ``DQNTrainer(config).train()`` returns the run folder."""
 
+    stateful_acting = False
+    """True when :meth:`greedy_actions` must run every step (a recurrent state to carry)."""
+
     config: DQNConfig
 
     def __init__(self, config: DQNConfig) -> None:
@@ -186,10 +189,11 @@ class DQNTrainer:
         return self.network(self.stacker.observation()).argmax(1).cpu().numpy()
 
     def act(self, epsilon: float) -> np.ndarray:
-        greedy = self.greedy_actions()
         explore = self.rng.random(self.config.num_envs) < epsilon
         random_actions = self.rng.integers(self.n_actions, size=self.config.num_envs)
-        return np.where(explore, random_actions, greedy)
+        if explore.all() and not self.stateful_acting:
+            return random_actions  # no network pass when every env explores (as SB3 does)
+        return np.where(explore, random_actions, self.greedy_actions())
 
     def collect(self) -> dict[str, float]:
         """One vector step; stores the rows and returns finished-episode figures."""
