@@ -47,6 +47,15 @@ class Args:
     """Env steps per gradient step (both agents)."""
     buffer_size: int = 20_000
     """Replay capacity (both agents)."""
+    frame_stack: int = 4
+    """Stacked frames (both agents)."""
+    batch_size: int = 32
+    """Minibatch size (both agents)."""
+    num_envs: int = 1
+    """Vector envs (both agents); --train-frequency stays in transitions (SB3 gets
+    train_freq = train_frequency / num_envs vector steps)."""
+    features_dim: int = 512
+    """Encoder output size (both agents)."""
     seed: int = 1
     """Seed for both agents."""
     eval_episodes: int = 10
@@ -66,8 +75,9 @@ def run_agent(name: str, args: Args, runs: Path) -> dict:
     env_kwargs = (*args.env_kwargs, f"image_size={args.image_size}")
     common = dict(env=args.env, env_kwargs=env_kwargs, seed=args.seed, total_steps=args.steps,
                   eval_interval=0, checkpoint_interval=10**9, runs_dir=runs, run_name=name, progress=False,
-                  threads=args.threads, device=args.device, frame_stack=4, buffer_size=args.buffer_size,
-                  learning_rate=1e-4, save_replay=False)
+                  threads=args.threads, device=args.device, frame_stack=args.frame_stack,
+                  buffer_size=args.buffer_size, learning_rate=1e-4, save_replay=False, num_envs=args.num_envs,
+                  features_dim=args.features_dim, batch_size=args.batch_size)
     exploration = int(0.25 * args.steps)
     if name.startswith("dqn"):
         extra = {} if name == "dqn" else dict(double=False, dueling=False, n_step=1, augment_pad=0)
@@ -75,11 +85,14 @@ def run_agent(name: str, args: Args, runs: Path) -> dict:
                            target_update_interval=1_000, exploration_steps=exploration,
                            **extra)
     else:
-        hyper = (f"learning_starts={args.learning_starts}", f"train_freq={args.train_frequency}",
-                 "gradient_steps=1", "target_update_interval=1000",
+        if args.train_frequency % args.num_envs and args.num_envs % args.train_frequency:
+            raise ValueError(f"train_frequency {args.train_frequency} and num_envs {args.num_envs}: one must divide the other")
+        hyper = (f"learning_starts={args.learning_starts}",
+                 f"train_freq={max(1, args.train_frequency // args.num_envs)}",
+                 f"gradient_steps={max(1, args.num_envs // args.train_frequency)}", "target_update_interval=1000",
                  f"exploration_fraction={exploration / args.steps}", "exploration_final_eps=0.01",
                  "max_grad_norm=10")
-        config = CONFIGS["sb3-dqn"](**common, batch_size=32, hyperparameters=hyper, video=False)
+        config = CONFIGS["sb3-dqn"](**common, hyperparameters=hyper, video=False)
     start = time.perf_counter()
     path = train(config)
     seconds = time.perf_counter() - start
