@@ -10,6 +10,7 @@ shifts) and ``dqn-vanilla`` (those off: the same algorithm as SB3's DQN).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import tempfile
@@ -67,6 +68,9 @@ class Args:
     rounds: int = 1
     """Rounds of the three runs; round 2 runs them in reverse order (ABC CBA ...), so a machine
     load that drifts during the benchmark hits every agent alike. SPS is averaged over rounds."""
+    warmup_steps: int = 300
+    """Untimed run of every agent first (imports, MuJoCo and renderer set-up, first kernels), so
+    the first timed run does not pay the process's one-time costs. 0 disables it."""
     output: Path | None = Path("benchmarks/results/dqn_vs_sb3.json")
     """Where to write the figures as JSON (None: do not write)."""
 
@@ -111,6 +115,11 @@ def main(args: Args) -> list[dict]:
     names = ("sb3-dqn", "dqn-vanilla", "dqn")
     runs_by_agent: dict[str, list[dict]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as runs:
+        if args.warmup_steps > 0:
+            warmup = dataclasses.replace(args, steps=args.warmup_steps, learning_starts=args.warmup_steps // 3,
+                                         eval_episodes=1)
+            for name in names:
+                run_agent(name, warmup, Path(runs) / "warmup")
         for round_index in range(args.rounds):
             for name in names if round_index % 2 == 0 else names[::-1]:
                 row = run_agent(name, args, Path(runs) / f"round{round_index}")
