@@ -111,8 +111,9 @@ class TabletopSoccerEnv(gym.Env):
 
     Academy scenarios (``empty_goal``, ``penalty``) terminate on a goal (``terminate_on_goal``);
     ``penalty`` also terminates once the keeper has played the ball (a save, or the attacker ran
-    the ball into him) or the attacker's shot has come to rest. Matches restart from kick-off after a goal. Time limits come from registration
-    (``max_episode_steps``; ``gymnasium.make(..., max_episode_steps=N)`` overrides it).
+    the ball into him) or the attacker's shot has come to rest. Matches restart from kick-off
+    after a goal. Time limits come from registration (``max_episode_steps``;
+    ``gymnasium.make(..., max_episode_steps=N)`` overrides it).
 
     ## Arguments
 
