@@ -76,6 +76,9 @@ class TrainConfig:
     """Show a progress bar with steps, SPS and the recent return."""
     threads: int | None = None
     """torch CPU threads (default: torch's choice)."""
+    tune_allocator: bool = True
+    """Let glibc keep freed memory for reuse (mallopt) instead of page-faulting fresh blocks in
+    every update: about 1.2-1.4x faster CPU training; Linux/glibc only, a no-op elsewhere."""
     save_replay: bool = True
     """Save the replay buffer (off-policy algorithms) with each checkpoint so --resume continues
     where it stopped."""

@@ -2,8 +2,14 @@
 
 Prints the wall-clock steps per second of each (whole training run: collection, updates,
 setup), their ratio, and the evaluation return / goal rate of each final policy at the same
-number of env steps. Two of ours run: ``dqn`` with its defaults (Double, Dueling, 10-step, DrQ
-shifts) and ``dqn-vanilla`` (those off: the same algorithm as SB3's DQN).
+number of env steps. Four agents run, each in a fresh process of its own (the allocator setting
+below is process-wide, and a shared process would let one agent pay another's start-up):
+
+- ``sb3-dqn``: SB3's DQN as it ships (our encoder, SB3's replay and update, glibc defaults);
+- ``sb3-dqn-alloc``: the same with the allocator setting our trainers make
+  (``vision.runtime.tune_cpu_allocator``), to show how much of the gap that setting is;
+- ``dqn-vanilla``: ours with Double, Dueling, n-step and shifts off (SB3's algorithm);
+- ``dqn``: ours with its defaults (Double, Dueling, 10-step, DrQ shifts).
 
     python benchmarks/dqn_vs_sb3.py --steps 4000 --image-size 64
 """
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -73,6 +80,12 @@ class Args:
     the first timed run does not pay the process's one-time costs. 0 disables it."""
     output: Path | None = Path("benchmarks/results/dqn_vs_sb3.json")
     """Where to write the figures as JSON (None: do not write)."""
+    agents: tuple[str, ...] = ("sb3-dqn", "sb3-dqn-alloc", "dqn-vanilla", "dqn")
+    """Agents to run, the first being the reference of the ratios."""
+    worker: str | None = None
+    """Internal: run this one agent in this process and print its figures as JSON."""
+    worker_round: int = 0
+    """Internal: the round the worker belongs to."""
 
 
 def run_agent(name: str, args: Args, runs: Path) -> dict:
@@ -81,7 +94,8 @@ def run_agent(name: str, args: Args, runs: Path) -> dict:
                   eval_interval=0, checkpoint_interval=10**9, runs_dir=runs, run_name=name, progress=False,
                   threads=args.threads, device=args.device, frame_stack=args.frame_stack,
                   buffer_size=args.buffer_size, learning_rate=1e-4, save_replay=False, num_envs=args.num_envs,
-                  features_dim=args.features_dim, batch_size=args.batch_size)
+                  features_dim=args.features_dim, batch_size=args.batch_size,
+                  tune_allocator=name != "sb3-dqn")
     exploration = int(0.25 * args.steps)
     if name.startswith("dqn"):
         extra = {} if name == "dqn" else dict(double=False, dueling=False, n_step=1, augment_pad=0)
@@ -110,36 +124,64 @@ def run_agent(name: str, args: Args, runs: Path) -> dict:
             "mean_return": round(summary["mean_return"], 3), "goal_rate": summary["success_rate"]}
 
 
-def main(args: Args) -> list[dict]:
+AGENTS = ("sb3-dqn", "sb3-dqn-alloc", "dqn-vanilla", "dqn")
+
+
+def worker(args: Args) -> None:
+    """One agent in this fresh process: an untimed warm-up run, then the timed one."""
     torch.set_num_threads(args.threads)
-    names = ("sb3-dqn", "dqn-vanilla", "dqn")
-    runs_by_agent: dict[str, list[dict]] = {name: [] for name in names}
+    name = args.worker
     with tempfile.TemporaryDirectory() as runs:
         if args.warmup_steps > 0:
             warmup = dataclasses.replace(args, steps=args.warmup_steps, learning_starts=args.warmup_steps // 3,
                                          eval_episodes=1)
-            for name in names:
-                run_agent(name, warmup, Path(runs) / "warmup")
-        for round_index in range(args.rounds):
-            for name in names if round_index % 2 == 0 else names[::-1]:
-                row = run_agent(name, args, Path(runs) / f"round{round_index}")
-                runs_by_agent[name].append(row)
-                print(json.dumps(row), flush=True)
+            run_agent(name, warmup, Path(runs) / "warmup")
+        row = run_agent(name, args, Path(runs) / "timed")
+    print("RESULT " + json.dumps(row), flush=True)
+
+
+def spawn(name: str, round_index: int) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:], "--worker", name,
+               "--worker-round", str(round_index)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"{name} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(lines[-1].removeprefix("RESULT "))
+
+
+def main(args: Args) -> list[dict]:
+    unknown = [name for name in args.agents if name not in AGENTS]
+    if unknown:
+        raise ValueError(f"unknown agents {unknown}; choose from: {', '.join(AGENTS)}")
+    names = args.agents
+    runs_by_agent: dict[str, list[dict]] = {name: [] for name in names}
+    for round_index in range(args.rounds):
+        for name in names if round_index % 2 == 0 else names[::-1]:
+            row = spawn(name, round_index)
+            runs_by_agent[name].append(row)
+            print(json.dumps({"round": round_index + 1, **row}), flush=True)
     rows = []
     for name in names:
         first = runs_by_agent[name][0]  # same seed every round: the returns repeat, the timing does not
         sps = [row["sps"] for row in runs_by_agent[name]]
         rows.append({**first, "sps": round(sum(sps) / len(sps), 1), "sps_per_round": sps})
-    sb3 = rows[0]["sps"]
-    print(f"\n{'agent':<12} {'SPS':>7} {'x SB3':>6} {'return':>8} {'goal rate':>9}  ({args.steps} steps, seed {args.seed})")
+    reference = rows[0]["sps"]
+    print(f"\n{'agent':<14} {'SPS':>7} {'x ' + names[0]:>10} {'return':>8} {'goal rate':>9}  "
+          f"({args.steps} steps, seed {args.seed})")
     for row in rows:
-        print(f"{row['agent']:<12} {row['sps']:>7.1f} {row['sps'] / sb3:>6.2f} {row['mean_return']:>8.3f} "
+        print(f"{row['agent']:<14} {row['sps']:>7.1f} {row['sps'] / reference:>10.2f} {row['mean_return']:>8.3f} "
               f"{row['goal_rate']:>9.0%}")
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=1))
+        args.output.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items() if not k.startswith("worker")},
+                                           "rows": rows}, indent=1))
     return rows
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    cli_args = tyro.cli(Args)
+    if cli_args.worker is not None:
+        worker(cli_args)
+    else:
+        main(cli_args)

@@ -48,6 +48,10 @@ class Args:
     """Run folder names of SB3's DQN."""
     out: Path = Path("benchmarks/results/dqn_vs_sb3_learning")
     """Stem of the curve CSV/PNG."""
+    ours_args: tuple[str, ...] = ()
+    """Extra ``agents.train`` arguments for our DQN, after the shared ones (the later value of a
+    repeated option wins), for ablations, e.g. ``--ours-args=--augment-pad=0`` with another
+    ``--ours`` run name."""
 
 
 def main(args: Args) -> dict[str, dict[int, list[tuple[float, float]]]]:
@@ -70,7 +74,7 @@ def main(args: Args) -> dict[str, dict[int, list[tuple[float, float]]]]:
             names["ours"]: [
                 "dqn", *common, "--n-step", "3", "--train-frequency", "4", "--target-update-interval", "1000",
                 "--learning-starts", "1000", "--exploration-steps", str(exploration), "--augment-pad", "2",
-                "--max-grad-norm", "10",
+                "--max-grad-norm", "10", *args.ours_args,
             ],
             names["sb3"]: [
                 "sb3-dqn", *common, "--hyperparameters", "n_steps=3", "train_freq=1", "gradient_steps=1",

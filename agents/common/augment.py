@@ -26,14 +26,26 @@ def replicate_pad(images: torch.Tensor, pad: int) -> torch.Tensor:
 def random_shift(images: torch.Tensor, pad: int = 4, generator: torch.Generator | None = None) -> torch.Tensor:
     """Shift each image of ``images`` (B, C, H, W) by up to ``pad`` pixels in x and y.
 
-    Integer shifts, so no blur, and the dtype is kept: uint8 stays uint8.
+    Integer shifts with replicated edges, so no blur, and the dtype is kept: uint8 stays uint8.
+    Channels-last input (NHWC memory, what the Q-networks use on the CPU) is shifted with one
+    row gather and stays channels-last; other layouts are cropped image by image from a padded
+    copy. Both give the same pixels for the same generator state.
     """
     if pad <= 0:
         return images
-    batch, _, height, width = images.shape
+    batch, channels, height, width = images.shape
+    shifts = torch.randint(0, 2 * pad + 1, (batch, 2), device=images.device, generator=generator)
+    pixels = images.permute(0, 2, 3, 1)  # (B, H, W, C)
+    if pixels.is_contiguous():
+        # out[b, y, x] = in[b, clamp(y + dy - pad), clamp(x + dx - pad)]: the replicate-padded crop
+        ys = torch.arange(height, device=images.device)[None] + shifts[:, :1] - pad
+        xs = torch.arange(width, device=images.device)[None] + shifts[:, 1:] - pad
+        base = torch.arange(batch, device=images.device)[:, None, None] * height
+        index = ((base + ys.clamp_(0, height - 1)[:, :, None]) * width + xs.clamp_(0, width - 1)[:, None, :])
+        rows = pixels.reshape(batch * height * width, channels).index_select(0, index.flatten())
+        return rows.view(batch, height, width, channels).permute(0, 3, 1, 2)
     padded = replicate_pad(images, pad)
-    shifts = torch.randint(0, 2 * pad + 1, (batch, 2), device=images.device, generator=generator).tolist()
     out = torch.empty_like(images)
-    for index, (dy, dx) in enumerate(shifts):
+    for index, (dy, dx) in enumerate(shifts.tolist()):
         out[index] = padded[index, :, dy : dy + height, dx : dx + width]
     return out

@@ -197,8 +197,11 @@ class FrameStackReplay:
             previous = indices[-1]
             indices.append(torch.where(self.first[previous, envs], previous, (previous - 1) % self.rows))
         order = torch.stack(indices[::-1], dim=1)  # oldest first, (B, stack)
-        frames = self.frames[order, envs[:, None]]  # (B, stack, C, H, W)
-        return frames.flatten(1, 2)
+        # One index_select over a flat (rows * envs) view copies whole frames; indexing with two
+        # index tensors was about 20x slower on the CPU for the same bytes.
+        flat = (order * self.num_envs + envs[:, None]).flatten()
+        frames = self.frames.view(self.rows * self.num_envs, *self.frame_shape).index_select(0, flat)
+        return frames.view(len(rows), self.stack * self.frame_shape[0], *self.frame_shape[1:])
 
     def n_step_returns(
         self, rows: torch.Tensor, envs: torch.Tensor

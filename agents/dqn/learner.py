@@ -71,6 +71,7 @@ class DQNLearner:
         if not 0.0 < tau <= 1.0:
             raise ValueError(f"tau={tau} must be in (0, 1]; 1 is a hard target update")
         self.online = online
+        self.network = online  # the module itself, for its helpers, should `online` be compiled later
         self.target = copy.deepcopy(online).requires_grad_(False)
         self.optimizer = torch.optim.Adam(online.parameters(), lr=learning_rate, eps=adam_eps, foreach=True)
         self.double, self.max_grad_norm = double, max_grad_norm
@@ -102,6 +103,10 @@ class DQNLearner:
         A batch with ``weights`` (prioritized replay) weights each transition's Huber loss; the
         TD errors of the batch are left in :attr:`last_td_errors` for the new priorities.
         """
+        prepare = getattr(self.network, "prepare", None)
+        if prepare is not None:  # once per batch: s' serves both the online and the target pass
+            batch = dataclasses.replace(batch, observations=prepare(batch.observations),
+                                        next_observations=prepare(batch.next_observations))
         if self.augment_pad:
             batch = dataclasses.replace(
                 batch,

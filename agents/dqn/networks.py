@@ -68,10 +68,24 @@ class QNetwork(nn.Module):
         self.channels_last = enabled
         return self.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
 
+    def prepare(self, observations: torch.Tensor) -> torch.Tensor:
+        """uint8 image batches as floats (still 0..255) in the network's memory layout.
+
+        The learner calls this once per batch, before augmenting, so a batch is converted and
+        relaid once however many passes use it. Values are unchanged; the encoder scales them.
+        """
+        if observations.dim() != 4:
+            return observations
+        if self.channels_last:
+            # float first: PyTorch's NCHW -> NHWC copy of uint8 is several times slower than of
+            # float32 on the CPU.
+            return observations.float().contiguous(memory_format=torch.channels_last)
+        return observations
+
     def encode(self, observations: torch.Tensor) -> torch.Tensor:
         """Encoder features of (B, C, H, W) images, in the layout chosen by :meth:`use_channels_last`."""
         if self.channels_last and observations.dim() == 4:
-            observations = observations.contiguous(memory_format=torch.channels_last)
+            observations = self.prepare(observations)
         return self.encoder(observations)
 
     def build_head(self, in_features: int, n_actions: int) -> None:

@@ -31,7 +31,13 @@ from agents.dqn.learner import DQNLearner
 from agents.dqn.networks import QNetwork, encoder_kwargs, stacked_space
 from agents.dqn.policy import DQNPolicy
 from vision.encoders import list_models
-from vision.runtime import load_checkpoint, pick_device, save_checkpoint, seed_everything
+from vision.runtime import (
+    load_checkpoint,
+    pick_device,
+    save_checkpoint,
+    seed_everything,
+    tune_cpu_allocator,
+)
 
 __all__ = ["DQNTrainer", "check_discrete", "segment_seed"]
 
@@ -127,6 +133,8 @@ class DQNTrainer:
         c = self.config
         if c.threads:
             torch.set_num_threads(c.threads)
+        if c.tune_allocator:
+            tune_cpu_allocator()
         self.device = pick_device(c.device)
         seed_everything(c.seed)
         self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, **wrapper_options(c))

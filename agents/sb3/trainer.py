@@ -36,7 +36,7 @@ from agents.sb3.policy import (
 )
 from agents.sb3.spaces import space_to_dict
 from vision.encoders import get_model_class, list_models
-from vision.runtime import pick_device, save_checkpoint, seed_everything
+from vision.runtime import pick_device, save_checkpoint, seed_everything, tune_cpu_allocator
 
 __all__ = ["SB3Trainer"]
 
@@ -228,6 +228,8 @@ class SB3Trainer:
         c = self.config
         if c.threads:
             torch.set_num_threads(c.threads)
+        if c.tune_allocator:
+            tune_cpu_allocator()
         self.device = pick_device(c.device)
         seed_everything(c.seed)
         self.venv = self.make_venv()

@@ -97,6 +97,15 @@ def test_random_shift_is_a_replicate_padded_integer_shift():
     assert torch.equal(random_shift(images, pad=0), images)
 
 
+def test_random_shift_gives_the_same_pixels_in_both_layouts():
+    images = torch.randint(0, 255, (8, 6, 12, 10), dtype=torch.uint8)
+    nchw = random_shift(images, pad=3, generator=torch.Generator().manual_seed(5))
+    nhwc_input = images.float().contiguous(memory_format=torch.channels_last)
+    nhwc = random_shift(nhwc_input, pad=3, generator=torch.Generator().manual_seed(5))
+    assert nhwc.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(nhwc, nchw.float())
+
+
 def test_amp_flag_is_ignored_on_the_cpu():
     online = TableQ([[0.0, 0.0], [0.0, 0.0]])
     learner = DQNLearner(online, learning_rate=0.1, augment_pad=0, amp=True)
