@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.common.envs import env_slug
 from agents.config import TrainConfig, load_config, save_config
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["Run", "open_run", "resolve_checkpoint"]
 
@@ -82,10 +86,10 @@ class Run:
             self._writer = SummaryWriter(str(self.path))
         return self._writer
 
-    def log(self, scalars: dict[str, float], step: int) -> None:
-        """Write scalars to TensorBoard at ``step``."""
+    def log(self, scalars: Mapping[str, float | torch.Tensor], step: int) -> None:
+        """Write scalars (numbers or 0-dim tensors, read only now) to TensorBoard at ``step``."""
         for key, value in scalars.items():
-            self.writer.add_scalar(key, value, step)
+            self.writer.add_scalar(key, float(value), step)
 
     def log_evaluation(self, step: int, summary: dict[str, Any], wall_time: float) -> None:
         """Append a row to ``evaluations.csv`` and the eval scalars to TensorBoard."""

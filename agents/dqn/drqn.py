@@ -149,7 +149,7 @@ class DRQNLearner(DQNLearner):
         super().__init__(online, **kwargs)
         self.burn_in = burn_in
 
-    def update(self, batch: SequenceBatch) -> dict[str, float]:  # type: ignore[override]
+    def update(self, batch: SequenceBatch) -> dict[str, torch.Tensor]:  # type: ignore[override]
         frames = batch.frames
         if self.augment_pad:
             # One shift per sequence: the scene does not jump around between steps.
@@ -174,9 +174,9 @@ class DRQNLearner(DQNLearner):
             loss = (losses * batch.mask).sum() / batch.mask.sum().clamp(min=1.0)
         grad_norm = self.apply(loss)
         return {
-            "losses/td_loss": float(loss.detach()),
-            "losses/q_values": float((q_taken.detach() * batch.mask).sum() / batch.mask.sum().clamp(min=1.0)),
-            "losses/grad_norm": float(grad_norm),
+            "losses/td_loss": loss.detach(),
+            "losses/q_values": (q_taken.detach() * batch.mask).sum() / batch.mask.sum().clamp(min=1.0),
+            "losses/grad_norm": grad_norm,
         }
 
 
@@ -244,12 +244,12 @@ class DRQNTrainer(DQNTrainer):
         q, self.lstm_state = self.network.step(self.frames, self.lstm_state)
         return q.argmax(1).cpu().numpy()
 
-    def learn(self) -> dict[str, float]:
+    def learn(self) -> dict[str, torch.Tensor]:
         c = self.config
         if self.step < c.learning_starts or not self.replay.can_sample_sequences(c.burn_in, c.sequence_length):
             return {}
         self.updates_due += c.num_envs / c.train_frequency
-        metrics: dict[str, float] = {}
+        metrics: dict[str, torch.Tensor] = {}
         while self.updates_due >= 1:
             self.updates_due -= 1
             metrics = self.learner.update(self.replay.sample_sequences(c.batch_size, c.burn_in, c.sequence_length))

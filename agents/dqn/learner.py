@@ -73,7 +73,10 @@ class DQNLearner:
         self.online = online
         self.network = online  # the module itself, for its helpers, should `online` be compiled later
         self.target = copy.deepcopy(online).requires_grad_(False)
-        self.optimizer = torch.optim.Adam(online.parameters(), lr=learning_rate, eps=adam_eps, foreach=True)
+        try:  # one fused kernel for all parameters (CPU and CUDA): about 2x faster than foreach
+            self.optimizer = torch.optim.Adam(online.parameters(), lr=learning_rate, eps=adam_eps, fused=True)
+        except (RuntimeError, ValueError):  # a device or dtype without the fused kernel
+            self.optimizer = torch.optim.Adam(online.parameters(), lr=learning_rate, eps=adam_eps, foreach=True)
         self.double, self.max_grad_norm = double, max_grad_norm
         self.augment_pad, self.tau, self.generator = augment_pad, tau, generator
         device = next(online.parameters()).device
@@ -87,18 +90,22 @@ class DQNLearner:
             return contextlib.nullcontext()
         return torch.autocast(self.device_type, dtype=torch.float16)
 
-    def apply(self, loss: torch.Tensor) -> float:
-        """Backpropagate ``loss``, clip the gradient norm, step Adam; returns the norm."""
+    def apply(self, loss: torch.Tensor) -> torch.Tensor:
+        """Backpropagate ``loss``, clip the gradient norm, step Adam; returns the norm (0-dim)."""
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
         grad_norm = nn.utils.clip_grad_norm_(self.online.parameters(), self.max_grad_norm)
         self.scaler.step(self.optimizer)
         self.scaler.update()
-        return float(grad_norm)
+        return grad_norm.detach()
 
-    def update(self, batch: ReplayBatch) -> dict[str, float]:
+    def update(self, batch: ReplayBatch) -> dict[str, torch.Tensor]:
         """One gradient step on ``batch``; returns loss and Q statistics for logging.
+
+        The statistics are 0-dim tensors on the training device: reading them (``float()``,
+        TensorBoard) waits for the GPU, so the trainer only does that when it logs, not after
+        every update.
 
         A batch with ``weights`` (prioritized replay) weights each transition's Huber loss; the
         TD errors of the batch are left in :attr:`last_td_errors` for the new priorities.
@@ -128,9 +135,9 @@ class DQNLearner:
         self.last_td_errors = (targets - q_taken).detach()
         grad_norm = self.apply(loss)
         return {
-            "losses/td_loss": float(loss.detach()),
-            "losses/q_values": float(q_taken.detach().mean()),
-            "losses/grad_norm": float(grad_norm),
+            "losses/td_loss": loss.detach(),
+            "losses/q_values": q_taken.detach().mean(),
+            "losses/grad_norm": grad_norm,
         }
 
     @torch.no_grad()

@@ -243,13 +243,13 @@ class DQNTrainer:
 
     # -- learning ----------------------------------------------------------------------------
 
-    def learn(self) -> dict[str, float]:
+    def learn(self) -> dict[str, torch.Tensor]:
         """The gradient steps due after this vector step (and target updates)."""
         c = self.config
         if self.step < c.learning_starts or not self.replay.can_sample():
             return {}
         self.updates_due += c.num_envs / c.train_frequency
-        metrics: dict[str, float] = {}
+        metrics: dict[str, torch.Tensor] = {}
         while self.updates_due >= 1:
             self.updates_due -= 1
             if c.prioritized:  # importance-sampling exponent annealed to 1 over the run
@@ -330,7 +330,7 @@ class DQNTrainer:
         bar = tqdm(total=c.total_steps, initial=self.step, disable=not c.progress, unit="step",
                    dynamic_ncols=True, desc=f"{c.algo} {c.env}")
         window_start, window_step = time.time(), self.step
-        metrics: dict[str, float] = {}
+        metrics: dict[str, torch.Tensor] = {}
         try:
             while self.step < c.total_steps:
                 before = self.step
