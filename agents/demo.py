@@ -27,7 +27,8 @@ from vision.runtime import pick_device
 __all__ = ["DemoConfig", "main"]
 
 # The settings of the learning-goal run in BENCHMARKS.md (90% goals within 100k steps): the
-# follow camera (top-down on the player) at 48 px, aimed kicks, shaping weight 5.
+# follow camera (top-down on the player) at 48 px, aimed kicks, shaping weight 5; without the
+# DrQ shifts, which the five-seed comparison with SB3's DQN showed to slow learning here.
 ENV_KWARGS = ("scenario=empty_goal", "obs_mode=pixels", "camera=follow", "image_size=48", "shaping=5",
               "kick_aim=goal", "max_episode_steps=200")
 
@@ -72,7 +73,7 @@ def demo_config(config: DemoConfig) -> DQNConfig:
         n_step=3,
         target_update_interval=1_000,
         exploration_steps=min(10_000, max(steps // 2, 1)),
-        augment_pad=2,
+        augment_pad=0,  # shifts slowed learning on this 48 px view (BENCHMARKS.md, five seeds)
         learning_rate=5e-4,
         eval_interval=max(steps // 8, 1_000),
         eval_episodes=5,

@@ -80,6 +80,10 @@ class Args:
     the first timed run does not pay the process's one-time costs. 0 disables it."""
     output: Path | None = Path("benchmarks/results/dqn_vs_sb3.json")
     """Where to write the figures as JSON (None: do not write)."""
+    amp: bool = False
+    """Mixed precision for our agents' updates (CUDA only)."""
+    compile: bool = False
+    """torch.compile our agents' Q-network (CUDA only)."""
     agents: tuple[str, ...] = ("sb3-dqn", "sb3-dqn-alloc", "dqn-vanilla", "dqn")
     """Agents to run, the first being the reference of the ratios."""
     worker: str | None = None
@@ -101,7 +105,7 @@ def run_agent(name: str, args: Args, runs: Path) -> dict:
         extra = {} if name == "dqn" else dict(double=False, dueling=False, n_step=1, augment_pad=0)
         config = DQNConfig(**common, learning_starts=args.learning_starts, train_frequency=args.train_frequency,
                            target_update_interval=1_000, exploration_steps=exploration,
-                           **extra)
+                           amp=args.amp, compile=args.compile, **extra)
     else:
         if args.train_frequency % args.num_envs and args.num_envs % args.train_frequency:
             raise ValueError(f"train_frequency {args.train_frequency} and num_envs {args.num_envs}: one must divide the other")
