@@ -11,6 +11,11 @@ aimed kicks, shaping weight 5, 200-step episodes, 4 envs), with the same seeds, 
 one update per 4 transitions, hard target update every 1,000 transitions, ε 1 → 0.01 over the
 first 10k transitions and gradient-norm clipping at 10. Ours adds what SB3's DQN does not have
 (Double DQN, Dueling head, DrQ shifts); SB3 gets its own 3-step replay (``n_steps=3``).
+The shifts turned out to cost more than they give at 48 px; the ablation without them:
+
+    python benchmarks/dqn_vs_sb3_learning.py --steps 50000 --seeds 1 2 3 4 5 \
+        --ours "empty_goal_follow48_shaping5_noshift_seed{seed}" --ours-args=--augment-pad=0 \
+        --out benchmarks/results/ablation/dqn_vs_sb3_learning_noshift
 
 Both evaluate every ``--eval-interval`` steps on the same fixed episode seeds. Prints the goal
 rate and return of each at every evaluation step, averaged over ``--seeds``, and writes the
