@@ -78,7 +78,8 @@ class TrainConfig:
     """torch CPU threads (default: torch's choice)."""
     tune_allocator: bool = True
     """Let glibc keep freed memory for reuse (mallopt) instead of page-faulting fresh blocks in
-    every update: about 1.2-1.4x faster CPU training; Linux/glibc only, a no-op elsewhere."""
+    every update: 1.1-1.4x faster CPU training in benchmarks/dqn_vs_sb3.py; Linux/glibc only, a
+    no-op elsewhere."""
     save_replay: bool = True
     """Save the replay buffer (off-policy algorithms) with each checkpoint so --resume continues
     where it stopped."""

@@ -88,8 +88,6 @@ class Args:
     """Agents to run, the first being the reference of the ratios."""
     worker: str | None = None
     """Internal: run this one agent in this process and print its figures as JSON."""
-    worker_round: int = 0
-    """Internal: the round the worker belongs to."""
 
 
 def run_agent(name: str, args: Args, runs: Path) -> dict:
@@ -144,9 +142,8 @@ def worker(args: Args) -> None:
     print("RESULT " + json.dumps(row), flush=True)
 
 
-def spawn(name: str, round_index: int) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:], "--worker", name,
-               "--worker-round", str(round_index)]
+def spawn(name: str) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:], "--worker", name]
     done = subprocess.run(command, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
@@ -162,7 +159,7 @@ def main(args: Args) -> list[dict]:
     runs_by_agent: dict[str, list[dict]] = {name: [] for name in names}
     for round_index in range(args.rounds):
         for name in names if round_index % 2 == 0 else names[::-1]:
-            row = spawn(name, round_index)
+            row = spawn(name)
             runs_by_agent[name].append(row)
             print(json.dumps({"round": round_index + 1, **row}), flush=True)
     rows = []

@@ -198,7 +198,7 @@ class FrameStackReplay:
             indices.append(torch.where(self.first[previous, envs], previous, (previous - 1) % self.rows))
         order = torch.stack(indices[::-1], dim=1)  # oldest first, (B, stack)
         # One index_select over a flat (rows * envs) view copies whole frames; indexing with two
-        # index tensors was about 20x slower on the CPU for the same bytes.
+        # index tensors was 7-10x slower on the CPU for the same bytes.
         flat = (order * self.num_envs + envs[:, None]).flatten()
         frames = self.frames.view(self.rows * self.num_envs, *self.frame_shape).index_select(0, flat)
         return frames.view(len(rows), self.stack * self.frame_shape[0], *self.frame_shape[1:])

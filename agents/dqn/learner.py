@@ -73,7 +73,7 @@ class DQNLearner:
         self.online = online
         self.network = online  # the module itself, for its helpers, should `online` be compiled later
         self.target = copy.deepcopy(online).requires_grad_(False)
-        try:  # one fused kernel for all parameters (CPU and CUDA): about 2x faster than foreach
+        try:  # one fused kernel for all parameters (CPU and CUDA), faster than foreach
             self.optimizer = torch.optim.Adam(online.parameters(), lr=learning_rate, eps=adam_eps, fused=True)
         except (RuntimeError, ValueError):  # a device or dtype without the fused kernel
             self.optimizer = torch.optim.Adam(online.parameters(), lr=learning_rate, eps=adam_eps, foreach=True)
