@@ -36,6 +36,8 @@ from agents.config import CONFIGS, DQNConfig  # noqa: E402
 from agents.policies import load_policy  # noqa: E402
 from agents.train import train  # noqa: E402
 
+AGENTS = ("sb3-dqn", "sb3-dqn-alloc", "dqn-vanilla", "dqn")
+
 
 @dataclass
 class Args:
@@ -84,7 +86,7 @@ class Args:
     """Mixed precision for our agents' updates (CUDA only)."""
     compile: bool = False
     """torch.compile our agents' Q-network (CUDA only)."""
-    agents: tuple[str, ...] = ("sb3-dqn", "sb3-dqn-alloc", "dqn-vanilla", "dqn")
+    agents: tuple[str, ...] = AGENTS
     """Agents to run, the first being the reference of the ratios."""
     worker: str | None = None
     """Internal: run this one agent in this process and print its figures as JSON."""
@@ -124,9 +126,6 @@ def run_agent(name: str, args: Args, runs: Path) -> dict:
     summary = result.summary()
     return {"agent": name, "seconds": round(seconds, 1), "sps": round(args.steps / seconds, 1),
             "mean_return": round(summary["mean_return"], 3), "goal_rate": summary["success_rate"]}
-
-
-AGENTS = ("sb3-dqn", "sb3-dqn-alloc", "dqn-vanilla", "dqn")
 
 
 def worker(args: Args) -> None:
