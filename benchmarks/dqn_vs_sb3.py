@@ -9,9 +9,15 @@ below is process-wide, and a shared process would let one agent pay another's st
 - ``sb3-dqn-alloc``: the same with the allocator setting our trainers make
   (``vision.runtime.tune_cpu_allocator``), to show how much of the gap that setting is;
 - ``dqn-vanilla``: ours with Double, Dueling, n-step and shifts off (SB3's algorithm);
-- ``dqn``: ours with its defaults (Double, Dueling, 10-step, DrQ shifts).
+- ``dqn``: ours with its defaults (Double, Dueling, 10-step, DrQ shifts);
+- ``dqn-vanilla-pipeline``, ``dqn-pipeline``: the same two with ``--pipeline`` (a helper thread
+  runs the s' passes and prepares the next batch beside the update, so they use a second core).
+
+An agent name may end in ``@N`` to give that agent N torch threads instead of ``--threads``
+(``sb3-dqn@2``: SB3 on two cores, the fair reference for the pipelined agents on a 2-core CPU).
 
     python benchmarks/dqn_vs_sb3.py --steps 4000 --image-size 64
+    python benchmarks/dqn_vs_sb3.py --agents sb3-dqn sb3-dqn@2 dqn-vanilla-pipeline dqn-pipeline
 """
 
 from __future__ import annotations
@@ -36,7 +42,16 @@ from agents.config import CONFIGS, DQNConfig  # noqa: E402
 from agents.policies import load_policy  # noqa: E402
 from agents.train import train  # noqa: E402
 
-AGENTS = ("sb3-dqn", "sb3-dqn-alloc", "dqn-vanilla", "dqn")
+AGENTS = ("sb3-dqn", "sb3-dqn-alloc", "dqn-vanilla", "dqn", "dqn-vanilla-pipeline", "dqn-pipeline")
+DEFAULT_AGENTS = AGENTS[:4]
+
+
+def split_agent(name: str, threads: int) -> tuple[str, int]:
+    """``"sb3-dqn@2"`` -> ``("sb3-dqn", 2)``; a name without ``@N`` gets ``threads``."""
+    base, _, count = name.partition("@")
+    if base not in AGENTS or (count and not count.isdigit()):
+        raise ValueError(f"unknown agent {name!r}; choose from: {', '.join(AGENTS)} (optionally with @THREADS)")
+    return base, int(count) if count else threads
 
 
 @dataclass
@@ -86,23 +101,26 @@ class Args:
     """Mixed precision for our agents' updates (CUDA only)."""
     compile: bool = False
     """torch.compile our agents' Q-network (CUDA only)."""
-    agents: tuple[str, ...] = AGENTS
-    """Agents to run, the first being the reference of the ratios."""
+    agents: tuple[str, ...] = DEFAULT_AGENTS
+    """Agents to run, the first being the reference of the ratios; NAME@N runs one with N torch
+    threads."""
     worker: str | None = None
     """Internal: run this one agent in this process and print its figures as JSON."""
 
 
-def run_agent(name: str, args: Args, runs: Path) -> dict:
+def run_agent(label: str, args: Args, runs: Path) -> dict:
+    name, threads = split_agent(label, args.threads)
     env_kwargs = (*args.env_kwargs, f"image_size={args.image_size}")
     common = dict(env=args.env, env_kwargs=env_kwargs, seed=args.seed, total_steps=args.steps,
                   eval_interval=0, checkpoint_interval=10**9, runs_dir=runs, run_name=name, progress=False,
-                  threads=args.threads, device=args.device, frame_stack=args.frame_stack,
+                  threads=threads, device=args.device, frame_stack=args.frame_stack,
                   buffer_size=args.buffer_size, learning_rate=1e-4, save_replay=False, num_envs=args.num_envs,
                   features_dim=args.features_dim, batch_size=args.batch_size,
                   tune_allocator=name != "sb3-dqn")
     exploration = int(0.25 * args.steps)
     if name.startswith("dqn"):
-        extra = {} if name == "dqn" else dict(double=False, dueling=False, n_step=1, augment_pad=0)
+        extra = dict(double=False, dueling=False, n_step=1, augment_pad=0) if name.startswith("dqn-vanilla") else {}
+        extra["pipeline"] = name.endswith("-pipeline")
         config = DQNConfig(**common, learning_starts=args.learning_starts, train_frequency=args.train_frequency,
                            target_update_interval=1_000, exploration_steps=exploration,
                            amp=args.amp, compile=args.compile, **extra)
@@ -124,14 +142,14 @@ def run_agent(name: str, args: Args, runs: Path) -> dict:
     probe.close()
     result, _ = evaluate(policy, thunk, args.eval_episodes, seed=10_000)
     summary = result.summary()
-    return {"agent": name, "seconds": round(seconds, 1), "sps": round(args.steps / seconds, 1),
+    return {"agent": label, "seconds": round(seconds, 1), "sps": round(args.steps / seconds, 1),
             "mean_return": round(summary["mean_return"], 3), "goal_rate": summary["success_rate"]}
 
 
 def worker(args: Args) -> None:
     """One agent in this fresh process: an untimed warm-up run, then the timed one."""
-    torch.set_num_threads(args.threads)
     name = args.worker
+    torch.set_num_threads(split_agent(name, args.threads)[1])
     with tempfile.TemporaryDirectory() as runs:
         if args.warmup_steps > 0:
             warmup = dataclasses.replace(args, steps=args.warmup_steps, learning_starts=args.warmup_steps // 3,
@@ -151,9 +169,8 @@ def spawn(name: str) -> dict:
 
 
 def main(args: Args) -> list[dict]:
-    unknown = [name for name in args.agents if name not in AGENTS]
-    if unknown:
-        raise ValueError(f"unknown agents {unknown}; choose from: {', '.join(AGENTS)}")
+    for name in args.agents:
+        split_agent(name, args.threads)  # an unknown name fails here, before any run
     names = args.agents
     runs_by_agent: dict[str, list[dict]] = {name: [] for name in names}
     for round_index in range(args.rounds):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -40,6 +43,13 @@ def td_targets(
     """
     next_online = online(batch.next_observations) if double else None
     return targets_from_q(next_online, target(batch.next_observations), batch)
+
+
+class _Prefetched(NamedTuple):
+    batch: ReplayBatch  # prepared (converted, shifted)
+    next_target: torch.Tensor  # target-network Q of its s'
+    target_version: int  # DQNLearner.target_version when that pass ran
+    generator_state: torch.Tensor | None  # the generator before the batch was drawn
 
 
 class DQNLearner:
@@ -84,6 +94,10 @@ class DQNLearner:
         self.device_type = device.type
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.last_td_errors: torch.Tensor | None = None
+        self.target_version = 0  # bumped by every target update
+        self._pool: ThreadPoolExecutor | None = None
+        self._prefetched: _Prefetched | None = None
+        self._pending: Future[_Prefetched] | None = None
 
     def _autocast(self):
         if not self.amp:
@@ -100,6 +114,53 @@ class DQNLearner:
         self.scaler.update()
         return grad_norm.detach()
 
+    def prepare(self, batch: ReplayBatch) -> ReplayBatch:
+        """Convert (once: s' serves two passes) and augment a sampled batch for the update."""
+        prepare = getattr(self.network, "prepare", None)
+        if prepare is not None:
+            batch = dataclasses.replace(batch, observations=prepare(batch.observations),
+                                        next_observations=prepare(batch.next_observations))
+        if self.augment_pad:
+            batch = dataclasses.replace(
+                batch,
+                observations=random_shift(batch.observations, self.augment_pad, self.generator),
+                next_observations=random_shift(batch.next_observations, self.augment_pad, self.generator),
+            )
+        return batch
+
+    @torch.no_grad()
+    def _next_online(self, batch: ReplayBatch) -> torch.Tensor | None:
+        if not self.double:
+            return None
+        with self._autocast():
+            return self.online(batch.next_observations)
+
+    @torch.no_grad()
+    def _next_target(self, batch: ReplayBatch) -> torch.Tensor:
+        with self._autocast():
+            return self.target(batch.next_observations)
+
+    def _loss(
+        self, batch: ReplayBatch, q_all: torch.Tensor, next_online: torch.Tensor | None, next_target: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Huber loss (importance-weighted for prioritized batches) and the Q of the taken actions."""
+        targets = targets_from_q(next_online, next_target, batch)
+        q_taken = q_all.gather(1, batch.actions[:, None]).squeeze(1).float()
+        if batch.weights is None:
+            loss = F.smooth_l1_loss(q_taken, targets)
+        else:  # prioritized replay: importance-weighted Huber loss
+            loss = (batch.weights * F.smooth_l1_loss(q_taken, targets, reduction="none")).mean()
+        self.last_td_errors = (targets - q_taken).detach()
+        return loss, q_taken
+
+    @staticmethod
+    def _stats(loss: torch.Tensor, q_taken: torch.Tensor, grad_norm: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {
+            "losses/td_loss": loss.detach(),
+            "losses/q_values": q_taken.detach().mean(),
+            "losses/grad_norm": grad_norm,
+        }
+
     def update(self, batch: ReplayBatch) -> dict[str, torch.Tensor]:
         """One gradient step on ``batch``; returns loss and Q statistics for logging.
 
@@ -110,39 +171,77 @@ class DQNLearner:
         A batch with ``weights`` (prioritized replay) weights each transition's Huber loss; the
         TD errors of the batch are left in :attr:`last_td_errors` for the new priorities.
         """
-        prepare = getattr(self.network, "prepare", None)
-        if prepare is not None:  # once per batch: s' serves both the online and the target pass
-            batch = dataclasses.replace(batch, observations=prepare(batch.observations),
-                                        next_observations=prepare(batch.next_observations))
-        if self.augment_pad:
-            batch = dataclasses.replace(
-                batch,
-                observations=random_shift(batch.observations, self.augment_pad, self.generator),
-                next_observations=random_shift(batch.next_observations, self.augment_pad, self.generator),
-            )
+        batch = self.prepare(batch)
         with self._autocast():
             q_all = self.online(batch.observations)
-            with torch.no_grad():
-                # s' goes through the online net without autograd: fusing it into the s pass would
-                # make the backward pass twice as large for rows that get no gradient.
-                next_online = self.online(batch.next_observations) if self.double else None
-                targets = targets_from_q(next_online, self.target(batch.next_observations), batch)
-            q_taken = q_all.gather(1, batch.actions[:, None]).squeeze(1).float()
-            if batch.weights is None:
-                loss = F.smooth_l1_loss(q_taken, targets)
-            else:  # prioritized replay: importance-weighted Huber loss
-                loss = (batch.weights * F.smooth_l1_loss(q_taken, targets, reduction="none")).mean()
-        self.last_td_errors = (targets - q_taken).detach()
+        # s' goes through the online net without autograd: fusing it into the s pass would make
+        # the backward pass twice as large for rows that get no gradient.
+        loss, q_taken = self._loss(batch, q_all, self._next_online(batch), self._next_target(batch))
+        return self._stats(loss, q_taken, self.apply(loss))
+
+    # -- pipelined updates: a second CPU thread ------------------------------------------------
+
+    def _prefetch(self, sample: Callable[[], ReplayBatch]) -> _Prefetched:
+        generator_state = None if self.generator is None else self.generator.get_state()
+        batch = self.prepare(sample())
+        return _Prefetched(batch, self._next_target(batch), self.target_version, generator_state)
+
+    def pipelined_update(self, sample: Callable[[], ReplayBatch]) -> dict[str, torch.Tensor]:
+        """One gradient step like :meth:`update`, with a second thread doing half the work.
+
+        While this thread runs the online pass on s with autograd, the helper thread runs the
+        online pass on s' (the Double-DQN argmax; same weights, so the same numbers). While this
+        thread runs the backward pass and Adam, the helper samples the *next* batch with
+        ``sample``, converts and shifts it and runs its target pass. Between two calls the helper
+        is idle, so the trainer may collect, update the target network (a prefetched target pass
+        is then redone) or checkpoint (call :meth:`discard_prefetch` first).
+
+        The one difference from :meth:`update`: the next batch is drawn before the transitions
+        collected after this update are stored, so a batch never holds the newest vector step.
+        Runs are still deterministic for a seed. On a 2-core CPU this cuts the update time by
+        about a third (``benchmarks/dqn_vs_sb3.py``); it needs ``torch.set_num_threads(1)``
+        to leave the second core to the helper.
+        """
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dqn-pipeline")
+        prefetched = self._prefetched if self._prefetched is not None else self._prefetch(sample)
+        self._prefetched = None
+        batch, next_target = prefetched.batch, prefetched.next_target
+        if prefetched.target_version != self.target_version:  # the target net changed since
+            next_target = self._next_target(batch)
+        helper = self._pool.submit(self._next_online, batch)
+        with self._autocast():
+            q_all = self.online(batch.observations)
+        loss, q_taken = self._loss(batch, q_all, helper.result(), next_target)
+        self._pending = self._pool.submit(self._prefetch, sample)
         grad_norm = self.apply(loss)
-        return {
-            "losses/td_loss": loss.detach(),
-            "losses/q_values": q_taken.detach().mean(),
-            "losses/grad_norm": grad_norm,
-        }
+        self._prefetched, self._pending = self._pending.result(), None
+        return self._stats(loss, q_taken, grad_norm)
+
+    def discard_prefetch(self) -> None:
+        """Drop the batch sampled ahead and rewind the generator to before it was drawn.
+
+        The trainer calls this at checkpoints: a run resumed from one then draws the same batch
+        as the uninterrupted run, which discards its prefetch at the same point.
+        """
+        if self._pending is not None:  # interrupted inside an update: let the helper finish
+            self._prefetched, self._pending = self._pending.result(), None
+        if self._prefetched is not None:
+            if self._prefetched.generator_state is not None:
+                self.generator.set_state(self._prefetched.generator_state)
+            self._prefetched = None
+
+    def close(self) -> None:
+        """Stop the helper thread of :meth:`pipelined_update` (if it was started)."""
+        self.discard_prefetch()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     @torch.no_grad()
     def update_target(self) -> None:
         """Hard copy (``tau == 1``) or Polyak average of the online weights into the target."""
+        self.target_version += 1
         if self.tau >= 1.0:
             self.target.load_state_dict(self.online.state_dict())
             return

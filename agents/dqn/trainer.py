@@ -90,6 +90,9 @@ class DQNTrainer:
         for name in ("total_steps", "num_envs", "batch_size", "frame_stack", "n_step", "buffer_size"):
             if getattr(config, name) < 1:
                 raise ValueError(f"{name}={getattr(config, name)} must be >= 1")
+        if config.pipeline and config.prioritized:
+            raise ValueError("--pipeline draws each batch one update ahead, before the priorities of the "
+                             "previous one are written; use it without --prioritized")
         if config.prioritized and not 0.0 <= config.priority_beta <= 1.0:
             raise ValueError(f"priority_beta={config.priority_beta} must be in [0, 1]")
         if not 0.0 <= config.epsilon_end <= config.epsilon_start <= 1.0:
@@ -152,6 +155,9 @@ class DQNTrainer:
         elif c.compile:
             # On the CPU compilation needs a C++ toolchain and rarely pays off for these small nets.
             warnings.warn(f"--compile is a GPU option; ignored on {self.device}", stacklevel=2)
+        self.pipeline = c.pipeline and self.device.type == "cpu"
+        if c.pipeline and not self.pipeline:
+            warnings.warn(f"--pipeline is a CPU option; ignored on {self.device}", stacklevel=2)
         self.replay = self.build_replay()  # refuses a buffer that does not fit, before training
         self.rng = np.random.default_rng(c.seed)
         self.step, self.updates, self.updates_due = 0, 0, 0.0
@@ -235,7 +241,12 @@ class DQNTrainer:
         return logs
 
     def end_segment(self) -> None:
-        """Cut every episode here: flag it truncated and store the current frame as its last."""
+        """Cut every episode here: flag it truncated and store the current frame as its last.
+
+        Also drops a batch the pipelined learner drew ahead (rewinding the generator), so the
+        checkpoint that follows resumes exactly like the run that goes on.
+        """
+        self.learner.discard_prefetch()
         self.replay.mark_truncated(~self.final)
         zeros = np.zeros(self.config.num_envs)
         self.replay.add(self.frames, zeros, zeros, zeros.astype(bool), zeros.astype(bool), self.first,
@@ -252,6 +263,10 @@ class DQNTrainer:
         metrics: dict[str, torch.Tensor] = {}
         while self.updates_due >= 1:
             self.updates_due -= 1
+            if self.pipeline:
+                metrics = self.learner.pipelined_update(lambda: self.replay.sample(c.batch_size))
+                self.updates += 1
+                continue
             if c.prioritized:  # importance-sampling exponent annealed to 1 over the run
                 beta = c.priority_beta + (1.0 - c.priority_beta) * min(1.0, self.step / c.total_steps)
                 batch = self.replay.sample(c.batch_size, beta=beta)
@@ -373,6 +388,8 @@ class DQNTrainer:
         return self.run.path
 
     def close(self) -> None:
+        if getattr(self, "learner", None) is not None:
+            self.learner.close()
         self.envs.close()
         if self.run is not None:
             self.run.close()

@@ -1,0 +1,93 @@
+"""The pipelined DQN update (a helper thread): same numbers as the one-thread update, exact resume."""
+
+import copy
+
+import pytest
+import torch
+
+from agents.common.replay import FrameStackReplay
+from agents.dqn.learner import DQNLearner
+from agents.dqn.networks import QNetwork, stacked_space
+from agents.train import main as train_main
+from vision.runtime import load_checkpoint
+
+FRAME = (3, 36, 36)
+
+
+def random_replay(generator, rows=64, envs=2, seed=0):
+    """A replay of random frames, rewards and episode ends, sampling with ``generator``."""
+    data = torch.Generator().manual_seed(seed)
+    replay = FrameStackReplay(rows * envs, envs, FRAME, stack=2, n_step=3, gamma=0.9, generator=generator)
+    for row in range(rows):
+        frames = torch.randint(0, 256, (envs, *FRAME), dtype=torch.uint8, generator=data)
+        ends = torch.rand(envs, generator=data) < 0.1
+        replay.add(frames, torch.randint(0, 4, (envs,), generator=data), torch.rand(envs, generator=data),
+                   ends, torch.zeros(envs, dtype=torch.bool), torch.full((envs,), row == 0), torch.zeros(envs, dtype=torch.bool))
+    return replay
+
+
+def twin_learners(double=True, augment_pad=2):
+    """Two learners (and their replays) with equal weights, data and generator seeds."""
+    torch.manual_seed(0)
+    network = QNetwork(stacked_space(FRAME, 2), 4, "nature_cnn", 64, dueling=True)
+    network.use_channels_last()
+    pairs = []
+    for _ in range(2):
+        generator = torch.Generator().manual_seed(7)
+        learner = DQNLearner(copy.deepcopy(network), learning_rate=1e-3, double=double,
+                             augment_pad=augment_pad, generator=generator)
+        pairs.append((learner, random_replay(generator)))
+    return pairs
+
+
+@pytest.mark.parametrize("double", [True, False])
+def test_pipelined_updates_give_the_same_weights_as_plain_updates(double):
+    (plain, plain_replay), (piped, piped_replay) = twin_learners(double=double)
+    for step in range(5):
+        if step == 3:  # a target update while a prefetched target pass is waiting: it is redone
+            plain.update_target()
+            piped.update_target()
+        expected = plain.update(plain_replay.sample(16))
+        metrics = piped.pipelined_update(lambda: piped_replay.sample(16))
+        assert torch.equal(metrics["losses/td_loss"], expected["losses/td_loss"]), step
+    for (name, a), b in zip(plain.online.named_parameters(), piped.online.parameters(), strict=True):
+        assert torch.equal(a, b), name
+    # the helper drew a sixth batch ahead; dropping it rewinds the generator to the plain learner's
+    assert not torch.equal(piped.generator.get_state(), plain.generator.get_state())
+    piped.discard_prefetch()
+    assert torch.equal(piped.generator.get_state(), plain.generator.get_state())
+    piped.close()
+
+
+def test_pipelined_resume_continues_exactly_like_an_uninterrupted_run(tmp_path, catch_args):
+    catch_env, fast = catch_args
+    common = ["dqn", *catch_env, *fast, "--pipeline", "--learning-starts", "100", "--buffer-size", "2000",
+              "--checkpoint-interval", "300", "--eval-interval", "0", "--runs-dir", str(tmp_path)]
+    whole = train_main([*common, "--total-steps", "600", "--run-name", "whole"])
+    part = train_main([*common, "--total-steps", "300", "--run-name", "part"])
+    train_main(["--resume", str(part), "--total-steps", "600", "--no-progress"])
+    a = load_checkpoint(whole / "checkpoints" / "last.pt")["state"]["policy"]
+    b = load_checkpoint(part / "checkpoints" / "last.pt")["state"]["policy"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_pipelined_dqn_learns_catchball(tmp_path, catch_args):
+    from agents.evaluate import main as evaluate_main
+
+    catch_env, fast = catch_args
+    run = train_main(["dqn", *catch_env, *fast, "--pipeline", "--total-steps", "2000", "--eval-interval", "0",
+                      "--checkpoint-interval", "2000", "--runs-dir", str(tmp_path), "--seed", "3", "--no-video"])
+    result = evaluate_main([str(run), "--episodes", "30", "--device", "cpu"])
+    assert result.summary()["success_rate"] >= 0.9  # a uniformly random policy catches 35%
+
+
+@pytest.mark.parametrize("algo, extra, message", [
+    ("dqn", ["--prioritized"], "without --prioritized"),
+    ("drqn", [], "dqn only"),
+])
+def test_pipeline_refuses_what_it_cannot_do(tmp_path, catch_args, algo, extra, message):
+    catch_env, _ = catch_args
+    with pytest.raises(ValueError, match=message):
+        train_main([algo, *catch_env, "--pipeline", *extra, "--total-steps", "8", "--no-progress",
+                    "--runs-dir", str(tmp_path)])
