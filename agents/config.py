@@ -158,11 +158,13 @@ class DQNConfig(TrainConfig):
     channels_last: bool = True
     """Channels-last (NHWC) conv weights and image batches: faster convolutions on CPUs (oneDNN)
     and on tensor-core GPUs; the results are the same up to float rounding."""
-    pipeline: bool = False
-    """CPU: a helper thread runs the s' passes and prepares the next batch while the main thread
-    runs the online pass and backward (1.3-1.5x faster updates on 2 cores with --threads 1). Each
-    batch is drawn one update ahead, so it misses the newest vector step. Not with --prioritized;
-    ignored with a warning on a GPU."""
+    pipeline: Literal["auto", "on", "off"] = "auto"
+    """CPU speed-up: a helper thread runs the s' passes and prepares the next batch while the
+    main thread runs the online pass and backward (1.4-1.6x the SPS on a 2-core CPU,
+    benchmarks/dqn_vs_sb3.py). Each batch is drawn one update ahead, so it misses the newest
+    vector step. auto: on for CPU training without --prioritized (and, unless --threads is given,
+    torch's threads are halved so the two share the cores); on: the same, refused with
+    --prioritized; off: one thread does the whole update in the classic order. Ignored on a GPU."""
 
     algo: ClassVar[str] = "dqn"
 
@@ -284,14 +286,25 @@ def config_to_dict(config: TrainConfig) -> dict[str, Any]:
     return out
 
 
+LEGACY_DEFAULTS = {"pipeline": "off"}
+"""Fields added after runs were saved, with the value that reproduces how those runs trained
+(a resumed run continues as it started)."""
+
+
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
-    """Inverse of :func:`config_to_dict`; unknown algorithms and fields raise ``ValueError``."""
+    """Inverse of :func:`config_to_dict`; unknown algorithms and fields raise ``ValueError``.
+
+    A field the saved dict lacks takes its :data:`LEGACY_DEFAULTS` value, else its default.
+    """
     data = dict(data)
     algo = data.pop("algo", None)
     if algo not in CONFIGS:
         raise ValueError(f"algorithm {algo!r} unknown; choose one of: {', '.join(CONFIGS)}")
     cls = CONFIGS[algo]
     types = {item.name: item for item in dataclasses.fields(cls)}
+    for name, value in LEGACY_DEFAULTS.items():
+        if name in types:
+            data.setdefault(name, value)
     unknown = set(data) - set(types)
     if unknown:
         raise ValueError(f"config fields {sorted(unknown)} unknown for {algo}")

@@ -38,7 +38,7 @@ class DemoConfig:
     """Train, evaluate and film our DQN on TabletopSoccer empty_goal from pixels."""
 
     total_steps: int | None = None
-    """Env steps to train (default: 20,000 on a CPU, a few minutes; 100,000 on a GPU)."""
+    """Env steps to train (default: 30,000 on a CPU, a few minutes; 100,000 on a GPU)."""
     episodes: int = 10
     """Evaluation episodes after training."""
     video: Path = Path("videos/demo_dqn_empty_goal.mp4")
@@ -56,7 +56,7 @@ class DemoConfig:
 def demo_config(config: DemoConfig) -> DQNConfig:
     """The DQN settings of the demo: those of the 100k-step learning-goal run, on a smaller budget."""
     gpu = pick_device(config.device).type == "cuda"
-    steps = config.total_steps or (100_000 if gpu else 20_000)
+    steps = config.total_steps or (100_000 if gpu else 30_000)
     return DQNConfig(
         env="visiongym/TabletopSoccer-v0",
         env_kwargs=ENV_KWARGS,

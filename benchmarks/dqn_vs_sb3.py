@@ -9,9 +9,11 @@ below is process-wide, and a shared process would let one agent pay another's st
 - ``sb3-dqn-alloc``: the same with the allocator setting our trainers make
   (``vision.runtime.tune_cpu_allocator``), to show how much of the gap that setting is;
 - ``dqn-vanilla``: ours with Double, Dueling, n-step and shifts off (SB3's algorithm);
-- ``dqn``: ours with its defaults (Double, Dueling, 10-step, DrQ shifts);
-- ``dqn-vanilla-pipeline``, ``dqn-pipeline``: the same two with ``--pipeline`` (a helper thread
-  runs the s' passes and prepares the next batch beside the update, so they use a second core).
+- ``dqn``: ours with its defaults (Double, Dueling, 10-step, DrQ shifts), one-thread updates;
+- ``dqn-vanilla-pipeline``, ``dqn-pipeline``: the same two with ``--pipeline on`` (a helper thread
+  runs the s' passes and prepares the next batch beside the update, so they use a second core;
+  ``dqn-pipeline`` is what ``agents.train dqn`` does by default on a 2-core CPU). The others run
+  with ``--pipeline off``.
 
 An agent name may end in ``@N`` to give that agent N torch threads instead of ``--threads``
 (``sb3-dqn@2``: SB3 on two cores, the fair reference for the pipelined agents on a 2-core CPU).
@@ -120,7 +122,7 @@ def run_agent(label: str, args: Args, runs: Path) -> dict:
     exploration = int(0.25 * args.steps)
     if name.startswith("dqn"):
         extra = dict(double=False, dueling=False, n_step=1, augment_pad=0) if name.startswith("dqn-vanilla") else {}
-        extra["pipeline"] = name.endswith("-pipeline")
+        extra["pipeline"] = "on" if name.endswith("-pipeline") else "off"
         config = DQNConfig(**common, learning_starts=args.learning_starts, train_frequency=args.train_frequency,
                            target_update_interval=1_000, exploration_steps=exploration,
                            amp=args.amp, compile=args.compile, **extra)

@@ -79,7 +79,9 @@ def main(args: Args) -> dict[str, dict[int, list[tuple[float, float]]]]:
             names["ours"]: [
                 "dqn", *common, "--n-step", "3", "--train-frequency", "4", "--target-update-interval", "1000",
                 "--learning-starts", "1000", "--exploration-steps", str(exploration), "--augment-pad", "2",
-                "--max-grad-norm", "10", *args.ours_args,
+                "--max-grad-norm", "10",
+                "--pipeline", "off",  # the recorded runs predate --pipeline; --ours-args=--pipeline=on to compare
+                *args.ours_args,
             ],
             names["sb3"]: [
                 "sb3-dqn", *common, "--hyperparameters", "n_steps=3", "train_freq=1", "gradient_steps=1",

@@ -68,7 +68,8 @@ def main(args: Args) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as runs:
         configs = {
-            "dqn (1 frame)": DQNConfig(**common, runs_dir=Path(runs), run_name="dqn", train_frequency=2),
+            "dqn (1 frame)": DQNConfig(**common, runs_dir=Path(runs), run_name="dqn", train_frequency=2,
+                                       pipeline="off"),  # the recorded figures predate --pipeline
             "drqn": DRQNConfig(**common, runs_dir=Path(runs), run_name="drqn", lstm_hidden=128, burn_in=2,
                                sequence_length=6, batch_size=16, train_frequency=4),
         }

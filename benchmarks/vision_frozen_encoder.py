@@ -65,6 +65,7 @@ def main(args: Args) -> None:
         "--exploration-steps", str(min(10_000, args.steps // 2)), "--learning-rate", "2.5e-4",
         "--eval-interval", str(args.eval_interval), "--eval-episodes", "10", "--checkpoint-interval",
         str(args.steps), "--no-video", "--seed", str(args.seed), "--threads", "1", "--no-progress",
+        "--pipeline", "off",  # the recorded runs predate --pipeline
     ]
     variants = {
         "dqn_frozen_ae": [*common, "--encoder", "autoencoder", "--encoder-checkpoint", str(checkpoint)],

@@ -216,10 +216,13 @@ class DRQNTrainer(DQNTrainer):
             raise ValueError(f"drqn sees one frame a step; frame_stack={config.frame_stack} must be 1")
         if config.prioritized:
             raise ValueError("--prioritized is available for dqn only; drqn replays whole sequences uniformly")
-        if config.pipeline:
-            raise ValueError("--pipeline is available for dqn only; drqn updates on sequences in one thread")
+        if config.pipeline == "on":
+            raise ValueError("--pipeline on is available for dqn only; drqn updates on sequences in one thread")
         if config.sequence_length < 1 or config.burn_in < 0:
             raise ValueError(f"need sequence_length >= 1 and burn_in >= 0; got {config.sequence_length}, {config.burn_in}")
+
+    def use_pipeline(self) -> bool:
+        return False
 
     def build_network(self, observation_space: gym.spaces.Box, n_actions: int) -> torch.nn.Module:
         c = self.config

@@ -90,9 +90,9 @@ class DQNTrainer:
         for name in ("total_steps", "num_envs", "batch_size", "frame_stack", "n_step", "buffer_size"):
             if getattr(config, name) < 1:
                 raise ValueError(f"{name}={getattr(config, name)} must be >= 1")
-        if config.pipeline and config.prioritized:
-            raise ValueError("--pipeline draws each batch one update ahead, before the priorities of the "
-                             "previous one are written; use it without --prioritized")
+        if config.pipeline == "on" and config.prioritized:
+            raise ValueError("--pipeline on draws each batch one update ahead, before the priorities of the "
+                             "previous one are written; use --pipeline auto or off with --prioritized")
         if config.prioritized and not 0.0 <= config.priority_beta <= 1.0:
             raise ValueError(f"priority_beta={config.priority_beta} must be in [0, 1]")
         if not 0.0 <= config.epsilon_end <= config.epsilon_start <= 1.0:
@@ -134,11 +134,14 @@ class DQNTrainer:
     def setup(self) -> None:
         """Device, seeds, envs, network, learner and memory; restores them on resume."""
         c = self.config
+        self.device = pick_device(c.device)
+        self.pipeline = self.use_pipeline()
         if c.threads:
             torch.set_num_threads(c.threads)
+        elif self.pipeline:  # the helper thread's passes get the other half of the cores
+            torch.set_num_threads(max(1, torch.get_num_threads() // 2))
         if c.tune_allocator:
             tune_cpu_allocator()
-        self.device = pick_device(c.device)
         seed_everything(c.seed)
         self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, **wrapper_options(c))
         self.n_actions = check_discrete(self.envs.single_action_space, c.algo, c.env)
@@ -155,9 +158,6 @@ class DQNTrainer:
         elif c.compile:
             # On the CPU compilation needs a C++ toolchain and rarely pays off for these small nets.
             warnings.warn(f"--compile is a GPU option; ignored on {self.device}", stacklevel=2)
-        self.pipeline = c.pipeline and self.device.type == "cpu"
-        if c.pipeline and not self.pipeline:
-            warnings.warn(f"--pipeline is a CPU option; ignored on {self.device}", stacklevel=2)
         self.replay = self.build_replay()  # refuses a buffer that does not fit, before training
         self.rng = np.random.default_rng(c.seed)
         self.step, self.updates, self.updates_due = 0, 0, 0.0
@@ -175,6 +175,17 @@ class DQNTrainer:
             "frame_shape": list(self.frame_shape),
             "n_actions": self.n_actions,
         }
+
+    def use_pipeline(self) -> bool:
+        """Whether updates run pipelined (:meth:`DQNLearner.pipelined_update`) on this device."""
+        c = self.config
+        if c.pipeline == "off":
+            return False
+        if self.device.type != "cpu":
+            if c.pipeline == "on":
+                warnings.warn(f"--pipeline is a CPU option; ignored on {self.device}", stacklevel=2)
+            return False
+        return not c.prioritized
 
     # -- acting and collection ---------------------------------------------------------------
 

@@ -59,9 +59,10 @@ def test_pipelined_updates_give_the_same_weights_as_plain_updates(double):
     piped.close()
 
 
-def test_pipelined_resume_continues_exactly_like_an_uninterrupted_run(tmp_path, catch_args):
+@pytest.mark.parametrize("pipeline", ["on", "off"])
+def test_resume_continues_exactly_with_and_without_the_pipeline(tmp_path, catch_args, pipeline):
     catch_env, fast = catch_args
-    common = ["dqn", *catch_env, *fast, "--pipeline", "--learning-starts", "100", "--buffer-size", "2000",
+    common = ["dqn", *catch_env, *fast, "--pipeline", pipeline, "--learning-starts", "100", "--buffer-size", "2000",
               "--checkpoint-interval", "300", "--eval-interval", "0", "--runs-dir", str(tmp_path)]
     whole = train_main([*common, "--total-steps", "600", "--run-name", "whole"])
     part = train_main([*common, "--total-steps", "300", "--run-name", "part"])
@@ -76,18 +77,43 @@ def test_pipelined_dqn_learns_catchball(tmp_path, catch_args):
     from agents.evaluate import main as evaluate_main
 
     catch_env, fast = catch_args
-    run = train_main(["dqn", *catch_env, *fast, "--pipeline", "--total-steps", "2000", "--eval-interval", "0",
+    run = train_main(["dqn", *catch_env, *fast, "--pipeline", "on", "--total-steps", "2000", "--eval-interval", "0",
                       "--checkpoint-interval", "2000", "--runs-dir", str(tmp_path), "--seed", "3", "--no-video"])
     result = evaluate_main([str(run), "--episodes", "30", "--device", "cpu"])
     assert result.summary()["success_rate"] >= 0.9  # a uniformly random policy catches 35%
 
 
 @pytest.mark.parametrize("algo, extra, message", [
-    ("dqn", ["--prioritized"], "without --prioritized"),
+    ("dqn", ["--prioritized"], "auto or off with --prioritized"),
     ("drqn", [], "dqn only"),
 ])
 def test_pipeline_refuses_what_it_cannot_do(tmp_path, catch_args, algo, extra, message):
     catch_env, _ = catch_args
     with pytest.raises(ValueError, match=message):
-        train_main([algo, *catch_env, "--pipeline", *extra, "--total-steps", "8", "--no-progress",
+        train_main([algo, *catch_env, "--pipeline", "on", *extra, "--total-steps", "8", "--no-progress",
                     "--runs-dir", str(tmp_path)])
+
+
+@pytest.mark.parametrize("pipeline, prioritized, device, expected", [
+    ("auto", False, "cpu", True),
+    ("auto", True, "cpu", False),  # priorities must be written before the next batch is drawn
+    ("auto", False, "meta", False),  # CPU only
+    ("off", False, "cpu", False),
+    ("on", False, "cpu", True),
+])
+def test_auto_pipeline_is_on_for_plain_cpu_training(pipeline, prioritized, device, expected):
+    from agents.config import DQNConfig
+    from agents.dqn.trainer import DQNTrainer
+
+    trainer = DQNTrainer(DQNConfig(pipeline=pipeline, prioritized=prioritized))
+    trainer.device = torch.device(device)
+    assert trainer.use_pipeline() is expected
+
+
+def test_runs_saved_before_the_pipeline_option_resume_without_it():
+    from agents.config import DQNConfig, config_from_dict, config_to_dict
+
+    saved = config_to_dict(DQNConfig())
+    del saved["pipeline"]  # a config.yaml written before the option existed
+    assert config_from_dict(saved).pipeline == "off"
+    assert DQNConfig().pipeline == "auto"
