@@ -43,7 +43,9 @@ class TrainConfig:
     num_envs: int = 1
     """Envs collected from in parallel (Gymnasium vector API)."""
     vectorization: Literal["sync", "async"] = "sync"
-    """Sync runs the envs in this process; async gives each its own process."""
+    """Sync runs the envs in this process; async gives each its own process (our DQN and DRQN
+    then step the envs while the network updates, so an update does not see the vector step in
+    flight)."""
     flicker: float = 0.0
     """Probability that an observation is blanked (FlickerObservation wrapper; 0 disables it)."""
     hide_ball: float = 0.0

@@ -83,6 +83,9 @@ class Args:
     train_freq = train_frequency / num_envs vector steps)."""
     features_dim: int = 512
     """Encoder output size (both agents)."""
+    vectorization: str = "sync"
+    """sync or async vector envs (both agents; async: one process per env, SB3's SubprocVecEnv;
+    ours then steps the envs while the network updates)."""
     seed: int = 1
     """Seed for both agents."""
     eval_episodes: int = 10
@@ -117,7 +120,7 @@ def run_agent(label: str, args: Args, runs: Path) -> dict:
                   eval_interval=0, checkpoint_interval=10**9, runs_dir=runs, run_name=name, progress=False,
                   threads=threads, device=args.device, frame_stack=args.frame_stack,
                   buffer_size=args.buffer_size, learning_rate=1e-4, save_replay=False, num_envs=args.num_envs,
-                  features_dim=args.features_dim, batch_size=args.batch_size,
+                  features_dim=args.features_dim, batch_size=args.batch_size, vectorization=args.vectorization,
                   tune_allocator=name != "sb3-dqn")
     exploration = int(0.25 * args.steps)
     if name.startswith("dqn"):

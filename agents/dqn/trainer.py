@@ -136,6 +136,7 @@ class DQNTrainer:
         c = self.config
         self.device = pick_device(c.device)
         self.pipeline = self.use_pipeline()
+        self.in_flight = False
         if c.threads:
             torch.set_num_threads(c.threads)
         elif self.pipeline:  # the helper thread's passes get the other half of the cores
@@ -144,6 +145,8 @@ class DQNTrainer:
             tune_cpu_allocator()
         seed_everything(c.seed)
         self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, **wrapper_options(c))
+        # async vector envs step in their own processes: overlap that with the update
+        self.overlap = isinstance(self.envs, gym.vector.AsyncVectorEnv)
         self.n_actions = check_discrete(self.envs.single_action_space, c.algo, c.env)
         check_pixel_space(self.envs.single_observation_space, c.algo)
         self.frame_shape = frame_shape(self.envs.single_observation_space, c.grayscale)
@@ -222,13 +225,34 @@ class DQNTrainer:
 
     def collect(self) -> dict[str, float]:
         """One vector step; stores the rows and returns finished-episode figures."""
-        epsilon = self.epsilon()
-        actions = self.act(epsilon)
-        observations, rewards, terminated, truncated, infos = self.envs.step(actions)
+        self.send_actions()
+        return self.receive()
+
+    def send_actions(self) -> None:
+        """Choose the ε-greedy actions and start the vector step.
+
+        With ``--vectorization async`` the envs then step in their processes while this one
+        updates the network (:meth:`train` calls :meth:`learn` between this and :meth:`receive`).
+        The step counter moves here, so the update schedule is the same in both orders.
+        """
+        self.sent_epsilon = self.epsilon()
+        self.sent_actions = self.act(self.sent_epsilon)
+        if self.overlap:
+            self.envs.step_async(self.sent_actions)
+        self.in_flight = True
+        self.step += self.config.num_envs
+
+    def receive(self) -> dict[str, float]:
+        """Finish the vector step :meth:`send_actions` started; store its rows."""
+        actions = self.sent_actions
+        if self.overlap:
+            observations, rewards, terminated, truncated, infos = self.envs.step_wait()
+        else:
+            observations, rewards, terminated, truncated, infos = self.envs.step(actions)
+        self.in_flight = False
         final = self.final
         rewards = np.where(final, 0.0, rewards)
         self.replay.add(self.frames, actions, rewards, terminated & ~final, truncated & ~final, self.first, final)
-        self.step += self.config.num_envs
         done = (terminated | truncated) & ~final
         self.episode_return += rewards
         self.episode_length += ~final
@@ -248,7 +272,7 @@ class DQNTrainer:
         self.first, self.final = final.copy(), done
         self.stacker.push(self.frames, self.first)
         self.reset_memory(self.first)
-        logs["charts/epsilon"] = epsilon
+        logs["charts/epsilon"] = self.sent_epsilon
         return logs
 
     def end_segment(self) -> None:
@@ -360,8 +384,13 @@ class DQNTrainer:
         try:
             while self.step < c.total_steps:
                 before = self.step
-                logs = self.collect()
-                metrics = self.learn() or metrics
+                if self.overlap:  # the envs step in their processes while the network updates
+                    self.send_actions()
+                    metrics = self.learn() or metrics
+                    logs = self.receive()
+                else:
+                    logs = self.collect()
+                    metrics = self.learn() or metrics
                 if _crossed(before, self.step, c.target_update_interval) and self.updates:
                     self.learner.update_target()
                 bar.update(self.step - before)
@@ -384,6 +413,12 @@ class DQNTrainer:
                     last_saved = self.step
                     self.start_segment()
         except KeyboardInterrupt:
+            if self.in_flight:  # finish the vector step in progress, or drop it if the envs were stopped too
+                try:
+                    self.receive()
+                except Exception:  # noqa: BLE001 - env workers that got the Ctrl-C as well
+                    self.step -= c.num_envs
+                    self.in_flight, self.envs_broken = False, True
             bar.write(f"interrupted at step {self.step}; saving a checkpoint")
             self.end_segment()
             self.checkpoint()
@@ -401,6 +436,9 @@ class DQNTrainer:
     def close(self) -> None:
         if getattr(self, "learner", None) is not None:
             self.learner.close()
-        self.envs.close()
+        if getattr(self, "envs_broken", False):
+            self.envs.close(terminate=True)
+        else:
+            self.envs.close()
         if self.run is not None:
             self.run.close()

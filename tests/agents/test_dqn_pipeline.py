@@ -117,3 +117,16 @@ def test_runs_saved_before_the_pipeline_option_resume_without_it():
     del saved["pipeline"]  # a config.yaml written before the option existed
     assert config_from_dict(saved).pipeline == "off"
     assert DQNConfig().pipeline == "auto"
+
+
+def test_async_envs_step_during_the_update_and_resume_exactly(tmp_path, catch_args):
+    catch_env, fast = catch_args
+    common = ["dqn", *catch_env, *fast, "--vectorization", "async", "--num-envs", "2", "--learning-starts", "50",
+              "--buffer-size", "600", "--checkpoint-interval", "100", "--eval-interval", "0", "--runs-dir", str(tmp_path)]
+    whole = train_main([*common, "--total-steps", "200", "--run-name", "whole"])
+    part = train_main([*common, "--total-steps", "100", "--run-name", "part"])
+    train_main(["--resume", str(part), "--total-steps", "200", "--no-progress"])
+    a = load_checkpoint(whole / "checkpoints" / "last.pt")["state"]["policy"]
+    b = load_checkpoint(part / "checkpoints" / "last.pt")["state"]["policy"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
