@@ -59,18 +59,23 @@ def test_pipelined_updates_give_the_same_weights_as_plain_updates(double):
     piped.close()
 
 
+def assert_resume_is_exact(common, half):
+    """A run stopped at ``half`` steps and resumed ends with the weights of one run of ``2 * half``."""
+    whole = train_main([*common, "--total-steps", str(2 * half), "--run-name", "whole"])
+    part = train_main([*common, "--total-steps", str(half), "--run-name", "part"])
+    train_main(["--resume", str(part), "--total-steps", str(2 * half), "--no-progress"])
+    a = load_checkpoint(whole / "checkpoints" / "last.pt")["state"]["policy"]
+    b = load_checkpoint(part / "checkpoints" / "last.pt")["state"]["policy"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
 @pytest.mark.parametrize("pipeline", ["on", "off"])
 def test_resume_continues_exactly_with_and_without_the_pipeline(tmp_path, catch_args, pipeline):
     catch_env, fast = catch_args
     common = ["dqn", *catch_env, *fast, "--pipeline", pipeline, "--learning-starts", "100", "--buffer-size", "2000",
               "--checkpoint-interval", "300", "--eval-interval", "0", "--runs-dir", str(tmp_path)]
-    whole = train_main([*common, "--total-steps", "600", "--run-name", "whole"])
-    part = train_main([*common, "--total-steps", "300", "--run-name", "part"])
-    train_main(["--resume", str(part), "--total-steps", "600", "--no-progress"])
-    a = load_checkpoint(whole / "checkpoints" / "last.pt")["state"]["policy"]
-    b = load_checkpoint(part / "checkpoints" / "last.pt")["state"]["policy"]
-    for key in a:
-        assert torch.equal(a[key], b[key]), key
+    assert_resume_is_exact(common, 300)
 
 
 def test_pipelined_dqn_learns_catchball(tmp_path, catch_args):
@@ -123,10 +128,4 @@ def test_async_envs_step_during_the_update_and_resume_exactly(tmp_path, catch_ar
     catch_env, fast = catch_args
     common = ["dqn", *catch_env, *fast, "--vectorization", "async", "--num-envs", "2", "--learning-starts", "50",
               "--buffer-size", "600", "--checkpoint-interval", "100", "--eval-interval", "0", "--runs-dir", str(tmp_path)]
-    whole = train_main([*common, "--total-steps", "200", "--run-name", "whole"])
-    part = train_main([*common, "--total-steps", "100", "--run-name", "part"])
-    train_main(["--resume", str(part), "--total-steps", "200", "--no-progress"])
-    a = load_checkpoint(whole / "checkpoints" / "last.pt")["state"]["policy"]
-    b = load_checkpoint(part / "checkpoints" / "last.pt")["state"]["policy"]
-    for key in a:
-        assert torch.equal(a[key], b[key]), key
+    assert_resume_is_exact(common, 100)
