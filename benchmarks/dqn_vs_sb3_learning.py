@@ -25,6 +25,7 @@ curves of each seed (``<out>_seed<N>.csv`` / ``.png``). Finished runs in ``--run
 from __future__ import annotations
 
 import csv
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,7 @@ class Args:
     ours_args: tuple[str, ...] = ()
     """Extra ``agents.train`` arguments for our DQN, after the shared ones (the later value of a
     repeated option wins), for ablations, e.g. ``--ours-args=--augment-pad=0`` with another
-    ``--ours`` run name."""
+    ``--ours`` run name; several in one quoted value: ``--ours-args="--augment-pad=0 --pipeline=on"``."""
 
 
 def main(args: Args) -> dict[str, dict[int, list[tuple[float, float]]]]:
@@ -81,7 +82,7 @@ def main(args: Args) -> dict[str, dict[int, list[tuple[float, float]]]]:
                 "--learning-starts", "1000", "--exploration-steps", str(exploration), "--augment-pad", "2",
                 "--max-grad-norm", "10",
                 "--pipeline", "off",  # the recorded runs predate --pipeline; --ours-args=--pipeline=on to compare
-                *args.ours_args,
+                *[part for item in args.ours_args for part in shlex.split(item)],
             ],
             names["sb3"]: [
                 "sb3-dqn", *common, "--hyperparameters", "n_steps=3", "train_freq=1", "gradient_steps=1",
