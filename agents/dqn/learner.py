@@ -199,8 +199,8 @@ class DQNLearner:
         The one difference from :meth:`update`: the next batch is drawn before the transitions
         collected after this update are stored, so a batch never holds the newest vector step.
         Runs are still deterministic for a seed. On a 2-core CPU this cuts the update time by
-        about a third (``benchmarks/dqn_vs_sb3.py``); it needs ``torch.set_num_threads(1)``
-        to leave the second core to the helper.
+        about a third (``benchmarks/dqn_vs_sb3.py``) when each thread has one core, i.e. torch's
+        threads halved (``--pipeline auto`` does that unless ``--threads`` is given).
         """
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dqn-pipeline")
