@@ -162,7 +162,7 @@ class DQNConfig(TrainConfig):
     and on tensor-core GPUs; the results are the same up to float rounding."""
     pipeline: Literal["auto", "on", "off"] = "auto"
     """CPU speed-up: a helper thread runs the s' passes and prepares the next batch while the
-    main thread runs the online pass and backward (1.4-1.6x the SPS on a 2-core CPU,
+    main thread runs the online pass and backward (1.46-1.57x the SPS on a 2-core CPU,
     benchmarks/dqn_vs_sb3.py). Each batch is drawn one update ahead, so it misses the newest
     vector step. auto: on for CPU training without --prioritized (and, unless --threads is given,
     torch's threads are halved so the two share the cores); on: the same, refused with

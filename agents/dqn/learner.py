@@ -198,9 +198,10 @@ class DQNLearner:
 
         The one difference from :meth:`update`: the next batch is drawn before the transitions
         collected after this update are stored, so a batch never holds the newest vector step.
-        Runs are still deterministic for a seed. On a 2-core CPU this cuts the update time by
-        about a third (``benchmarks/dqn_vs_sb3.py``) when each thread has one core, i.e. torch's
-        threads halved (``--pipeline auto`` does that unless ``--threads`` is given).
+        Runs are still deterministic for a seed. On a 2-core CPU this gives 1.46-1.57x the env
+        steps per second of the one-thread update (``benchmarks/dqn_vs_sb3.py``) when each thread
+        has one core, i.e. torch's threads halved (``--pipeline auto`` does that unless
+        ``--threads`` is given).
         """
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dqn-pipeline")
