@@ -136,7 +136,7 @@ class DQNTrainer:
         c = self.config
         self.device = pick_device(c.device)
         self.pipeline = self.use_pipeline()
-        self.in_flight = False
+        self.in_flight = self.envs_broken = False
         if c.threads:
             torch.set_num_threads(c.threads)
         elif self.pipeline:  # the helper thread's passes get the other half of the cores
@@ -436,7 +436,7 @@ class DQNTrainer:
     def close(self) -> None:
         if getattr(self, "learner", None) is not None:
             self.learner.close()
-        if getattr(self, "envs_broken", False):
+        if self.envs_broken:
             self.envs.close(terminate=True)
         else:
             self.envs.close()
