@@ -1,5 +1,5 @@
 """Where one DQN update spends its time on the CPU: torch profiler table, with and without the
-allocator setting, plus the replay's frame gather done two ways.
+allocator setting, plus the replay's frame gather and the batch preparation (shift, float, channels-last) done two ways each.
 
     python benchmarks/dqn_update_profile.py
     python benchmarks/dqn_update_profile.py --no-tune-allocator
@@ -23,6 +23,7 @@ import torch  # noqa: E402
 import tyro  # noqa: E402
 from torch.profiler import ProfilerActivity, profile  # noqa: E402
 
+from agents.common.augment import random_shift  # noqa: E402
 from agents.config import DQNConfig  # noqa: E402
 from agents.dqn.trainer import DQNTrainer  # noqa: E402
 
@@ -37,6 +38,16 @@ class Args:
     """Profiled updates (after 10 untimed ones)."""
     rows: int = 15
     """Rows of the profiler table."""
+
+
+def milliseconds(fn, repeats: int = 200) -> float:
+    """Mean time of ``fn()`` in ms, after 5 untimed calls."""
+    for _ in range(5):
+        fn()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats * 1e3
 
 
 def main(args: Args) -> None:
@@ -79,12 +90,25 @@ def main(args: Args) -> None:
 
     assert torch.equal(two_index()[:, 3:], flat_index_select()[:, 3:])  # the newest frame
     for name, fn in (("two index tensors", two_index), ("flat index_select", flat_index_select)):
-        for _ in range(5):
-            fn()
-        start = time.perf_counter()
-        for _ in range(200):
-            fn()
-        print(f"frame gather, {name}: {(time.perf_counter() - start) / 200 * 1e3:.3f} ms per batch of 64 x 2 frames")
+        print(f"frame gather, {name}: {milliseconds(fn):.3f} ms per batch of 64 x 2 frames")
+
+    # Batch preparation for the update: shift, convert, relayout, in two orders (same pixels).
+    network, generator = trainer.network, torch.Generator().manual_seed(0)
+    observations = replay.sample(64).observations
+
+    def float_then_shift() -> torch.Tensor:  # the order before 2026-11-29 18:00 UTC
+        return random_shift(observations.float().contiguous(memory_format=torch.channels_last), 4, generator)
+
+    def shift_then_float() -> torch.Tensor:  # DQNLearner.prepare: shift the uint8 frames first
+        return network.prepare(random_shift(observations, 4, generator))
+
+    generator.manual_seed(1)
+    before = float_then_shift()
+    generator.manual_seed(1)
+    assert torch.equal(before, shift_then_float())
+    for name, fn in (("float, channels-last, shift", float_then_shift),
+                     ("shift uint8, float, channels-last", shift_then_float)):
+        print(f"batch preparation, {name}: {milliseconds(fn):.3f} ms per batch of 64")
     trainer.close()
 
 

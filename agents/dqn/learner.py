@@ -46,7 +46,7 @@ def td_targets(
 
 
 class _Prefetched(NamedTuple):
-    batch: ReplayBatch  # prepared (converted, shifted)
+    batch: ReplayBatch  # prepared (shifted, converted)
     next_target: torch.Tensor  # target-network Q of its s'
     target_version: int  # DQNLearner.target_version when that pass ran
     generator_state: torch.Tensor | None  # the generator before the batch was drawn
@@ -115,17 +115,21 @@ class DQNLearner:
         return grad_norm.detach()
 
     def prepare(self, batch: ReplayBatch) -> ReplayBatch:
-        """Convert (once: s' serves two passes) and augment a sampled batch for the update."""
-        prepare = getattr(self.network, "prepare", None)
-        if prepare is not None:
-            batch = dataclasses.replace(batch, observations=prepare(batch.observations),
-                                        next_observations=prepare(batch.next_observations))
+        """Augment and convert a sampled batch for the update (once: s' serves two passes).
+
+        The shifts run on the uint8 frames, a quarter of the bytes of the float batch; then the
+        network converts to floats in its memory layout (channels-last on the CPU).
+        """
         if self.augment_pad:
             batch = dataclasses.replace(
                 batch,
                 observations=random_shift(batch.observations, self.augment_pad, self.generator),
                 next_observations=random_shift(batch.next_observations, self.augment_pad, self.generator),
             )
+        prepare = getattr(self.network, "prepare", None)
+        if prepare is not None:
+            batch = dataclasses.replace(batch, observations=prepare(batch.observations),
+                                        next_observations=prepare(batch.next_observations))
         return batch
 
     @torch.no_grad()
@@ -192,7 +196,7 @@ class DQNLearner:
         While this thread runs the online pass on s with autograd, the helper thread runs the
         online pass on s' (the Double-DQN argmax; same weights, so the same numbers). While this
         thread runs the backward pass and Adam, the helper samples the *next* batch with
-        ``sample``, converts and shifts it and runs its target pass. Between two calls the helper
+        ``sample``, shifts and converts it and runs its target pass. Between two calls the helper
         is idle, so the trainer may collect, update the target network (a prefetched target pass
         is then redone) or checkpoint (call :meth:`discard_prefetch` first).
 

@@ -86,14 +86,14 @@ def test_dueling_head_mean_advantage_is_zero_offset():
 
 
 def test_random_shift_is_a_replicate_padded_integer_shift():
-    images = torch.arange(2 * 1 * 6 * 6, dtype=torch.uint8).reshape(2, 1, 6, 6)
-    generator = torch.Generator().manual_seed(0)
-    shifted = random_shift(images, pad=2, generator=generator)
+    images = torch.arange(3 * 2 * 6 * 7, dtype=torch.uint8).reshape(3, 2, 6, 7)
+    shifted = random_shift(images, pad=2, generator=torch.Generator().manual_seed(0))
     assert shifted.dtype == torch.uint8 and shifted.shape == images.shape
+    # the shifts random_shift draws, then the crops of a replicate-padded copy at those offsets
+    shifts = torch.randint(0, 5, (3, 2), generator=torch.Generator().manual_seed(0))
     padded = torch.nn.functional.pad(images.float(), (2, 2, 2, 2), mode="replicate").byte()
-    for index in range(2):
-        crops = [padded[index, :, y : y + 6, x : x + 6] for y in range(5) for x in range(5)]
-        assert any(torch.equal(shifted[index], crop) for crop in crops)
+    for index, (dy, dx) in enumerate(shifts.tolist()):
+        assert torch.equal(shifted[index], padded[index, :, dy : dy + 6, dx : dx + 7])
     assert torch.equal(random_shift(images, pad=0), images)
 
 
