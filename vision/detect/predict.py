@@ -84,7 +84,7 @@ def predict_file(config: PredictConfig) -> Path:
         f"{source.stem}_boxes{source.suffix if suffix in VIDEO_SUFFIXES else '.png'}"
     )
     if suffix in IMAGE_SUFFIXES:
-        frame = iio.imread(source)
+        frame = iio.imread(source, plugin="pillow")
         if frame.ndim == 2:
             frame = np.repeat(frame[..., None], 3, axis=-1)
         iio.imwrite(out, draw_detections(detector, frame, config.score_threshold))

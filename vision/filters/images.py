@@ -104,7 +104,9 @@ def load_image(source: str | os.PathLike, mode: str = "rgb", size: int | None = 
                 f"{', '.join(sorted(shipped))}"
             )
     try:
-        image = np.asarray(iio.imread(path))
+        # Pillow directly: imageio's search through every plugin ends in deprecated ones (DICOM)
+        # for a file that is not an image, and leaves it open.
+        image = np.asarray(iio.imread(path, plugin="pillow"))
     except Exception as error:  # noqa: BLE001 - any decoder failure means "not an image"
         raise ValueError(f"could not read {str(path)!r} as an image ({error})") from error
     if image.dtype != np.uint8:
