@@ -66,3 +66,14 @@ def test_render_then_train_in_one_process_does_not_crash():
     )
     result = _run(code, os.environ.get("MUJOCO_GL", "egl"))
     assert result.returncode == 0 and "trained" in result.stdout, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "0"), ("3", "3")])
+def test_software_rendering_draws_in_the_calling_thread_unless_the_user_chose(given, expected):
+    env = {key: value for key, value in os.environ.items() if key != "LP_NUM_THREADS"}
+    env["MUJOCO_GL"] = "egl"
+    if given is not None:
+        env["LP_NUM_THREADS"] = given
+    code = "import os, sims\nprint(os.environ.get('LP_NUM_THREADS'))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.stdout.strip() == expected, result.stderr[-2000:]
