@@ -19,8 +19,8 @@ def random_shift(images: torch.Tensor, pad: int = 4, generator: torch.Generator 
     if pad <= 0:
         return images
     batch, channels, height, width = images.shape
-    shifts = torch.randint(0, 2 * pad + 1, (batch, 2), device=images.device, generator=generator)
     device = images.device
+    shifts = torch.randint(0, 2 * pad + 1, (batch, 2), device=device, generator=generator)
     ys = (torch.arange(height, device=device)[None] + shifts[:, :1] - pad).clamp_(0, height - 1)  # (B, H)
     pixels = images.permute(0, 2, 3, 1)  # (B, H, W, C)
     if pixels.is_contiguous():
