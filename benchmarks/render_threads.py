@@ -3,7 +3,8 @@
 ``sims.gl.configure_gl`` sets ``LP_NUM_THREADS=0`` (draw in the calling thread) unless the user
 set it; Mesa's own default is one rasteriser thread per CPU. This script measures both, each
 in fresh processes (Mesa reads the variable when it creates its first context), in interleaved
-rounds so a drifting machine load hits both alike, and prints the median steps per second.
+rounds so a drifting machine load hits both alike, and prints the median steps per second. It
+also checks that both settings draw the same bytes (a hash of 20 seeded frames per size).
 
     python benchmarks/render_threads.py
     python benchmarks/render_threads.py --sizes 48 84 --rounds 3 --seconds 3
@@ -11,6 +12,7 @@ rounds so a drifting machine load hits both alike, and prints the median steps p
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -37,17 +39,20 @@ class Args:
     """Internal: measure in this process with the LP_NUM_THREADS it was started with."""
 
 
-def measure(args: Args) -> dict[int, float]:
+def measure(args: Args) -> dict:
+    """Steps per second per size, and a digest of 20 seeded frames of every size."""
     import gymnasium as gym
 
     import envs  # noqa: F401 - registers the envs; sims.gl sets LP_NUM_THREADS if unset
 
-    rates = {}
+    rates, digest = {}, hashlib.sha256()
     for size in args.sizes:
         env = gym.make("visiongym/TabletopSoccer-v0", scenario="empty_goal", obs_mode="pixels", image_size=size)
-        env.reset(seed=0)
-        for _ in range(5):
-            env.step(env.action_space.sample())
+        observation, _ = env.reset(seed=0)
+        env.action_space.seed(0)
+        for _ in range(20):
+            digest.update(observation.tobytes())
+            observation, *_ = env.step(env.action_space.sample())
         steps, start = 0, time.perf_counter()
         while time.perf_counter() - start < args.seconds:
             _, _, terminated, truncated, _ = env.step(env.action_space.sample())
@@ -56,13 +61,14 @@ def measure(args: Args) -> dict[int, float]:
             steps += 1
         rates[size] = steps / (time.perf_counter() - start)
         env.close()
-    return rates
+    return {"rates": rates, "digest": digest.hexdigest()}
 
 
 def main(args: Args) -> dict[str, dict[int, float]]:
     cpus = os.cpu_count() or 1
     settings = {"0 (our default)": "0", f"{cpus} (Mesa's default: one per CPU)": str(cpus)}
     runs: dict[str, list[dict[int, float]]] = {name: [] for name in settings}
+    digests = set()
     for round_index in range(args.rounds):
         order = list(settings) if round_index % 2 == 0 else list(reversed(settings))
         for name in order:
@@ -70,7 +76,9 @@ def main(args: Args) -> dict[str, dict[int, float]]:
             command = [sys.executable, __file__, "--worker", "--seconds", str(args.seconds),
                        "--sizes", *map(str, args.sizes)]
             done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
-            runs[name].append({int(k): v for k, v in json.loads(done.stdout.splitlines()[-1]).items()})
+            result = json.loads(done.stdout.splitlines()[-1])
+            runs[name].append({int(size): rate for size, rate in result["rates"].items()})
+            digests.add(result["digest"])
     medians = {name: {size: float(np.median([run[size] for run in rows])) for size in args.sizes}
                for name, rows in runs.items()}
     fast, slow = list(settings)
@@ -80,6 +88,7 @@ def main(args: Args) -> dict[str, dict[int, float]]:
     for name in settings:
         print(f"{name:<36}" + "".join(f"{medians[name][size]:>12.0f}" for size in args.sizes))
     print(f"{'ratio':<36}" + "".join(f"{medians[fast][s] / medians[slow][s]:>11.2f}x" for s in args.sizes))
+    print("frames: " + ("the same bytes in every run" if len(digests) == 1 else "DIFFER between runs"))
     return medians
 
 
