@@ -97,6 +97,14 @@ def test_random_shift_is_a_replicate_padded_integer_shift():
     assert torch.equal(random_shift(images, pad=0), images)
 
 
+def test_random_shift_of_a_strided_view_equals_that_of_a_copy():
+    images = torch.randint(0, 255, (4, 6, 9, 11), dtype=torch.uint8)
+    view = images[:, ::2, :, 1:]  # neither contiguous nor channels-last
+    copy = view.contiguous()
+    shifted_view = random_shift(view, pad=3, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(shifted_view, random_shift(copy, pad=3, generator=torch.Generator().manual_seed(2)))
+
+
 def test_random_shift_gives_the_same_pixels_in_both_layouts():
     images = torch.randint(0, 255, (8, 6, 12, 10), dtype=torch.uint8)
     nchw = random_shift(images, pad=3, generator=torch.Generator().manual_seed(5))
