@@ -104,7 +104,7 @@ def main(args: Args) -> dict[str, float]:
     forward_flops, train_flops = rows["forward (no grad)"][0], rows["forward + backward"][0]
     ours = train_flops + 2 * forward_flops  # online s (+ backward), online s', target s'
     sb3 = train_flops + forward_flops  # online s (+ backward), target s'
-    measured_rate = (train_flops + 2 * forward_flops) / (rows["forward + backward"][1] + 2 * rows["forward (no grad)"][1])
+    measured_rate = ours / (rows["forward + backward"][1] + 2 * rows["forward (no grad)"][1])
     print(f"\nour default update: {ours / 1e6:.1f} MFLOP; SB3's algorithm: {sb3 / 1e6:.1f} MFLOP "
           f"({ours / sb3:.2f}x)")
     print(f"network passes of our update, one thread: {ours / measured_rate * 1e3:.1f} ms "
