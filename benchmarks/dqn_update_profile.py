@@ -3,6 +3,7 @@ allocator setting, plus the replay's frame gather and the batch preparation (shi
 
     python benchmarks/dqn_update_profile.py
     python benchmarks/dqn_update_profile.py --no-tune-allocator
+    python benchmarks/dqn_update_profile.py --defaults --compile   # torch.compile on this CPU?
 
 The allocator setting is process-wide and sticky, so compare the two in two processes (as above).
 Uses the learning-goal settings of ``empty_goal`` (48 px ``follow`` camera, 2 frames, batch 64,
@@ -38,6 +39,9 @@ class Args:
     """Profiled updates (after 10 untimed ones)."""
     rows: int = 15
     """Rows of the profiler table."""
+    compile: bool = False
+    """Also time the updates with the Q-network through ``torch.compile`` (what ``--compile`` does
+    on CUDA), to see whether it would pay off on this CPU."""
 
 
 def milliseconds(fn, repeats: int = 200) -> float:
@@ -66,10 +70,13 @@ def main(args: Args) -> None:
         trainer.collect()
     for _ in range(10):
         trainer.learner.update(trainer.replay.sample(64))
-    start = time.perf_counter()
-    for _ in range(args.updates):
-        trainer.learner.update(trainer.replay.sample(64))
-    per_update = (time.perf_counter() - start) / args.updates * 1e3
+    def time_updates() -> float:
+        start = time.perf_counter()
+        for _ in range(args.updates):
+            trainer.learner.update(trainer.replay.sample(64))
+        return (time.perf_counter() - start) / args.updates * 1e3
+
+    per_update = time_updates()
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
         for _ in range(args.updates):
             trainer.learner.update(trainer.replay.sample(64))
@@ -109,6 +116,18 @@ def main(args: Args) -> None:
     for name, fn in (("float, channels-last, shift", float_then_shift),
                      ("shift uint8, float, channels-last", shift_then_float)):
         print(f"batch preparation, {name}: {milliseconds(fn):.3f} ms per batch of 64")
+
+    if args.compile:
+        trainer.learner.online = torch.compile(network)
+        start = time.perf_counter()
+        for _ in range(10):  # the first calls compile the forward and backward graphs
+            trainer.learner.update(trainer.replay.sample(64))
+        compile_seconds = time.perf_counter() - start
+        compiled = time_updates()
+        trainer.learner.online = network
+        eager = time_updates()
+        print(f"torch.compile: {compiled:.1f} ms per update against {eager:.1f} ms eager, timed just after "
+              f"({eager / compiled:.2f}x); {compile_seconds:.0f} s for the first 10 compiled updates")
     trainer.close()
 
 
