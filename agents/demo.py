@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 import tyro
 
+from agents.common.cli import run_command
 from agents.common.envs import make_env, parse_env_kwargs
 from agents.common.evaluation import evaluate
 from agents.config import DQNConfig
@@ -107,4 +108,4 @@ def main(argv: list[str] | None = None) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

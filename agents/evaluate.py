@@ -11,6 +11,7 @@ from pathlib import Path
 
 import tyro
 
+from agents.common.cli import run_command
 from agents.common.envs import make_env, parse_env_kwargs, wrapper_options
 from agents.common.evaluation import EvaluationResult, evaluate
 from agents.policies import load_policy, read_checkpoint
@@ -60,4 +61,4 @@ def main(argv: list[str] | None = None) -> EvaluationResult:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

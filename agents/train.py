@@ -17,6 +17,7 @@ from typing import Annotated, Union
 
 import tyro
 
+from agents.common.cli import run_command
 from agents.common.run import Run
 from agents.config import CONFIGS, TrainConfig
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> Path:
     if argv and argv[0] == "--resume":
         return train(_resume_config(argv))
     if argv and not argv[0].startswith("-") and argv[0] not in CONFIGS:
-        raise SystemExit(f"algorithm {argv[0]!r} unknown; choose one of: {', '.join(CONFIGS)}")
+        raise ValueError(f"algorithm {argv[0]!r} unknown; choose one of: {', '.join(CONFIGS)}")
     choices = Union[tuple(Annotated[cls, tyro.conf.subcommand(name)] for name, cls in CONFIGS.items())]  # noqa: UP007
     config = tyro.cli(choices, args=argv, description=__doc__)
     path = train(config)
@@ -68,4 +69,4 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -1,8 +1,14 @@
 """Every bad input of the training and evaluation commands gets a clear error."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import gymnasium as gym
 import pytest
 
+from agents.common.cli import TRACEBACK_VARIABLE, run_command
 from agents.common.replay import ReplayMemoryError
 from agents.policies import load_policy
 from agents.train import main as train_main
@@ -10,7 +16,7 @@ from vision.runtime import CheckpointError, save_checkpoint
 
 
 def test_unknown_algorithm():
-    with pytest.raises(SystemExit, match="algorithm 'dqnn' unknown; choose one of: dqn, drqn"):
+    with pytest.raises(ValueError, match="algorithm 'dqnn' unknown; choose one of: dqn, drqn"):
         train_main(["dqnn", "--env", "visiongym/CatchBall-v0"])
 
 
@@ -72,3 +78,31 @@ def test_drqn_refuses_prioritized_replay(tmp_path):
     with pytest.raises(ValueError, match="--prioritized is available for dqn only"):
         train_main(["drqn", "--env", "visiongym/CatchBall-v0", "--prioritized", "--runs-dir", str(tmp_path),
                     "--no-progress"])
+
+
+def test_commands_end_bad_input_with_one_error_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(TRACEBACK_VARIABLE, raising=False)
+    args = ["dqn", "--env", "visiongym/Nope-v0", "--runs-dir", str(tmp_path), "--no-progress"]
+    with pytest.raises(SystemExit) as exit_info:
+        run_command(lambda: train_main(args))
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: env 'visiongym/Nope-v0' unknown; choose one of: ")
+    assert "Traceback" not in err and TRACEBACK_VARIABLE in err
+    # On request the exception propagates; other exceptions (bugs) always do.
+    monkeypatch.setenv(TRACEBACK_VARIABLE, "1")
+    with pytest.raises(ValueError, match="visiongym/Nope-v0"):
+        run_command(lambda: train_main(args))
+    monkeypatch.delenv(TRACEBACK_VARIABLE)
+    with pytest.raises(ZeroDivisionError):
+        run_command(lambda: 1 / 0)
+
+
+def test_evaluate_command_on_a_missing_checkpoint(tmp_path):
+    missing = tmp_path / "nowhere.pt"
+    env = {key: value for key, value in os.environ.items() if key != TRACEBACK_VARIABLE}
+    result = subprocess.run([sys.executable, "-m", "agents.evaluate", str(missing)], capture_output=True,
+                            text=True, env=env, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: checkpoint {str(missing)!r} does not exist")
+    assert "Traceback" not in result.stderr
