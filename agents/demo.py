@@ -17,13 +17,12 @@ from pathlib import Path
 import torch
 import tyro
 
-from agents.common.cli import run_command
 from agents.common.envs import make_env, parse_env_kwargs
 from agents.common.evaluation import evaluate
 from agents.config import DQNConfig
 from agents.dqn.trainer import DQNTrainer
 from agents.policies import load_policy
-from vision.runtime import pick_device
+from vision.runtime import pick_device, run_command
 
 __all__ = ["DemoConfig", "main"]
 

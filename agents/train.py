@@ -17,9 +17,9 @@ from typing import Annotated, Union
 
 import tyro
 
-from agents.common.cli import run_command
 from agents.common.run import Run
 from agents.config import CONFIGS, TrainConfig
+from vision.runtime import run_command
 
 __all__ = ["train", "main"]
 

@@ -8,11 +8,10 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
-from agents.common.cli import TRACEBACK_VARIABLE, run_command
 from agents.common.replay import ReplayMemoryError
 from agents.policies import load_policy
 from agents.train import main as train_main
-from vision.runtime import CheckpointError, save_checkpoint
+from vision.runtime import TRACEBACK_VARIABLE, CheckpointError, run_command, save_checkpoint
 
 
 def test_unknown_algorithm():

@@ -13,6 +13,7 @@ import tyro
 
 from vision.augment.ablation import AblationConfig, print_ablation, run_ablation
 from vision.augment.transforms import TRANSFORM_NAMES, make_sample, make_transform, mask_boxes
+from vision.runtime import run_command
 
 TransformName = Literal["flip", "rotation", "scale", "crop", "translation", "noise"]
 
@@ -140,4 +141,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command(main))

@@ -14,7 +14,7 @@ import torch
 from vision.autoencoders.models import VARIANTS, ConvAutoencoder, build_autoencoder
 from vision.metrics import mean_image_psnr, print_table, psnr, ssim
 from vision.runs import load_state
-from vision.runtime import CheckpointError, load_checkpoint, pick_device
+from vision.runtime import CheckpointError, load_checkpoint, pick_device, run_command
 
 __all__ = [
     "CHECKPOINT_KIND",
@@ -145,4 +145,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

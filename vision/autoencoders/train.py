@@ -34,7 +34,13 @@ from vision.autoencoders.models import ConvAutoencoder, build_autoencoder, list_
 from vision.data.dataset import load_frames
 from vision.metrics import print_table, psnr
 from vision.runs import prepare_run, set_threads
-from vision.runtime import load_checkpoint, pick_device, save_checkpoint, seed_everything
+from vision.runtime import (
+    load_checkpoint,
+    pick_device,
+    run_command,
+    save_checkpoint,
+    seed_everything,
+)
 
 __all__ = ["AutoencoderTrainConfig", "train_autoencoder"]
 
@@ -197,4 +203,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

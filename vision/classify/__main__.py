@@ -8,6 +8,7 @@ import tyro
 
 from vision.classify.arch import ArchConfig, WeightsUnavailableError, print_arch, run_arch
 from vision.classify.digits import DigitsConfig, print_digits, run_digits
+from vision.runtime import run_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,4 +32,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command(main))

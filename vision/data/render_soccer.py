@@ -34,6 +34,7 @@ from vision.data.format import (
     write_image,
 )
 from vision.data.sources import SOURCES, make_source
+from vision.runtime import run_command
 
 __all__ = ["RenderConfig", "render_dataset", "split_sizes", "frame_rng"]
 
@@ -221,4 +222,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 from vision.data.dataset import SoccerDetection, collate_detection, detection_transforms
 from vision.detect.engine import evaluate, load_detector, measure_fps
 from vision.metrics import print_table
+from vision.runtime import run_command
 
 __all__ = ["DetectEvaluateConfig", "compare"]
 
@@ -84,4 +85,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -21,6 +21,7 @@ from torchvision.transforms.v2 import functional as TF
 from torchvision.utils import draw_bounding_boxes
 
 from vision.detect.engine import Detector, load_detector
+from vision.runtime import run_command
 
 __all__ = ["PredictConfig", "draw_detections", "predict_file"]
 
@@ -108,4 +109,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -25,7 +25,7 @@ from vision.data.format import DETECTION_CLASSES
 from vision.detect.engine import CHECKPOINT_KIND, MODELS, Detector, evaluate, measure_fps
 from vision.metrics import print_table
 from vision.runs import prepare_run, set_threads
-from vision.runtime import load_checkpoint, pick_device, seed_everything
+from vision.runtime import load_checkpoint, pick_device, run_command, seed_everything
 
 __all__ = ["DetectorTrainConfig", "train_detector"]
 
@@ -192,4 +192,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

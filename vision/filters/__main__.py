@@ -13,6 +13,7 @@ import tyro
 
 from vision.filters.images import load_image
 from vision.filters.kernels import FILTER_NAMES, apply_filter, max_difference
+from vision.runtime import run_command
 
 FilterName = Literal["box", "gaussian", "sharpen", "sobel_x", "sobel_y", "edges", "curve"]
 
@@ -169,4 +170,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command(main))

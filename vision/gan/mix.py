@@ -28,6 +28,7 @@ from vision.data.format import (
 )
 from vision.detect.engine import load_detector
 from vision.gan.train import load_generator
+from vision.runtime import run_command
 
 __all__ = ["MixConfig", "write_generated_dataset"]
 
@@ -143,4 +144,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -27,6 +27,7 @@ from vision.runtime import (
     CheckpointError,
     load_checkpoint,
     pick_device,
+    run_command,
     save_checkpoint,
     seed_everything,
 )
@@ -208,4 +209,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -7,6 +7,7 @@ import sys
 import tyro
 
 from vision.metric.reid import MetricConfig, print_metric, run_metric
+from vision.runtime import run_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,4 +23,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command(main))

@@ -6,6 +6,7 @@ import sys
 
 import tyro
 
+from vision.runtime import run_command
 from vision.sequence.arithmetic import ArithmeticConfig, print_arithmetic, run_arithmetic
 from vision.sequence.ball import BallConfig, print_ball, run_ball
 
@@ -26,4 +27,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command(main))

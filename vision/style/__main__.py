@@ -13,6 +13,7 @@ import torch
 import tyro
 
 from vision.runs import RunOptions
+from vision.runtime import run_command
 from vision.style.gatys import FeatureExtractor, stylize
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -178,4 +179,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command(main))

@@ -6,6 +6,7 @@ import sys
 
 import tyro
 
+from vision.runtime import run_command
 from vision.transfer.experiment import TransferConfig, print_transfer, run_transfer
 
 
@@ -22,4 +23,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command(main))
