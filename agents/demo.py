@@ -22,7 +22,8 @@ from agents.common.evaluation import evaluate
 from agents.config import DQNConfig
 from agents.dqn.trainer import DQNTrainer
 from agents.policies import load_policy
-from vision.runtime import pick_device, run_command
+from envs.cli import run_command
+from vision.runtime import pick_device
 
 __all__ = ["DemoConfig", "main"]
 

@@ -14,7 +14,7 @@ import tyro
 from agents.common.envs import make_env, parse_env_kwargs, wrapper_options
 from agents.common.evaluation import EvaluationResult, evaluate
 from agents.policies import load_policy, read_checkpoint
-from vision.runtime import run_command
+from envs.cli import run_command
 
 __all__ = ["EvaluateConfig", "run_evaluation", "main"]
 

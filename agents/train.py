@@ -19,7 +19,7 @@ import tyro
 
 from agents.common.run import Run
 from agents.config import CONFIGS, TrainConfig
-from vision.runtime import run_command
+from envs.cli import run_command
 
 __all__ = ["train", "main"]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import tyro
 
+from envs.cli import run_command
 from envs.play import PlayConfig, play
 
 
@@ -36,4 +37,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -31,6 +30,7 @@ import numpy as np
 import tyro
 
 import envs  # noqa: F401 - registers the visiongym environments
+from envs.cli import run_command
 
 BUILTIN_POLICIES = ("keyboard", "random", "scripted")
 VIDEO_SUFFIXES = (".mp4", ".gif")
@@ -196,13 +196,8 @@ def play(config: PlayConfig) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    config = tyro.cli(PlayConfig, args=argv)
-    try:
-        play(config)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from error
+    play(tyro.cli(PlayConfig, args=argv))
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main)

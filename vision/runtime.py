@@ -1,4 +1,4 @@
-"""Devices, seeding, checkpoints and command running shared by the whole suite (vision and agents).
+"""Devices, seeding and checkpoints shared by every trainer in the suite (vision and agents).
 
 Checkpoints are plain dicts of tensors and Python scalars written atomically (temporary file,
 ``fsync``, then ``os.replace``) and read back with ``torch.load(weights_only=True)``. Every
@@ -12,23 +12,15 @@ import ctypes
 import os
 import platform
 import random
-import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import torch
 
-from sims.gl import RenderingUnavailableError
-
 __all__ = [
     "CheckpointError",
-    "TRACEBACK_VARIABLE",
-    "USER_ERRORS",
-    "run_command",
     "pick_device",
     "seed_everything",
     "save_checkpoint",
@@ -172,34 +164,3 @@ def load_checkpoint(
                 f"checkpoint {str(path)!r} was written for {key}={have!r}, not {key}={want!r}"
             )
     return payload
-
-
-T = TypeVar("T")
-
-#: What the suite raises for a bad input or set-up: an unknown algorithm, env, device or option
-#: value, an action space the algorithm cannot use, a corrupt or mismatched checkpoint
-#: (``CheckpointError``), a replay buffer too large (``ReplayMemoryError``), a dataset folder that
-#: is not one, a missing file, no way to render. Each names the bad value.
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    ValueError, FileNotFoundError, gym.error.Error, RenderingUnavailableError)
-
-#: Set to 1 to get the full traceback of a bad input (a report of a bug wants it).
-TRACEBACK_VARIABLE = "VISIONGYM_TRACEBACK"
-
-
-def run_command(main: Callable[[], T]) -> T:
-    """Call a command's ``main()``; a bad input prints ``error: <message>`` and exits with status 2.
-
-    Every ``python -m agents.*`` and ``python -m vision.*`` command runs through this, as argparse
-    ends a bad argument (``python -m envs.play`` does the same for itself). ``main`` itself still
-    raises (tests and scripts call it directly). With ``VISIONGYM_TRACEBACK=1`` in the environment
-    the exception propagates with its traceback.
-    """
-    try:
-        return main()
-    except USER_ERRORS as error:
-        if os.environ.get(TRACEBACK_VARIABLE, "") not in ("", "0"):
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        print(f"({TRACEBACK_VARIABLE}=1 shows the traceback)", file=sys.stderr)
-        raise SystemExit(2) from None

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 import tyro
 
+from envs.cli import run_command
 from vision.augment.ablation import AblationConfig, print_ablation, run_ablation
 from vision.augment.transforms import TRANSFORM_NAMES, make_sample, make_transform, mask_boxes
-from vision.runtime import run_command
 
 TransformName = Literal["flip", "rotation", "scale", "crop", "translation", "noise"]
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import torch
 
+from envs.cli import run_command
 from vision.autoencoders.models import VARIANTS, ConvAutoencoder, build_autoencoder
 from vision.metrics import mean_image_psnr, print_table, psnr, ssim
 from vision.runs import load_state
-from vision.runtime import CheckpointError, load_checkpoint, pick_device, run_command
+from vision.runtime import CheckpointError, load_checkpoint, pick_device
 
 __all__ = [
     "CHECKPOINT_KIND",

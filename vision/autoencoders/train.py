@@ -23,6 +23,7 @@ from typing import Literal
 import torch
 from torch.nn import functional as F
 
+from envs.cli import run_command
 from vision.autoencoders.evaluate import (
     CHECKPOINT_KIND,
     add_noise,
@@ -34,13 +35,7 @@ from vision.autoencoders.models import ConvAutoencoder, build_autoencoder, list_
 from vision.data.dataset import load_frames
 from vision.metrics import print_table, psnr
 from vision.runs import prepare_run, set_threads
-from vision.runtime import (
-    load_checkpoint,
-    pick_device,
-    run_command,
-    save_checkpoint,
-    seed_everything,
-)
+from vision.runtime import load_checkpoint, pick_device, save_checkpoint, seed_everything
 
 __all__ = ["AutoencoderTrainConfig", "train_autoencoder"]
 

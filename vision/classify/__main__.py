@@ -6,9 +6,9 @@ import sys
 
 import tyro
 
+from envs.cli import run_command
 from vision.classify.arch import ArchConfig, WeightsUnavailableError, print_arch, run_arch
 from vision.classify.digits import DigitsConfig, print_digits, run_digits
-from vision.runtime import run_command
 
 
 def main(argv: list[str] | None = None) -> int:

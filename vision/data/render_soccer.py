@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from envs.cli import run_command
 from vision.data.format import (
     CLASS_NAMES,
     DEPTH_FORMATS,
@@ -34,7 +35,6 @@ from vision.data.format import (
     write_image,
 )
 from vision.data.sources import SOURCES, make_source
-from vision.runtime import run_command
 
 __all__ = ["RenderConfig", "render_dataset", "split_sizes", "frame_rng"]
 

@@ -17,10 +17,10 @@ import torch
 import tyro
 from torch.utils.data import DataLoader
 
+from envs.cli import run_command
 from vision.data.dataset import SoccerDetection, collate_detection, detection_transforms
 from vision.detect.engine import evaluate, load_detector, measure_fps
 from vision.metrics import print_table
-from vision.runtime import run_command
 
 __all__ = ["DetectEvaluateConfig", "compare"]
 

@@ -20,8 +20,8 @@ import tyro
 from torchvision.transforms.v2 import functional as TF
 from torchvision.utils import draw_bounding_boxes
 
+from envs.cli import run_command
 from vision.detect.engine import Detector, load_detector
-from vision.runtime import run_command
 
 __all__ = ["PredictConfig", "draw_detections", "predict_file"]
 

@@ -20,12 +20,13 @@ from pathlib import Path
 import torch
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
 
+from envs.cli import run_command
 from vision.data.dataset import SoccerDetection, collate_detection, detection_transforms
 from vision.data.format import DETECTION_CLASSES
 from vision.detect.engine import CHECKPOINT_KIND, MODELS, Detector, evaluate, measure_fps
 from vision.metrics import print_table
 from vision.runs import prepare_run, set_threads
-from vision.runtime import load_checkpoint, pick_device, run_command, seed_everything
+from vision.runtime import load_checkpoint, pick_device, seed_everything
 
 __all__ = ["DetectorTrainConfig", "train_detector"]
 

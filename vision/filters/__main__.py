@@ -11,9 +11,9 @@ import numpy as np
 import torch
 import tyro
 
+from envs.cli import run_command
 from vision.filters.images import load_image
 from vision.filters.kernels import FILTER_NAMES, apply_filter, max_difference
-from vision.runtime import run_command
 
 FilterName = Literal["box", "gaussian", "sharpen", "sobel_x", "sobel_y", "edges", "curve"]
 

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from envs.cli import run_command
 from vision.data.format import (
     CLASS_NAMES,
     FORMAT_VERSION,
@@ -28,7 +29,6 @@ from vision.data.format import (
 )
 from vision.detect.engine import load_detector
 from vision.gan.train import load_generator
-from vision.runtime import run_command
 
 __all__ = ["MixConfig", "write_generated_dataset"]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
+from envs.cli import run_command
 from vision.data.dataset import load_frames
 from vision.gan.models import Discriminator, Generator, init_weights
 from vision.metrics import print_table
@@ -27,7 +28,6 @@ from vision.runtime import (
     CheckpointError,
     load_checkpoint,
     pick_device,
-    run_command,
     save_checkpoint,
     seed_everything,
 )

@@ -6,8 +6,8 @@ import sys
 
 import tyro
 
+from envs.cli import run_command
 from vision.metric.reid import MetricConfig, print_metric, run_metric
-from vision.runtime import run_command
 
 
 def main(argv: list[str] | None = None) -> int:

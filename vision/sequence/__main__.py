@@ -6,7 +6,7 @@ import sys
 
 import tyro
 
-from vision.runtime import run_command
+from envs.cli import run_command
 from vision.sequence.arithmetic import ArithmeticConfig, print_arithmetic, run_arithmetic
 from vision.sequence.ball import BallConfig, print_ball, run_ball
 

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 import tyro
 
+from envs.cli import run_command
 from vision.runs import RunOptions
-from vision.runtime import run_command
 from vision.style.gatys import FeatureExtractor, stylize
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

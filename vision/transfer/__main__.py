@@ -6,7 +6,7 @@ import sys
 
 import tyro
 
-from vision.runtime import run_command
+from envs.cli import run_command
 from vision.transfer.experiment import TransferConfig, print_transfer, run_transfer
 
 

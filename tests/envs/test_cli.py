@@ -1,0 +1,55 @@
+"""The commands' error handling: a bad input is one ``error:`` line and exit status 2."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from envs.cli import TRACEBACK_VARIABLE, run_command
+from sims.gl import RenderingUnavailableError
+
+
+def _bad_env():
+    raise ValueError("env 'nope' unknown; choose one of: a, b")
+
+
+def test_bad_input_is_one_error_line_and_status_2(capsys, monkeypatch):
+    monkeypatch.delenv(TRACEBACK_VARIABLE, raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        run_command(_bad_env)
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: env 'nope' unknown; choose one of: a, b\n({TRACEBACK_VARIABLE}=1 shows the traceback)\n")
+
+
+def test_missing_renderer_is_a_user_error(monkeypatch):
+    monkeypatch.delenv(TRACEBACK_VARIABLE, raising=False)
+
+    def no_gl():
+        raise RenderingUnavailableError("MUJOCO_GL='egl' needs libEGL")
+
+    with pytest.raises(SystemExit):
+        run_command(no_gl)
+
+
+def test_traceback_on_request_and_for_bugs(monkeypatch):
+    monkeypatch.setenv(TRACEBACK_VARIABLE, "1")
+    with pytest.raises(ValueError, match="env 'nope' unknown"):
+        run_command(_bad_env)
+    monkeypatch.delenv(TRACEBACK_VARIABLE)
+    with pytest.raises(ZeroDivisionError):  # not a bad input: a bug keeps its traceback
+        run_command(lambda: 1 / 0)
+    assert run_command(lambda: 7) == 7
+
+
+def test_play_command_on_an_unknown_scenario(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != TRACEBACK_VARIABLE}
+    result = subprocess.run(
+        [sys.executable, "-m", "envs.play", "visiongym/TabletopSoccer-v0", "--scenario", "4v4", "--policy", "random",
+         "--record", str(tmp_path / "out.gif")],
+        capture_output=True, text=True, env=env, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and "'4v4'" in result.stderr
+    assert "Traceback" not in result.stderr
