@@ -32,6 +32,7 @@ __all__ = ["CharacterScene", "ROOT_DOFS"]
 #: (qpos size, qvel size) of each root joint.
 ROOT_DOFS = {"free": (7, 6), "planar": (3, 3), "planar_xy": (3, 3), "fixed": (0, 0)}
 _BLOW_UP_SPEED = 1e3
+_BAD_QACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
 _GHOST_RGBA = np.array([0.3, 0.8, 1.0, 0.35], dtype=np.float32)
 
 
@@ -99,11 +100,13 @@ class CharacterScene:
             [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, f"{n}_geom") for n in self.foot_names],
             dtype=int,
         )
-        # geom id -> foot index (-1 for other geoms), for a vectorised contact lookup.
-        self._foot_index = np.full(model.ngeom, -1, dtype=int)
-        self._foot_index[self._foot_geoms] = np.arange(len(self._foot_geoms))
+        # geom id -> foot index (-1 for other geoms) and geom id -> is terrain, as plain lists: a
+        # step has a handful of contacts, and a Python loop over them beats numpy's per-call cost.
+        self._foot_index = [-1] * model.ngeom
+        for foot, geom in enumerate(self._foot_geoms.tolist()):
+            self._foot_index[geom] = foot
         geom_names = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_GEOM, i) or "" for i in range(model.ngeom)]
-        self._terrain_geom = np.array([n.startswith("terrain") for n in geom_names])
+        self._terrain_geom = [n.startswith("terrain") for n in geom_names]
         self._limb_geoms = np.array(
             [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, f"{limb.name}_geom") for limb in limbs]
         )
@@ -266,11 +269,7 @@ class CharacterScene:
         views = self.views
         # NaN and inf propagate through the sums, so one scalar test covers every entry.
         speed = float(views.qvel @ views.qvel) + 0.0 * float(views.qpos.sum())
-        return bool(
-            not math.isfinite(speed)
-            or speed > _BLOW_UP_SPEED**2
-            or views.warnings[mujoco.mjtWarning.mjWARN_BADQACC] > 0
-        )
+        return not math.isfinite(speed) or speed > _BLOW_UP_SPEED**2 or bool(views.warnings[_BAD_QACC] > 0)
 
     def time(self) -> float:
         """Simulated seconds since the last reset."""
@@ -330,15 +329,16 @@ class CharacterScene:
 
     def foot_contacts(self) -> np.ndarray:
         """Whether each foot (:attr:`foot_names`) touches the terrain, shape (feet,) bool."""
-        touching = np.zeros(len(self._foot_geoms), dtype=bool)
+        touching = [False] * len(self._foot_geoms)
         count = self.data.ncon
-        if count and len(self._foot_geoms):
-            pairs = self.data.contact.geom[:count]
-            feet = self._foot_index[pairs]
-            on_terrain = self._terrain_geom[pairs]
-            hits = np.concatenate([feet[on_terrain[:, 1], 0], feet[on_terrain[:, 0], 1]])
-            touching[hits[hits >= 0]] = True
-        return touching
+        if count and touching:
+            foot_index, terrain = self._foot_index, self._terrain_geom
+            for first, second in self.data.contact.geom[:count].tolist():
+                if terrain[second] and foot_index[first] >= 0:
+                    touching[foot_index[first]] = True
+                if terrain[first] and foot_index[second] >= 0:
+                    touching[foot_index[second]] = True
+        return np.array(touching, dtype=bool)
 
     def ground_height(self, x: float | None = None, y: float | None = None) -> float:
         """Terrain height under (x, y); under the root when omitted."""
