@@ -11,6 +11,7 @@ sb3-contrib, with our encoders). ``python -m agents.train dqn --help`` documents
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from typing import Annotated, Union
@@ -42,14 +43,30 @@ def train(config: TrainConfig) -> Path:
 
 
 def _resume_config(argv: list[str]) -> TrainConfig:
-    """``--resume RUN [--total-steps N] [--no-progress]`` without naming the algorithm."""
-    args = list(argv)
-    run_path = Path(args[args.index("--resume") + 1])
-    config = Run.open(run_path).config
-    config.resume = run_path
-    if "--total-steps" in args:
-        config.total_steps = int(args[args.index("--total-steps") + 1])
-    if "--no-progress" in args:
+    """``--resume RUN [--total-steps N] [--max-minutes M] [--no-progress]``: the run's saved config.
+
+    The algorithm and every other setting come from the run's ``config.yaml``; only the budget and
+    the progress bar can change. Anything else is refused (argparse: usage line, exit status 2)
+    rather than silently ignored.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m agents.train --resume",
+        description="Continue a stopped run from its last checkpoint, with its saved config.",
+    )
+    parser.add_argument("--resume", type=Path, required=True, metavar="RUN", help="the run folder")
+    parser.add_argument("--total-steps", type=int, help="new total budget in env steps")
+    parser.add_argument("--max-minutes", type=float, help="new wall-clock budget (SB3 algorithms)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    config = Run.open(args.resume).config
+    config.resume = args.resume
+    if args.total_steps is not None:
+        config.total_steps = args.total_steps
+    if args.max_minutes is not None:
+        if not hasattr(config, "max_minutes"):
+            parser.error(f"--max-minutes is not an option of {config.algo}")
+        config.max_minutes = args.max_minutes
+    if args.no_progress:
         config.progress = False
     return config
 

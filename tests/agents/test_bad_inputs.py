@@ -68,6 +68,19 @@ def test_resume_with_another_algorithm(catch_dqn_run):
         train_main(["ppo", "--resume", str(catch_dqn_run), "--no-progress"])
 
 
+@pytest.mark.parametrize(("extra", "message"), [
+    ([], "expected one argument"),
+    (["RUN", "--device", "cuda"], "unrecognized arguments: --device cuda"),
+    (["RUN", "--max-minutes", "5"], "--max-minutes is not an option of dqn"),
+])
+def test_resume_refuses_what_it_cannot_change(catch_dqn_run, capsys, extra, message):
+    argv = ["--resume", *[str(catch_dqn_run) if arg == "RUN" else arg for arg in extra]]
+    with pytest.raises(SystemExit) as exit_info:
+        train_main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_hide_ball_on_an_env_without_a_ball(tmp_path):
     with pytest.raises(ValueError, match="OccludeBall needs the soccer env"):
         train_main(["dqn", "--env", "visiongym/CatchBall-v0", "--hide-ball", "0.5", "--runs-dir", str(tmp_path),

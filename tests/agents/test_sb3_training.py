@@ -6,6 +6,7 @@ import pytest
 
 from agents.evaluate import main as evaluate_main
 from agents.policies import load_policy
+from agents.train import _resume_config
 from agents.train import main as train_main
 from vision.runtime import load_checkpoint
 
@@ -54,6 +55,8 @@ def test_sac_on_continuous_state_env_and_resume(tmp_path):
     run = train_main([*common, "--total-steps", "100"])
     assert load_checkpoint(run / "checkpoints" / "last.pt")["meta"]["step"] == 100
     assert (run / "checkpoints" / "sb3_replay.pkl").is_file()
+    resumed = _resume_config(["--resume", str(run), "--total-steps", "160", "--max-minutes", "2.5", "--no-progress"])
+    assert (resumed.algo, resumed.total_steps, resumed.max_minutes, resumed.progress) == ("sac", 160, 2.5, False)
     train_main(["--resume", str(run), "--total-steps", "160", "--no-progress"])
     assert load_checkpoint(run / "checkpoints" / "last.pt")["meta"]["step"] == 160
     env = gym.make("Pendulum-v1")
