@@ -3,7 +3,7 @@
     python -m agents.train dqn --env visiongym/TabletopSoccer-v0 \\
         --env-kwargs scenario=empty_goal obs_mode=pixels
     python -m agents.train ppo --env visiongym/CatchBall-v0 --total-steps 20000
-    python -m agents.train --resume runs/CatchBall-v0__dqn__1__20261129-050000 [--total-steps N]
+    python -m agents.train --resume runs/CatchBall-v0__dqn__1__20261129-050000 [--total-steps N] [--no-progress]
 
 Algorithms: dqn, drqn (ours), ppo, a2c, sac, sb3-dqn, qrdqn, recurrent-ppo (Stable-Baselines3 and
 sb3-contrib, with our encoders). ``python -m agents.train dqn --help`` documents every field.
