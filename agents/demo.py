@@ -18,7 +18,7 @@ import torch
 import tyro
 
 from agents.common.envs import make_env, parse_env_kwargs
-from agents.common.evaluation import evaluate
+from agents.common.evaluation import check_video_path, evaluate
 from agents.config import DQNConfig
 from agents.dqn.trainer import DQNTrainer
 from agents.policies import load_policy
@@ -88,6 +88,7 @@ def demo_config(config: DemoConfig) -> DQNConfig:
 def main(argv: list[str] | None = None) -> float:
     """Run the demo; returns the goal rate."""
     config = tyro.cli(DemoConfig, args=argv, description=__doc__)
+    check_video_path(config.video)  # before minutes of training, not after
     if torch.get_num_threads() > 2 and pick_device(config.device).type == "cpu":
         torch.set_num_threads(2)
     dqn = demo_config(config)

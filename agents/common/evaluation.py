@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["Policy", "EvaluationResult", "evaluate", "write_video", "wilson_interval"]
+__all__ = ["Policy", "EvaluationResult", "VIDEO_SUFFIXES", "check_video_path", "evaluate", "write_video", "wilson_interval"]
 
 
 class Policy(Protocol):
@@ -82,13 +82,26 @@ class EvaluationResult:
         )
 
 
+#: What :func:`write_video` writes.
+VIDEO_SUFFIXES = (".mp4", ".gif")
+
+
+def check_video_path(path: str | Path) -> Path:
+    """``path`` as a Path; ``ValueError`` naming the suffixes when it is not a .mp4 or .gif file."""
+    path = Path(path)
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise ValueError(f"video {str(path)!r}: suffix {path.suffix!r} unsupported; choose one of: "
+                         f"{', '.join(VIDEO_SUFFIXES)}")
+    return path
+
+
 def write_video(frames: list[np.ndarray], path: Path, fps: int = 20) -> Path:
     """Write RGB frames as mp4 (ffmpeg) or, failing that, a gif; returns the written path."""
     import imageio.v2 as imageio
 
-    path = Path(path)
+    path = check_video_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".mp4":
+    if path.suffix.lower() == ".mp4":
         try:
             imageio.mimsave(path, frames, fps=fps, macro_block_size=1)
             return path
@@ -116,6 +129,8 @@ def evaluate(
     """
     if episodes < 1:
         raise ValueError(f"episodes={episodes} must be >= 1")
+    if video_path is not None:
+        check_video_path(video_path)
     env = make_env()
     result, written = EvaluationResult(), None
     try:
@@ -152,7 +167,7 @@ def evaluate(
 
 def _info_value(info: dict[str, Any], key: str) -> float:
     if key not in info:
-        raise KeyError(f"eval info key {key!r} is not in the env's info; it has: {', '.join(sorted(info))}")
+        raise ValueError(f"eval info key {key!r} is not in the env's info; it has: {', '.join(sorted(info))}")
     return float(info[key])
 
 

@@ -9,6 +9,7 @@ import gymnasium as gym
 import pytest
 
 from agents.common.replay import ReplayMemoryError
+from agents.evaluate import main as evaluate_main
 from agents.policies import load_policy
 from agents.train import main as train_main
 from envs.cli import TRACEBACK_VARIABLE, run_command
@@ -79,6 +80,12 @@ def test_resume_refuses_what_it_cannot_change(catch_dqn_run, capsys, extra, mess
         train_main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_evaluate_refuses_a_video_format(catch_dqn_run, tmp_path):
+    with pytest.raises(ValueError, match=r"video '.*out\.avi': suffix '\.avi' unsupported; choose one of: \.mp4, \.gif"):
+        evaluate_main([str(catch_dqn_run), "--episodes", "1", "--device", "cpu", "--video", str(tmp_path / "out.avi")])
+    assert not (tmp_path / "out.avi").exists()
 
 
 def test_hide_ball_on_an_env_without_a_ball(tmp_path):

@@ -139,7 +139,7 @@ def test_evaluate_refuses_an_info_key_the_env_lacks():
         def __call__(self, observation):
             return np.zeros(1, np.float32)
 
-    with pytest.raises(KeyError, match="eval info key 'speed' is not in the env's info"):
+    with pytest.raises(ValueError, match="eval info key 'speed' is not in the env's info"):
         evaluate(Zero(), lambda: gym.make("Pendulum-v1"), 1, info_keys=("speed",))
 
 
