@@ -18,11 +18,12 @@ import torch
 import tyro
 
 from agents.common.envs import make_env, parse_env_kwargs
-from agents.common.evaluation import check_video_path, evaluate
+from agents.common.evaluation import evaluate
 from agents.config import DQNConfig
 from agents.dqn.trainer import DQNTrainer
 from agents.policies import load_policy
 from envs.cli import run_command
+from envs.play import check_video_path
 from vision.runtime import pick_device
 
 __all__ = ["DemoConfig", "main"]

@@ -70,6 +70,7 @@ def main(args: Args) -> None:
         trainer.collect()
     for _ in range(10):
         trainer.learner.update(trainer.replay.sample(64))
+
     def time_updates() -> float:
         start = time.perf_counter()
         for _ in range(args.updates):

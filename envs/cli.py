@@ -31,8 +31,8 @@ def run_command(main: Callable[[], T]) -> T:
     """Call a command's ``main()``; a bad input prints ``error: <message>`` and exits with status 2.
 
     Every ``python -m envs.*``, ``agents.*`` and ``vision.*`` command runs through this, as argparse
-    ends a bad argument. ``main`` itself still raises (tests and scripts call it directly). With ``VISIONGYM_TRACEBACK=1`` in the environment
-    the exception propagates with its traceback.
+    ends a bad argument. ``main`` itself still raises (tests and scripts call it directly). With
+    ``VISIONGYM_TRACEBACK=1`` in the environment the exception propagates with its traceback.
     """
     try:
         return main()

@@ -36,6 +36,19 @@ BUILTIN_POLICIES = ("keyboard", "random", "scripted")
 VIDEO_SUFFIXES = (".mp4", ".gif")
 
 
+def check_video_path(path: str | Path, option: str = "video") -> Path:
+    """``path`` as a Path; ``ValueError`` naming the suffixes when it is not a .mp4 or .gif file.
+
+    Every video the suite writes (``--record``, evaluation and demo videos) goes through this,
+    before any work is done.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise ValueError(f"{option} {str(path)!r}: suffix {path.suffix!r} unsupported; choose one of: "
+                         f"{', '.join(VIDEO_SUFFIXES)}")
+    return path
+
+
 @dataclass
 class PlayConfig:
     """Play or watch a visiongym environment."""
@@ -141,8 +154,8 @@ def play(config: PlayConfig) -> list[float]:
     kwargs = parse_env_kwargs(config.env_kwargs)
     if config.scenario is not None:
         kwargs["scenario"] = config.scenario
-    if config.record is not None and config.record.suffix.lower() not in VIDEO_SUFFIXES:
-        raise ValueError(f"--record {config.record} must end in one of: {', '.join(VIDEO_SUFFIXES)}")
+    if config.record is not None:
+        check_video_path(config.record, "--record")
     headless = config.record is not None or os.environ.get("SDL_VIDEODRIVER") == "dummy"
     if config.policy == "keyboard" and headless and config.record is not None:
         raise ValueError("the keyboard policy needs a window; with --record choose random, scripted or a path")

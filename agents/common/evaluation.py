@@ -11,7 +11,9 @@ from typing import Any, Protocol
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["Policy", "EvaluationResult", "VIDEO_SUFFIXES", "check_video_path", "evaluate", "write_video", "wilson_interval"]
+from envs.play import check_video_path
+
+__all__ = ["Policy", "EvaluationResult", "evaluate", "write_video", "wilson_interval"]
 
 
 class Policy(Protocol):
@@ -80,19 +82,6 @@ class EvaluationResult:
             f"\n{name:<15} {np.mean(values):.3f} ± {_ci95(np.asarray(values, float)):.3f} (95% CI)"
             for name, values in sorted(self.metrics.items())
         )
-
-
-#: What :func:`write_video` writes.
-VIDEO_SUFFIXES = (".mp4", ".gif")
-
-
-def check_video_path(path: str | Path) -> Path:
-    """``path`` as a Path; ``ValueError`` naming the suffixes when it is not a .mp4 or .gif file."""
-    path = Path(path)
-    if path.suffix.lower() not in VIDEO_SUFFIXES:
-        raise ValueError(f"video {str(path)!r}: suffix {path.suffix!r} unsupported; choose one of: "
-                         f"{', '.join(VIDEO_SUFFIXES)}")
-    return path
 
 
 def write_video(frames: list[np.ndarray], path: Path, fps: int = 20) -> Path:

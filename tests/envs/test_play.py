@@ -56,7 +56,7 @@ def test_record_writes_a_playable_video(tmp_path, suffix):
 def test_bad_play_arguments_are_explained(tmp_path):
     with pytest.raises(ValueError, match="neither one of keyboard, random, scripted"):
         play(PlayConfig(policy=str(tmp_path / "missing.pt"), record=tmp_path / "x.mp4"))
-    with pytest.raises(ValueError, match=r"must end in one of: \.mp4, \.gif"):
+    with pytest.raises(ValueError, match=r"--record '.*x\.avi': suffix '\.avi' unsupported; choose one of: \.mp4, \.gif"):
         play(PlayConfig(policy="random", record=tmp_path / "x.avi"))
     with pytest.raises(ValueError, match="not key=value"):
         parse_env_kwargs(["scenario"])
