@@ -1,6 +1,11 @@
-"""Test-wide settings: headless pygame and MuJoCo, few threads (CI has 2 cores)."""
+"""Test-wide settings: headless pygame and MuJoCo, few threads (CI has 2 cores); a command runner."""
 
 import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -15,3 +20,18 @@ try:
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 except ImportError:  # pragma: no cover
     pass
+
+
+@pytest.fixture
+def run_module():
+    """``run_module("agents.evaluate", *args)``: ``python -m`` in a fresh process from the repository
+    root, without ``VISIONGYM_TRACEBACK``; returns the CompletedProcess (text stdout and stderr)."""
+    from envs.cli import TRACEBACK_VARIABLE
+
+    env = {key: value for key, value in os.environ.items() if key != TRACEBACK_VARIABLE}
+
+    def run(module: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", module, *map(str, args)], capture_output=True, text=True,
+                              env=env, timeout=120, cwd=Path(__file__).resolve().parents[1])
+
+    return run

@@ -1,10 +1,5 @@
 """Every bad input of the training and evaluation commands gets a clear error."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import gymnasium as gym
 import pytest
 
@@ -12,7 +7,6 @@ from agents.common.replay import ReplayMemoryError
 from agents.evaluate import main as evaluate_main
 from agents.policies import load_policy
 from agents.train import main as train_main
-from envs.cli import TRACEBACK_VARIABLE, run_command
 from vision.runtime import CheckpointError, save_checkpoint
 
 
@@ -100,22 +94,10 @@ def test_drqn_refuses_prioritized_replay(tmp_path):
                     "--no-progress"])
 
 
-def test_commands_end_bad_input_with_one_error_line(tmp_path, capsys, monkeypatch):
-    monkeypatch.delenv(TRACEBACK_VARIABLE, raising=False)
-    args = ["dqn", "--env", "visiongym/Nope-v0", "--runs-dir", str(tmp_path), "--no-progress"]
-    with pytest.raises(SystemExit) as exit_info:
-        run_command(lambda: train_main(args))
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: env 'visiongym/Nope-v0' unknown; choose one of: ")
-    assert "Traceback" not in err and TRACEBACK_VARIABLE in err
 
-
-def test_evaluate_command_on_a_missing_checkpoint(tmp_path):
+def test_evaluate_command_on_a_missing_checkpoint(tmp_path, run_module):
     missing = tmp_path / "nowhere.pt"
-    env = {key: value for key, value in os.environ.items() if key != TRACEBACK_VARIABLE}
-    result = subprocess.run([sys.executable, "-m", "agents.evaluate", str(missing)], capture_output=True,
-                            text=True, env=env, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    result = run_module("agents.evaluate", missing)
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: checkpoint {str(missing)!r} does not exist")
     assert "Traceback" not in result.stderr

@@ -1,10 +1,5 @@
 """The commands' error handling: a bad input is one ``error:`` line and exit status 2."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from envs.cli import TRACEBACK_VARIABLE, run_command
@@ -30,8 +25,9 @@ def test_missing_renderer_is_a_user_error(monkeypatch):
     def no_gl():
         raise RenderingUnavailableError("MUJOCO_GL='egl' needs libEGL")
 
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_info:
         run_command(no_gl)
+    assert exit_info.value.code == 2
 
 
 def test_traceback_on_request_and_for_bugs(monkeypatch):
@@ -44,12 +40,9 @@ def test_traceback_on_request_and_for_bugs(monkeypatch):
     assert run_command(lambda: 7) == 7
 
 
-def test_play_command_on_an_unknown_scenario(tmp_path):
-    env = {key: value for key, value in os.environ.items() if key != TRACEBACK_VARIABLE}
-    result = subprocess.run(
-        [sys.executable, "-m", "envs.play", "visiongym/TabletopSoccer-v0", "--scenario", "4v4", "--policy", "random",
-         "--record", str(tmp_path / "out.gif")],
-        capture_output=True, text=True, env=env, timeout=120, cwd=Path(__file__).resolve().parents[2])
+def test_play_command_on_an_unknown_scenario(tmp_path, run_module):
+    result = run_module("envs.play", "visiongym/TabletopSoccer-v0", "--scenario", "4v4", "--policy", "random",
+                        "--record", tmp_path / "out.gif")
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "'4v4'" in result.stderr
     assert "Traceback" not in result.stderr

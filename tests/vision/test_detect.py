@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-from envs.cli import TRACEBACK_VARIABLE
 from vision.detect.engine import Detector, evaluate, load_detector
 from vision.detect.loss import assign_targets
 from vision.detect.model import GridDetector, build_detector, decode_predictions
@@ -223,12 +219,9 @@ def test_faster_rcnn_builds_without_weights_and_predicts():
     assert set(detections) == {"boxes", "scores", "labels"}
 
 
-def test_vision_command_ends_bad_input_with_one_error_line(tmp_path):
+def test_vision_command_ends_bad_input_with_one_error_line(tmp_path, run_module):
     missing = tmp_path / "nowhere"
-    env = {key: value for key, value in os.environ.items() if key != TRACEBACK_VARIABLE}
-    result = subprocess.run([sys.executable, "-m", "vision.detect.train", "--data", str(missing)],
-                            capture_output=True, text=True, env=env, timeout=120,
-                            cwd=Path(__file__).resolve().parents[2])
+    result = run_module("vision.detect.train", "--data", missing)
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: dataset folder {str(missing)!r} does not exist")
     assert "Traceback" not in result.stderr
