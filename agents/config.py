@@ -15,6 +15,8 @@ from typing import Any, ClassVar, Literal
 
 import yaml
 
+from visiongym.sims.errors import UsageError
+
 __all__ = [
     "TrainConfig",
     "DQNConfig",
@@ -52,7 +54,7 @@ class TrainConfig:
     """Probability that the soccer ball is left out of a pixel observation (OccludeBall wrapper;
     0 disables it)."""
     detector: Path | None = None
-    """Detector checkpoint (vision.detect.train): each env is wrapped in DetectedObjects, so the
+    """Detector checkpoint (visiongym.vision.detect.train): each env is wrapped in DetectedObjects, so the
     agent sees the detected object list (ball, players, goals) instead of pixels; make the env
     with obs_mode=pixels, ideally at the detector's image size."""
     detector_players: int = 1
@@ -98,10 +100,10 @@ class DQNConfig(TrainConfig):
     """Our DQN from pixels: Double, Dueling, n-step, DrQ random shifts, uint8 frame replay."""
 
     encoder: str = "nature_cnn"
-    """Encoder from vision.encoders: nature_cnn, impala_resnet, small_resnet, or autoencoder (the
+    """Encoder from visiongym.vision.encoders: nature_cnn, impala_resnet, small_resnet, or autoencoder (the
     frozen encoder of a pretrained autoencoder; needs --encoder-checkpoint)."""
     encoder_checkpoint: Path | None = None
-    """Autoencoder checkpoint (vision.autoencoders.train) for --encoder autoencoder; its encoder is
+    """Autoencoder checkpoint (visiongym.vision.autoencoders.train) for --encoder autoencoder; its encoder is
     frozen and encodes each stacked frame; only the projection and the Q head train."""
     features_dim: int = 512
     """Encoder output size."""
@@ -200,7 +202,7 @@ class SB3Config(TrainConfig):
     """A Stable-Baselines3 algorithm with our encoder as its features extractor."""
 
     encoder: str = "nature_cnn"
-    """Encoder from vision.encoders for image observations (vectors use SB3's MLP)."""
+    """Encoder from visiongym.vision.encoders for image observations (vectors use SB3's MLP)."""
     features_dim: int = 512
     """Encoder output size."""
     frame_stack: int = 4
@@ -217,7 +219,7 @@ class SB3Config(TrainConfig):
     """VecNormalize running statistics: auto normalises observations and rewards for on-policy
     algorithms (ppo, a2c, recurrent-ppo) on vector observations, as RL Zoo does for MuJoCo, and
     nothing otherwise. The statistics are saved with every checkpoint and used by --resume,
-    agents.evaluate and envs.play."""
+    visiongym.agents.evaluate and visiongym.envs.play."""
     net_arch: tuple[int, ...] | None = None
     """Hidden layer sizes of the MLP policy and value/Q networks for vector observations, e.g.
     256 256 (default: SB3's, 64 64 for ppo/a2c, 256 256 for sac)."""
@@ -301,7 +303,7 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     data = dict(data)
     algo = data.pop("algo", None)
     if algo not in CONFIGS:
-        raise ValueError(f"algorithm {algo!r} unknown; choose one of: {', '.join(CONFIGS)}")
+        raise UsageError(f"algorithm {algo!r} unknown; choose one of: {', '.join(CONFIGS)}")
     cls = CONFIGS[algo]
     types = {item.name: item for item in dataclasses.fields(cls)}
     for name, value in LEGACY_DEFAULTS.items():
@@ -309,7 +311,7 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
             data.setdefault(name, value)
     unknown = set(data) - set(types)
     if unknown:
-        raise ValueError(f"config fields {sorted(unknown)} unknown for {algo}")
+        raise UsageError(f"config fields {sorted(unknown)} unknown for {algo}")
     for name, value in list(data.items()):
         if isinstance(value, list):
             data[name] = tuple(value)

@@ -2,11 +2,11 @@
 
 The default budget suits a 2-core CPU (a few minutes); on a GPU it trains longer and better.
 It prints the goal rate and writes the rollout video; the whole run folder (TensorBoard,
-evaluations, checkpoints) stays under ``runs/`` for ``python -m agents.evaluate`` and
-``python -m envs.play visiongym/TabletopSoccer-v0 --policy <run>``.
+evaluations, checkpoints) stays under ``runs/`` for ``python -m visiongym.agents.evaluate`` and
+``python -m visiongym.envs.play visiongym/TabletopSoccer-v0 --policy <run>``.
 
-    python -m agents.demo                       # CPU-sized default
-    python -m agents.demo --total-steps 100000  # the learning-goal budget
+    python -m visiongym.agents.demo                       # CPU-sized default
+    python -m visiongym.agents.demo --total-steps 100000  # the learning-goal budget
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from pathlib import Path
 import torch
 import tyro
 
-from agents.common.envs import make_env, parse_env_kwargs
-from agents.common.evaluation import evaluate
-from agents.config import DQNConfig
-from agents.dqn.trainer import DQNTrainer
-from agents.policies import load_policy
-from envs.cli import run_command
-from envs.play import check_video_path
-from vision.runtime import pick_device
+from visiongym.agents.common.envs import make_env, parse_env_kwargs
+from visiongym.agents.common.evaluation import evaluate
+from visiongym.agents.config import DQNConfig
+from visiongym.agents.dqn.trainer import DQNTrainer
+from visiongym.agents.policies import load_policy
+from visiongym.envs.cli import run_command
+from visiongym.envs.play import check_video_path
+from visiongym.vision.runtime import pick_device
 
 __all__ = ["DemoConfig", "main"]
 

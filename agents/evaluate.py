@@ -1,7 +1,7 @@
 """Evaluate a trained agent: mean return, goal rate and episode length with 95% CIs.
 
-    python -m agents.evaluate runs/CatchBall-v0__dqn__1__20261129-050000 --episodes 20
-    python -m agents.evaluate runs/.../checkpoints/last.pt --episodes 50 --video eval.mp4
+    python -m visiongym.agents.evaluate runs/CatchBall-v0__dqn__1__20261129-050000 --episodes 20
+    python -m visiongym.agents.evaluate runs/.../checkpoints/last.pt --episodes 50 --video eval.mp4
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import tyro
 
-from agents.common.envs import make_env, parse_env_kwargs, wrapper_options
-from agents.common.evaluation import EvaluationResult, evaluate
-from agents.policies import load_policy, read_checkpoint
-from envs.cli import run_command
+from visiongym.agents.common.envs import make_env, parse_env_kwargs, wrapper_options
+from visiongym.agents.common.evaluation import EvaluationResult, evaluate
+from visiongym.agents.policies import load_policy, read_checkpoint
+from visiongym.envs.cli import run_command
 
 __all__ = ["EvaluateConfig", "run_evaluation", "main"]
 

@@ -1,8 +1,8 @@
 """Load a trained policy from a run folder or checkpoint: ``load_policy(path, env)(obs) -> action``.
 
-Used by ``agents.evaluate`` and by ``python -m envs.play ... --policy <run or checkpoint>``. The
+Used by ``visiongym.agents.evaluate`` and by ``python -m visiongym.envs.play ... --policy <run or checkpoint>``. The
 checkpoint is read with ``weights_only=True``; a file written for another env, or a corrupt file,
-raises :class:`vision.runtime.CheckpointError`.
+raises :class:`visiongym.vision.runtime.CheckpointError`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 import gymnasium as gym
 import torch
 
-from agents.common.evaluation import Policy
-from agents.common.run import resolve_checkpoint
-from vision.runtime import CheckpointError, load_checkpoint, pick_device
+from visiongym.agents.common.evaluation import Policy
+from visiongym.agents.common.run import resolve_checkpoint
+from visiongym.vision.runtime import CheckpointError, load_checkpoint, pick_device
 
 __all__ = ["load_policy", "read_checkpoint", "EpisodeAwarePolicy", "OUR_KINDS", "SB3_KINDS"]
 
@@ -53,11 +53,11 @@ def load_policy(path: str | Path, env: gym.Env | None = None, device: str = "aut
     if env is not None:
         _check_spaces(env, meta, path)
     if kind in OUR_KINDS:
-        from agents.dqn.loading import dqn_policy_from_checkpoint
+        from visiongym.agents.dqn.loading import dqn_policy_from_checkpoint
 
         policy = dqn_policy_from_checkpoint(payload, torch_device, epsilon)
     else:
-        from agents.sb3.policy import sb3_policy_from_checkpoint
+        from visiongym.agents.sb3.policy import sb3_policy_from_checkpoint
 
         policy = sb3_policy_from_checkpoint(payload, torch_device)
     return EpisodeAwarePolicy(policy, env) if env is not None else policy
@@ -66,7 +66,7 @@ def load_policy(path: str | Path, env: gym.Env | None = None, device: str = "aut
 class EpisodeAwarePolicy:
     """Resets a stateful policy (frame stack, LSTM) by itself when ``env`` starts an episode.
 
-    Callers such as ``envs.play`` only call ``policy(obs)``; the env's time-limit step counter
+    Callers such as ``visiongym.envs.play`` only call ``policy(obs)``; the env's time-limit step counter
     is 0 right after a reset, which is when the frames and memory of the last episode must go.
     """
 

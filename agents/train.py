@@ -1,12 +1,12 @@
 """One command to train any agent of the suite.
 
-    python -m agents.train dqn --env visiongym/TabletopSoccer-v0 \\
+    python -m visiongym.agents.train dqn --env visiongym/TabletopSoccer-v0 \\
         --env-kwargs scenario=empty_goal obs_mode=pixels
-    python -m agents.train ppo --env visiongym/CatchBall-v0 --total-steps 20000
-    python -m agents.train --resume runs/CatchBall-v0__dqn__1__20261129-050000 [--total-steps N] [--no-progress]
+    python -m visiongym.agents.train ppo --env visiongym/CatchBall-v0 --total-steps 20000
+    python -m visiongym.agents.train --resume runs/CatchBall-v0__dqn__1__20261129-050000 [--total-steps N] [--no-progress]
 
 Algorithms: dqn, drqn (ours), ppo, a2c, sac, sb3-dqn, qrdqn, recurrent-ppo (Stable-Baselines3 and
-sb3-contrib, with our encoders). ``python -m agents.train dqn --help`` documents every field.
+sb3-contrib, with our encoders). ``python -m visiongym.agents.train dqn --help`` documents every field.
 """
 
 from __future__ import annotations
@@ -18,28 +18,29 @@ from typing import Annotated, Union
 
 import tyro
 
-from agents.common.run import Run
-from agents.config import CONFIGS, TrainConfig
-from envs.cli import run_command
+from visiongym.agents.common.run import Run
+from visiongym.agents.config import CONFIGS, TrainConfig
+from visiongym.envs.cli import run_command
+from visiongym.sims.errors import UsageError
 
 __all__ = ["train", "main"]
 
 
 def train(config: TrainConfig) -> Path:
-    """Train ``config`` (a config from :data:`agents.config.CONFIGS`); returns the run folder."""
+    """Train ``config`` (a config from :data:`visiongym.agents.config.CONFIGS`); returns the run folder."""
     if config.algo == "dqn":
-        from agents.dqn.trainer import DQNTrainer
+        from visiongym.agents.dqn.trainer import DQNTrainer
 
         return DQNTrainer(config).train()
     if config.algo == "drqn":
-        from agents.dqn.drqn import DRQNTrainer
+        from visiongym.agents.dqn.drqn import DRQNTrainer
 
         return DRQNTrainer(config).train()
     if config.algo in CONFIGS:
-        from agents.sb3.trainer import SB3Trainer
+        from visiongym.agents.sb3.trainer import SB3Trainer
 
         return SB3Trainer(config).train()
-    raise ValueError(f"algorithm {config.algo!r} unknown; choose one of: {', '.join(CONFIGS)}")
+    raise UsageError(f"algorithm {config.algo!r} unknown; choose one of: {', '.join(CONFIGS)}")
 
 
 def _resume_config(argv: list[str]) -> TrainConfig:
@@ -50,7 +51,7 @@ def _resume_config(argv: list[str]) -> TrainConfig:
     rather than silently ignored.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m agents.train --resume",
+        prog="python -m visiongym.agents.train --resume",
         description="Continue a stopped run from its last checkpoint, with its saved config.",
     )
     parser.add_argument("--resume", type=Path, required=True, metavar="RUN", help="the run folder")
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> Path:
     if argv and argv[0] == "--resume":
         return train(_resume_config(argv))
     if argv and not argv[0].startswith("-") and argv[0] not in CONFIGS:
-        raise ValueError(f"algorithm {argv[0]!r} unknown; choose one of: {', '.join(CONFIGS)}")
+        raise UsageError(f"algorithm {argv[0]!r} unknown; choose one of: {', '.join(CONFIGS)}")
     choices = Union[tuple(Annotated[cls, tyro.conf.subcommand(name)] for name, cls in CONFIGS.items())]  # noqa: UP007
     config = tyro.cli(choices, args=argv, description=__doc__)
     path = train(config)

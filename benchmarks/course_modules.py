@@ -14,16 +14,16 @@ import argparse
 import time
 
 COMMANDS = {
-    "filters": ("vision.filters.__main__", []),
-    "digits": ("vision.classify.__main__", ["digits", "--no-progress"]),
-    "arch": ("vision.classify.__main__", ["arch", "--layers", "none"]),
-    "arithmetic": ("vision.sequence.__main__", ["arithmetic", "--no-progress"]),
-    "ball": ("vision.sequence.__main__", ["ball", "--no-progress"]),
-    "style": ("vision.style.__main__", ["--no-progress"]),
-    "augment_show": ("vision.augment.__main__", ["show"]),
-    "augment_ablation": ("vision.augment.__main__", ["ablation", "--no-progress"]),
-    "metric": ("vision.metric.__main__", ["--no-progress"]),
-    "transfer": ("vision.transfer.__main__", ["--no-progress"]),
+    "filters": ("visiongym.vision.filters.__main__", []),
+    "digits": ("visiongym.vision.classify.__main__", ["digits", "--no-progress"]),
+    "arch": ("visiongym.vision.classify.__main__", ["arch", "--layers", "none"]),
+    "arithmetic": ("visiongym.vision.sequence.__main__", ["arithmetic", "--no-progress"]),
+    "ball": ("visiongym.vision.sequence.__main__", ["ball", "--no-progress"]),
+    "style": ("visiongym.vision.style.__main__", ["--no-progress"]),
+    "augment_show": ("visiongym.vision.augment.__main__", ["show"]),
+    "augment_ablation": ("visiongym.vision.augment.__main__", ["ablation", "--no-progress"]),
+    "metric": ("visiongym.vision.metric.__main__", ["--no-progress"]),
+    "transfer": ("visiongym.vision.transfer.__main__", ["--no-progress"]),
 }
 
 

@@ -19,19 +19,15 @@ arithmetic or by using more cores, not by better code around the passes.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not an installed copy
 
 import torch  # noqa: E402
 import tyro  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from agents.dqn.networks import QNetwork, stacked_space  # noqa: E402
-from vision.runtime import tune_cpu_allocator  # noqa: E402
+from visiongym.agents.dqn.networks import QNetwork, stacked_space  # noqa: E402
+from visiongym.vision.runtime import tune_cpu_allocator  # noqa: E402
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Time one DQN update of the Nature CNN in the contiguous (NCHW) and channels-last layouts.
 
 One update = online forward/backward on a batch, target forward, clipping and an Adam step, as
-in ``agents.dqn.learner``. The two layouts are timed in interleaved rounds so machine load hits
+in ``visiongym.agents.dqn.learner``. The two layouts are timed in interleaved rounds so machine load hits
 both alike; the median over rounds is printed.
 
     python benchmarks/dqn_update_layout.py --image-size 64 --rounds 4
@@ -9,20 +9,16 @@ both alike; the median over rounds is printed.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not an installed copy
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import tyro  # noqa: E402
 
-from agents.common.replay import ReplayBatch  # noqa: E402
-from agents.dqn.learner import DQNLearner  # noqa: E402
-from agents.dqn.networks import QNetwork, stacked_space  # noqa: E402
+from visiongym.agents.common.replay import ReplayBatch  # noqa: E402
+from visiongym.agents.dqn.learner import DQNLearner  # noqa: E402
+from visiongym.agents.dqn.networks import QNetwork, stacked_space  # noqa: E402
 
 
 @dataclass

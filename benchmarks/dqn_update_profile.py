@@ -12,27 +12,24 @@ Uses the learning-goal settings of ``empty_goal`` (48 px ``follow`` camera, 2 fr
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not an installed copy
-
 import torch  # noqa: E402
 import tyro  # noqa: E402
 from torch.profiler import ProfilerActivity, profile  # noqa: E402
 
-from agents.common.augment import random_shift  # noqa: E402
-from agents.config import DQNConfig  # noqa: E402
-from agents.dqn.trainer import DQNTrainer  # noqa: E402
+from visiongym.agents.common.augment import random_shift  # noqa: E402
+from visiongym.agents.config import DQNConfig  # noqa: E402
+from visiongym.agents.dqn.trainer import DQNTrainer  # noqa: E402
 
 
 @dataclass
 class Args:
     tune_allocator: bool = True
-    """Apply vision.runtime.tune_cpu_allocator (as the trainers do by default)."""
+    """Apply visiongym.vision.runtime.tune_cpu_allocator (as the trainers do by default)."""
     defaults: bool = False
     """Profile our default update (Double, Dueling, 10-step, shifts) instead of SB3's algorithm."""
     updates: int = 30

@@ -7,12 +7,12 @@ below is process-wide, and a shared process would let one agent pay another's st
 
 - ``sb3-dqn``: SB3's DQN as it ships (our encoder, SB3's replay and update, glibc defaults);
 - ``sb3-dqn-alloc``: the same with the allocator setting our trainers make
-  (``vision.runtime.tune_cpu_allocator``), to show how much of the gap that setting is;
+  (``visiongym.vision.runtime.tune_cpu_allocator``), to show how much of the gap that setting is;
 - ``dqn-vanilla``: ours with Double, Dueling, n-step and shifts off (SB3's algorithm);
 - ``dqn``: ours with its defaults (Double, Dueling, 10-step, DrQ shifts), one-thread updates;
 - ``dqn-vanilla-pipeline``, ``dqn-pipeline``: the same two with ``--pipeline on`` (a helper thread
   runs the s' passes and prepares the next batch beside the update, so they use a second core;
-  ``dqn-pipeline`` is what ``agents.train dqn`` does by default on a 2-core CPU). The others run
+  ``dqn-pipeline`` is what ``visiongym.agents.train dqn`` does by default on a 2-core CPU). The others run
   with ``--pipeline off``.
 
 An agent name may end in ``@N`` to give that agent N torch threads instead of ``--threads``
@@ -33,16 +33,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not an installed copy
-
 import torch  # noqa: E402
 import tyro  # noqa: E402
 
-from agents.common.envs import make_env, parse_env_kwargs  # noqa: E402
-from agents.common.evaluation import evaluate  # noqa: E402
-from agents.config import CONFIGS, DQNConfig  # noqa: E402
-from agents.policies import load_policy  # noqa: E402
-from agents.train import train  # noqa: E402
+from visiongym.agents.common.envs import make_env, parse_env_kwargs  # noqa: E402
+from visiongym.agents.common.evaluation import evaluate  # noqa: E402
+from visiongym.agents.config import CONFIGS, DQNConfig  # noqa: E402
+from visiongym.agents.policies import load_policy  # noqa: E402
+from visiongym.agents.train import train  # noqa: E402
 
 AGENTS = ("sb3-dqn", "sb3-dqn-alloc", "dqn-vanilla", "dqn", "dqn-vanilla-pipeline", "dqn-pipeline")
 DEFAULT_AGENTS = AGENTS[:4]

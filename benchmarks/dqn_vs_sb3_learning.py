@@ -55,7 +55,7 @@ class Args:
     out: Path = Path("benchmarks/results/dqn_vs_sb3_learning")
     """Stem of the curve CSV/PNG."""
     ours_args: tuple[str, ...] = ()
-    """Extra ``agents.train`` arguments for our DQN, after the shared ones (the later value of a
+    """Extra ``visiongym.agents.train`` arguments for our DQN, after the shared ones (the later value of a
     repeated option wins), for ablations, e.g. ``--ours-args=--augment-pad=0`` with another
     ``--ours`` run name; several in one quoted value: ``--ours-args="--augment-pad=0 --pipeline=on"``."""
 

@@ -18,20 +18,17 @@ The soccer version hides only the ball (``--hide-ball``) instead of blanking who
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not an installed copy
-
 import torch  # noqa: E402
 import tyro  # noqa: E402
 
-from agents.config import DQNConfig, DRQNConfig  # noqa: E402
-from agents.evaluate import EvaluateConfig, run_evaluation  # noqa: E402
-from agents.train import train  # noqa: E402
+from visiongym.agents.config import DQNConfig, DRQNConfig  # noqa: E402
+from visiongym.agents.evaluate import EvaluateConfig, run_evaluation  # noqa: E402
+from visiongym.agents.train import train  # noqa: E402
 
 
 @dataclass

@@ -20,8 +20,8 @@ import gymnasium as gym
 import numpy as np
 import tyro
 
-import envs  # noqa: F401
-import sims  # noqa: F401 - picks MUJOCO_GL, printed below
+import visiongym  # noqa: F401
+import visiongym.sims  # noqa: F401 - picks MUJOCO_GL, printed below
 
 
 @dataclass
@@ -76,7 +76,7 @@ def measure_single(scenario: str, obs_mode: str, image_size: int, seconds: float
 
 def measure_vector(scenario: str, obs_mode: str, image_size: int, seconds: float, n: int) -> tuple[float, float]:
     """Steps/s over all workers, and the mean resident memory of one worker process (one env)."""
-    make_one = functools.partial(gym.make, "envs:visiongym/TabletopSoccer-v0", scenario=scenario,
+    make_one = functools.partial(gym.make, "visiongym:visiongym/TabletopSoccer-v0", scenario=scenario,
                                  obs_mode=obs_mode, image_size=image_size)
     vec = gym.vector.AsyncVectorEnv(
         [make_one] * n,

@@ -17,7 +17,7 @@ timeout 200 $PY benchmarks/dqn_vs_sb3.py --device cuda --steps 6000 --threads 4 
 timeout 150 $PY benchmarks/dqn_vs_sb3.py --device cuda --steps 6000 --threads 4 $LEARN --amp --compile \
     --agents dqn-vanilla dqn --output "$OUT/dqn_vs_sb3_cuda_amp_compile.json" > "$OUT/dqn_vs_sb3_cuda_amp_compile.log" 2>&1
 # 2. Wall-clock of the empty_goal learning-goal command on cuda (as far as the time allows)
-timeout 170 $PY -m agents.train dqn --env visiongym/TabletopSoccer-v0 \
+timeout 170 $PY -m visiongym.agents.train dqn --env visiongym/TabletopSoccer-v0 \
     --env-kwargs scenario=empty_goal obs_mode=pixels camera=follow image_size=48 shaping=5 kick_aim=goal max_episode_steps=200 \
     --num-envs 4 --frame-stack 2 --features-dim 256 --buffer-size 100000 --learning-starts 1000 --batch-size 64 \
     --train-frequency 4 --n-step 3 --target-update-interval 1000 --exploration-steps 10000 --augment-pad 2 \

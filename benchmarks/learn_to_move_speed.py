@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sims.gl import configure_gl
+from visiongym.sims.gl import configure_gl
 
 configure_gl()
 
@@ -24,7 +24,7 @@ import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-import envs  # noqa: E402, F401
+import visiongym  # noqa: E402, F401
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from sims.gl import configure_gl
+from visiongym.sims.gl import configure_gl
 
 configure_gl()
 
@@ -37,8 +37,8 @@ from stable_baselines3.common.monitor import Monitor  # noqa: E402
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-import envs  # noqa: E402, F401
-from vision.runtime import pick_device, seed_everything  # noqa: E402
+import visiongym  # noqa: E402, F401
+from visiongym.vision.runtime import pick_device, seed_everything  # noqa: E402
 
 ENV_ID = "visiongym/LearnToMove-v0"
 

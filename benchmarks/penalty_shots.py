@@ -12,16 +12,12 @@ most) and a learning agent have to reach.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not an installed copy
 
 import gymnasium as gym  # noqa: E402
 import tyro  # noqa: E402
 
-import envs  # noqa: E402,F401
+import visiongym  # noqa: E402,F401
 
 STEP_EAST, KICK = 1, 9
 

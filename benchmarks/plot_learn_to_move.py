@@ -1,5 +1,5 @@
 """Plot LearnToMove learning curves (one PNG per CSV): the CSVs written by
-``learn_to_move_train.py`` and ``evaluations.csv`` files of ``agents.train`` runs copied here.
+``learn_to_move_train.py`` and ``evaluations.csv`` files of ``visiongym.agents.train`` runs copied here.
 
     python benchmarks/plot_learn_to_move.py --results-dir benchmarks/results
 """
@@ -29,7 +29,7 @@ def plot(curve: Path) -> Path:
 
     with open(curve) as handle:
         rows = list(csv.DictReader(handle))
-    if "step" in rows[0]:  # agents.train's evaluations.csv
+    if "step" in rows[0]:  # visiongym.agents.train's evaluations.csv
         for row in rows:
             row.update(steps=row["step"], **{"return": row["mean_return"]})
             row["imitation_per_step"] = row.get("imitation_score", "nan")

@@ -1,6 +1,6 @@
 """Pixel env steps per second with Mesa's software rasteriser threaded or not (``LP_NUM_THREADS``).
 
-``sims.gl.configure_gl`` sets ``LP_NUM_THREADS=0`` (draw in the calling thread) unless the user
+``visiongym.sims.gl.configure_gl`` sets ``LP_NUM_THREADS=0`` (draw in the calling thread) unless the user
 set it; Mesa's own default is one rasteriser thread per CPU. This script measures both, each
 in fresh processes (Mesa reads the variable when it creates its first context), in interleaved
 rounds so a drifting machine load hits both alike, and prints the median steps per second. It
@@ -19,9 +19,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not an installed copy
 
 import numpy as np  # noqa: E402
 import tyro  # noqa: E402
@@ -43,7 +40,7 @@ def measure(args: Args) -> dict:
     """Steps per second per size, and a digest of 20 seeded frames of every size."""
     import gymnasium as gym
 
-    import envs  # noqa: F401 - registers the envs; sims.gl sets LP_NUM_THREADS if unset
+    import visiongym  # noqa: F401 - registers the envs; visiongym.sims.gl sets LP_NUM_THREADS if unset
 
     rates, digest = {}, hashlib.sha256()
     for size in args.sizes:

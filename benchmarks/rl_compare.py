@@ -1,4 +1,4 @@
-"""Shared by the vision-for-agents benchmarks: run several ``agents.train`` commands on one budget,
+"""Shared by the vision-for-agents benchmarks: run several ``visiongym.agents.train`` commands on one budget,
 then print one table and write one learning-curve CSV and PNG.
 
 Not a command by itself; see ``vision_frozen_encoder.py`` and ``vision_detector_observation.py``.
@@ -7,13 +7,10 @@ Not a command by itself; see ``vision_frozen_encoder.py`` and ``vision_detector_
 from __future__ import annotations
 
 import csv
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not an installed copy
-
-from agents.train import main as train_main  # noqa: E402
+from visiongym.agents.train import main as train_main  # noqa: E402
 
 __all__ = ["compare_agents"]
 
@@ -26,7 +23,7 @@ def _evaluations(run: Path) -> list[dict[str, str]]:
 def compare_agents(
     variants: dict[str, list[str]], runs_dir: Path, out: Path, total_steps: int, title: str
 ) -> list[dict[str, float | str]]:
-    """Train every variant (``agents.train`` argv without ``--run-name``/``--runs-dir``), then report.
+    """Train every variant (``visiongym.agents.train`` argv without ``--run-name``/``--runs-dir``), then report.
 
     A variant whose run folder already holds an evaluation at ``total_steps`` is not trained
     again (so an interrupted benchmark continues where it stopped).
@@ -45,7 +42,7 @@ def compare_agents(
                 argv = ["--resume", str(run), "--total-steps", str(total_steps)]
             else:
                 argv = [*argv, "--total-steps", str(total_steps), "--runs-dir", str(runs_dir), "--run-name", name]
-            print(f"[{name}] python -m agents.train {' '.join(argv)}", flush=True)
+            print(f"[{name}] python -m visiongym.agents.train {' '.join(argv)}", flush=True)
             started = time.perf_counter()
             train_main(argv)
             wall = time.perf_counter() - started

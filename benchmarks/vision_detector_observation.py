@@ -2,10 +2,10 @@
 
     python benchmarks/vision_detector_observation.py --detector runs/det_grid_fine/detector.pt --steps 10000
 
-Trains Stable-Baselines3 PPO (through ``agents.train``) three times on ``TabletopSoccer-v0``
+Trains Stable-Baselines3 PPO (through ``visiongym.agents.train``) three times on ``TabletopSoccer-v0``
 (empty goal) with the same seed and budget: ``state`` (the env's state vector, MLP), ``detector``
 (pixels at the detector's size turned into ``(present, x, y, w, h, score)`` slots by
-``vision.detect.wrapper.DetectedObjects``, MLP) and ``pixels`` (Nature CNN on stacked frames).
+``visiongym.vision.detect.wrapper.DetectedObjects``, MLP) and ``pixels`` (Nature CNN on stacked frames).
 Prints final/best evaluation goal rates and writes the learning curves (``<out>.csv``/``.png``).
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import tyro
 from rl_compare import compare_agents
 
-from vision.runtime import load_checkpoint
+from visiongym.vision.runtime import load_checkpoint
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Args:
     """Benchmark settings."""
 
     detector: Path = Path("runs/det_grid_fine/detector.pt")
-    """Grid-detector checkpoint (vision.detect.train)."""
+    """Grid-detector checkpoint (visiongym.vision.detect.train)."""
     steps: int = 10_000
     """Env steps per agent."""
     pixel_size: int = 64

@@ -2,7 +2,7 @@
 
     python benchmarks/vision_frozen_encoder.py --data data/soccer_kits --steps 12000
 
-1. Pretrains an autoencoder (``vision.autoencoders.train``, plain MSE, ``--arch``, at the env's
+1. Pretrains an autoencoder (``visiongym.vision.autoencoders.train``, plain MSE, ``--arch``, at the env's
    image size) on rendered soccer frames, unless ``--autoencoder`` names a finished checkpoint.
 2. Trains our DQN twice on ``TabletopSoccer-v0`` (empty goal, pixels) with the same seed, budget
    and hyperparameters: once on the frozen encoder (``--encoder autoencoder``; only the
@@ -19,7 +19,7 @@ from pathlib import Path
 import tyro
 from rl_compare import compare_agents
 
-from vision.autoencoders.train import AutoencoderTrainConfig, train_autoencoder
+from visiongym.vision.autoencoders.train import AutoencoderTrainConfig, train_autoencoder
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Args:
     """Benchmark settings."""
 
     data: Path = Path("data/soccer_kits")
-    """Rendered dataset (vision.data.render_soccer) for pretraining the autoencoder."""
+    """Rendered dataset (visiongym.vision.data.render_soccer) for pretraining the autoencoder."""
     autoencoder: Path | None = None
     """A finished autoencoder checkpoint at --image-size (default: pretrain one in --runs-dir)."""
     arch: str = "small"

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import tyro
 
-from vision.detect.train import DetectorTrainConfig, train_detector
-from vision.gan.mix import MixConfig, write_generated_dataset
-from vision.gan.train import GanTrainConfig, train_gan
-from vision.metrics import print_table
+from visiongym.vision.detect.train import DetectorTrainConfig, train_detector
+from visiongym.vision.gan.mix import MixConfig, write_generated_dataset
+from visiongym.vision.gan.train import GanTrainConfig, train_gan
+from visiongym.vision.metrics import print_table
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Experiment:
     """Detector on N real frames, with and without N GAN frames (pseudo-labelled)."""
 
     data: Path = Path("data/soccer")
-    """Rendered dataset (vision.data.render_soccer)."""
+    """Rendered dataset (visiongym.vision.data.render_soccer)."""
     out: Path = Path("runs/gan_experiment")
     """Folder for the four run folders of the experiment."""
     real_frames: int = 500

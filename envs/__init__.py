@@ -1,9 +1,9 @@
 """Gymnasium environments of the suite, registered under the ``visiongym/`` namespace.
 
-Importing :mod:`envs` registers every environment, so ``gymnasium.make("visiongym/...")`` works
-after ``import envs``. Each environment module registers itself in :mod:`envs.registration`.
+Importing :mod:`visiongym.envs` registers every environment, so ``gymnasium.make("visiongym/...")`` works
+after ``import envs``. Each environment module registers itself in :mod:`visiongym.envs.registration`.
 """
 
-from envs.registration import register_all
+from visiongym.envs.registration import register_all
 
 register_all()

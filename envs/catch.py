@@ -14,6 +14,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["CatchBallEnv"]
 
 BALL_COLOUR = np.array([255, 255, 255], dtype=np.uint8)
@@ -78,14 +80,14 @@ class CatchBallEnv(gym.Env):
         render_mode: str | None = None,
     ) -> None:
         if rows < 2 or columns < 1:
-            raise ValueError(f"grid {rows}x{columns} too small; need rows >= 2 and columns >= 1")
+            raise UsageError(f"grid {rows}x{columns} too small; need rows >= 2 and columns >= 1")
         if image_size < max(rows, columns):
-            raise ValueError(
+            raise UsageError(
                 f"image_size {image_size} smaller than the grid ({rows}x{columns}); "
                 f"choose image_size >= {max(rows, columns)}"
             )
         if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ValueError(
+            raise UsageError(
                 f"render_mode {render_mode!r} unknown; choose one of: None, "
                 f"{', '.join(self.metadata['render_modes'])}"
             )
@@ -101,7 +103,7 @@ class CatchBallEnv(gym.Env):
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if not self.action_space.contains(action):
-            raise ValueError(f"action {action!r} invalid; choose one of: 0 (stay), 1 (left), 2 (right)")
+            raise UsageError(f"action {action!r} invalid; choose one of: 0 (stay), 1 (left), 2 (right)")
         move = (0, -1, 1)[int(action)]
         self._paddle = int(np.clip(self._paddle + move, 0, self.columns - 1))
         self._ball[0] += 1

@@ -7,9 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import TypeVar
 
-import gymnasium as gym
-
-from sims.gl import RenderingUnavailableError
+from visiongym.sims.errors import UsageError
 
 __all__ = ["TRACEBACK_VARIABLE", "USER_ERRORS", "run_command"]
 
@@ -19,9 +17,10 @@ T = TypeVar("T")
 #: What the suite raises for a bad input or set-up: an unknown algorithm, env, device or option
 #: value, an action space the algorithm cannot use, a corrupt or mismatched checkpoint
 #: (``CheckpointError``), a replay buffer too large (``ReplayMemoryError``), a dataset folder that
-#: is not one, a missing file, no way to render. Each names the bad value.
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    ValueError, FileNotFoundError, gym.error.Error, RenderingUnavailableError)
+#: is not one, a missing file (``MissingFileError``), no way to render
+#: (``RenderingUnavailableError``). All are :class:`UsageError`; each names the bad value. Any
+#: other exception is a bug and keeps its traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (UsageError,)
 
 #: Set to 1 to get the full traceback of a bad input (a report of a bug wants it).
 TRACEBACK_VARIABLE = "VISIONGYM_TRACEBACK"
@@ -30,7 +29,7 @@ TRACEBACK_VARIABLE = "VISIONGYM_TRACEBACK"
 def run_command(main: Callable[[], T]) -> T:
     """Call a command's ``main()``; a bad input prints ``error: <message>`` and exits with status 2.
 
-    Every ``python -m envs.*``, ``agents.*`` and ``vision.*`` command runs through this, as argparse
+    Every ``python -m envs.*``, ``visiongym.agents.*`` and ``visiongym.vision.*`` command runs through this, as argparse
     ends a bad argument. ``main`` itself still raises (tests and scripts call it directly). With
     ``VISIONGYM_TRACEBACK=1`` in the environment the exception propagates with its traceback.
     """

@@ -1,6 +1,6 @@
 """``make demo`` before agents exist: a scripted 2 vs 2 match, recorded to a video.
 
-    python -m envs.demo --seconds 30 --out videos/demo_2v2.mp4
+    python -m visiongym.envs.demo --seconds 30 --out videos/demo_2v2.mp4
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import tyro
 
-from envs.cli import run_command
-from envs.play import PlayConfig, play
+from visiongym.envs.cli import run_command
+from visiongym.envs.play import PlayConfig, play
 
 
 @dataclass

@@ -2,9 +2,9 @@
 
 ## Description
 
-A character from :mod:`sims.characters` (``walker``, a planar biped; ``quadruped``; ``humanoid``,
+A character from :mod:`visiongym.sims.characters` (``walker``, a planar biped; ``quadruped``; ``humanoid``,
 a 3D biped with arms; ``snake``, a chain swimming in a viscous medium; or your own
-:class:`~sims.characters.spec.CharacterSpec` or YAML/JSON description) stands on a terrain
+:class:`~visiongym.sims.characters.spec.CharacterSpec` or YAML/JSON description) stands on a terrain
 (``flat``, ``slope``, ``steps``, ``random`` heightfield) and learns one task:
 
 - ``run``: move forward (+x) as fast as possible;
@@ -69,7 +69,7 @@ Every term is also in ``info`` under its name.
   (``info["imitation_reward"]``; the weighted terms are ``reward_pose`` ...).
 
 Every step's ``info["task_metrics"]`` holds the episode's figures so far, read at the episode's
-end by ``agents.evaluate`` and ``agents.train``: ``forward_speed`` (centre-of-mass x travelled since
+end by ``visiongym.agents.evaluate`` and ``visiongym.agents.train``: ``forward_speed`` (centre-of-mass x travelled since
 the reset / elapsed time, m/s) and, in ``imitate``, ``imitation_score`` (Σ imitation reward / the
 steps of a 10 s episode, 500 at the default ``frame_skip``, or the steps taken if more; steps
 lost to a fall count as 0; 1.0 = perfect tracking for the whole episode).
@@ -107,10 +107,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs.learn_to_move_tasks import Field, make_task, proprioception, state_fields
-from sims.characters import CharacterScene, CharacterSpec, load_character
-from sims.characters.clips import MotionClip
-from sims.characters.terrain import TerrainSpec, heightfield, make_terrain
+from visiongym.envs.learn_to_move_tasks import Field, make_task, proprioception, state_fields
+from visiongym.sims.characters import CharacterScene, CharacterSpec, load_character
+from visiongym.sims.characters.clips import MotionClip
+from visiongym.sims.characters.terrain import TerrainSpec, heightfield, make_terrain
+from visiongym.sims.errors import UsageError
 
 __all__ = ["LearnToMoveEnv", "OBS_MODES", "ACTION_MODES"]
 
@@ -191,22 +192,22 @@ class LearnToMoveEnv(gym.Env):
         render_mode: str | None = None,
     ) -> None:
         if obs_mode not in OBS_MODES:
-            raise ValueError(f"obs_mode {obs_mode!r} unknown; choose one of: {', '.join(OBS_MODES)}")
+            raise UsageError(f"obs_mode {obs_mode!r} unknown; choose one of: {', '.join(OBS_MODES)}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
+            raise UsageError(
                 f"render_mode {render_mode!r} unknown; choose one of: None, human, rgb_array"
             )
         if action_mode not in ACTION_MODES:
-            raise ValueError(f"action_mode {action_mode!r} unknown; choose one of: {', '.join(ACTION_MODES)}")
+            raise UsageError(f"action_mode {action_mode!r} unknown; choose one of: {', '.join(ACTION_MODES)}")
         if len(pd_gains) != 2 or pd_gains[0] <= 0 or pd_gains[1] < 0:
-            raise ValueError(f"pd_gains: expected (stiffness > 0, damping >= 0), got {pd_gains!r}")
+            raise UsageError(f"pd_gains: expected (stiffness > 0, damping >= 0), got {pd_gains!r}")
         if pd_offset_scale <= 0:
-            raise ValueError(f"pd_offset_scale: expected > 0 (rad), got {pd_offset_scale!r}")
+            raise UsageError(f"pd_offset_scale: expected > 0 (rad), got {pd_offset_scale!r}")
         if not isinstance(frame_skip, int) or frame_skip < 1:
-            raise ValueError(f"frame_skip: expected an int >= 1, got {frame_skip!r}")
+            raise UsageError(f"frame_skip: expected an int >= 1, got {frame_skip!r}")
         size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
         if len(size) != 2 or min(size) < 8:
-            raise ValueError(f"image_size: expected an int or (height, width) >= 8, got {image_size!r}")
+            raise UsageError(f"image_size: expected an int or (height, width) >= 8, got {image_size!r}")
         self.image_size = (int(size[0]), int(size[1]))
         self.render_size = (int(render_size[0]), int(render_size[1]))
         spec = _character(character)
@@ -219,7 +220,7 @@ class LearnToMoveEnv(gym.Env):
         )
         self.scene = CharacterScene(spec, terrain_spec, offscreen=offscreen)
         if self.scene.spec.root_joint == "planar_xy" and terrain_spec.kind != "flat":
-            raise ValueError(
+            raise UsageError(
                 f"character {self.scene.spec.name!r} moves in the horizontal plane; terrain must be "
                 f"'flat', got {terrain_spec.kind!r}"
             )
@@ -271,12 +272,12 @@ class LearnToMoveEnv(gym.Env):
     def step(self, action):
         action = np.asarray(action, dtype=np.float32)
         if action.shape != self.action_space.shape:
-            raise ValueError(
+            raise UsageError(
                 f"action shape {action.shape} does not match the action space "
                 f"{self.action_space.shape} ({self.scene.spec.name} has {self.scene.action_size} motors)"
             )
         if not np.isfinite(float(action.sum())):
-            raise ValueError(f"action must be finite, got {action}")
+            raise UsageError(f"action must be finite, got {action}")
         before = self.scene.center_of_mass()
         if self.action_mode == "torque":
             self.scene.step(action, self.frame_skip)
@@ -368,10 +369,10 @@ class LearnToMoveEnv(gym.Env):
             return frame
         if self._viewer is None:
             try:
-                from envs.viewer import Viewer
+                from visiongym.envs.viewer import Viewer
             except ImportError as error:  # pragma: no cover - depends on the viewer module
                 raise ImportError(
-                    "render_mode='human' needs envs.viewer (pygame-ce): pip install pygame-ce"
+                    "render_mode='human' needs visiongym.envs.viewer (pygame-ce): pip install pygame-ce"
                 ) from error
             self._viewer = Viewer(f"LearnToMove: {self.scene.spec.name} {self.task_name}",
                                   self.metadata["render_fps"])

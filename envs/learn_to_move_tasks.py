@@ -1,6 +1,6 @@
 """Observations and tasks of ``visiongym/LearnToMove-v0``: run, target, imitate.
 
-The environment (:mod:`envs.learn_to_move`) glues a :class:`~sims.characters.CharacterScene` to
+The environment (:mod:`visiongym.envs.learn_to_move`) glues a :class:`~visiongym.sims.characters.CharacterScene` to
 one task. A task resets the episode (goals, reference state initialisation), adds its features to
 the observation and turns a physics step into a reward, with every reward term in ``info``.
 """
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sims.characters.bvh import retarget_bvh
-from sims.characters.clips import MotionClip, gait_clip
-from sims.characters.scene import CharacterScene
+from visiongym.sims.characters.bvh import retarget_bvh
+from visiongym.sims.characters.clips import MotionClip, gait_clip
+from visiongym.sims.characters.scene import CharacterScene
+from visiongym.sims.errors import UsageError
 
 __all__ = [
     "TASKS",
@@ -180,7 +181,7 @@ class TargetTask(_Task):
     ):
         super().__init__(**common)
         if not 0 < distance_range[0] <= distance_range[1]:
-            raise ValueError(f"target_distance: expected 0 < min <= max, got {distance_range}")
+            raise UsageError(f"target_distance: expected 0 < min <= max, got {distance_range}")
         self.distance_range = distance_range
         self.reach_radius = reach_radius
         self.reach_bonus = reach_bonus
@@ -243,7 +244,7 @@ def load_clip(clip: str | Path | MotionClip | None, scene: CharacterScene, fps: 
         elif path.suffix.lower() == ".npz":
             result = MotionClip.load(path)
         else:
-            raise ValueError(f"clip {str(path)!r}: suffix {path.suffix!r} unknown; choose one of: .npz, .bvh")
+            raise UsageError(f"clip {str(path)!r}: suffix {path.suffix!r} unknown; choose one of: .npz, .bvh")
     result.check_model(scene.model)
     return result
 
@@ -367,7 +368,7 @@ class ImitateTask(_Task):
 def make_task(name: str, scene: CharacterScene, control_dt: float, clip=None, **kwargs) -> _Task:
     """Build a task by name, taking only the keyword arguments it understands."""
     if name not in TASKS:
-        raise ValueError(f"task {name!r} unknown; choose one of: {', '.join(TASKS)}")
+        raise UsageError(f"task {name!r} unknown; choose one of: {', '.join(TASKS)}")
     common = {k: kwargs[k] for k in ("healthy_reward", "ctrl_cost_weight", "terminate_when_fallen")}
     if name == "run":
         return RunTask(kwargs["forward_reward_weight"], kwargs["contact_cost_weight"], **common)

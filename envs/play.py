@@ -2,10 +2,10 @@
 
 Examples::
 
-    python -m envs.play visiongym/TabletopSoccer-v0 --scenario 2v2            # keyboard
-    python -m envs.play visiongym/TabletopSoccer-v0 --scenario 2v2 --policy scripted
-    python -m envs.play visiongym/TabletopSoccer-v0 --policy random --record out.mp4
-    python -m envs.play visiongym/TabletopSoccer-v0 --policy runs/<run>          # a trained agent
+    python -m visiongym.envs.play visiongym/TabletopSoccer-v0 --scenario 2v2            # keyboard
+    python -m visiongym.envs.play visiongym/TabletopSoccer-v0 --scenario 2v2 --policy scripted
+    python -m visiongym.envs.play visiongym/TabletopSoccer-v0 --policy random --record out.mp4
+    python -m visiongym.envs.play visiongym/TabletopSoccer-v0 --policy runs/<run>          # a trained agent
 
 Keyboard (soccer): arrows or WASD move (two keys give diagonals), space kicks, Escape quits.
 
@@ -29,8 +29,10 @@ import gymnasium as gym
 import numpy as np
 import tyro
 
-import envs  # noqa: F401 - registers the visiongym environments
-from envs.cli import run_command
+import visiongym  # noqa: F401 - registers the visiongym environments
+from visiongym.envs.cli import run_command
+from visiongym.envs.registration import check_env_id
+from visiongym.sims.errors import UsageError
 
 BUILTIN_POLICIES = ("keyboard", "random", "scripted")
 VIDEO_SUFFIXES = (".mp4", ".gif")
@@ -44,7 +46,7 @@ def check_video_path(path: str | Path, option: str = "video") -> Path:
     """
     path = Path(path)
     if path.suffix.lower() not in VIDEO_SUFFIXES:
-        raise ValueError(f"{option} {str(path)!r}: suffix {path.suffix!r} unsupported; choose one of: "
+        raise UsageError(f"{option} {str(path)!r}: suffix {path.suffix!r} unsupported; choose one of: "
                          f"{', '.join(VIDEO_SUFFIXES)}")
     return path
 
@@ -80,7 +82,7 @@ def parse_env_kwargs(pairs: list[str]) -> dict:
     kwargs = {}
     for pair in pairs:
         if "=" not in pair:
-            raise ValueError(f"env kwarg {pair!r} is not key=value")
+            raise UsageError(f"env kwarg {pair!r} is not key=value")
         key, value = pair.split("=", 1)
         try:
             kwargs[key] = ast.literal_eval(value)
@@ -92,12 +94,12 @@ def parse_env_kwargs(pairs: list[str]) -> dict:
 def load_path_policy(path: str, env: gym.Env) -> Callable:
     """Ask each registered ``visiongym.policies`` loader to turn ``path`` into a policy."""
     if not Path(path).exists():
-        raise ValueError(
+        raise UsageError(
             f"policy {path!r} is neither one of {', '.join(BUILTIN_POLICIES)} nor an existing path"
         )
     loaders = list(entry_points(group="visiongym.policies"))
     if not loaders:
-        raise RuntimeError(
+        raise UsageError(
             "no policy loader is installed for checkpoints; install visiongym with its agents "
             "package (pip install -e .)"
         )
@@ -107,7 +109,7 @@ def load_path_policy(path: str, env: gym.Env) -> Callable:
             return loader.load()(path, env)
         except Exception as error:  # noqa: BLE001 - try the next loader, report all
             errors.append(f"{loader.name}: {error}")
-    raise ValueError(f"no loader could read policy {path!r}: " + "; ".join(errors))
+    raise UsageError(f"no loader could read policy {path!r}: " + "; ".join(errors))
 
 
 def keyboard_action(viewer, env: gym.Env):
@@ -144,7 +146,7 @@ def make_policy(name: str, env: gym.Env) -> Callable | None:
     if name == "scripted":
         scripted = getattr(env.unwrapped, "scripted_action", None)
         if scripted is None:
-            raise ValueError(f"{env.spec.id if env.spec else env} has no scripted policy; use random")
+            raise UsageError(f"{env.spec.id if env.spec else env} has no scripted policy; use random")
         return lambda obs: scripted()
     return load_path_policy(name, env)
 
@@ -158,15 +160,16 @@ def play(config: PlayConfig) -> list[float]:
         check_video_path(config.record, "--record")
     headless = config.record is not None or os.environ.get("SDL_VIDEODRIVER") == "dummy"
     if config.policy == "keyboard" and headless and config.record is not None:
-        raise ValueError("the keyboard policy needs a window; with --record choose random, scripted or a path")
+        raise UsageError("the keyboard policy needs a window; with --record choose random, scripted or a path")
     if config.max_steps is not None:
         kwargs["max_episode_steps"] = config.max_steps
+    check_env_id(config.env_id)
     env = gym.make(config.env_id, render_mode="rgb_array", **kwargs)
     policy = make_policy(config.policy, env)
     fps = config.fps or env.metadata.get("render_fps", 30)
     viewer = None
     if config.record is None:
-        from envs.viewer import Viewer
+        from visiongym.envs.viewer import Viewer
 
         viewer = Viewer(f"visiongym - {config.env_id}", fps)
     writer = None
@@ -177,7 +180,7 @@ def play(config: PlayConfig) -> list[float]:
         extra = {"loop": 0, "duration": 1000 / fps} if config.record.suffix.lower() == ".gif" else {
             "fps": fps, "macro_block_size": 8}
         writer = imageio.get_writer(config.record, **extra)
-    from envs.viewer import draw_hud
+    from visiongym.envs.viewer import draw_hud
 
     returns = []
     try:

@@ -10,7 +10,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from sims.soccer import CAMERAS, SoccerScene
+from visiongym.sims.errors import UsageError, check_choice
+from visiongym.sims.soccer import CAMERAS, SoccerScene
 
 OBS_MODES = ("state", "pixels", "pixels_state")
 ACTION_TYPES = ("discrete", "continuous")
@@ -159,26 +160,26 @@ class TabletopSoccerEnv(gym.Env):
         render_mode: str | None = None,
         render_size: tuple[int, int] = (360, 480),
     ) -> None:
-        _check_choice("scenario", scenario, SCENARIOS)
-        _check_choice("obs_mode", obs_mode, OBS_MODES)
-        _check_choice("action_type", action_type, ACTION_TYPES)
-        _check_choice("camera", camera, CAMERAS)
-        _check_choice("kick_aim", kick_aim, KICK_AIMS)
+        check_choice("scenario", scenario, SCENARIOS)
+        check_choice("obs_mode", obs_mode, OBS_MODES)
+        check_choice("action_type", action_type, ACTION_TYPES)
+        check_choice("camera", camera, CAMERAS)
+        check_choice("kick_aim", kick_aim, KICK_AIMS)
         if render_mode is not None:
-            _check_choice("render_mode", render_mode, self.metadata["render_modes"])
+            check_choice("render_mode", render_mode, self.metadata["render_modes"])
         if isinstance(image_size, (int, np.integer)):
             image_size = (int(image_size), int(image_size))
         image_size = tuple(int(v) for v in image_size)
         if len(image_size) != 2 or not all(16 <= v <= 1024 for v in image_size):
-            raise ValueError(f"image_size {image_size!r} out of range; each side must lie in [16, 1024]")
+            raise UsageError(f"image_size {image_size!r} out of range; each side must lie in [16, 1024]")
         if not 0.25 <= pitch_scale <= 8:
-            raise ValueError(f"pitch_scale {pitch_scale!r} out of range; must lie in [0.25, 8]")
+            raise UsageError(f"pitch_scale {pitch_scale!r} out of range; must lie in [0.25, 8]")
         self.scenario_name = scenario
         self.scenario = SCENARIOS[scenario]
         sizes = self.scenario.team_sizes
         if team_size is not None:
             if self.scenario.academy:
-                raise ValueError(
+                raise UsageError(
                     f"team_size applies to matches only; scenario {scenario!r} has fixed teams"
                 )
             sizes = (team_size, team_size) if isinstance(team_size, (int, np.integer)) else tuple(team_size)
@@ -202,7 +203,7 @@ class TabletopSoccerEnv(gym.Env):
         )
         n_a, n_b = self.scene.team_sizes
         if n_a == 0:
-            raise ValueError("team A needs at least one player: the agent controls one of them")
+            raise UsageError("team A needs at least one player: the agent controls one of them")
         roles = self.scene.roles
         self.controlled = next((i for i in range(n_a) if roles[i] == "chaser"), 0)
         self.kick_aim = kick_aim
@@ -305,7 +306,7 @@ class TabletopSoccerEnv(gym.Env):
         if self.render_mode == "rgb_array":
             return frame
         if self._viewer is None:
-            from envs.viewer import Viewer
+            from visiongym.envs.viewer import Viewer
 
             self._viewer = Viewer("visiongym - TabletopSoccer", self.metadata["render_fps"])
         self._viewer.show(frame, self.hud())
@@ -355,13 +356,13 @@ class TabletopSoccerEnv(gym.Env):
         command = np.zeros(4)
         if self.action_type == "discrete":
             if isinstance(action, np.ndarray) and action.shape not in ((), (1,)):
-                raise ValueError(f"action {action!r} has shape {action.shape}; expected a scalar in [0, 10)")
+                raise UsageError(f"action {action!r} has shape {action.shape}; expected a scalar in [0, 10)")
             try:
                 index = int(np.asarray(action).reshape(()))
             except (TypeError, ValueError) as error:
-                raise ValueError(f"action {action!r} is not an integer in [0, 10)") from error
+                raise UsageError(f"action {action!r} is not an integer in [0, 10)") from error
             if not (0 <= index < len(DISCRETE_ACTIONS)) or index != np.asarray(action).reshape(()):
-                raise ValueError(
+                raise UsageError(
                     f"action {action!r} outside Discrete(10); choose 0 no-op, 1-8 move "
                     "(E, NE, N, NW, W, SW, S, SE) or 9 kick"
                 )
@@ -375,9 +376,9 @@ class TabletopSoccerEnv(gym.Env):
             return command
         action = np.asarray(action, dtype=np.float64)
         if action.shape != (4,):
-            raise ValueError(f"action has shape {action.shape}; expected (4,) = (vx, vy, turn, kick)")
+            raise UsageError(f"action has shape {action.shape}; expected (4,) = (vx, vy, turn, kick)")
         if not np.isfinite(action).all() or np.abs(action).max() > 1.0 + 1e-6:
-            raise ValueError(f"action {action.tolist()} outside Box(-1, 1, (4,)); every entry must lie in [-1, 1]")
+            raise UsageError(f"action {action.tolist()} outside Box(-1, 1, (4,)); every entry must lie in [-1, 1]")
         return action
 
     def _shaping_potentials(self) -> tuple[float, float]:
@@ -449,7 +450,3 @@ class TabletopSoccerEnv(gym.Env):
         state["_viewer"] = None
         return state
 
-
-def _check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} {value!r} unknown; choose one of: {', '.join(map(str, choices))}")

@@ -4,6 +4,6 @@ MuJoCo picks its OpenGL backend when it is first imported, so the choice is made
 any submodule imports ``mujoco``.
 """
 
-from sims.gl import configure_gl
+from visiongym.sims.gl import configure_gl
 
 configure_gl()

@@ -19,6 +19,8 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["choose_backend", "configure_gl", "make_renderer", "RenderingUnavailableError"]
 
 BACKENDS = ("egl", "osmesa", "glfw")
@@ -30,7 +32,7 @@ INSTALL_HINT = (
 )
 
 
-class RenderingUnavailableError(RuntimeError):
+class RenderingUnavailableError(UsageError, RuntimeError):
     """No MuJoCo rendering backend could create an offscreen context."""
 
 

@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-from sims.gl import configure_gl  # noqa: E402
+from visiongym.sims.gl import configure_gl  # noqa: E402
 
 configure_gl()
 
@@ -24,9 +24,9 @@ except ImportError:  # pragma: no cover
 
 @pytest.fixture
 def run_module():
-    """``run_module("agents.evaluate", *args)``: ``python -m`` in a fresh process from the repository
+    """``run_module("visiongym.agents.evaluate", *args)``: ``python -m`` in a fresh process from the repository
     root, without ``VISIONGYM_TRACEBACK``; returns the CompletedProcess (text stdout and stderr)."""
-    from envs.cli import TRACEBACK_VARIABLE
+    from visiongym.envs.cli import TRACEBACK_VARIABLE
 
     env = {key: value for key, value in os.environ.items() if key != TRACEBACK_VARIABLE}
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import torch
 
 # torchmetrics is imported inside the functions that use it: it takes seconds to import, and
-# this module is reached from every encoder import (vision.encoders -> autoencoder features),
-# so every agents.train start would pay for it.
+# this module is reached from every encoder import (visiongym.vision.encoders -> autoencoder features),
+# so every visiongym.agents.train start would pay for it.
 
 __all__ = ["print_table", "psnr", "ssim", "mean_image_psnr", "detection_map", "box_iou"]
 

@@ -57,7 +57,7 @@ def load_state(
     module: torch.nn.Module, state: dict, path: Path | str, name: str, trainer: str
 ) -> None:
     """``module.load_state_dict(state)``; a mismatch becomes a :class:`CheckpointError` naming the fix."""
-    from vision.runtime import CheckpointError
+    from visiongym.vision.runtime import CheckpointError
 
     try:
         module.load_state_dict(state)

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from visiongym.sims.errors import UsageError
+
 __all__ = [
     "CheckpointError",
     "pick_device",
@@ -31,7 +33,7 @@ __all__ = [
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UsageError):
     """A checkpoint is missing, corrupt, or was written for another model, env or algorithm."""
 
 
@@ -42,7 +44,7 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
     name = str(device).lower()
     base = name.split(":")[0]
     if base not in DEVICE_CHOICES:
-        raise ValueError(f"device {device!r} unknown; choose one of: {', '.join(DEVICE_CHOICES)}")
+        raise UsageError(f"device {device!r} unknown; choose one of: {', '.join(DEVICE_CHOICES)}")
     if base == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -50,14 +52,14 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if base == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
+        raise UsageError(
             f"device {device!r} requested but CUDA is not available here (torch "
             f"{torch.__version__}, built for CUDA {torch.version.cuda}); use device='cpu' or 'auto'"
         )
     if base == "mps" and not (
         getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
     ):
-        raise ValueError(
+        raise UsageError(
             f"device {device!r} requested but MPS is not available; use 'cpu' or 'auto'"
         )
     return torch.device(name)

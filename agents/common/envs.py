@@ -8,23 +8,18 @@ from typing import Any
 
 import gymnasium as gym
 
-import envs  # noqa: F401 - registers the visiongym/ environments
-from envs.play import parse_env_kwargs  # the suite's one KEY=VALUE parser (Python literals)
-from envs.wrappers.flicker import FlickerObservation
-from envs.wrappers.occlusion import OccludeBall
+import visiongym  # noqa: F401 - registers the visiongym/ environments
+from visiongym.envs.play import (
+    parse_env_kwargs,  # the suite's one KEY=VALUE parser (Python literals)
+)
+from visiongym.envs.registration import check_env_id
+from visiongym.envs.wrappers.flicker import FlickerObservation
+from visiongym.envs.wrappers.occlusion import OccludeBall
+from visiongym.sims.errors import UsageError
 
 __all__ = ["parse_env_kwargs", "check_env_id", "make_env", "make_vector_env", "env_slug"]
 
 VECTORIZATION = ("sync", "async")
-
-
-def check_env_id(env_id: str) -> None:
-    """Raise ``ValueError`` naming the visiongym envs when ``env_id`` is not registered."""
-    if env_id not in gym.registry:
-        ours = sorted(name for name in gym.registry if name.startswith("visiongym/"))
-        raise ValueError(
-            f"env {env_id!r} unknown; choose one of: {', '.join(ours)} (or any registered Gymnasium id)"
-        )
 
 
 def env_slug(env_id: str) -> str:
@@ -45,25 +40,25 @@ def make_env(
 
     ``flicker`` > 0 wraps it in :class:`FlickerObservation` (blank frames), ``hide_ball`` > 0 in
     :class:`OccludeBall` (the soccer ball left out of some frames). ``detector`` (a
-    ``vision.detect.train`` checkpoint) then wraps it in
-    :class:`vision.detect.wrapper.DetectedObjects` with ``detector_players`` slots per team.
+    ``visiongym.vision.detect.train`` checkpoint) then wraps it in
+    :class:`visiongym.vision.detect.wrapper.DetectedObjects` with ``detector_players`` slots per team.
     """
     check_env_id(env_id)
     kwargs = dict(env_kwargs or {})
     if detector is not None and not Path(detector).is_file():
-        raise ValueError(f"detector checkpoint {str(detector)!r} not found; train one with vision.detect.train")
+        raise UsageError(f"detector checkpoint {str(detector)!r} not found; train one with visiongym.vision.detect.train")
 
     def thunk() -> gym.Env:
         try:
             env = gym.make(env_id, render_mode=render_mode, **kwargs)
         except TypeError as error:
-            raise ValueError(f"env {env_id!r} rejected env_kwargs {kwargs}: {error}") from error
+            raise UsageError(f"env {env_id!r} rejected env_kwargs {kwargs}: {error}") from error
         if hide_ball > 0:
             env = OccludeBall(env, p=hide_ball)
         if flicker > 0:
             env = FlickerObservation(env, p=flicker)
         if detector is not None:
-            from vision.detect.wrapper import DetectedObjects
+            from visiongym.vision.detect.wrapper import DetectedObjects
 
             env = DetectedObjects(env, detector, players_per_team=detector_players)
         return env
@@ -94,9 +89,9 @@ def make_vector_env(
     """``num_envs`` copies in a Gymnasium vector env (next-step autoreset); ``wrappers`` go to
     :func:`make_env`."""
     if vectorization not in VECTORIZATION:
-        raise ValueError(f"vectorization {vectorization!r} unknown; choose one of: {', '.join(VECTORIZATION)}")
+        raise UsageError(f"vectorization {vectorization!r} unknown; choose one of: {', '.join(VECTORIZATION)}")
     if num_envs < 1:
-        raise ValueError(f"num_envs={num_envs} must be >= 1")
+        raise UsageError(f"num_envs={num_envs} must be >= 1")
     thunks = [make_env(env_id, env_kwargs, **wrappers) for _ in range(num_envs)]
     if vectorization == "async" and num_envs > 1:
         # spawn, not fork: a process that has rendered holds OpenGL state a forked child inherits.

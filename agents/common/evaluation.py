@@ -11,13 +11,14 @@ from typing import Any, Protocol
 import gymnasium as gym
 import numpy as np
 
-from envs.play import check_video_path
+from visiongym.envs.play import check_video_path
+from visiongym.sims.errors import UsageError
 
 __all__ = ["Policy", "EvaluationResult", "evaluate", "write_video", "wilson_interval"]
 
 
 class Policy(Protocol):
-    """What evaluation and ``envs.play`` need: ``reset()`` at episode start, then obs -> action."""
+    """What evaluation and ``visiongym.envs.play`` need: ``reset()`` at episode start, then obs -> action."""
 
     def reset(self) -> None: ...
 
@@ -117,7 +118,7 @@ def evaluate(
     speed), and ``mean_<key>``, the per-step mean of ``info[key]``, for each of ``info_keys``.
     """
     if episodes < 1:
-        raise ValueError(f"episodes={episodes} must be >= 1")
+        raise UsageError(f"episodes={episodes} must be >= 1")
     if video_path is not None:
         check_video_path(video_path)
     env = make_env()
@@ -156,7 +157,7 @@ def evaluate(
 
 def _info_value(info: dict[str, Any], key: str) -> float:
     if key not in info:
-        raise ValueError(f"eval info key {key!r} is not in the env's info; it has: {', '.join(sorted(info))}")
+        raise UsageError(f"eval info key {key!r} is not in the env's info; it has: {', '.join(sorted(info))}")
     return float(info[key])
 
 

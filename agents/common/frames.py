@@ -6,6 +6,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["frame_shape", "to_frames", "FrameStacker", "check_pixel_space"]
 
 _GREY = torch.tensor([0.299, 0.587, 0.114])
@@ -16,7 +18,7 @@ def check_pixel_space(space: gym.Space, algo: str) -> None:
     if not (
         isinstance(space, gym.spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3
     ):
-        raise ValueError(
+        raise UsageError(
             f"{algo} learns from pixels and needs a uint8 (H, W, C) image observation space; got "
             f"{space}. For the soccer env pass --env-kwargs obs_mode=pixels, or use ppo/sac/a2c "
             "for state vectors"

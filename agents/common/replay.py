@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from visiongym.sims.errors import UsageError
+
 __all__ = [
     "FrameStackReplay",
     "PrioritizedFrameStackReplay",
@@ -35,7 +37,7 @@ __all__ = [
 ]
 
 
-class ReplayMemoryError(ValueError):
+class ReplayMemoryError(UsageError):
     """The requested replay buffer does not fit in the device's free memory."""
 
 
@@ -108,10 +110,10 @@ class FrameStackReplay:
         memory_fraction: float = 0.8,
     ) -> None:
         if stack < 1 or n_step < 1:
-            raise ValueError(f"stack={stack} and n_step={n_step} must both be >= 1")
+            raise UsageError(f"stack={stack} and n_step={n_step} must both be >= 1")
         self.rows = capacity // num_envs
         if self.rows < stack + n_step + 1:
-            raise ValueError(
+            raise UsageError(
                 f"buffer_size {capacity} too small for {num_envs} envs, stack {stack} and n_step "
                 f"{n_step}; need at least {(stack + n_step + 1) * num_envs}"
             )
@@ -180,7 +182,7 @@ class FrameStackReplay:
         self.size = min(self.size + 1, self.rows)
 
     def mark_truncated(self, envs: Any) -> None:
-        """Flag the last written row of the envs in the boolean mask ``envs`` as truncated."""
+        """Flag the last written row of the envs in the boolean mask ``visiongym.envs`` as truncated."""
         if self.size == 0:
             return
         last = (self.pos - 1) % self.rows
@@ -191,7 +193,7 @@ class FrameStackReplay:
         return self.size >= self.stack + self.n_step
 
     def stacked(self, rows: torch.Tensor, envs: torch.Tensor) -> torch.Tensor:
-        """Rebuild the stacked observations ending at ``rows`` (B,) of ``envs`` (B,)."""
+        """Rebuild the stacked observations ending at ``rows`` (B,) of ``visiongym.envs`` (B,)."""
         indices = [rows]
         for _ in range(self.stack - 1):
             previous = indices[-1]
@@ -225,7 +227,7 @@ class FrameStackReplay:
         return returns, discounts, first_end + 1
 
     def transitions(self, rows: torch.Tensor, envs: torch.Tensor) -> ReplayBatch:
-        """n-step transitions starting at ``rows`` of ``envs`` (no validity check)."""
+        """n-step transitions starting at ``rows`` of ``visiongym.envs`` (no validity check)."""
         returns, discounts, offset = self.n_step_returns(rows, envs)
         return ReplayBatch(
             observations=self.stacked(rows, envs),
@@ -279,7 +281,7 @@ class FrameStackReplay:
         for name in ("frames", "actions", "rewards", "terminated", "truncated", "first", "final"):
             tensor = getattr(self, name)
             if tuple(state[name].shape) != tuple(tensor.shape):
-                raise ValueError(
+                raise UsageError(
                     f"replay {name} shape {tuple(state[name].shape)} does not match this buffer's "
                     f"{tuple(tensor.shape)}; resume with the run's own buffer_size and num_envs"
                 )
@@ -307,9 +309,9 @@ class PrioritizedFrameStackReplay(FrameStackReplay):
 
     def __init__(self, *args: Any, alpha: float = 0.5, eps: float = 1e-3, **kwargs: Any) -> None:
         if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"priority alpha={alpha} must be in [0, 1]")
+            raise UsageError(f"priority alpha={alpha} must be in [0, 1]")
         if eps <= 0:
-            raise ValueError(f"priority eps={eps} must be > 0")
+            raise UsageError(f"priority eps={eps} must be > 0")
         super().__init__(*args, **kwargs)
         self.alpha, self.eps = alpha, eps
         self.priorities = torch.zeros((self.rows, self.num_envs), dtype=torch.float32, device=self.device)
@@ -367,6 +369,6 @@ class PrioritizedFrameStackReplay(FrameStackReplay):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         if "priorities" not in state:
-            raise ValueError("replay state has no priorities; it was saved without prioritized replay")
+            raise UsageError("replay state has no priorities; it was saved without prioritized replay")
         self.priorities.copy_(state["priorities"])
         self.max_priority = float(state["max_priority"])

@@ -20,8 +20,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agents.common.envs import env_slug
-from agents.config import TrainConfig, load_config, save_config
+from visiongym.agents.common.envs import env_slug
+from visiongym.agents.config import TrainConfig, load_config, save_config
+from visiongym.sims.errors import MissingFileError, UsageError
 
 if TYPE_CHECKING:
     import torch
@@ -74,7 +75,7 @@ class Run:
         """Reopen an existing run folder (its saved config)."""
         path = Path(path)
         if not (path / "config.yaml").is_file():
-            raise FileNotFoundError(f"{str(path)!r} is not a run folder (no config.yaml)")
+            raise MissingFileError(f"{str(path)!r} is not a run folder (no config.yaml)")
         return cls(path, load_config(path / "config.yaml"))
 
     @property
@@ -136,7 +137,7 @@ def open_run(config: TrainConfig) -> tuple[TrainConfig, Run | None, bool]:
     run = Run.open(config.resume)
     saved = run.config
     if saved.algo != config.algo:
-        raise ValueError(f"run {str(config.resume)!r} was trained with {saved.algo!r}, not {config.algo!r}")
+        raise UsageError(f"run {str(config.resume)!r} was trained with {saved.algo!r}, not {config.algo!r}")
     saved.total_steps, saved.progress, saved.resume = config.total_steps, config.progress, config.resume
     return saved, run, True
 
@@ -148,5 +149,5 @@ def resolve_checkpoint(path: str | Path) -> Path:
         for name in ("best.pt", "last.pt"):
             if (path / "checkpoints" / name).is_file():
                 return path / "checkpoints" / name
-        raise FileNotFoundError(f"run folder {str(path)!r} has no checkpoints/best.pt or last.pt yet")
+        raise MissingFileError(f"run folder {str(path)!r} has no checkpoints/best.pt or last.pt yet")
     return path

@@ -19,13 +19,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents.common.augment import random_shift
-from agents.common.frames import to_frames
-from agents.common.replay import FrameStackReplay
-from agents.config import DRQNConfig, config_to_dict
-from agents.dqn.learner import DQNLearner
-from agents.dqn.networks import QNetwork, encoder_kwargs
-from agents.dqn.trainer import DQNTrainer
+from visiongym.agents.common.augment import random_shift
+from visiongym.agents.common.frames import to_frames
+from visiongym.agents.common.replay import FrameStackReplay
+from visiongym.agents.config import DRQNConfig, config_to_dict
+from visiongym.agents.dqn.learner import DQNLearner
+from visiongym.agents.dqn.networks import QNetwork, encoder_kwargs
+from visiongym.agents.dqn.trainer import DQNTrainer
+from visiongym.sims.errors import UsageError
 
 __all__ = ["RecurrentQNetwork", "SequenceReplay", "SequenceBatch", "DRQNLearner", "DRQNPolicy", "DRQNTrainer"]
 
@@ -213,13 +214,13 @@ class DRQNTrainer(DQNTrainer):
     def _validate(self, config: DRQNConfig) -> None:
         super()._validate(config)
         if config.frame_stack != 1:
-            raise ValueError(f"drqn sees one frame a step; frame_stack={config.frame_stack} must be 1")
+            raise UsageError(f"drqn sees one frame a step; frame_stack={config.frame_stack} must be 1")
         if config.prioritized:
-            raise ValueError("--prioritized is available for dqn only; drqn replays whole sequences uniformly")
+            raise UsageError("--prioritized is available for dqn only; drqn replays whole sequences uniformly")
         if config.pipeline == "on":
-            raise ValueError("--pipeline on is available for dqn only; drqn updates on sequences in one thread")
+            raise UsageError("--pipeline on is available for dqn only; drqn updates on sequences in one thread")
         if config.sequence_length < 1 or config.burn_in < 0:
-            raise ValueError(f"need sequence_length >= 1 and burn_in >= 0; got {config.sequence_length}, {config.burn_in}")
+            raise UsageError(f"need sequence_length >= 1 and burn_in >= 0; got {config.sequence_length}, {config.burn_in}")
 
     def use_pipeline(self) -> bool:
         return False

@@ -13,8 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents.common.augment import random_shift
-from agents.common.replay import ReplayBatch
+from visiongym.agents.common.augment import random_shift
+from visiongym.agents.common.replay import ReplayBatch
+from visiongym.sims.errors import UsageError
 
 __all__ = ["DQNLearner", "td_targets", "targets_from_q"]
 
@@ -79,7 +80,7 @@ class DQNLearner:
         generator: torch.Generator | None = None,
     ) -> None:
         if not 0.0 < tau <= 1.0:
-            raise ValueError(f"tau={tau} must be in (0, 1]; 1 is a hard target update")
+            raise UsageError(f"tau={tau} must be in (0, 1]; 1 is a hard target update")
         self.online = online
         self.network = online  # the module itself, for its helpers, should `online` be compiled later
         self.target = copy.deepcopy(online).requires_grad_(False)

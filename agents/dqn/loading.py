@@ -6,20 +6,20 @@ from typing import Any
 
 import torch
 
-from agents.dqn.policy import DQNPolicy
+from visiongym.agents.dqn.policy import DQNPolicy
 
 __all__ = ["dqn_policy_from_checkpoint", "build_network_from_meta"]
 
 
 def build_network_from_meta(meta: dict[str, Any]) -> torch.nn.Module:
     """The network a DQN/DRQN checkpoint's weights belong to, from its saved config."""
-    from agents.dqn.networks import QNetwork, encoder_kwargs, stacked_space
+    from visiongym.agents.dqn.networks import QNetwork, encoder_kwargs, stacked_space
 
     config = meta["config"]
     frame_shape = tuple(meta["frame_shape"])
     space = stacked_space(frame_shape, config["frame_stack"])
     if meta["algo"] == "drqn":
-        from agents.dqn.drqn import RecurrentQNetwork
+        from visiongym.agents.dqn.drqn import RecurrentQNetwork
 
         return RecurrentQNetwork(
             space, meta["n_actions"], config["encoder"], config["features_dim"], config["lstm_hidden"],
@@ -39,7 +39,7 @@ def dqn_policy_from_checkpoint(payload: dict[str, Any], device: torch.device, ep
     config = meta["config"]
     frame_shape = tuple(meta["frame_shape"])
     if meta["algo"] == "drqn":
-        from agents.dqn.drqn import DRQNPolicy
+        from visiongym.agents.dqn.drqn import DRQNPolicy
 
         return DRQNPolicy(network, frame_shape, config["grayscale"], epsilon, seed=config["seed"])
     return DQNPolicy(network, frame_shape, config["frame_stack"], config["grayscale"], epsilon, seed=config["seed"])

@@ -1,4 +1,4 @@
-"""Q-networks: an encoder from :mod:`vision.encoders` followed by a plain or dueling head."""
+"""Q-networks: an encoder from :mod:`visiongym.vision.encoders` followed by a plain or dueling head."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vision.encoders import build_model
+from visiongym.vision.encoders import build_model
 
 __all__ = ["QNetwork", "encoder_kwargs", "stacked_space"]
 
@@ -35,7 +35,7 @@ class QNetwork(nn.Module):
     Args:
         observation_space: channel-first stacked-frames Box.
         n_actions: size of the discrete action space.
-        encoder: registered encoder name (see ``vision.encoders.list_models()``).
+        encoder: registered encoder name (see ``visiongym.vision.encoders.list_models()``).
         features_dim: encoder output size.
         dueling: V(s) + A(s, a) - mean_a A(s, a) head (Wang et al., 2016) instead of a linear one.
         encoder_kwargs: further encoder arguments (``checkpoint`` for ``autoencoder``).

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.common.frames import FrameStacker, to_frames
+from visiongym.agents.common.frames import FrameStacker, to_frames
 
 __all__ = ["DQNPolicy"]
 

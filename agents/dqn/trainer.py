@@ -21,17 +21,23 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from agents.common.envs import make_env, make_vector_env, parse_env_kwargs, wrapper_options
-from agents.common.evaluation import evaluate
-from agents.common.frames import FrameStacker, check_pixel_space, frame_shape, to_frames
-from agents.common.replay import FrameStackReplay, PrioritizedFrameStackReplay
-from agents.common.run import Run, open_run
-from agents.config import DQNConfig, config_to_dict
-from agents.dqn.learner import DQNLearner
-from agents.dqn.networks import QNetwork, encoder_kwargs, stacked_space
-from agents.dqn.policy import DQNPolicy
-from vision.encoders import list_models
-from vision.runtime import (
+from visiongym.agents.common.envs import (
+    make_env,
+    make_vector_env,
+    parse_env_kwargs,
+    wrapper_options,
+)
+from visiongym.agents.common.evaluation import evaluate
+from visiongym.agents.common.frames import FrameStacker, check_pixel_space, frame_shape, to_frames
+from visiongym.agents.common.replay import FrameStackReplay, PrioritizedFrameStackReplay
+from visiongym.agents.common.run import Run, open_run
+from visiongym.agents.config import DQNConfig, config_to_dict
+from visiongym.agents.dqn.learner import DQNLearner
+from visiongym.agents.dqn.networks import QNetwork, encoder_kwargs, stacked_space
+from visiongym.agents.dqn.policy import DQNPolicy
+from visiongym.sims.errors import UsageError
+from visiongym.vision.encoders import list_models
+from visiongym.vision.runtime import (
     load_checkpoint,
     pick_device,
     save_checkpoint,
@@ -52,7 +58,7 @@ def segment_seed(seed: int, step: int) -> int:
 def check_discrete(space: gym.Space, algo: str, env_id: str) -> int:
     """Number of actions, or a ``ValueError`` for an action space ``algo`` cannot use."""
     if not isinstance(space, gym.spaces.Discrete):
-        raise ValueError(
+        raise UsageError(
             f"{algo} needs a discrete action space, but {env_id} has {space}; use "
             "--env-kwargs action_type=discrete, or an algorithm for continuous actions: ppo, sac, a2c"
         )
@@ -81,22 +87,22 @@ class DQNTrainer:
 
     def _validate(self, config: DQNConfig) -> None:
         if config.encoder not in list_models():
-            raise ValueError(f"encoder {config.encoder!r} unknown; choose one of: {', '.join(list_models())}")
+            raise UsageError(f"encoder {config.encoder!r} unknown; choose one of: {', '.join(list_models())}")
         if (config.encoder == "autoencoder") != (config.encoder_checkpoint is not None):
-            raise ValueError(
+            raise UsageError(
                 "--encoder autoencoder and --encoder-checkpoint go together (got encoder="
                 f"{config.encoder!r}, encoder_checkpoint={config.encoder_checkpoint!r})"
             )
         for name in ("total_steps", "num_envs", "batch_size", "frame_stack", "n_step", "buffer_size"):
             if getattr(config, name) < 1:
-                raise ValueError(f"{name}={getattr(config, name)} must be >= 1")
+                raise UsageError(f"{name}={getattr(config, name)} must be >= 1")
         if config.pipeline == "on" and config.prioritized:
-            raise ValueError("--pipeline on draws each batch one update ahead, before the priorities of the "
+            raise UsageError("--pipeline on draws each batch one update ahead, before the priorities of the "
                              "previous one are written; use --pipeline auto or off with --prioritized")
         if config.prioritized and not 0.0 <= config.priority_beta <= 1.0:
-            raise ValueError(f"priority_beta={config.priority_beta} must be in [0, 1]")
+            raise UsageError(f"priority_beta={config.priority_beta} must be in [0, 1]")
         if not 0.0 <= config.epsilon_end <= config.epsilon_start <= 1.0:
-            raise ValueError(
+            raise UsageError(
                 f"need 0 <= epsilon_end ({config.epsilon_end}) <= epsilon_start ({config.epsilon_start}) <= 1"
             )
 
@@ -423,7 +429,7 @@ class DQNTrainer:
             self.end_segment()
             self.checkpoint()
             bar.close()
-            print(f"saved; continue with: python -m agents.train --resume {self.run.path}")
+            print(f"saved; continue with: python -m visiongym.agents.train --resume {self.run.path}")
             self.close()
             return self.run.path
         bar.close()

@@ -1,1 +1,1 @@
-"""Stable-Baselines3 / sb3-contrib algorithms trained through ``agents.train`` with our encoders."""
+"""Stable-Baselines3 / sb3-contrib algorithms trained through ``visiongym.agents.train`` with our encoders."""

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.sb3.spaces import space_from_dict
+from visiongym.agents.sb3.spaces import space_from_dict
+from visiongym.sims.errors import UsageError
 
 __all__ = ["SB3Policy", "ObservationNormalizer", "sb3_policy_from_checkpoint", "algorithm_class", "ACTIVATIONS"]
 
@@ -32,7 +33,7 @@ def algorithm_class(algo: str):
     import importlib
 
     if algo not in ALGORITHMS:
-        raise ValueError(f"algorithm {algo!r} unknown; choose one of: {', '.join(ALGORITHMS)}")
+        raise UsageError(f"algorithm {algo!r} unknown; choose one of: {', '.join(ALGORITHMS)}")
     module, name, *_ = ALGORITHMS[algo]
     return getattr(importlib.import_module(module), name)
 
@@ -102,7 +103,7 @@ class SB3Policy:
 
 def build_policy_network(meta: dict[str, Any], device: torch.device):
     """An untrained policy module of the checkpoint's algorithm, spaces and encoder."""
-    from vision.encoders import get_model_class
+    from visiongym.vision.encoders import get_model_class
 
     cls = algorithm_class(meta["algo"])
     policy_class = cls.policy_aliases[meta["policy"]]

@@ -7,6 +7,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["space_to_dict", "space_from_dict"]
 
 
@@ -22,7 +24,7 @@ def space_to_dict(space: gym.Space) -> dict[str, Any]:
     if isinstance(space, gym.spaces.Box):
         return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype),
                 "low": _bound(space.low), "high": _bound(space.high)}
-    raise ValueError(f"space {space} cannot be saved; only Box and Discrete are supported")
+    raise UsageError(f"space {space} cannot be saved; only Box and Discrete are supported")
 
 
 def space_from_dict(data: dict[str, Any]) -> gym.Space:

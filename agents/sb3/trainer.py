@@ -23,20 +23,26 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from agents.common.envs import make_env, parse_env_kwargs, wrapper_options
-from agents.common.evaluation import evaluate
-from agents.common.run import Run, open_run
-from agents.config import SB3Config, config_to_dict
-from agents.sb3.policy import (
+from visiongym.agents.common.envs import make_env, parse_env_kwargs, wrapper_options
+from visiongym.agents.common.evaluation import evaluate
+from visiongym.agents.common.run import Run, open_run
+from visiongym.agents.config import SB3Config, config_to_dict
+from visiongym.agents.sb3.policy import (
     ACTIVATIONS,
     ALGORITHMS,
     ObservationNormalizer,
     SB3Policy,
     algorithm_class,
 )
-from agents.sb3.spaces import space_to_dict
-from vision.encoders import get_model_class, list_models
-from vision.runtime import pick_device, save_checkpoint, seed_everything, tune_cpu_allocator
+from visiongym.agents.sb3.spaces import space_to_dict
+from visiongym.sims.errors import UsageError
+from visiongym.vision.encoders import get_model_class, list_models
+from visiongym.vision.runtime import (
+    pick_device,
+    save_checkpoint,
+    seed_everything,
+    tune_cpu_allocator,
+)
 
 __all__ = ["SB3Trainer"]
 
@@ -48,12 +54,12 @@ def _is_image(space: gym.Space) -> bool:
 def _check_actions(algo: str, space: gym.Space, env_id: str) -> None:
     kind = ALGORITHMS[algo][3]
     if kind == "discrete" and not isinstance(space, gym.spaces.Discrete):
-        raise ValueError(
+        raise UsageError(
             f"{algo} needs a discrete action space, but {env_id} has {space}; use "
             "--env-kwargs action_type=discrete, or ppo, sac or a2c for continuous actions"
         )
     if kind == "continuous" and not isinstance(space, gym.spaces.Box):
-        raise ValueError(
+        raise UsageError(
             f"{algo} needs a continuous (Box) action space, but {env_id} has {space}; use "
             "--env-kwargs action_type=continuous, or dqn, ppo or a2c for discrete actions"
         )
@@ -87,7 +93,7 @@ class SB3Trainer:
     def __init__(self, config: SB3Config) -> None:
         self.config, self.run, self.resuming = open_run(config)
         if self.config.encoder not in list_models():
-            raise ValueError(f"encoder {self.config.encoder!r} unknown; choose one of: {', '.join(list_models())}")
+            raise UsageError(f"encoder {self.config.encoder!r} unknown; choose one of: {', '.join(list_models())}")
         self.env_kwargs = parse_env_kwargs(self.config.env_kwargs)
         self.algo_class = algorithm_class(self.config.algo)
         self.on_policy = ALGORITHMS[self.config.algo][2]
@@ -123,12 +129,12 @@ class SB3Trainer:
             vector = isinstance(self.raw_observation_space, gym.spaces.Box) and not self.image
             mode = "both" if vector and self.on_policy else "none"
         if mode in ("observation", "both") and not isinstance(self.raw_observation_space, gym.spaces.Box):
-            raise ValueError(
+            raise UsageError(
                 f"normalize={self.config.normalize!r} needs a Box observation space, but {self.config.env} has "
                 f"{self.raw_observation_space}; use --normalize reward or none"
             )
         if mode in ("observation", "both") and self.image:
-            raise ValueError(
+            raise UsageError(
                 f"normalize={self.config.normalize!r}: image observations are scaled by the encoder; "
                 "use --normalize reward or none"
             )
@@ -197,7 +203,7 @@ class SB3Trainer:
             if value is None:
                 continue
             if name not in accepted:
-                raise ValueError(
+                raise UsageError(
                     f"--{name.replace('_', '-')} does not apply to {c.algo}; it takes: "
                     f"{', '.join(sorted(n for n in _OPTIONAL_HYPERPARAMETERS if n in accepted))}"
                 )
@@ -205,7 +211,7 @@ class SB3Trainer:
         rate = c.learning_rate
         if c.lr_schedule == "linear":
             if rate is None:
-                raise ValueError("--lr-schedule linear needs --learning-rate (the rate at the start)")
+                raise UsageError("--lr-schedule linear needs --learning-rate (the rate at the start)")
             hyper["learning_rate"] = _linear_schedule(rate)
         elif rate is not None:
             hyper["learning_rate"] = rate
@@ -316,7 +322,7 @@ class SB3Trainer:
         except KeyboardInterrupt:
             print(f"interrupted at step {self.model.num_timesteps}; saving a checkpoint")
             self.checkpoint()
-            print(f"saved; continue with: python -m agents.train --resume {self.run.path}")
+            print(f"saved; continue with: python -m visiongym.agents.train --resume {self.run.path}")
         else:
             self.checkpoint()
         self.venv.close()

@@ -14,6 +14,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["FlickerObservation"]
 
 
@@ -32,11 +34,11 @@ class FlickerObservation(gym.ObservationWrapper):
     def __init__(self, env: gym.Env, p: float = 0.5, fill: float = 0) -> None:
         super().__init__(env)
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"flicker probability p={p!r} must be in [0, 1]")
+            raise UsageError(f"flicker probability p={p!r} must be in [0, 1]")
         space = env.observation_space
         if isinstance(space, gym.spaces.Dict):
             if "pixels" not in space.spaces:
-                raise ValueError(
+                raise UsageError(
                     f"FlickerObservation on a Dict space needs a 'pixels' key; got keys "
                     f"{list(space.spaces)}"
                 )
@@ -44,7 +46,7 @@ class FlickerObservation(gym.ObservationWrapper):
         elif isinstance(space, gym.spaces.Box):
             self._key = None
         else:
-            raise ValueError(f"FlickerObservation needs a Box or Dict observation space; got {space}")
+            raise UsageError(f"FlickerObservation needs a Box or Dict observation space; got {space}")
         self.p, self.fill = float(p), fill
         self._rng: np.random.Generator | None = None
         self._flickered = False

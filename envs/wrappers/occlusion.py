@@ -15,6 +15,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["OccludeBall"]
 
 
@@ -34,15 +36,15 @@ class OccludeBall(gym.Wrapper):
     def __init__(self, env: gym.Env, p: float = 0.5) -> None:
         super().__init__(env)
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"occlusion probability p={p!r} must be in [0, 1]")
+            raise UsageError(f"occlusion probability p={p!r} must be in [0, 1]")
         scene = getattr(env.unwrapped, "scene", None)
         if scene is None or not hasattr(scene, "set_ball_visible"):
-            raise ValueError(
+            raise UsageError(
                 f"OccludeBall needs the soccer env (visiongym/TabletopSoccer-v0); got {env.unwrapped!r}"
             )
         obs_mode = getattr(env.unwrapped, "obs_mode", None)
         if obs_mode not in ("pixels", "pixels_state"):
-            raise ValueError(
+            raise UsageError(
                 f"OccludeBall hides the ball in pixel observations; the env has obs_mode {obs_mode!r}, "
                 "use obs_mode='pixels' or 'pixels_state'"
             )

@@ -1,7 +1,7 @@
-"""Turn a :class:`~sims.characters.spec.CharacterSpec` and a terrain into MJCF, in code.
+"""Turn a :class:`~visiongym.sims.characters.spec.CharacterSpec` and a terrain into MJCF, in code.
 
 Names in the generated model (used by the named accessors of
-:class:`~sims.characters.scene.CharacterScene`):
+:class:`~visiongym.sims.characters.scene.CharacterScene`):
 
 - bodies: the limb names; geoms ``<limb>_geom``;
 - root joints: ``root`` (free), ``root_x``/``root_z``/``root_pitch`` (planar),
@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
-from sims.characters.spec import CharacterSpec, LimbSpec
-from sims.characters.terrain import TerrainSpec, add_terrain
+from visiongym.sims.characters.spec import CharacterSpec, LimbSpec
+from visiongym.sims.characters.terrain import TerrainSpec, add_terrain
 
 __all__ = ["build_mjcf", "ball_motor_names"]
 

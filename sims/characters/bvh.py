@@ -23,7 +23,8 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
-from sims.characters.clips import MotionClip, root_translation_indices, velocities
+from visiongym.sims.characters.clips import MotionClip, root_translation_indices, velocities
+from visiongym.sims.errors import UsageError
 
 __all__ = ["BVHError", "BVHJoint", "BVHMotion", "read_bvh", "retarget_bvh"]
 
@@ -31,7 +32,7 @@ __all__ = ["BVHError", "BVHJoint", "BVHMotion", "read_bvh", "retarget_bvh"]
 _Y_UP_TO_Z_UP = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
-class BVHError(ValueError):
+class BVHError(UsageError):
     """A BVH file is malformed or cannot be mapped onto the character."""
 
 
@@ -195,7 +196,7 @@ def retarget_bvh(
 
     Args:
         motion: A parsed :class:`BVHMotion`, or a BVH path or text.
-        scene: A :class:`~sims.characters.scene.CharacterScene`.
+        scene: A :class:`~visiongym.sims.characters.scene.CharacterScene`.
         joint_map: Character limb name -> BVH joint name, for limbs whose names differ.
         scale: Metres per BVH unit (0.01 for centimetres).
         y_up: The BVH file is y-up (the usual case); False for z-up files.

@@ -20,7 +20,7 @@ key                 shape / dtype    meaning
                                      one cycle's root translation
 ==================  ===============  ===========================================================
 
-``python -m sims.characters.clips --out clips/`` writes the procedural gait of every preset.
+``python -m visiongym.sims.characters.clips --out clips/`` writes the procedural gait of every preset.
 """
 
 from __future__ import annotations
@@ -33,12 +33,14 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["CLIP_FORMAT", "MotionClip", "ClipError", "gait_clip", "GAITS"]
 
 CLIP_FORMAT = "visiongym-clip-1"
 
 
-class ClipError(ValueError):
+class ClipError(UsageError):
     """A clip file is malformed or does not fit the character."""
 
 
@@ -229,7 +231,7 @@ def gait_clip(scene, fps: float = 50.0, period: float | None = None) -> MotionCl
     back, so feet do not slide. The snake's head travels forward at a constant speed.
 
     Args:
-        scene: A :class:`~sims.characters.scene.CharacterScene` holding a preset character.
+        scene: A :class:`~visiongym.sims.characters.scene.CharacterScene` holding a preset character.
         fps: Frames per second of the clip.
         period: Cycle length in seconds (the preset's default from :data:`GAITS` when None).
     """
@@ -295,8 +297,8 @@ def _ground(scene, qpos: np.ndarray) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Write every preset's procedural gait clip as ``<out>/<preset>_gait.npz``."""
-    from sims.characters.presets import PRESETS
-    from sims.characters.scene import CharacterScene
+    from visiongym.sims.characters.presets import PRESETS
+    from visiongym.sims.characters.scene import CharacterScene
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--out", type=Path, default=Path("clips"), help="output folder")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sims.characters.spec import (
+from visiongym.sims.characters.spec import (
     CharacterSpec,
     ContactSpec,
     FallSpec,
@@ -24,6 +24,7 @@ from sims.characters.spec import (
     LimbSpec,
     MediumSpec,
 )
+from visiongym.sims.errors import UsageError
 
 __all__ = ["PRESETS", "preset", "walker", "quadruped", "humanoid", "snake"]
 
@@ -146,7 +147,7 @@ def humanoid() -> CharacterSpec:
 def snake(segments: int = 7) -> CharacterSpec:
     """A chain of capsules swimming in the horizontal plane through a viscous medium."""
     if segments < 2:
-        raise ValueError(f"segments: a snake needs at least 2, got {segments}")
+        raise UsageError(f"segments: a snake needs at least 2, got {segments}")
     tail: LimbSpec | None = None
     for i in reversed(range(1, segments)):
         tail = LimbSpec(
@@ -175,5 +176,5 @@ PRESETS: dict[str, Callable[[], CharacterSpec]] = {
 def preset(name: str) -> CharacterSpec:
     """A fresh copy of a preset character by name."""
     if name not in PRESETS:
-        raise ValueError(f"character {name!r} unknown; choose one of: {', '.join(PRESETS)}")
+        raise UsageError(f"character {name!r} unknown; choose one of: {', '.join(PRESETS)}")
     return PRESETS[name]()

@@ -1,7 +1,7 @@
 """A character on a terrain: the MuJoCo model, named state accessors and rendering.
 
 :class:`CharacterScene` is the physics half of the learning-to-move environments (the task and
-the Gymnasium glue live in :mod:`envs.learn_to_move`)::
+the Gymnasium glue live in :mod:`visiongym.envs.learn_to_move`)::
 
     scene = CharacterScene("walker", "steps")
     scene.reset()
@@ -22,10 +22,11 @@ from types import SimpleNamespace
 import mujoco
 import numpy as np
 
-from sims.characters.builder import ball_motor_names, build_mjcf
-from sims.characters.presets import preset
-from sims.characters.spec import CharacterSpec
-from sims.characters.terrain import TerrainSpec, heightfield, make_terrain
+from visiongym.sims.characters.builder import ball_motor_names, build_mjcf
+from visiongym.sims.characters.presets import preset
+from visiongym.sims.characters.spec import CharacterSpec
+from visiongym.sims.characters.terrain import TerrainSpec, heightfield, make_terrain
+from visiongym.sims.errors import UsageError
 
 __all__ = ["CharacterScene", "ROOT_DOFS"]
 
@@ -41,9 +42,9 @@ class CharacterScene:
 
     Args:
         character: A preset name (``walker``, ``quadruped``, ``humanoid``, ``snake``) or a
-            :class:`~sims.characters.spec.CharacterSpec`.
+            :class:`~visiongym.sims.characters.spec.CharacterSpec`.
         terrain: A terrain name (``flat``, ``slope``, ``steps``, ``random``) or a
-            :class:`~sims.characters.terrain.TerrainSpec`.
+            :class:`~visiongym.sims.characters.terrain.TerrainSpec`.
         offscreen: (height, width) of the largest image :meth:`render` will be asked for.
     """
 
@@ -170,11 +171,11 @@ class CharacterScene:
     def set_heightfield(self, heights: np.ndarray) -> None:
         """Replace the random terrain's heights (values in [0, 1], shape (201, 201))."""
         if self.terrain.kind != "random":
-            raise ValueError(f"terrain {self.terrain.kind!r} has no heightfield; use 'random'")
+            raise UsageError(f"terrain {self.terrain.kind!r} has no heightfield; use 'random'")
         heights = np.asarray(heights, dtype=np.float32)
         expected = (int(self.model.hfield_nrow[0]), int(self.model.hfield_ncol[0]))
         if heights.shape != expected:
-            raise ValueError(f"heights: expected shape {expected}, got {heights.shape}")
+            raise UsageError(f"heights: expected shape {expected}, got {heights.shape}")
         self.heights = heights
         self.model.hfield_data[:] = heights.ravel()
         for renderer in self._renderers.values():
@@ -399,14 +400,14 @@ class CharacterScene:
                 (for instance the reference of an imitation task).
             ghost_offset: World shift (metres) of the ghost, to show it next to the character.
         """
-        from sims.gl import make_renderer
+        from visiongym.sims.gl import make_renderer
 
         key = (int(height), int(width))
         renderer = self._renderers.get(key)
         if renderer is None:
             buffer = (self.model.vis.global_.offheight, self.model.vis.global_.offwidth)
             if key[0] > buffer[0] or key[1] > buffer[1]:
-                raise ValueError(
+                raise UsageError(
                     f"render size {key} exceeds the offscreen buffer {buffer}; build the scene "
                     "with a larger `offscreen`"
                 )

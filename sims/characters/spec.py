@@ -7,7 +7,7 @@ carries the root joint (``free``, ``planar``, ``planar_xy`` or ``fixed``); every
 
 The same description can be written in Python::
 
-    from sims.characters.spec import CharacterSpec, JointSpec, LimbSpec
+    from visiongym.sims.characters.spec import CharacterSpec, JointSpec, LimbSpec
 
     leg = LimbSpec("leg", pos=(0, 0, -0.1), end=(0, 0, -0.5), radius=0.05, foot=True,
                    joints=[JointSpec("knee", axis=(0, 1, 0), range=(-150, 0), gear=60)])
@@ -28,6 +28,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from visiongym.sims.errors import UsageError
+
 __all__ = [
     "JOINT_TYPES",
     "ROOT_JOINTS",
@@ -46,7 +48,7 @@ JOINT_TYPES = ("hinge", "ball")
 ROOT_JOINTS = ("free", "planar", "planar_xy", "fixed")
 
 
-class CharacterSpecError(ValueError):
+class CharacterSpecError(UsageError):
     """A character description is malformed; the message names the field."""
 
 

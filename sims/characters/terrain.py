@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["TERRAINS", "TerrainSpec", "make_terrain", "heightfield", "add_terrain"]
 
 TERRAINS = ("flat", "slope", "steps", "random")
@@ -52,16 +54,16 @@ class TerrainSpec:
 
     def __post_init__(self) -> None:
         if self.kind not in TERRAINS:
-            raise ValueError(f"terrain {self.kind!r} unknown; choose one of: {', '.join(TERRAINS)}")
+            raise UsageError(f"terrain {self.kind!r} unknown; choose one of: {', '.join(TERRAINS)}")
         if not -30 <= self.slope_deg <= 30:
-            raise ValueError(f"slope_deg: expected [-30, 30] degrees, got {self.slope_deg}")
+            raise UsageError(f"slope_deg: expected [-30, 30] degrees, got {self.slope_deg}")
         if self.step_length <= 0 or self.num_steps < 1:
-            raise ValueError(
+            raise UsageError(
                 f"step_length must be > 0 and num_steps >= 1, got {self.step_length}, "
                 f"{self.num_steps}"
             )
         if self.roughness < 0:
-            raise ValueError(f"roughness: expected >= 0 metres, got {self.roughness}")
+            raise UsageError(f"roughness: expected >= 0 metres, got {self.roughness}")
 
     def height(self, x: float, y: float, heights: np.ndarray | None = None) -> float:
         """Ground height at (x, y). ``heights`` overrides the seeded field of ``random``."""
@@ -83,7 +85,7 @@ def make_terrain(terrain: str | TerrainSpec, **overrides) -> TerrainSpec:
     if isinstance(terrain, TerrainSpec):
         return terrain
     if not isinstance(terrain, str) or terrain not in TERRAINS:
-        raise ValueError(f"terrain {terrain!r} unknown; choose one of: {', '.join(TERRAINS)}")
+        raise UsageError(f"terrain {terrain!r} unknown; choose one of: {', '.join(TERRAINS)}")
     return TerrainSpec(kind=terrain, **overrides)
 
 

@@ -4,10 +4,16 @@
 keeps score; scripted players drive everyone an agent does not control.
 """
 
-from sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf
-from sims.soccer.referee import Referee
-from sims.soccer.scene import CAMERAS, CLASS_NAMES, KIT_HUES, TEAM_COLOUR_MODES, SoccerScene
-from sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
+from visiongym.sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf
+from visiongym.sims.soccer.referee import Referee
+from visiongym.sims.soccer.scene import (
+    CAMERAS,
+    CLASS_NAMES,
+    KIT_HUES,
+    TEAM_COLOUR_MODES,
+    SoccerScene,
+)
+from visiongym.sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
 __all__ = [
     "CAMERAS",

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from visiongym.sims.errors import UsageError
+
 TEAM_COLOURS = ((0.85, 0.15, 0.15), (0.15, 0.3, 0.9))
 COLLISION_GROUP = 3  # hidden by MuJoCo's default geomgroup flags
 
@@ -39,12 +41,12 @@ class PitchSpec:
 
     def __post_init__(self) -> None:
         if not (0.5 <= self.length <= 20 and 0.3 <= self.width <= 20):
-            raise ValueError(
+            raise UsageError(
                 f"pitch {self.length}x{self.width} m out of range; length and width must lie in "
                 "[0.5, 20] and [0.3, 20] metres"
             )
         if not 2 * self.ball_radius < self.goal_width < self.width:
-            raise ValueError(
+            raise UsageError(
                 f"goal_width={self.goal_width} must exceed the ball's diameter "
                 f"({2 * self.ball_radius}) and be below the pitch width ({self.width})"
             )

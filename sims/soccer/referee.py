@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.soccer.builders import PitchSpec
+from visiongym.sims.soccer.builders import PitchSpec
 
 
 @dataclass

@@ -15,11 +15,12 @@ from typing import Any
 import mujoco
 import numpy as np
 
-from sims.camera import CameraModel, camera_model
-from sims.gl import make_renderer
-from sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf, look_at_xyaxes
-from sims.soccer.referee import Referee
-from sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
+from visiongym.sims.camera import CameraModel, camera_model
+from visiongym.sims.errors import UsageError
+from visiongym.sims.gl import make_renderer
+from visiongym.sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf, look_at_xyaxes
+from visiongym.sims.soccer.referee import Referee
+from visiongym.sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
 CLASS_NAMES = ("background", "ball", "team_a", "team_b", "goal")
 CAMERAS = ("broadcast", "top", "ego", "follow", "heading")
@@ -35,7 +36,7 @@ __all__ = ["SoccerScene", "CLASS_NAMES", "CAMERAS", "KIT_HUES", "TEAM_COLOUR_MOD
 def _check_image_size(height: int, width: int) -> None:
     for name, value in (("height", height), ("width", width)):
         if not (isinstance(value, (int, np.integer)) and MIN_IMAGE <= value <= MAX_IMAGE):
-            raise ValueError(
+            raise UsageError(
                 f"image {name} {value!r} out of range; must be an integer in [{MIN_IMAGE}, {MAX_IMAGE}]"
             )
 
@@ -84,12 +85,12 @@ class SoccerScene:
         )
         capacity = pitch.capacity()
         if len(sizes) != 2 or any(not (0 <= int(s) <= capacity) for s in sizes) or sum(sizes) == 0:
-            raise ValueError(
+            raise UsageError(
                 f"team size {team_size!r} does not fit a {pitch_length}x{pitch_width} m pitch; each "
                 f"team may field 0 to {capacity} players (at least one player in all)"
             )
         if not 0.0 <= skill <= 1.0:
-            raise ValueError(f"skill {skill!r} out of range; must lie in [0, 1]")
+            raise UsageError(f"skill {skill!r} out of range; must lie in [0, 1]")
         _check_image_size(*image_size)
         self.spec = SceneSpec(pitch=pitch, team_sizes=(int(sizes[0]), int(sizes[1])),
                               offscreen=tuple(image_size), ego_cameras=ego_cameras)
@@ -114,7 +115,7 @@ class SoccerScene:
         self.roles = default_roles(self.team_sizes[0]) + default_roles(self.team_sizes[1])
         if roles is not None:
             if len(roles) != self.n_players or set(roles) - set(ROLES):
-                raise ValueError(
+                raise UsageError(
                     f"roles {roles!r} invalid; give {self.n_players} of: {', '.join(ROLES)}"
                 )
             self.roles = list(roles)
@@ -241,7 +242,7 @@ class SoccerScene:
     def set_player(self, index: int, pos, yaw: float = 0.0) -> None:
         """Place player ``index`` at ``pos`` (x, y) facing ``yaw`` radians, at rest."""
         if not 0 <= index < self.n_players:
-            raise ValueError(f"player index {index} out of range; this scene has {self.n_players} players")
+            raise UsageError(f"player index {index} out of range; this scene has {self.n_players} players")
         self._player_qpos[index] = (pos[0], pos[1], yaw)
         self._player_qvel[index] = 0.0
         mujoco.mj_forward(self.model, self.data)
@@ -259,13 +260,13 @@ class SoccerScene:
         """
         commands = np.asarray(commands, dtype=np.float64)
         if commands.shape != (self.n_players, 4):
-            raise ValueError(
+            raise UsageError(
                 f"commands have shape {commands.shape}; expected ({self.n_players}, 4) = "
                 "(players, [vx, vy, turn, kick])"
             )
         if not (np.abs(commands) <= 1.0).all():  # slow path: NaN/inf refused, the rest clipped
             if not np.isfinite(commands).all():
-                raise ValueError("commands contain NaN or infinity")
+                raise UsageError("commands contain NaN or infinity")
             commands = np.clip(commands, -1.0, 1.0)
         vx, vy = commands[:, 0], commands[:, 1]
         scale = self.max_speed / np.maximum(1.0, np.sqrt(vx * vx + vy * vy))
@@ -391,7 +392,7 @@ class SoccerScene:
                 only the contrast between the teams is visible.
         """
         if team_colours not in TEAM_COLOUR_MODES:
-            raise ValueError(
+            raise UsageError(
                 f"team_colours {team_colours!r} unknown; choose one of: {', '.join(TEAM_COLOUR_MODES)}"
             )
         rgba, cam_pos, cam_quat = (a.copy() for a in self._appearance0)
@@ -426,12 +427,12 @@ class SoccerScene:
     # ------------------------------------------------------------------ cameras and rendering
     def camera_id(self, camera: str, player: int = 0) -> int:
         if camera not in CAMERAS:
-            raise ValueError(f"camera {camera!r} unknown; choose one of: {', '.join(CAMERAS)}")
+            raise UsageError(f"camera {camera!r} unknown; choose one of: {', '.join(CAMERAS)}")
         if camera in ("ego", "follow", "heading"):
             if camera == "ego" and not self.spec.ego_cameras:
-                raise ValueError("this scene was built with ego_cameras=False; 'ego' is unavailable")
+                raise UsageError("this scene was built with ego_cameras=False; 'ego' is unavailable")
             if not 0 <= player < self.n_players:
-                raise ValueError(f"player {player} out of range; this scene has {self.n_players} players")
+                raise UsageError(f"player {player} out of range; this scene has {self.n_players} players")
             name = f"{camera}_{player}"
         else:
             name = camera

@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from visiongym.sims.errors import UsageError
+
 KEEPER, CHASER, DEFENDER, SUPPORT = "keeper", "chaser", "defender", "support"
 ROLES = (KEEPER, CHASER, DEFENDER, SUPPORT)
 
@@ -146,7 +148,7 @@ def scripted_commands(
             slow = 0.12
             kick = dist < reach and facing_ball > 0.5 and abs(_wrap(heading - yaw)) < 0.5
         else:
-            raise ValueError(f"role {role!r} unknown; choose one of: {', '.join(ROLES)}")
+            raise UsageError(f"role {role!r} unknown; choose one of: {', '.join(ROLES)}")
         mx, my = tx - px, ty - py
         distance = math.hypot(mx, my)
         gain = speed * min(1.0, distance / slow) / max(distance, 1e-9)

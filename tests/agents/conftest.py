@@ -21,7 +21,7 @@ def catch_args():
 @pytest.fixture(scope="session")
 def catch_dqn_run(tmp_path_factory):
     """Run folder of a DQN trained for 2,000 steps on the small CatchBall (about 30 s)."""
-    from agents.train import main
+    from visiongym.agents.train import main
 
     runs = tmp_path_factory.mktemp("runs")
     return main(["dqn", *CATCH_ENV, *FAST_DQN, "--total-steps", "2000", "--eval-interval", "1000",

@@ -3,11 +3,11 @@
 import gymnasium as gym
 import pytest
 
-from agents.common.replay import ReplayMemoryError
-from agents.evaluate import main as evaluate_main
-from agents.policies import load_policy
-from agents.train import main as train_main
-from vision.runtime import CheckpointError, save_checkpoint
+from visiongym.agents.common.replay import ReplayMemoryError
+from visiongym.agents.evaluate import main as evaluate_main
+from visiongym.agents.policies import load_policy
+from visiongym.agents.train import main as train_main
+from visiongym.vision.runtime import CheckpointError, save_checkpoint
 
 
 def test_unknown_algorithm():
@@ -97,7 +97,7 @@ def test_drqn_refuses_prioritized_replay(tmp_path):
 
 def test_evaluate_command_on_a_missing_checkpoint(tmp_path, run_module):
     missing = tmp_path / "nowhere.pt"
-    result = run_module("agents.evaluate", missing)
+    result = run_module("visiongym.agents.evaluate", missing)
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: checkpoint {str(missing)!r} does not exist")
     assert "Traceback" not in result.stderr

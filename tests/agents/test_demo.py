@@ -2,7 +2,7 @@
 
 import pytest
 
-from agents.demo import main
+from visiongym.agents.demo import main
 
 
 def test_demo_trains_evaluates_and_writes_the_video(tmp_path):

@@ -1,15 +1,15 @@
-"""Agents on the detector's object list (``agents.train --detector``)."""
+"""Agents on the detector's object list (``visiongym.agents.train --detector``)."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from agents.evaluate import main as evaluate_main
-from agents.train import main as train_main
-from vision.data.format import DETECTION_CLASSES
-from vision.detect.engine import Detector
-from vision.runtime import load_checkpoint
+from visiongym.agents.evaluate import main as evaluate_main
+from visiongym.agents.train import main as train_main
+from visiongym.vision.data.format import DETECTION_CLASSES
+from visiongym.vision.detect.engine import Detector
+from visiongym.vision.runtime import load_checkpoint
 
 SOCCER = ["--env", "visiongym/TabletopSoccer-v0", "--env-kwargs", "scenario=empty_goal", "obs_mode=pixels",
           "image_size=64", "max_episode_steps=20"]

@@ -5,11 +5,11 @@ import copy
 import pytest
 import torch
 
-from agents.common.replay import FrameStackReplay
-from agents.dqn.learner import DQNLearner
-from agents.dqn.networks import QNetwork, stacked_space
-from agents.train import main as train_main
-from vision.runtime import load_checkpoint
+from visiongym.agents.common.replay import FrameStackReplay
+from visiongym.agents.dqn.learner import DQNLearner
+from visiongym.agents.dqn.networks import QNetwork, stacked_space
+from visiongym.agents.train import main as train_main
+from visiongym.vision.runtime import load_checkpoint
 
 FRAME = (3, 36, 36)
 
@@ -79,7 +79,7 @@ def test_resume_continues_exactly_with_and_without_the_pipeline(tmp_path, catch_
 
 
 def test_pipelined_dqn_learns_catchball(tmp_path, catch_args):
-    from agents.evaluate import main as evaluate_main
+    from visiongym.agents.evaluate import main as evaluate_main
 
     catch_env, fast = catch_args
     run = train_main(["dqn", *catch_env, *fast, "--pipeline", "on", "--total-steps", "2000", "--eval-interval", "0",
@@ -107,8 +107,8 @@ def test_pipeline_refuses_what_it_cannot_do(tmp_path, catch_args, algo, extra, m
     ("on", False, "cpu", True),
 ])
 def test_auto_pipeline_is_on_for_plain_cpu_training(pipeline, prioritized, device, expected):
-    from agents.config import DQNConfig
-    from agents.dqn.trainer import DQNTrainer
+    from visiongym.agents.config import DQNConfig
+    from visiongym.agents.dqn.trainer import DQNTrainer
 
     trainer = DQNTrainer(DQNConfig(pipeline=pipeline, prioritized=prioritized))
     trainer.device = torch.device(device)
@@ -116,7 +116,7 @@ def test_auto_pipeline_is_on_for_plain_cpu_training(pipeline, prioritized, devic
 
 
 def test_runs_saved_before_the_pipeline_option_resume_without_it():
-    from agents.config import DQNConfig, config_from_dict, config_to_dict
+    from visiongym.agents.config import DQNConfig, config_from_dict, config_to_dict
 
     saved = config_to_dict(DQNConfig())
     del saved["pipeline"]  # a config.yaml written before the option existed

@@ -4,10 +4,10 @@ import pytest
 import torch
 from torch import nn
 
-from agents.common.augment import random_shift
-from agents.common.replay import ReplayBatch
-from agents.dqn.learner import DQNLearner, td_targets
-from agents.dqn.networks import QNetwork, stacked_space
+from visiongym.agents.common.augment import random_shift
+from visiongym.agents.common.replay import ReplayBatch
+from visiongym.agents.dqn.learner import DQNLearner, td_targets
+from visiongym.agents.dqn.networks import QNetwork, stacked_space
 
 
 class TableQ(nn.Module):

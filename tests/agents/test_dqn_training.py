@@ -1,4 +1,4 @@
-"""Our DQN through `agents.train` / `agents.evaluate`: learning, run folder, save/load, resume."""
+"""Our DQN through `visiongym.agents.train` / `visiongym.agents.evaluate`: learning, run folder, save/load, resume."""
 
 import csv
 
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from agents.evaluate import main as evaluate_main
-from agents.policies import load_policy
-from agents.train import main as train_main
-from vision.runtime import load_checkpoint
+from visiongym.agents.evaluate import main as evaluate_main
+from visiongym.agents.policies import load_policy
+from visiongym.agents.train import main as train_main
+from visiongym.vision.runtime import load_checkpoint
 
 
 def test_dqn_learns_catchball_from_pixels(catch_dqn_run):
@@ -37,7 +37,7 @@ def test_run_folder_layout(catch_dqn_run):
 def test_save_load_round_trip_gives_identical_actions(catch_dqn_run):
     env = gym.make("visiongym/CatchBall-v0", rows=6, columns=3, image_size=36)
     policy = load_policy(catch_dqn_run / "checkpoints" / "last.pt", env, device="cpu")
-    from agents.dqn.loading import build_network_from_meta
+    from visiongym.agents.dqn.loading import build_network_from_meta
 
     payload = load_checkpoint(catch_dqn_run / "checkpoints" / "last.pt")
     network = build_network_from_meta(payload["meta"])
@@ -92,7 +92,7 @@ def test_async_vector_collection_runs_and_counts_steps(tmp_path, catch_args):
 
 
 def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path, catch_args, monkeypatch):
-    from agents.dqn.trainer import DQNTrainer
+    from visiongym.agents.dqn.trainer import DQNTrainer
 
     catch_env, fast = catch_args
     collect = DQNTrainer.collect

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from agents.dqn.drqn import DRQNLearner, RecurrentQNetwork, SequenceReplay
-from agents.dqn.networks import stacked_space
-from agents.policies import load_policy
-from agents.train import main as train_main
+from visiongym.agents.dqn.drqn import DRQNLearner, RecurrentQNetwork, SequenceReplay
+from visiongym.agents.dqn.networks import stacked_space
+from visiongym.agents.policies import load_policy
+from visiongym.agents.train import main as train_main
 
 
 def test_sequences_carry_actions_returns_and_bootstrap_positions():

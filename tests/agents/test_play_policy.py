@@ -1,9 +1,9 @@
-"""`python -m envs.play ... --policy <run>` plays a trained agent through agents.policies."""
+"""`python -m visiongym.envs.play ... --policy <run>` plays a trained agent through visiongym.agents.policies."""
 
 import gymnasium as gym
 
-from agents.policies import EpisodeAwarePolicy
-from envs.play import main as play_main
+from visiongym.agents.policies import EpisodeAwarePolicy
+from visiongym.envs.play import main as play_main
 
 
 def test_play_records_a_trained_dqn(catch_dqn_run, tmp_path):

@@ -6,10 +6,10 @@ import gymnasium as gym
 import pytest
 import torch
 
-from agents.policies import load_policy
-from agents.train import main as train_main
-from vision.autoencoders.models import build_autoencoder
-from vision.runtime import CheckpointError, load_checkpoint, save_checkpoint
+from visiongym.agents.policies import load_policy
+from visiongym.agents.train import main as train_main
+from visiongym.vision.autoencoders.models import build_autoencoder
+from visiongym.vision.runtime import CheckpointError, load_checkpoint, save_checkpoint
 
 
 def _autoencoder_checkpoint(path: Path, size: int = 36, arch: str = "tiny") -> Path:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from agents.common.frames import FrameStacker
-from agents.common.replay import FrameStackReplay, ReplayMemoryError
+from visiongym.agents.common.frames import FrameStacker
+from visiongym.agents.common.replay import FrameStackReplay, ReplayMemoryError
 
 # (reward, terminated, truncated, first, final) per row; frame k is filled with the value k.
 ROWS = [
@@ -116,7 +116,7 @@ def test_state_dict_round_trip():
 
 
 def prioritized_buffer(**kwargs):
-    from agents.common.replay import PrioritizedFrameStackReplay
+    from visiongym.agents.common.replay import PrioritizedFrameStackReplay
 
     buffer = PrioritizedFrameStackReplay(32, 1, (1, 2, 2), stack=2, n_step=3, gamma=0.5,
                                          generator=torch.Generator().manual_seed(0), **kwargs)
@@ -145,7 +145,7 @@ def test_prioritized_sampling_follows_priorities_and_weights_correct_the_bias():
 
 
 def test_prioritized_state_round_trips_and_bad_alpha_is_refused():
-    from agents.common.replay import PrioritizedFrameStackReplay
+    from visiongym.agents.common.replay import PrioritizedFrameStackReplay
 
     buffer = prioritized_buffer()
     buffer.update_priorities((torch.tensor([4]), torch.tensor([0])), torch.tensor([7.0]))

@@ -1,4 +1,4 @@
-"""SB3 on continuous-control state envs through agents.train: VecNormalize, MLP size, PPO fields,
+"""SB3 on continuous-control state envs through visiongym.agents.train: VecNormalize, MLP size, PPO fields,
 task metrics in the evaluations, and the statistics travelling with checkpoints."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from agents.common.evaluation import evaluate
-from agents.config import CONFIGS
-from agents.evaluate import main as evaluate_main
-from agents.policies import load_policy
-from agents.sb3.trainer import SB3Trainer
-from agents.train import main as train_main
-from vision.runtime import load_checkpoint
+from visiongym.agents.common.evaluation import evaluate
+from visiongym.agents.config import CONFIGS
+from visiongym.agents.evaluate import main as evaluate_main
+from visiongym.agents.policies import load_policy
+from visiongym.agents.sb3.trainer import SB3Trainer
+from visiongym.agents.train import main as train_main
+from visiongym.vision.runtime import load_checkpoint
 
 WALKER = ["--env", "visiongym/LearnToMove-v0", "--env-kwargs", "character=walker", "task=imitate",
           "action_mode=pd_offset"]
@@ -144,7 +144,7 @@ def test_evaluate_refuses_an_info_key_the_env_lacks():
 
 
 def test_play_runs_the_normalised_policy(walker_run, tmp_path):
-    from envs.play import main as play_main
+    from visiongym.envs.play import main as play_main
 
     video = tmp_path / "walker.gif"
     play_main(["visiongym/LearnToMove-v0", "--env-kwargs", "character=walker", "task=imitate",

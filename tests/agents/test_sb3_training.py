@@ -1,14 +1,14 @@
-"""SB3 / sb3-contrib algorithms through `agents.train`: learning, every algorithm, resume, errors."""
+"""SB3 / sb3-contrib algorithms through `visiongym.agents.train`: learning, every algorithm, resume, errors."""
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
-from agents.evaluate import main as evaluate_main
-from agents.policies import load_policy
-from agents.train import _resume_config
-from agents.train import main as train_main
-from vision.runtime import load_checkpoint
+from visiongym.agents.evaluate import main as evaluate_main
+from visiongym.agents.policies import load_policy
+from visiongym.agents.train import _resume_config
+from visiongym.agents.train import main as train_main
+from visiongym.vision.runtime import load_checkpoint
 
 SMALL_CNN = ["--encoder", "nature_cnn", "--features-dim", "64", "--frame-stack", "2", "--threads", "1",
              "--no-progress", "--eval-interval", "0"]

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import envs  # noqa: F401
-from envs.catch import BALL_COLOUR, PADDLE_COLOUR, CatchBallEnv
+import visiongym  # noqa: F401
+from visiongym.envs.catch import BALL_COLOUR, PADDLE_COLOUR, CatchBallEnv
 
 
 def test_passes_gymnasium_env_checker():

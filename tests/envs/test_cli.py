@@ -2,12 +2,13 @@
 
 import pytest
 
-from envs.cli import TRACEBACK_VARIABLE, run_command
-from sims.gl import RenderingUnavailableError
+from visiongym.envs.cli import TRACEBACK_VARIABLE, run_command
+from visiongym.sims.errors import MissingFileError, UsageError
+from visiongym.sims.gl import RenderingUnavailableError
 
 
 def _bad_env():
-    raise ValueError("env 'nope' unknown; choose one of: a, b")
+    raise UsageError("env 'nope' unknown; choose one of: a, b")
 
 
 def test_bad_input_is_one_error_line_and_status_2(capsys, monkeypatch):
@@ -37,12 +38,24 @@ def test_traceback_on_request_and_for_bugs(monkeypatch):
     monkeypatch.delenv(TRACEBACK_VARIABLE)
     with pytest.raises(ZeroDivisionError):  # not a bad input: a bug keeps its traceback
         run_command(lambda: 1 / 0)
+
+    def plain_value_error():  # a ValueError that no validator raised is a bug too
+        raise ValueError("math domain error")
+
+    with pytest.raises(ValueError, match="math domain"):
+        run_command(plain_value_error)
     assert run_command(lambda: 7) == 7
 
 
 def test_play_command_on_an_unknown_scenario(tmp_path, run_module):
-    result = run_module("envs.play", "visiongym/TabletopSoccer-v0", "--scenario", "4v4", "--policy", "random",
+    result = run_module("visiongym.envs.play", "visiongym/TabletopSoccer-v0", "--scenario", "4v4", "--policy", "random",
                         "--record", tmp_path / "out.gif")
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "'4v4'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_are_the_old_exception_types_too():
+    assert issubclass(UsageError, ValueError)
+    assert issubclass(MissingFileError, FileNotFoundError) and issubclass(MissingFileError, UsageError)
+    assert issubclass(RenderingUnavailableError, RuntimeError) and issubclass(RenderingUnavailableError, UsageError)

@@ -4,8 +4,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from envs.catch import CatchBallEnv
-from envs.wrappers.flicker import FlickerObservation
+from visiongym.envs.catch import CatchBallEnv
+from visiongym.envs.wrappers.flicker import FlickerObservation
 
 
 def blanks(env, seed, steps=400):

@@ -12,10 +12,10 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-import envs  # noqa: F401  (registers the environments)
-from envs.learn_to_move import LearnToMoveEnv
-from envs.learn_to_move_tasks import DEEPMIMIC_WEIGHTS
-from sims.characters import PRESETS
+import visiongym  # noqa: F401  (registers the environments)
+from visiongym.envs.learn_to_move import LearnToMoveEnv
+from visiongym.envs.learn_to_move_tasks import DEEPMIMIC_WEIGHTS
+from visiongym.sims.characters import PRESETS
 
 ENV_ID = "visiongym/LearnToMove-v0"
 
@@ -153,8 +153,8 @@ def test_imitation_starts_on_the_clip_and_ends_on_a_fall():
 
 
 def test_imitation_from_a_clip_file(tmp_path):
-    from sims.characters import CharacterScene
-    from sims.characters.clips import gait_clip
+    from visiongym.sims.characters import CharacterScene
+    from visiongym.sims.characters.clips import gait_clip
 
     path = gait_clip(CharacterScene("quadruped"), fps=25).save(tmp_path / "trot.npz")
     env = LearnToMoveEnv(character="quadruped", task="imitate", clip=path)
@@ -226,7 +226,7 @@ def test_human_render_mode_opens_the_viewer():
 def test_documented_observation_sizes_match():
     import re
 
-    import envs.learn_to_move as module
+    import visiongym.envs.learn_to_move as module
 
     documented = dict(re.findall(r"(\w+) (\d+)", module.__doc__.split("Sizes without task fields:")[1].split("\n")[0]))
     for character in PRESETS:
@@ -254,7 +254,7 @@ def test_random_terrain_follows_the_seed():
 def test_play_cli_records_an_imitation_episode_with_its_ghost(tmp_path):
     import imageio.v2 as imageio
 
-    from envs.play import PlayConfig, play
+    from visiongym.envs.play import PlayConfig, play
 
     out = tmp_path / "walk.gif"
     returns = play(PlayConfig(ENV_ID, env_kwargs=["character=walker", "task=imitate", "render_size=(48,64)"],

@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import envs  # noqa: F401  (registers the environments)
+import visiongym  # noqa: F401  (registers the environments)
 
 ENV_ID = "visiongym/LearnToMove-v0"
 

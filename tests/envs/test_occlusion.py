@@ -4,9 +4,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import envs  # noqa: F401
-from envs.catch import CatchBallEnv
-from envs.wrappers.occlusion import OccludeBall
+import visiongym  # noqa: F401
+from visiongym.envs.catch import CatchBallEnv
+from visiongym.envs.wrappers.occlusion import OccludeBall
 
 KWARGS = dict(scenario="empty_goal", obs_mode="pixels", camera="top", image_size=64, max_episode_steps=50)
 

@@ -7,9 +7,9 @@ import imageio.v2 as imageio
 import numpy as np
 import pytest
 
-import envs  # noqa: F401
-from envs.play import PlayConfig, parse_env_kwargs, play
-from envs.viewer import Viewer, draw_hud
+import visiongym  # noqa: F401
+from visiongym.envs.play import PlayConfig, parse_env_kwargs, play
+from visiongym.envs.viewer import Viewer, draw_hud
 
 
 def test_viewer_opens_draws_and_closes():

@@ -9,8 +9,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-import envs  # noqa: F401
-from envs.soccer import ACTION_TYPES, OBS_MODES, SCENARIOS
+import visiongym  # noqa: F401
+from visiongym.envs.soccer import ACTION_TYPES, OBS_MODES, SCENARIOS
 
 ENV_ID = "visiongym/TabletopSoccer-v0"
 
@@ -76,8 +76,8 @@ def test_pickled_env_steps_like_the_original():
 def test_async_vector_env_of_pixel_envs_steps():
     # "spawn": this test process already holds EGL contexts, and a forked child inherits them
     # half-initialised (Mesa then blocks). A fresh process renders normally.
-    # "envs:" makes each worker import the registering module, and nothing of this test file.
-    make_one = functools.partial(gym.make, "envs:" + ENV_ID, scenario="2v2", obs_mode="pixels", image_size=48)
+    # "visiongym:" makes each worker import the registering module, and nothing of this test file.
+    make_one = functools.partial(gym.make, "visiongym:" + ENV_ID, scenario="2v2", obs_mode="pixels", image_size=48)
     vec = gym.vector.AsyncVectorEnv([make_one] * 4, context="spawn")
     obs, _ = vec.reset(seed=0)
     assert obs.shape == (4, 48, 48, 3) and obs.dtype == np.uint8

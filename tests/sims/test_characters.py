@@ -9,7 +9,7 @@ import mujoco
 import numpy as np
 import pytest
 
-from sims.characters import (
+from visiongym.sims.characters import (
     PRESETS,
     TERRAINS,
     CharacterScene,
@@ -21,9 +21,9 @@ from sims.characters import (
     load_character,
     preset,
 )
-from sims.characters.builder import build_mjcf
-from sims.characters.spec import character_from_dict
-from sims.characters.terrain import heightfield
+from visiongym.sims.characters.builder import build_mjcf
+from visiongym.sims.characters.spec import character_from_dict
+from visiongym.sims.characters.terrain import heightfield
 
 POGO_YAML = """
 name: pogo

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from sims.characters import PRESETS, CharacterScene
-from sims.characters.bvh import BVHError, read_bvh, retarget_bvh
-from sims.characters.clips import ClipError, MotionClip, gait_clip
+from visiongym.sims.characters import PRESETS, CharacterScene
+from visiongym.sims.characters.bvh import BVHError, read_bvh, retarget_bvh
+from visiongym.sims.characters.clips import ClipError, MotionClip, gait_clip
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sims.characters import CharacterScene, CharacterSpec, JointSpec, LimbSpec
+from visiongym.sims.characters import CharacterScene, CharacterSpec, JointSpec, LimbSpec
 
 
 def _arm(gear: float = 30.0) -> CharacterScene:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from sims.gl import RenderingUnavailableError, _can_load, choose_backend
+from visiongym.sims.gl import RenderingUnavailableError, _can_load, choose_backend
 
 
 def test_user_choice_wins():
@@ -34,8 +34,8 @@ def _run(code: str, mujoco_gl: str) -> subprocess.CompletedProcess:
 def test_without_rendering_physics_works_and_render_explains_what_to_install():
     code = (
         "import numpy as np\n"
-        "from sims.soccer import SoccerScene\n"
-        "from sims.gl import RenderingUnavailableError\n"
+        "from visiongym.sims.soccer import SoccerScene\n"
+        "from visiongym.sims.gl import RenderingUnavailableError\n"
         "s = SoccerScene(1)\n"
         "s.step(np.zeros((2, 4)))\n"
         "try:\n"
@@ -59,7 +59,7 @@ def test_render_then_train_in_one_process_does_not_crash():
     # loads it first in processes that use torch.
     code = (
         "import torch\n"
-        "from sims.soccer import SoccerScene\n"
+        "from visiongym.sims.soccer import SoccerScene\n"
         "SoccerScene(1).render()\n"
         "torch.optim.Adam([torch.zeros(2, requires_grad=True)])\n"
         "print('trained')\n"

@@ -6,7 +6,7 @@ import mujoco
 import numpy as np
 import pytest
 
-from sims.soccer import CLASS_NAMES, SoccerScene
+from visiongym.sims.soccer import CLASS_NAMES, SoccerScene
 
 IDLE = np.zeros((4, 4))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vision.data.render_soccer import RenderConfig, render_dataset
+from visiongym.vision.data.render_soccer import RenderConfig, render_dataset
 
 
 @pytest.fixture(scope="session")

@@ -7,16 +7,16 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vision.augment.__main__ import box_mask_agreement, main
-from vision.augment.ablation import AblationConfig, run_ablation, small_subset
-from vision.augment.transforms import (
+from visiongym.vision.augment.__main__ import box_mask_agreement, main
+from visiongym.vision.augment.ablation import AblationConfig, run_ablation, small_subset
+from visiongym.vision.augment.transforms import (
     TRANSFORM_NAMES,
     make_pipeline,
     make_sample,
     make_transform,
     mask_boxes,
 )
-from vision.classify.training import torch_threads
+from visiongym.vision.classify.training import torch_threads
 
 
 @pytest.fixture(autouse=True)

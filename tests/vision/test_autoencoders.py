@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from vision.autoencoders.evaluate import evaluate_autoencoder, load_autoencoder
-from vision.autoencoders.features import FrozenEncoderExtractor
-from vision.autoencoders.models import build_autoencoder
-from vision.autoencoders.train import AutoencoderTrainConfig, train_autoencoder
-from vision.data.dataset import load_frames
-from vision.runtime import CheckpointError, save_checkpoint
+from visiongym.vision.autoencoders.evaluate import evaluate_autoencoder, load_autoencoder
+from visiongym.vision.autoencoders.features import FrozenEncoderExtractor
+from visiongym.vision.autoencoders.models import build_autoencoder
+from visiongym.vision.autoencoders.train import AutoencoderTrainConfig, train_autoencoder
+from visiongym.vision.data.dataset import load_frames
+from visiongym.vision.runtime import CheckpointError, save_checkpoint
 
 
 @pytest.mark.parametrize("arch", ["tiny", "spatial"])
@@ -127,8 +127,8 @@ def test_frozen_encoder_extractor_for_sb3(trained_autoencoder):
 
 
 def test_frozen_encoder_reads_stacked_frames_at_either_pixel_scale(trained_autoencoder):
-    from vision.autoencoders.features import AutoencoderEncoder
-    from vision.encoders import build_model
+    from visiongym.vision.autoencoders.features import AutoencoderEncoder
+    from visiongym.vision.encoders import build_model
 
     config, _ = trained_autoencoder
     checkpoint = config.run_dir / "autoencoder.pt"
@@ -187,7 +187,7 @@ def test_frozen_encoder_trains_in_an_sb3_policy(trained_autoencoder):
 
 
 def test_variant_losses():
-    from vision.autoencoders.train import _loss
+    from visiongym.vision.autoencoders.train import _loss
 
     torch.manual_seed(0)
     model = build_autoencoder("tiny", image_size=(16, 16)).eval()

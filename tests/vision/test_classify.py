@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vision.classify.__main__ import main
-from vision.classify.arch import (
+from visiongym.vision.classify.__main__ import main
+from visiongym.vision.classify.arch import (
     WeightsUnavailableError,
     build_architecture,
     count_parameters,
     format_layer_table,
     layer_table,
 )
-from vision.classify.digits import (
+from visiongym.vision.classify.digits import (
     DigitsConfig,
     evaluate,
     load_digit_splits,
@@ -22,7 +22,7 @@ from vision.classify.digits import (
     svm_baseline,
     train_lenet,
 )
-from vision.classify.training import torch_threads
+from visiongym.vision.classify.training import torch_threads
 
 # Documented by torchvision, copied from /work/shared/REFERENCE.md (not from our module).
 DOCUMENTED = {

@@ -13,19 +13,19 @@ from pycocotools import mask as mask_utils
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from vision.data import format as fmt
-from vision.data.dataset import (
+from visiongym.vision.data import format as fmt
+from visiongym.vision.data.dataset import (
     SoccerDetection,
     collate_detection,
     detection_transforms,
     load_frames,
 )
-from vision.data.render_soccer import frame_rng, split_sizes
-from vision.data.sources import SoccerFrameSource
+from visiongym.vision.data.render_soccer import frame_rng, split_sizes
+from visiongym.vision.data.sources import SoccerFrameSource
 
 
 def test_class_names_match_the_simulator():
-    from sims.soccer import CLASS_NAMES
+    from visiongym.sims.soccer import CLASS_NAMES
 
     assert fmt.CLASS_NAMES == tuple(CLASS_NAMES)
 
@@ -156,7 +156,7 @@ def test_corrupt_files_are_clear_errors(soccer_dataset: Path, tmp_path: Path):
 
 
 def test_render_rejects_bad_options(tmp_path: Path):
-    from vision.data.render_soccer import RenderConfig, render_dataset
+    from visiongym.vision.data.render_soccer import RenderConfig, render_dataset
 
     with pytest.raises(ValueError, match="source 'unreal' unknown; choose one of: soccer, shapes"):
         render_dataset(RenderConfig(out=tmp_path, source="unreal"))  # type: ignore[arg-type]
@@ -167,7 +167,7 @@ def test_render_rejects_bad_options(tmp_path: Path):
 
 
 def test_parallel_workers_write_the_same_frames_as_one_process(tmp_path: Path):
-    from vision.data.render_soccer import RenderConfig, render_dataset
+    from visiongym.vision.data.render_soccer import RenderConfig, render_dataset
 
     for workers in (1, 2):
         render_dataset(

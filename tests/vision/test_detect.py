@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from vision.detect.engine import Detector, evaluate, load_detector
-from vision.detect.loss import assign_targets
-from vision.detect.model import GridDetector, build_detector, decode_predictions
-from vision.runtime import CheckpointError, save_checkpoint
+from visiongym.vision.detect.engine import Detector, evaluate, load_detector
+from visiongym.vision.detect.loss import assign_targets
+from visiongym.vision.detect.model import GridDetector, build_detector, decode_predictions
+from visiongym.vision.runtime import CheckpointError, save_checkpoint
 
 
 def test_assignment_puts_each_object_in_its_centre_cell_and_small_wins():
@@ -124,7 +124,7 @@ def test_detector_as_observation_wrapper(square_detector: Detector):
     import gymnasium as gym
     import numpy as np
 
-    from vision.detect.wrapper import DetectedObjects
+    from visiongym.vision.detect.wrapper import DetectedObjects
 
     images, targets = _one_square(torch.Generator().manual_seed(5), 1, size=64)
     frame = images[0].permute(1, 2, 0).numpy()
@@ -156,7 +156,7 @@ def test_detector_as_observation_wrapper(square_detector: Detector):
 def test_predict_draws_boxes_on_an_image(square_detector: Detector, tmp_path: Path):
     import imageio.v3 as iio
 
-    from vision.detect.predict import PredictConfig, predict_file
+    from visiongym.vision.detect.predict import PredictConfig, predict_file
 
     images, _ = _one_square(torch.Generator().manual_seed(7), 1)
     iio.imwrite(tmp_path / "frame.png", images[0].permute(1, 2, 0).numpy())
@@ -180,7 +180,7 @@ def np_equal(a, b) -> bool:
 
 
 def test_training_entry_writes_a_checkpoint_and_scores(soccer_dataset: Path, tmp_path: Path):
-    from vision.detect.train import DetectorTrainConfig, train_detector
+    from visiongym.vision.detect.train import DetectorTrainConfig, train_detector
 
     config = DetectorTrainConfig(
         data=soccer_dataset,
@@ -221,7 +221,7 @@ def test_faster_rcnn_builds_without_weights_and_predicts():
 
 def test_vision_command_ends_bad_input_with_one_error_line(tmp_path, run_module):
     missing = tmp_path / "nowhere"
-    result = run_module("vision.detect.train", "--data", missing)
+    result = run_module("visiongym.vision.detect.train", "--data", missing)
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: dataset folder {str(missing)!r} does not exist")
     assert "Traceback" not in result.stderr

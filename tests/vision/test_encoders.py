@@ -6,7 +6,7 @@ import pytest
 import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
-from vision.encoders import build_model, get_model_class, list_models
+from visiongym.vision.encoders import build_model, get_model_class, list_models
 
 
 def image_space(channels=3, size=48):
@@ -17,7 +17,7 @@ def test_registry_lists_and_builds_every_encoder():
     assert {"nature_cnn", "impala_resnet", "small_resnet"} <= set(list_models())
     for name in list_models():
         if name == "autoencoder":  # needs a pretrained checkpoint: tests/vision/test_autoencoders.py
-            with pytest.raises(ValueError, match="needs a checkpoint of vision.autoencoders.train"):
+            with pytest.raises(ValueError, match="needs a checkpoint of visiongym.vision.autoencoders.train"):
                 build_model(name, observation_space=image_space(6, 40), features_dim=32)
             continue
         for size in (40, 64):
@@ -58,7 +58,7 @@ def test_bad_spaces_are_refused():
 def test_sb3_uses_our_encoder_as_features_extractor():
     from stable_baselines3 import PPO
 
-    from envs.catch import CatchBallEnv
+    from visiongym.envs.catch import CatchBallEnv
 
     model = PPO(
         "CnnPolicy",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vision.classify.training import torch_threads
-from vision.filters import (
+from visiongym.vision.classify.training import torch_threads
+from visiongym.vision.filters import (
     CURVE_DETECTOR,
     FILTER_NAMES,
     apply_filter,
@@ -17,7 +17,7 @@ from vision.filters import (
     opencv_reference,
     shipped_images,
 )
-from vision.filters.__main__ import main
+from visiongym.vision.filters.__main__ import main
 
 
 @pytest.fixture(autouse=True)
@@ -107,8 +107,8 @@ def test_grey_photo_filtered_as_rgb_works() -> None:
 
 
 def test_cli_saves_grid_and_feature_maps(tmp_path, capsys) -> None:
-    from vision.classify.digits import CHECKPOINT_KIND, lenet
-    from vision.runtime import save_checkpoint
+    from visiongym.vision.classify.digits import CHECKPOINT_KIND, lenet
+    from visiongym.vision.runtime import save_checkpoint
 
     save_checkpoint(tmp_path / "lenet.pt", CHECKPOINT_KIND, lenet().state_dict())
     code = main(

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from vision.data.dataset import SoccerDetection
-from vision.detect.engine import Detector
-from vision.gan.mix import MixConfig, write_generated_dataset
-from vision.gan.models import Discriminator, Generator
-from vision.gan.train import GanTrainConfig, colour_moment_gap, load_generator, train_gan
-from vision.runtime import CheckpointError, save_checkpoint
+from visiongym.vision.data.dataset import SoccerDetection
+from visiongym.vision.detect.engine import Detector
+from visiongym.vision.gan.mix import MixConfig, write_generated_dataset
+from visiongym.vision.gan.models import Discriminator, Generator
+from visiongym.vision.gan.train import GanTrainConfig, colour_moment_gap, load_generator, train_gan
+from visiongym.vision.runtime import CheckpointError, save_checkpoint
 
 
 @pytest.mark.parametrize("size", [16, 32, 64])

@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from vision.classify.training import torch_threads
-from vision.metric.__main__ import main
-from vision.metric.players import render_player_crops
-from vision.metric.reid import (
+from visiongym.vision.classify.training import torch_threads
+from visiongym.vision.metric.__main__ import main
+from visiongym.vision.metric.players import render_player_crops
+from visiongym.vision.metric.reid import (
     MetricConfig,
     pk_batches,
     run_metric,
     verification_accuracy,
     verification_pairs,
 )
-from vision.metric.triplet import (
+from visiongym.vision.metric.triplet import (
     EmbeddingNet,
     mine_semi_hard,
     pairwise_squared_distances,

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from vision.metrics import detection_map, mean_image_psnr, psnr, ssim
+from visiongym.vision.metrics import detection_map, mean_image_psnr, psnr, ssim
 
 
 def test_psnr_of_a_known_error():

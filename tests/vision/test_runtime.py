@@ -3,7 +3,7 @@ import platform
 import pytest
 import torch
 
-from vision.runtime import tune_cpu_allocator
+from visiongym.vision.runtime import tune_cpu_allocator
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from vision.classify.training import torch_threads
-from vision.sequence.__main__ import main
-from vision.sequence.arithmetic import make_sequences, predict_next, train_continuation
-from vision.sequence.ball import (
+from visiongym.vision.classify.training import torch_threads
+from visiongym.vision.sequence.__main__ import main
+from visiongym.vision.sequence.arithmetic import make_sequences, predict_next, train_continuation
+from visiongym.vision.sequence.ball import (
     BallConfig,
     bounce_mask,
     constant_velocity,
@@ -17,7 +17,7 @@ from vision.sequence.ball import (
     run_ball,
     simulate_trajectories,
 )
-from vision.sequence.model import SequenceLSTM
+from visiongym.vision.sequence.model import SequenceLSTM
 
 
 @pytest.fixture(autouse=True)

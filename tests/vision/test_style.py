@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vision.classify.arch import build_architecture
-from vision.classify.training import torch_threads
-from vision.style.__main__ import main
-from vision.style.gatys import VGG19_LAYER_NAMES, FeatureExtractor, gram_matrix, stylize
-from vision.style.suite_vgg import SmallVGG19
+from visiongym.vision.classify.arch import build_architecture
+from visiongym.vision.classify.training import torch_threads
+from visiongym.vision.style.__main__ import main
+from visiongym.vision.style.gatys import VGG19_LAYER_NAMES, FeatureExtractor, gram_matrix, stylize
+from visiongym.vision.style.suite_vgg import SmallVGG19
 
 
 @pytest.fixture(autouse=True)

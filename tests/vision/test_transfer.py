@@ -6,10 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from vision.classify.training import torch_threads
-from vision.transfer.__main__ import main
-from vision.transfer.experiment import SmallCNN, TransferConfig, run_transfer, transfer_once
-from vision.transfer.tasks import NUM_CLASSES, TASKS, _label, render_task
+from visiongym.vision.classify.training import torch_threads
+from visiongym.vision.transfer.__main__ import main
+from visiongym.vision.transfer.experiment import (
+    SmallCNN,
+    TransferConfig,
+    run_transfer,
+    transfer_once,
+)
+from visiongym.vision.transfer.tasks import NUM_CLASSES, TASKS, _label, render_task
 
 
 @pytest.fixture(autouse=True)

@@ -1,1 +1,1 @@
-"""Data augmentation with boxes and masks (torchvision ``transforms.v2``): ``python -m vision.augment --help``."""
+"""Data augmentation with boxes and masks (torchvision ``transforms.v2``): ``python -m visiongym.vision.augment --help``."""

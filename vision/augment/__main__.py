@@ -1,4 +1,4 @@
-"""``python -m vision.augment {show,ablation}``: see the transforms on a labelled frame, or measure them."""
+"""``python -m visiongym.vision.augment {show,ablation}``: see the transforms on a labelled frame, or measure them."""
 
 from __future__ import annotations
 
@@ -11,9 +11,14 @@ import numpy as np
 import torch
 import tyro
 
-from envs.cli import run_command
-from vision.augment.ablation import AblationConfig, print_ablation, run_ablation
-from vision.augment.transforms import TRANSFORM_NAMES, make_sample, make_transform, mask_boxes
+from visiongym.envs.cli import run_command
+from visiongym.vision.augment.ablation import AblationConfig, print_ablation, run_ablation
+from visiongym.vision.augment.transforms import (
+    TRANSFORM_NAMES,
+    make_sample,
+    make_transform,
+    mask_boxes,
+)
 
 TransformName = Literal["flip", "rotation", "scale", "crop", "translation", "noise"]
 
@@ -40,7 +45,7 @@ def render_labelled_frame(
     size: int, camera: str, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A soccer frame and, for each visible object, its box, instance mask and class label."""
-    from sims.soccer import SoccerScene
+    from visiongym.sims.soccer import SoccerScene
 
     rng = np.random.default_rng(seed)
     scene = SoccerScene(team_size=3, ego_cameras=False)
@@ -87,7 +92,7 @@ def run_show(config: ShowConfig) -> dict:
     import matplotlib.pyplot as plt
     from torchvision.utils import draw_bounding_boxes, draw_segmentation_masks
 
-    from sims.soccer import CLASS_NAMES
+    from visiongym.sims.soccer import CLASS_NAMES
 
     rgb, boxes, masks, labels = render_labelled_frame(config.size, config.camera, config.seed)
     image, target = make_sample(rgb, boxes, masks, labels)

@@ -1,6 +1,6 @@
 """What augmentation buys with little data: LeNet on 10 digits per class, with and without it.
 
-The same small CNN as ``vision.classify digits`` is trained on a small labelled subset, once
+The same small CNN as ``visiongym.vision.classify digits`` is trained on a small labelled subset, once
 without augmentation, once with every geometric transform and noise together, and once with each
 transform alone, over several seeds; accuracy is measured on the full held-out test split.
 Horizontal flips are left out of the "all" set: a flipped 2 or 7 is not a digit.
@@ -17,8 +17,9 @@ from typing import Literal
 import numpy as np
 import torch
 
-from vision.augment.transforms import TRANSFORM_NAMES, make_pipeline
-from vision.runs import RunOptions
+from visiongym.sims.errors import UsageError
+from visiongym.vision.augment.transforms import TRANSFORM_NAMES, make_pipeline
+from visiongym.vision.runs import RunOptions
 
 __all__ = ["AblationConfig", "per_sample", "small_subset", "run_ablation", "print_ablation"]
 
@@ -42,7 +43,7 @@ def small_subset(labels: torch.Tensor, per_class: int, seed: int) -> torch.Tenso
     for label in labels.unique():
         pool = torch.nonzero(labels == label).flatten()
         if len(pool) < per_class:
-            raise ValueError(
+            raise UsageError(
                 f"class {int(label)} has {len(pool)} examples, fewer than per_class={per_class}"
             )
         chosen.append(pool[torch.randperm(len(pool), generator=generator)[:per_class]])
@@ -62,7 +63,7 @@ class AblationConfig(RunOptions):
     image_size: int = 16
     """Digits are upsampled (bilinear) from 8x8 to this side, so that rotations and shifts are not all aliasing."""
     strength: float = 0.5
-    """Range of each transform (see vision.augment.transforms.make_transform)."""
+    """Range of each transform (see visiongym.vision.augment.transforms.make_transform)."""
     p: float = 0.8
     """Chance each transform is applied to an image."""
     epochs: int = 100
@@ -77,13 +78,13 @@ def run_ablation(config: AblationConfig) -> dict:
     """Train every setting for every seed; save a bar chart and the table; return the results."""
     from tqdm.auto import tqdm
 
-    from vision.classify.digits import lenet, load_digit_splits
-    from vision.classify.training import evaluate, fit_classifier, torch_threads
-    from vision.runtime import pick_device, seed_everything
+    from visiongym.vision.classify.digits import lenet, load_digit_splits
+    from visiongym.vision.classify.training import evaluate, fit_classifier, torch_threads
+    from visiongym.vision.runtime import pick_device, seed_everything
 
     unknown = set(config.transforms) - set(TRANSFORM_NAMES)
     if unknown:
-        raise ValueError(
+        raise UsageError(
             f"transform(s) {sorted(unknown)} unknown; choose from: {', '.join(TRANSFORM_NAMES)}"
         )
     device = pick_device(config.device)

@@ -11,6 +11,8 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["TRANSFORM_NAMES", "make_transform", "make_pipeline", "mask_boxes", "make_sample"]
 
 TRANSFORM_NAMES = ("flip", "rotation", "scale", "crop", "translation", "noise")
@@ -27,9 +29,9 @@ def make_transform(name: str, strength: float = 1.0, crop_fraction: float = 0.75
     - ``noise``: additive Gaussian noise, sigma 0.08·strength, on float images in [0, 1].
     """
     if name not in TRANSFORM_NAMES:
-        raise ValueError(f"transform {name!r} unknown; choose one of: {', '.join(TRANSFORM_NAMES)}")
+        raise UsageError(f"transform {name!r} unknown; choose one of: {', '.join(TRANSFORM_NAMES)}")
     if not 0.0 < strength <= 1.0:
-        raise ValueError(f"strength {strength} must lie in (0, 1]")
+        raise UsageError(f"strength {strength} must lie in (0, 1]")
     if name == "flip":
         return v2.RandomHorizontalFlip(p=1.0)
     if name == "rotation":
@@ -51,7 +53,7 @@ class _CropResizeBack(v2.Transform):
     def __init__(self, fraction: float) -> None:
         super().__init__()
         if not 0.0 < fraction <= 1.0:
-            raise ValueError(f"crop fraction {fraction} must lie in (0, 1]")
+            raise UsageError(f"crop fraction {fraction} must lie in (0, 1]")
         self.fraction = fraction
 
     def forward(self, *inputs):

@@ -1,4 +1,4 @@
-"""Score a trained autoencoder: ``python -m vision.autoencoders.evaluate --checkpoint ...``.
+"""Score a trained autoencoder: ``python -m visiongym.vision.autoencoders.evaluate --checkpoint ...``.
 
 Prints reconstruction PSNR/SSIM on held-out frames next to the mean-image baseline, and the
 denoising gain: PSNR(model(noisy), clean) - PSNR(noisy, clean) at Gaussian sigma (default 25/255).
@@ -11,11 +11,11 @@ from pathlib import Path
 
 import torch
 
-from envs.cli import run_command
-from vision.autoencoders.models import VARIANTS, ConvAutoencoder, build_autoencoder
-from vision.metrics import mean_image_psnr, print_table, psnr, ssim
-from vision.runs import load_state
-from vision.runtime import CheckpointError, load_checkpoint, pick_device
+from visiongym.envs.cli import run_command
+from visiongym.vision.autoencoders.models import VARIANTS, ConvAutoencoder, build_autoencoder
+from visiongym.vision.metrics import mean_image_psnr, print_table, psnr, ssim
+from visiongym.vision.runs import load_state
+from visiongym.vision.runtime import CheckpointError, load_checkpoint, pick_device
 
 __all__ = [
     "CHECKPOINT_KIND",
@@ -78,7 +78,7 @@ def evaluate_autoencoder(
 def load_autoencoder(
     path: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[ConvAutoencoder, dict]:
-    """Load a checkpoint written by ``vision.autoencoders.train``; return ``(model, meta)``."""
+    """Load a checkpoint written by ``visiongym.vision.autoencoders.train``; return ``(model, meta)``."""
     payload = load_checkpoint(path, kind=CHECKPOINT_KIND, map_location="cpu")
     meta = payload["meta"]
     if meta.get("variant") not in VARIANTS:
@@ -86,7 +86,7 @@ def load_autoencoder(
             f"checkpoint {str(path)!r} has unknown variant {meta.get('variant')!r}"
         )
     model = build_autoencoder(meta["arch"], image_size=tuple(meta["image_size"]))
-    load_state(model, payload["state"]["model"], path, meta["arch"], "vision.autoencoders.train")
+    load_state(model, payload["state"]["model"], path, meta["arch"], "visiongym.vision.autoencoders.train")
     return model.to(pick_device(device)).eval(), meta
 
 
@@ -106,9 +106,9 @@ class EvaluateConfig:
     """Score an autoencoder checkpoint on a dataset split."""
 
     checkpoint: Path
-    """Checkpoint written by vision.autoencoders.train."""
+    """Checkpoint written by visiongym.vision.autoencoders.train."""
     data: Path = Path("data/soccer")
-    """Dataset folder (vision.data.render_soccer)."""
+    """Dataset folder (visiongym.vision.data.render_soccer)."""
     split: str = "test"
     """Split to score."""
     limit: int | None = None
@@ -121,12 +121,12 @@ class EvaluateConfig:
     """cpu, cuda, mps or auto."""
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     import tyro
 
-    from vision.data.dataset import load_frames
+    from visiongym.vision.data.dataset import load_frames
 
-    config = tyro.cli(EvaluateConfig)
+    config = tyro.cli(EvaluateConfig, args=argv)
     model, meta = load_autoencoder(config.checkpoint, config.device)
     size = meta["image_size"][0]
     test = load_frames(config.data, config.split, size=size, limit=config.limit)

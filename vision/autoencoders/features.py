@@ -3,7 +3,7 @@
 Example::
 
     from stable_baselines3 import PPO
-    from vision.autoencoders.features import FrozenEncoderExtractor
+    from visiongym.vision.autoencoders.features import FrozenEncoderExtractor
 
     model = PPO("CnnPolicy", env, policy_kwargs=dict(
         features_extractor_class=FrozenEncoderExtractor,
@@ -16,8 +16,8 @@ a time and their codes concatenated, as SAC-AE does with its stack.
 
 Pixel scale: ``uint8`` tensors are divided by 255; float tensors by ``pixel_range``, 1.0 for
 SB3's default ``normalize_images=True`` (floats in [0, 1]). The encoder-zoo entry
-``autoencoder`` (:class:`AutoencoderEncoder`, used by ``agents.train --encoder autoencoder
---encoder-checkpoint ...``) reads 0..255 floats like every encoder in :mod:`vision.encoders`.
+``autoencoder`` (:class:`AutoencoderEncoder`, used by ``visiongym.agents.train --encoder autoencoder
+--encoder-checkpoint ...``) reads 0..255 floats like every encoder in :mod:`visiongym.vision.encoders`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
-from vision.autoencoders.evaluate import load_autoencoder
-from vision.encoders.registry import register_model
+from visiongym.sims.errors import UsageError
+from visiongym.vision.autoencoders.evaluate import load_autoencoder
+from visiongym.vision.encoders.registry import register_model
 
 __all__ = ["AutoencoderEncoder", "FrozenEncoderExtractor"]
 
@@ -40,7 +41,7 @@ class FrozenEncoderExtractor(BaseFeaturesExtractor):
 
     Args:
         observation_space: channel-first image Box of one frame or a channel stack of frames.
-        checkpoint: autoencoder checkpoint from ``vision.autoencoders.train``.
+        checkpoint: autoencoder checkpoint from ``visiongym.vision.autoencoders.train``.
         features_dim: output size.
         freeze: keep encoder weights fixed (False fine-tunes them end to end).
         pixel_range: what a float pixel value of full intensity is: 1.0 or 255.0.
@@ -56,17 +57,17 @@ class FrozenEncoderExtractor(BaseFeaturesExtractor):
     ) -> None:
         super().__init__(observation_space, features_dim)
         if checkpoint is None:
-            raise ValueError(
-                "the autoencoder encoder needs a checkpoint of vision.autoencoders.train "
-                "(agents.train: --encoder-checkpoint runs/.../autoencoder.pt)"
+            raise UsageError(
+                "the autoencoder encoder needs a checkpoint of visiongym.vision.autoencoders.train "
+                "(visiongym.agents.train: --encoder-checkpoint runs/.../autoencoder.pt)"
             )
         if pixel_range not in (1.0, 255.0):
-            raise ValueError(f"pixel_range {pixel_range!r} unsupported; choose one of: 1.0, 255.0")
+            raise UsageError(f"pixel_range {pixel_range!r} unsupported; choose one of: 1.0, 255.0")
         autoencoder, meta = load_autoencoder(checkpoint, "cpu")
         shape = tuple(observation_space.shape)
         channels = autoencoder.in_channels
         if len(shape) != 3 or shape[0] % channels or tuple(shape[1:]) != autoencoder.image_size:
-            raise ValueError(
+            raise UsageError(
                 f"observation shape {shape} does not match the autoencoder's input "
                 f"{(channels, *autoencoder.image_size)} (or a stack of k such frames, "
                 f"(k * {channels}, ...)), checkpoint {str(checkpoint)!r}; render the env at "

@@ -1,7 +1,7 @@
 """Convolutional autoencoders: plain, denoising and sparse (L1 activity penalty).
 
 The three share one network, a strided-convolution encoder and a transposed-convolution
-decoder; they differ in how they are trained (:mod:`vision.autoencoders.train`): the denoising
+decoder; they differ in how they are trained (:mod:`visiongym.vision.autoencoders.train`): the denoising
 variant sees Gaussian-noised inputs and reconstructs the clean frame, the sparse variant adds
 ``l1_weight * mean(|code|)`` to the loss. Images enter as uint8 (0-255) or float in [0, 1];
 reconstructions are float in [0, 1].
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from visiongym.sims.errors import UsageError
 
 __all__ = [
     "VARIANTS",
@@ -145,7 +147,7 @@ class ConvAutoencoder(nn.Module):
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """Images (uint8 or [0, 1] float, N x C x H x W) to codes (N x code_channels x h x w)."""
         if tuple(images.shape[-2:]) != self.image_size:
-            raise ValueError(
+            raise UsageError(
                 f"image size {tuple(images.shape[-2:])} does not match this autoencoder's "
                 f"{self.image_size}; resize the input or train a model for that size"
             )
@@ -210,5 +212,5 @@ def list_autoencoders() -> tuple[str, ...]:
 def build_autoencoder(name: str, **kwargs) -> ConvAutoencoder:
     """Build a registered architecture by name."""
     if name not in _REGISTRY:
-        raise ValueError(f"autoencoder {name!r} unknown; choose one of: {', '.join(_REGISTRY)}")
+        raise UsageError(f"autoencoder {name!r} unknown; choose one of: {', '.join(_REGISTRY)}")
     return _REGISTRY[name](**kwargs)

@@ -1,10 +1,10 @@
-"""Train an autoencoder on rendered frames: ``python -m vision.autoencoders.train``.
+"""Train an autoencoder on rendered frames: ``python -m visiongym.vision.autoencoders.train``.
 
 Examples::
 
-    python -m vision.autoencoders.train --data data/soccer --variant conv
-    python -m vision.autoencoders.train --data data/soccer --variant denoising --epochs 30
-    python -m vision.autoencoders.train --data data/soccer --variant sparse --l1-weight 1e-3
+    python -m visiongym.vision.autoencoders.train --data data/soccer --variant conv
+    python -m visiongym.vision.autoencoders.train --data data/soccer --variant denoising --epochs 30
+    python -m visiongym.vision.autoencoders.train --data data/soccer --variant sparse --l1-weight 1e-3
 
 Frames are loaded into memory (resized to ``--image-size``), flipped at random, and fitted with
 mean squared error (plus the L1 code penalty for ``sparse``; noisy inputs for ``denoising``).
@@ -23,19 +23,24 @@ from typing import Literal
 import torch
 from torch.nn import functional as F
 
-from envs.cli import run_command
-from vision.autoencoders.evaluate import (
+from visiongym.envs.cli import run_command
+from visiongym.sims.errors import UsageError
+from visiongym.vision.autoencoders.evaluate import (
     CHECKPOINT_KIND,
     add_noise,
     evaluate_autoencoder,
     reconstruct,
     save_grid,
 )
-from vision.autoencoders.models import ConvAutoencoder, build_autoencoder, list_autoencoders
-from vision.data.dataset import load_frames
-from vision.metrics import print_table, psnr
-from vision.runs import prepare_run, set_threads
-from vision.runtime import load_checkpoint, pick_device, save_checkpoint, seed_everything
+from visiongym.vision.autoencoders.models import (
+    ConvAutoencoder,
+    build_autoencoder,
+    list_autoencoders,
+)
+from visiongym.vision.data.dataset import load_frames
+from visiongym.vision.metrics import print_table, psnr
+from visiongym.vision.runs import prepare_run, set_threads
+from visiongym.vision.runtime import load_checkpoint, pick_device, save_checkpoint, seed_everything
 
 __all__ = ["AutoencoderTrainConfig", "train_autoencoder"]
 
@@ -45,7 +50,7 @@ class AutoencoderTrainConfig:
     """Train a convolutional autoencoder (plain, denoising or sparse) on rendered frames."""
 
     data: Path = Path("data/soccer")
-    """Dataset folder written by vision.data.render_soccer."""
+    """Dataset folder written by visiongym.vision.data.render_soccer."""
     variant: Literal["conv", "denoising", "sparse"] = "conv"
     """conv: plain; denoising: noisy input, clean target; sparse: L1 penalty on the code."""
     arch: str = "spatial"
@@ -95,7 +100,7 @@ def _loss(
 def train_autoencoder(config: AutoencoderTrainConfig) -> dict[str, float]:
     """Train (or resume), score on the test split, print the table; return the test scores."""
     if config.arch not in list_autoencoders():
-        raise ValueError(
+        raise UsageError(
             f"arch {config.arch!r} unknown; choose one of: {', '.join(list_autoencoders())}"
         )
     set_threads(config.threads)
@@ -191,10 +196,10 @@ def train_autoencoder(config: AutoencoderTrainConfig) -> dict[str, float]:
     return scores
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     import tyro
 
-    train_autoencoder(tyro.cli(AutoencoderTrainConfig))
+    train_autoencoder(tyro.cli(AutoencoderTrainConfig, args=argv))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``python -m vision.classify {digits,arch}``: digit recognition, or the architecture tour."""
+"""``python -m visiongym.vision.classify {digits,arch}``: digit recognition, or the architecture tour."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import sys
 
 import tyro
 
-from envs.cli import run_command
-from vision.classify.arch import ArchConfig, WeightsUnavailableError, print_arch, run_arch
-from vision.classify.digits import DigitsConfig, print_digits, run_digits
+from visiongym.envs.cli import run_command
+from visiongym.vision.classify.arch import ArchConfig, WeightsUnavailableError, print_arch, run_arch
+from visiongym.vision.classify.digits import DigitsConfig, print_digits, run_digits
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from visiongym.sims.errors import UsageError
+
 __all__ = [
     "ARCHITECTURES",
     "DOCUMENTED_PARAMETERS",
@@ -48,13 +50,13 @@ DOCUMENTED_PARAMETERS = {
 }
 
 
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(UsageError, RuntimeError):
     """Pretrained weights were asked for but are not on this machine."""
 
 
 def _check_name(name: str) -> None:
     if name not in ARCHITECTURES:
-        raise ValueError(
+        raise UsageError(
             f"architecture {name!r} unknown; choose one of: {', '.join(ARCHITECTURES)}"
         )
 
@@ -214,7 +216,7 @@ class ArchConfig:
 
 def run_arch(config: ArchConfig) -> list[dict]:
     """Print layer listings, parameter counts and forward times; save them under ``config.out``."""
-    from vision.runtime import pick_device
+    from visiongym.vision.runtime import pick_device
 
     accelerator = pick_device(config.device)
     config.out.mkdir(parents=True, exist_ok=True)

@@ -18,9 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vision.classify.training import History, evaluate, fit_classifier, torch_threads
-from vision.runs import RunOptions
-from vision.runtime import pick_device, save_checkpoint, seed_everything
+from visiongym.sims.errors import UsageError
+from visiongym.vision.classify.training import History, evaluate, fit_classifier, torch_threads
+from visiongym.vision.runs import RunOptions
+from visiongym.vision.runtime import pick_device, save_checkpoint, seed_everything
 
 __all__ = [
     "DigitsConfig",
@@ -105,7 +106,7 @@ def load_digit_splits(
 
     for name, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
         if not 0.0 < value < 1.0:
-            raise ValueError(f"{name}={value} must lie strictly between 0 and 1")
+            raise UsageError(f"{name}={value} must lie strictly between 0 and 1")
     images, labels = load_digits(return_X_y=True)
     images = (images / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
     rest_x, test_x, rest_y, test_y = train_test_split(

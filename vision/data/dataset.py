@@ -20,7 +20,7 @@ from torch.utils.data import Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from vision.data.format import (
+from visiongym.vision.data.format import (
     DatasetFormatError,
     png16_to_depth,
     read_dataset_info,
@@ -35,7 +35,7 @@ class SoccerDetection(Dataset):
     """A split of a rendered dataset as detection/segmentation samples.
 
     Args:
-        root: dataset folder written by ``vision.data.render_soccer``.
+        root: dataset folder written by ``visiongym.vision.data.render_soccer``.
         split: ``train``, ``val`` or ``test``.
         transforms: a v2 transform called as ``transforms(image, target)``.
         masks: decode the RLE instance masks into ``target["masks"]``.

@@ -1,6 +1,6 @@
 """The on-disk dataset format: images, 16-bit depth and COCO-style annotations per split.
 
-Layout written by ``python -m vision.data.render_soccer`` (documented in ``docs/vision.md``)::
+Layout written by ``python -m visiongym.vision.data.render_soccer`` (documented in ``docs/vision.md``)::
 
     <root>/dataset.json                 # format version, classes, size, camera, seeds per split
     <root>/<split>/images/000000.png    # RGB uint8
@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from visiongym.sims.errors import UsageError
+
 __all__ = [
     "FORMAT_VERSION",
     "CLASS_NAMES",
@@ -39,14 +41,14 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
-# Same order as ``sims.soccer.CLASS_NAMES`` (checked by tests/vision/test_data.py).
+# Same order as ``visiongym.sims.soccer.CLASS_NAMES`` (checked by tests/vision/test_data.py).
 CLASS_NAMES: tuple[str, ...] = ("background", "ball", "team_a", "team_b", "goal")
 DETECTION_CLASSES: tuple[str, ...] = CLASS_NAMES[1:]
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 DEPTH_FORMATS: tuple[str, ...] = ("png16", "npy", "none")
 
 
-class DatasetFormatError(ValueError):
+class DatasetFormatError(UsageError):
     """A dataset folder is missing, incomplete or does not follow the documented format."""
 
 
@@ -158,7 +160,7 @@ def read_dataset_info(root: str | Path) -> dict[str, Any]:
     if not root.is_dir():
         raise DatasetFormatError(
             f"dataset folder {str(root)!r} does not exist; render one with "
-            f"`python -m vision.data.render_soccer --out {root}`"
+            f"`python -m visiongym.vision.data.render_soccer --out {root}`"
         )
     info = _load_json(root / "dataset.json")
     if info.get("format_version") != FORMAT_VERSION:

@@ -1,14 +1,14 @@
-"""Render a labelled dataset from the simulator: ``python -m vision.data.render_soccer``.
+"""Render a labelled dataset from the simulator: ``python -m visiongym.vision.data.render_soccer``.
 
 Example::
 
-    python -m vision.data.render_soccer --frames 20000 --camera broadcast --size 128 --out data/soccer
+    python -m visiongym.vision.data.render_soccer --frames 20000 --camera broadcast --size 128 --out data/soccer
 
 Frames are split into train/val/test by fraction. Frame ``i`` of split ``s`` draws every random
 choice from ``SeedSequence([seed, s, i])``, so splits never share a random stream and any frame
 can be re-rendered alone. Work is spread over ``--workers`` processes (default: all CPUs), each
 building its own scene; a progress bar counts frames. The format is described in
-:mod:`vision.data.format` and ``docs/vision.md``.
+:mod:`visiongym.vision.data.format` and ``docs/vision.md``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from envs.cli import run_command
-from vision.data.format import (
+from visiongym.envs.cli import run_command
+from visiongym.sims.errors import UsageError
+from visiongym.vision.data.format import (
     CLASS_NAMES,
     DEPTH_FORMATS,
     FORMAT_VERSION,
@@ -34,7 +35,7 @@ from vision.data.format import (
     depth_to_png16,
     write_image,
 )
-from vision.data.sources import SOURCES, make_source
+from visiongym.vision.data.sources import SOURCES, make_source
 
 __all__ = ["RenderConfig", "render_dataset", "split_sizes", "frame_rng"]
 
@@ -75,12 +76,12 @@ class RenderConfig:
 def split_sizes(frames: int, val_fraction: float, test_fraction: float) -> dict[str, int]:
     """Frames per split; every split gets at least one frame when ``frames >= 3``."""
     if frames < 1:
-        raise ValueError(f"frames={frames} must be at least 1")
+        raise UsageError(f"frames={frames} must be at least 1")
     for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
         if not 0.0 <= value < 1.0:
-            raise ValueError(f"{name}={value} must be in [0, 1)")
+            raise UsageError(f"{name}={value} must be in [0, 1)")
     if val_fraction + test_fraction >= 1.0:
-        raise ValueError(
+        raise UsageError(
             f"val_fraction + test_fraction = {val_fraction + test_fraction} leaves no training frames"
         )
     val = max(1 if val_fraction > 0 and frames >= 3 else 0, round(frames * val_fraction))
@@ -136,13 +137,13 @@ def _render_chunk(job: tuple[dict[str, Any], str, list[int]]) -> list[dict[str, 
 def render_dataset(config: RenderConfig) -> dict[str, Any]:
     """Render every split of ``config``; return the ``dataset.json`` contents."""
     if config.source not in SOURCES:
-        raise ValueError(f"source {config.source!r} unknown; choose one of: {', '.join(SOURCES)}")
+        raise UsageError(f"source {config.source!r} unknown; choose one of: {', '.join(SOURCES)}")
     if config.depth not in DEPTH_FORMATS:
-        raise ValueError(
+        raise UsageError(
             f"depth {config.depth!r} unknown; choose one of: {', '.join(DEPTH_FORMATS)}"
         )
     if config.size < 16:
-        raise ValueError(f"size={config.size} is too small; use at least 16 pixels")
+        raise UsageError(f"size={config.size} is too small; use at least 16 pixels")
     sizes = split_sizes(config.frames, config.val_fraction, config.test_fraction)
     workers = config.workers or os.cpu_count() or 1
     job_config = {**asdict(config), "out": str(config.out)}
@@ -209,10 +210,10 @@ def render_dataset(config: RenderConfig) -> dict[str, Any]:
     return info
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     import tyro
 
-    config = tyro.cli(RenderConfig)
+    config = tyro.cli(RenderConfig, args=argv)
     info = render_dataset(config)
     splits = ", ".join(f"{name} {entry['frames']}" for name, entry in info["splits"].items())
     print(

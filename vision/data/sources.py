@@ -1,6 +1,6 @@
 """Frame sources: objects that turn a random generator into one ground-truth frame.
 
-``soccer`` renders the MuJoCo tabletop soccer scene (:mod:`sims.soccer`) with randomised team
+``soccer`` renders the MuJoCo tabletop soccer scene (:mod:`visiongym.sims.soccer`) with randomised team
 sizes, formations, colours, pitch tint and camera jitter. ``shapes`` draws flat 2-D stand-ins
 (a disc for the ball, rectangles for players and goals) in the same dict format; it needs no
 OpenGL and exists for smoke tests of the pipeline, not for training real models.
@@ -16,13 +16,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from vision.data.format import CLASS_NAMES
+from visiongym.sims.errors import UsageError
+from visiongym.vision.data.format import CLASS_NAMES
 
 __all__ = ["FrameSource", "SoccerFrameSource", "ShapesFrameSource", "SOURCES", "make_source"]
 
 SOURCES = ("soccer", "shapes")
 TEAM_SIZES = (1, 2, 3)
-# sims.soccer.TEAM_COLOUR_MODES, spelled out so this module imports without MuJoCo.
+# visiongym.sims.soccer.TEAM_COLOUR_MODES, spelled out so this module imports without MuJoCo.
 TEAM_COLOURS = ("kits", "random")
 
 
@@ -38,13 +39,13 @@ class SoccerFrameSource:
     """Randomised frames of the tabletop soccer scene; one ``SoccerScene`` per team size, built lazily.
 
     Args:
-        camera: one of ``sims.soccer.CAMERAS``.
+        camera: one of ``visiongym.sims.soccer.CAMERAS``.
         size: square image side in pixels.
         team_sizes: team sizes drawn uniformly per frame.
         max_settle_steps: up to this many scripted-play control steps after placing everyone,
             so frames show play (players near the ball, the ball moving), not only formations.
         team_colours: ``kits``: random shades inside each team's hue band
-            (``sims.soccer.KIT_HUES``: team A reds, team B blues); ``random``: any two contrasting
+            (``visiongym.sims.soccer.KIT_HUES``: team A reds, team B blues); ``random``: any two contrasting
             hues, so nothing in one frame says which team is A.
     """
 
@@ -56,12 +57,12 @@ class SoccerFrameSource:
         max_settle_steps: int = 30,
         team_colours: str = "kits",
     ) -> None:
-        from sims.soccer import CAMERAS
+        from visiongym.sims.soccer import CAMERAS
 
         if camera not in CAMERAS:
-            raise ValueError(f"camera {camera!r} unknown; choose one of: {', '.join(CAMERAS)}")
+            raise UsageError(f"camera {camera!r} unknown; choose one of: {', '.join(CAMERAS)}")
         if team_colours not in TEAM_COLOURS:
-            raise ValueError(
+            raise UsageError(
                 f"team_colours {team_colours!r} unknown; choose one of: {', '.join(TEAM_COLOURS)}"
             )
         self.team_colours = team_colours
@@ -73,7 +74,7 @@ class SoccerFrameSource:
 
     def _scene(self, team_size: int):
         if team_size not in self._scenes:
-            from sims.soccer import SoccerScene
+            from visiongym.sims.soccer import SoccerScene
 
             self._scenes[team_size] = SoccerScene(team_size=team_size)
         return self._scenes[team_size]
@@ -202,4 +203,4 @@ def make_source(name: str, camera: str, size: int, team_colours: str = "kits") -
         return SoccerFrameSource(camera=camera, size=size, team_colours=team_colours)
     if name == "shapes":
         return ShapesFrameSource(camera=camera, size=size)
-    raise ValueError(f"source {name!r} unknown; choose one of: {', '.join(SOURCES)}")
+    raise UsageError(f"source {name!r} unknown; choose one of: {', '.join(SOURCES)}")

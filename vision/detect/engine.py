@@ -15,12 +15,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from vision.data.format import DETECTION_CLASSES
-from vision.detect.loss import detection_loss
-from vision.detect.model import build_detector, list_detectors
-from vision.metrics import detection_map
-from vision.runs import load_state
-from vision.runtime import CheckpointError, load_checkpoint, pick_device, save_checkpoint
+from visiongym.sims.errors import UsageError
+from visiongym.vision.data.format import DETECTION_CLASSES
+from visiongym.vision.detect.loss import detection_loss
+from visiongym.vision.detect.model import build_detector, list_detectors
+from visiongym.vision.metrics import detection_map
+from visiongym.vision.runs import load_state
+from visiongym.vision.runtime import CheckpointError, load_checkpoint, pick_device, save_checkpoint
 
 __all__ = ["CHECKPOINT_KIND", "MODELS", "Detector", "load_detector", "evaluate", "measure_fps"]
 
@@ -72,7 +73,7 @@ class Detector(nn.Module):
     ) -> None:
         super().__init__()
         if name not in MODELS:
-            raise ValueError(f"model {name!r} unknown; choose one of: {', '.join(MODELS)}")
+            raise UsageError(f"model {name!r} unknown; choose one of: {', '.join(MODELS)}")
         self.name = name
         self.image_size = image_size
         self.class_names = tuple(class_names)
@@ -85,7 +86,7 @@ class Detector(nn.Module):
 
     def _check(self, images: torch.Tensor) -> None:
         if tuple(images.shape[-2:]) != (self.image_size, self.image_size):
-            raise ValueError(
+            raise UsageError(
                 f"image size {tuple(images.shape[-2:])} does not match the detector's "
                 f"({self.image_size}, {self.image_size}); resize frames to {self.image_size}x{self.image_size}"
             )
@@ -149,7 +150,7 @@ def load_detector(
             f"checkpoint {str(path)!r} holds model {meta.get('model')!r}; known: {', '.join(MODELS)}"
         )
     detector = Detector(meta["model"], int(meta["image_size"]), meta["class_names"])
-    load_state(detector.net, payload["state"]["model"], path, meta["model"], "vision.detect.train")
+    load_state(detector.net, payload["state"]["model"], path, meta["model"], "visiongym.vision.detect.train")
     return detector.to(pick_device(device)).eval(), payload
 
 

@@ -1,8 +1,8 @@
-"""Score detector checkpoints side by side: ``python -m vision.detect.evaluate``.
+"""Score detector checkpoints side by side: ``python -m visiongym.vision.detect.evaluate``.
 
 Example (the grid detector against Faster R-CNN on the same test split)::
 
-    python -m vision.detect.evaluate runs/grid/detector.pt runs/frcnn/detector.pt --data data/soccer
+    python -m visiongym.vision.detect.evaluate runs/grid/detector.pt runs/frcnn/detector.pt --data data/soccer
 
 Prints one table: mAP@0.5:0.95, mAP@0.5, AP@0.5 per class, parameters, and single-frame
 inference speed on this machine's CPU (and on the GPU when one is present).
@@ -17,10 +17,10 @@ import torch
 import tyro
 from torch.utils.data import DataLoader
 
-from envs.cli import run_command
-from vision.data.dataset import SoccerDetection, collate_detection, detection_transforms
-from vision.detect.engine import evaluate, load_detector, measure_fps
-from vision.metrics import print_table
+from visiongym.envs.cli import run_command
+from visiongym.vision.data.dataset import SoccerDetection, collate_detection, detection_transforms
+from visiongym.vision.detect.engine import evaluate, load_detector, measure_fps
+from visiongym.vision.metrics import print_table
 
 __all__ = ["DetectEvaluateConfig", "compare"]
 
@@ -30,7 +30,7 @@ class DetectEvaluateConfig:
     """Evaluate one or more detector checkpoints on a dataset split."""
 
     checkpoints: tyro.conf.Positional[tuple[Path, ...]]
-    """Checkpoints written by vision.detect.train."""
+    """Checkpoints written by visiongym.vision.detect.train."""
     data: Path = Path("data/soccer")
     """Dataset folder."""
     split: str = "test"
@@ -78,10 +78,10 @@ def compare(config: DetectEvaluateConfig) -> dict[str, dict[str, float]]:
     return rows
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     import tyro
 
-    compare(tyro.cli(DetectEvaluateConfig))
+    compare(tyro.cli(DetectEvaluateConfig, args=argv))
 
 
 if __name__ == "__main__":

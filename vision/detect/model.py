@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torchvision.ops import batched_nms
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["GridDetector", "build_detector", "list_detectors", "decode_predictions"]
 
 
@@ -67,9 +69,9 @@ class GridDetector(nn.Module):
     ) -> None:
         super().__init__()
         if len(widths) < 3:
-            raise ValueError(f"widths {widths!r} needs at least 3 stages (stride 8 or deeper)")
+            raise UsageError(f"widths {widths!r} needs at least 3 stages (stride 8 or deeper)")
         if grid_stride not in (2, 4):
-            raise ValueError(f"grid_stride {grid_stride!r} unsupported; choose one of: 2, 4")
+            raise UsageError(f"grid_stride {grid_stride!r} unsupported; choose one of: 2, 4")
         first_level = 0 if grid_stride == 2 else 1  # stage i outputs stride 2^(i + 1)
         self.num_classes = num_classes
         self.image_size = tuple(image_size)
@@ -99,7 +101,7 @@ class GridDetector(nn.Module):
         Channels: objectness logit, x offset logit, y offset logit, log w, log h, class logits.
         """
         if tuple(images.shape[-2:]) != self.image_size:
-            raise ValueError(
+            raise UsageError(
                 f"image size {tuple(images.shape[-2:])} does not match this detector's {self.image_size}; "
                 f"resize frames to {self.image_size[0]}x{self.image_size[1]}"
             )
@@ -217,5 +219,5 @@ def list_detectors() -> tuple[str, ...]:
 def build_detector(name: str, **kwargs) -> GridDetector:
     """Build a registered grid detector by name."""
     if name not in _REGISTRY:
-        raise ValueError(f"detector {name!r} unknown; choose one of: {', '.join(_REGISTRY)}")
+        raise UsageError(f"detector {name!r} unknown; choose one of: {', '.join(_REGISTRY)}")
     return _REGISTRY[name](**kwargs)

@@ -1,9 +1,9 @@
-"""Draw detections on an image or a video: ``python -m vision.detect.predict <input>``.
+"""Draw detections on an image or a video: ``python -m visiongym.vision.detect.predict <input>``.
 
 Examples::
 
-    python -m vision.detect.predict frame.png --checkpoint runs/grid/detector.pt
-    python -m vision.detect.predict match.mp4 --checkpoint runs/grid/detector.pt --out match_boxes.mp4
+    python -m visiongym.vision.detect.predict frame.png --checkpoint runs/grid/detector.pt
+    python -m visiongym.vision.detect.predict match.mp4 --checkpoint runs/grid/detector.pt --out match_boxes.mp4
 
 Frames are resized to the detector's input size for inference; boxes are drawn on the frame at
 that size (labelled with class and score). Images are written as PNG, videos through imageio.
@@ -20,8 +20,9 @@ import tyro
 from torchvision.transforms.v2 import functional as TF
 from torchvision.utils import draw_bounding_boxes
 
-from envs.cli import run_command
-from vision.detect.engine import Detector, load_detector
+from visiongym.envs.cli import run_command
+from visiongym.sims.errors import MissingFileError, UsageError
+from visiongym.vision.detect.engine import Detector, load_detector
 
 __all__ = ["PredictConfig", "draw_detections", "predict_file"]
 
@@ -37,7 +38,7 @@ class PredictConfig:
     input: tyro.conf.Positional[Path]
     """An image (.png, .jpg, .bmp) or a video (.mp4, .avi, .mov, .mkv, .webm, .gif)."""
     checkpoint: Path = Path("runs/detector/detector.pt")
-    """Detector checkpoint from vision.detect.train."""
+    """Detector checkpoint from visiongym.vision.detect.train."""
     out: Path | None = None
     """Output file (default: <input stem>_boxes<suffix> beside the input)."""
     score_threshold: float = 0.4
@@ -75,9 +76,9 @@ def predict_file(config: PredictConfig) -> Path:
     source = config.input
     suffix = source.suffix.lower()
     if not source.is_file():
-        raise FileNotFoundError(f"input {str(source)!r} does not exist")
+        raise MissingFileError(f"input {str(source)!r} does not exist")
     if suffix not in VIDEO_SUFFIXES + IMAGE_SUFFIXES:
-        raise ValueError(
+        raise UsageError(
             f"input suffix {suffix!r} unsupported; use one of: {', '.join(IMAGE_SUFFIXES + VIDEO_SUFFIXES)}"
         )
     detector, _ = load_detector(config.checkpoint, config.device)
@@ -101,10 +102,10 @@ def predict_file(config: PredictConfig) -> Path:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     import tyro
 
-    out = predict_file(tyro.cli(PredictConfig))
+    out = predict_file(tyro.cli(PredictConfig, args=argv))
     print(f"wrote {out}")
 
 

@@ -1,9 +1,9 @@
-"""Train a detector on rendered frames: ``python -m vision.detect.train``.
+"""Train a detector on rendered frames: ``python -m visiongym.vision.detect.train``.
 
 Examples::
 
-    python -m vision.detect.train --data data/soccer --model grid_small --epochs 30
-    python -m vision.detect.train --data data/soccer --model faster_rcnn --epochs 10
+    python -m visiongym.vision.detect.train --data data/soccer --model grid_small --epochs 30
+    python -m visiongym.vision.detect.train --data data/soccer --model faster_rcnn --epochs 10
 
 Frames go through ``transforms.v2`` augmentation (flip, affine jitter, colour jitter; boxes move
 with the pixels). Every epoch logs losses and validation mAP to TensorBoard and writes the
@@ -20,13 +20,14 @@ from pathlib import Path
 import torch
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
 
-from envs.cli import run_command
-from vision.data.dataset import SoccerDetection, collate_detection, detection_transforms
-from vision.data.format import DETECTION_CLASSES
-from vision.detect.engine import CHECKPOINT_KIND, MODELS, Detector, evaluate, measure_fps
-from vision.metrics import print_table
-from vision.runs import prepare_run, set_threads
-from vision.runtime import load_checkpoint, pick_device, seed_everything
+from visiongym.envs.cli import run_command
+from visiongym.sims.errors import UsageError
+from visiongym.vision.data.dataset import SoccerDetection, collate_detection, detection_transforms
+from visiongym.vision.data.format import DETECTION_CLASSES
+from visiongym.vision.detect.engine import CHECKPOINT_KIND, MODELS, Detector, evaluate, measure_fps
+from visiongym.vision.metrics import print_table
+from visiongym.vision.runs import prepare_run, set_threads
+from visiongym.vision.runtime import load_checkpoint, pick_device, seed_everything
 
 __all__ = ["DetectorTrainConfig", "train_detector"]
 
@@ -36,7 +37,7 @@ class DetectorTrainConfig:
     """Train the grid detector or Faster R-CNN (no pretrained weights) on rendered frames."""
 
     data: Path = Path("data/soccer")
-    """Dataset folder written by vision.data.render_soccer."""
+    """Dataset folder written by visiongym.vision.data.render_soccer."""
     model: str = "grid_small"
     """grid_small, grid_fine (stride-2 grid, for the small ball), grid_tiny or faster_rcnn."""
     image_size: int = 128
@@ -83,7 +84,7 @@ def _loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int = 0) -> 
 def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     """Train (or resume), score on the test split, print the table; return the test scores."""
     if config.model not in MODELS:
-        raise ValueError(f"model {config.model!r} unknown; choose one of: {', '.join(MODELS)}")
+        raise UsageError(f"model {config.model!r} unknown; choose one of: {', '.join(MODELS)}")
     set_threads(config.threads)
     seed_everything(config.seed)
     device = pick_device(config.device)
@@ -186,10 +187,10 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     return scores
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     import tyro
 
-    train_detector(tyro.cli(DetectorTrainConfig))
+    train_detector(tyro.cli(DetectorTrainConfig, args=argv))
 
 
 if __name__ == "__main__":

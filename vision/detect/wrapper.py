@@ -3,7 +3,7 @@
 Example::
 
     import gymnasium as gym, envs
-    from vision.detect.wrapper import DetectedObjects
+    from visiongym.vision.detect.wrapper import DetectedObjects
 
     env = gym.make("visiongym/TabletopSoccer-1v1-v0", obs_mode="pixels", camera="broadcast", image_size=128)
     env = DetectedObjects(env, "runs/grid/detector.pt", players_per_team=1)
@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from torchvision.transforms.v2 import functional as TF
 
-from vision.detect.engine import Detector, load_detector
+from visiongym.sims.errors import UsageError
+from visiongym.vision.detect.engine import Detector, load_detector
 
 __all__ = ["DetectedObjects", "SLOT_FIELDS"]
 
@@ -37,7 +38,7 @@ class DetectedObjects(gym.ObservationWrapper):
     Args:
         env: an env whose observation is ``Box(0, 255, (H, W, 3), uint8)``, or a ``Dict`` with
             a ``pixels`` key (then the whole dict is replaced).
-        detector: a checkpoint path or a loaded :class:`~vision.detect.engine.Detector`.
+        detector: a checkpoint path or a loaded :class:`~visiongym.vision.detect.engine.Detector`.
         players_per_team: slots per team.
         score_threshold: minimum confidence for a detection to fill a slot.
         device: where the detector runs.
@@ -61,7 +62,7 @@ class DetectedObjects(gym.ObservationWrapper):
             and len(space.shape) == 3
             and space.shape[-1] == 3
         ):
-            raise ValueError(
+            raise UsageError(
                 f"DetectedObjects needs RGB pixel observations (Box uint8 (H, W, 3)); got {env.observation_space}. "
                 "Make the env with obs_mode='pixels'"
             )

@@ -4,7 +4,7 @@ Every encoder is an SB3 :class:`~stable_baselines3.common.torch_layers.BaseFeatu
 it takes a channel-first image observation space, reads ``uint8``-range pixels (``uint8`` tensors
 or floats in 0..255) and normalises them to 0..1 inside, once. Build one by name::
 
-    from vision.encoders import build_model, list_models
+    from visiongym.vision.encoders import build_model, list_models
     list_models()  # ['autoencoder', 'impala_resnet', 'nature_cnn', 'small_resnet']
     encoder = build_model("nature_cnn", observation_space=space, features_dim=512)
 
@@ -12,14 +12,19 @@ With SB3 pass ``policy_kwargs=dict(features_extractor_class=get_model_class("nat
 normalize_images=False)`` so SB3 does not divide by 255 a second time.
 
 ``autoencoder`` is the frozen encoder of a pretrained autoencoder
-(:mod:`vision.autoencoders.features`); it needs ``checkpoint=`` (the autoencoder's file).
+(:mod:`visiongym.vision.autoencoders.features`); it needs ``checkpoint=`` (the autoencoder's file).
 """
 
-from vision.encoders.cnn import ImpalaResNet, NatureCNN, SmallResNet
-from vision.encoders.registry import build_model, get_model_class, list_models, register_model
+from visiongym.vision.encoders.cnn import ImpalaResNet, NatureCNN, SmallResNet
+from visiongym.vision.encoders.registry import (
+    build_model,
+    get_model_class,
+    list_models,
+    register_model,
+)
 
-# Registers "autoencoder": a frozen encoder pretrained by vision.autoencoders.train.
-import vision.autoencoders.features  # noqa: E402, F401  isort: skip
+# Registers "autoencoder": a frozen encoder pretrained by visiongym.vision.autoencoders.train.
+import visiongym.vision.autoencoders.features  # noqa: E402, F401  isort: skip
 
 __all__ = [
     "ImpalaResNet",

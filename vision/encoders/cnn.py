@@ -12,7 +12,8 @@ import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
-from vision.encoders.registry import register_model
+from visiongym.sims.errors import UsageError
+from visiongym.vision.encoders.registry import register_model
 
 __all__ = ["NatureCNN", "ImpalaResNet", "SmallResNet"]
 
@@ -20,13 +21,13 @@ __all__ = ["NatureCNN", "ImpalaResNet", "SmallResNet"]
 def _image_shape(observation_space: gym.Space, name: str) -> tuple[int, int, int]:
     """Check for a channel-first (C, H, W) Box and return its shape."""
     if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 3:
-        raise ValueError(
+        raise UsageError(
             f"{name} needs a channel-first image Box observation space (C, H, W); got "
             f"{observation_space}"
         )
     channels, height, width = observation_space.shape
     if channels > height or channels > width:
-        raise ValueError(
+        raise UsageError(
             f"{name} expects channel-first images (C, H, W) but got shape "
             f"{observation_space.shape}; transpose HWC images first"
         )
@@ -93,7 +94,7 @@ class NatureCNN(_PixelEncoder):
         super().__init__(observation_space, features_dim)
         shape = _image_shape(observation_space, "nature_cnn")
         if min(shape[1:]) < 36:
-            raise ValueError(
+            raise UsageError(
                 f"nature_cnn needs images of at least 36x36 pixels; got {shape[1]}x{shape[2]} "
                 "(use small_resnet for tiny images)"
             )

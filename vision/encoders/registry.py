@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["register_model", "list_models", "get_model_class", "build_model"]
 
 _MODELS: dict[str, type] = {}
@@ -20,7 +22,7 @@ def register_model(name: str | None = None) -> Callable[[T], T]:
             "_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(cls.__name__)
         )
         if key in _MODELS and _MODELS[key] is not cls:
-            raise ValueError(f"encoder name {key!r} is already registered by {_MODELS[key]!r}")
+            raise UsageError(f"encoder name {key!r} is already registered by {_MODELS[key]!r}")
         _MODELS[key] = cls
         return cls
 
@@ -37,7 +39,7 @@ def get_model_class(name: str) -> type:
     try:
         return _MODELS[name]
     except KeyError:
-        raise ValueError(
+        raise UsageError(
             f"encoder {name!r} unknown; choose one of: {', '.join(list_models())}"
         ) from None
 

@@ -1,11 +1,11 @@
 """Image filters as convolutions: blur, sharpen, Sobel edges and the course's curve detector.
 
-``python -m vision.filters --help``; see :mod:`vision.filters.kernels` for the filters and
-:mod:`vision.filters.images` for the shipped photos.
+``python -m visiongym.vision.filters --help``; see :mod:`visiongym.vision.filters.kernels` for the filters and
+:mod:`visiongym.vision.filters.images` for the shipped photos.
 """
 
-from vision.filters.images import IMAGE_MODES, load_image, shipped_images
-from vision.filters.kernels import (
+from visiongym.vision.filters.images import IMAGE_MODES, load_image, shipped_images
+from visiongym.vision.filters.kernels import (
     CURVE_DETECTOR,
     FILTER_NAMES,
     apply_filter,

@@ -1,4 +1,4 @@
-"""``python -m vision.filters``: filter a photo with ``conv2d``, check OpenCV, show CNN feature maps."""
+"""``python -m visiongym.vision.filters``: filter a photo with ``conv2d``, check OpenCV, show CNN feature maps."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numpy as np
 import torch
 import tyro
 
-from envs.cli import run_command
-from vision.filters.images import load_image
-from vision.filters.kernels import FILTER_NAMES, apply_filter, max_difference
+from visiongym.envs.cli import run_command
+from visiongym.vision.filters.images import load_image
+from visiongym.vision.filters.kernels import FILTER_NAMES, apply_filter, max_difference
 
 FilterName = Literal["box", "gaussian", "sharpen", "sobel_x", "sobel_y", "edges", "curve"]
 
@@ -79,8 +79,13 @@ def save_grid(original: np.ndarray, outputs: dict[str, np.ndarray], path: Path) 
 
 def first_layer_maps(config: FiltersConfig, grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """Kernels and ReLU feature maps of the digits LeNet's first convolution on ``grey`` in [0, 1]."""
-    from vision.classify.digits import CHECKPOINT_KIND, lenet, load_digit_splits, train_lenet
-    from vision.runtime import load_checkpoint, pick_device, seed_everything
+    from visiongym.vision.classify.digits import (
+        CHECKPOINT_KIND,
+        lenet,
+        load_digit_splits,
+        train_lenet,
+    )
+    from visiongym.vision.runtime import load_checkpoint, pick_device, seed_everything
 
     if config.cnn.is_file():
         model = lenet()

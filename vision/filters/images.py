@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from visiongym.sims.errors import MissingFileError, UsageError
+
 __all__ = ["IMAGE_MODES", "shipped_images", "load_image", "to_mode"]
 
 IMAGE_MODES = ("rgb", "gray")
@@ -58,11 +60,11 @@ def shipped_images() -> dict[str, Path]:
 def to_mode(image: np.ndarray, mode: str) -> np.ndarray:
     """Convert an ``(H, W)`` / ``(H, W, 3|4)`` uint8 image to ``mode`` (``rgb`` or ``gray``)."""
     if mode not in IMAGE_MODES:
-        raise ValueError(f"image mode {mode!r} unknown; choose one of: {', '.join(IMAGE_MODES)}")
+        raise UsageError(f"image mode {mode!r} unknown; choose one of: {', '.join(IMAGE_MODES)}")
     if image.ndim == 3 and image.shape[2] == 4:
         image = image[..., :3]
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
-        raise ValueError(
+        raise UsageError(
             f"image of shape {image.shape} is not a grey (H, W) or colour (H, W, 3|4) image"
         )
     if mode == "gray":
@@ -91,7 +93,7 @@ def load_image(source: str | os.PathLike, mode: str = "rgb", size: int | None = 
     import imageio.v3 as iio
 
     if mode not in IMAGE_MODES:
-        raise ValueError(f"image mode {mode!r} unknown; choose one of: {', '.join(IMAGE_MODES)}")
+        raise UsageError(f"image mode {mode!r} unknown; choose one of: {', '.join(IMAGE_MODES)}")
     shipped = shipped_images()
     text = str(source)
     if text in shipped:
@@ -99,7 +101,7 @@ def load_image(source: str | os.PathLike, mode: str = "rgb", size: int | None = 
     else:
         path = Path(text).expanduser()
         if not path.is_file():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"image {text!r} is neither an existing file nor a shipped photo; shipped photos: "
                 f"{', '.join(sorted(shipped))}"
             )
@@ -108,7 +110,7 @@ def load_image(source: str | os.PathLike, mode: str = "rgb", size: int | None = 
         # for a file that is not an image, and leaves it open.
         image = np.asarray(iio.imread(path, plugin="pillow"))
     except Exception as error:  # noqa: BLE001 - any decoder failure means "not an image"
-        raise ValueError(f"could not read {str(path)!r} as an image ({error})") from error
+        raise UsageError(f"could not read {str(path)!r} as an image ({error})") from error
     if image.dtype != np.uint8:
         top = float(image.max()) if image.size else 1.0
         image = (image.astype(np.float64) * (255.0 / (top or 1.0))).round().astype(np.uint8)

@@ -15,6 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from visiongym.sims.errors import UsageError
+
 __all__ = [
     "FILTER_NAMES",
     "CURVE_DETECTOR",
@@ -47,15 +49,15 @@ _SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32)
 
 def _check_name(name: str) -> None:
     if name not in FILTER_NAMES:
-        raise ValueError(f"filter {name!r} unknown; choose one of: {', '.join(FILTER_NAMES)}")
+        raise UsageError(f"filter {name!r} unknown; choose one of: {', '.join(FILTER_NAMES)}")
 
 
 def gaussian_kernel_1d(size: int, sigma: float) -> np.ndarray:
     """Normalised 1-D Gaussian taps, the formula of ``cv2.getGaussianKernel`` for ``sigma > 0``."""
     if size < 1 or size % 2 == 0:
-        raise ValueError(f"kernel size {size} must be a positive odd number")
+        raise UsageError(f"kernel size {size} must be a positive odd number")
     if sigma <= 0:
-        raise ValueError(f"sigma {sigma} must be > 0")
+        raise UsageError(f"sigma {sigma} must be > 0")
     offsets = np.arange(size, dtype=np.float64) - (size - 1) / 2
     taps = np.exp(-(offsets**2) / (2 * sigma * sigma))
     return (taps / taps.sum()).astype(np.float32)
@@ -72,7 +74,7 @@ def make_kernel(name: str, size: int = 5, sigma: float = 1.5) -> np.ndarray:
     _check_name(name)
     if name == "box":
         if size < 1 or size % 2 == 0:
-            raise ValueError(f"kernel size {size} must be a positive odd number")
+            raise UsageError(f"kernel size {size} must be a positive odd number")
         return np.full((size, size), 1.0 / (size * size), dtype=np.float32)
     if name == "gaussian":
         taps = gaussian_kernel_1d(size, sigma)
@@ -85,7 +87,7 @@ def make_kernel(name: str, size: int = 5, sigma: float = 1.5) -> np.ndarray:
         return _SOBEL_X.T.copy()
     if name == "curve":
         return CURVE_DETECTOR.copy()
-    raise ValueError("filter 'edges' is the magnitude of sobel_x and sobel_y; it has no kernel")
+    raise UsageError("filter 'edges' is the magnitude of sobel_x and sobel_y; it has no kernel")
 
 
 def _as_nchw(image: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, bool]:
@@ -95,7 +97,7 @@ def _as_nchw(image: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, bool]:
         return tensor[None, None], False
     if tensor.ndim == 3:
         return tensor.permute(2, 0, 1)[:, None], True
-    raise ValueError(f"image of shape {tuple(tensor.shape)} is not (H, W) or (H, W, C)")
+    raise UsageError(f"image of shape {tuple(tensor.shape)} is not (H, W) or (H, W, C)")
 
 
 def apply_kernel(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:

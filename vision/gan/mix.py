@@ -1,11 +1,11 @@
-"""Mix GAN-generated frames into detector training: ``python -m vision.gan.mix``.
+"""Mix GAN-generated frames into detector training: ``python -m visiongym.vision.gan.mix``.
 
 A DCGAN draws frames but no labels. This module labels them with a detector trained on the real
 frames (pseudo-labels: detections above ``--score-threshold``) and writes them as a ``train``
-split in the dataset format of :mod:`vision.data.format` (boxes; box-shaped masks), so
-``python -m vision.detect.train --extra-data <out>`` mixes them in. Example::
+split in the dataset format of :mod:`visiongym.vision.data.format` (boxes; box-shaped masks), so
+``python -m visiongym.vision.detect.train --extra-data <out>`` mixes them in. Example::
 
-    python -m vision.gan.mix --generator runs/gan/dcgan.pt --detector runs/det500/detector.pt \\
+    python -m visiongym.vision.gan.mix --generator runs/gan/dcgan.pt --detector runs/det500/detector.pt \\
         --count 500 --out data/gan_frames
 """
 
@@ -19,16 +19,16 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from envs.cli import run_command
-from vision.data.format import (
+from visiongym.envs.cli import run_command
+from visiongym.vision.data.format import (
     CLASS_NAMES,
     FORMAT_VERSION,
     coco_annotation,
     coco_categories,
     write_image,
 )
-from vision.detect.engine import load_detector
-from vision.gan.train import load_generator
+from visiongym.vision.detect.engine import load_detector
+from visiongym.vision.gan.train import load_generator
 
 __all__ = ["MixConfig", "write_generated_dataset"]
 
@@ -38,9 +38,9 @@ class MixConfig:
     """Generate frames with a DCGAN, pseudo-label them with a detector, write a dataset folder."""
 
     generator: Path
-    """DCGAN checkpoint (vision.gan.train)."""
+    """DCGAN checkpoint (visiongym.vision.gan.train)."""
     detector: Path
-    """Detector checkpoint (vision.detect.train) used to label the generated frames."""
+    """Detector checkpoint (visiongym.vision.detect.train) used to label the generated frames."""
     out: Path = Path("data/gan_frames")
     """Output dataset folder (train split only)."""
     count: int = 500
@@ -133,10 +133,10 @@ def write_generated_dataset(config: MixConfig) -> dict[str, float]:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     import tyro
 
-    config = tyro.cli(MixConfig)
+    config = tyro.cli(MixConfig, args=argv)
     counts = write_generated_dataset(config)
     print(
         f"wrote {int(counts['frames'])} generated frames ({counts['labels_per_frame']:.2f} pseudo-labels a frame) to {config.out}"

@@ -12,13 +12,15 @@ import math
 import torch
 from torch import nn
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["Generator", "Discriminator", "init_weights"]
 
 
 def _check_size(image_size: int) -> int:
     stages = int(math.log2(image_size)) - 2
     if image_size < 16 or 2 ** (stages + 2) != image_size:
-        raise ValueError(
+        raise UsageError(
             f"image_size {image_size} unsupported; use a power of two >= 16 (32, 64, 128)"
         )
     return stages

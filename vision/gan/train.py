@@ -1,8 +1,8 @@
-"""Train a DCGAN on rendered frames: ``python -m vision.gan.train``.
+"""Train a DCGAN on rendered frames: ``python -m visiongym.vision.gan.train``.
 
 Example::
 
-    python -m vision.gan.train --data data/soccer --image-size 64 --epochs 40 --train-limit 500
+    python -m visiongym.vision.gan.train --data data/soccer --image-size 64 --epochs 40 --train-limit 500
 
 Standard DCGAN recipe (Adam 2e-4, betas 0.5/0.999, non-saturating loss). Logs losses and sample
 grids to TensorBoard, writes the checkpoint atomically each epoch (the same ``--run-dir``
@@ -19,12 +19,12 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from envs.cli import run_command
-from vision.data.dataset import load_frames
-from vision.gan.models import Discriminator, Generator, init_weights
-from vision.metrics import print_table
-from vision.runs import load_state, prepare_run, set_threads
-from vision.runtime import (
+from visiongym.envs.cli import run_command
+from visiongym.vision.data.dataset import load_frames
+from visiongym.vision.gan.models import Discriminator, Generator, init_weights
+from visiongym.vision.metrics import print_table
+from visiongym.vision.runs import load_state, prepare_run, set_threads
+from visiongym.vision.runtime import (
     CheckpointError,
     load_checkpoint,
     pick_device,
@@ -42,7 +42,7 @@ class GanTrainConfig:
     """Train a DCGAN on the frames of a rendered dataset."""
 
     data: Path = Path("data/soccer")
-    """Dataset folder written by vision.data.render_soccer."""
+    """Dataset folder written by visiongym.vision.data.render_soccer."""
     image_size: int = 64
     """Square frame size (power of two >= 16); frames are resized to it."""
     epochs: int = 40
@@ -85,7 +85,7 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tupl
     ):
         raise CheckpointError(f"checkpoint {str(path)!r} is not a complete DCGAN checkpoint")
     generator = Generator(meta["latent_dim"], meta["image_size"], meta["width"])
-    load_state(generator, payload["state"]["generator"], path, "dcgan", "vision.gan.train")
+    load_state(generator, payload["state"]["generator"], path, "dcgan", "visiongym.vision.gan.train")
     return generator.to(pick_device(device)).eval(), meta
 
 
@@ -185,7 +185,7 @@ def train_gan(config: GanTrainConfig) -> dict[str, float]:
         "colour_gap_generated": colour_moment_gap(generated, held_out),
         "colour_gap_train_vs_heldout": colour_moment_gap(real[: len(held_out)], held_out),
     }
-    from vision.autoencoders.evaluate import save_grid
+    from visiongym.vision.autoencoders.evaluate import save_grid
 
     save_grid(
         run_dir / "samples.png",
@@ -202,10 +202,10 @@ def train_gan(config: GanTrainConfig) -> dict[str, float]:
     return scores
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     import tyro
 
-    train_gan(tyro.cli(GanTrainConfig))
+    train_gan(tyro.cli(GanTrainConfig, args=argv))
 
 
 if __name__ == "__main__":

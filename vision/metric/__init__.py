@@ -1,1 +1,1 @@
-"""Metric learning, FaceNet style, for player re-identification: ``python -m vision.metric --help``."""
+"""Metric learning, FaceNet style, for player re-identification: ``python -m visiongym.vision.metric --help``."""

@@ -1,4 +1,4 @@
-"""``python -m vision.metric``: triplet-loss player re-identification on rendered crops."""
+"""``python -m visiongym.vision.metric``: triplet-loss player re-identification on rendered crops."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import sys
 
 import tyro
 
-from envs.cli import run_command
-from vision.metric.reid import MetricConfig, print_metric, run_metric
+from visiongym.envs.cli import run_command
+from visiongym.vision.metric.reid import MetricConfig, print_metric, run_metric
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["render_player_crops"]
 
 
@@ -46,7 +48,7 @@ def render_player_crops(
         ``images`` ``(N, 3, crop, crop)`` float in [0, 1]; ``identities`` ``(N,)`` (consecutive from
         ``first_identity``, ``2 * team_size`` per draw); ``meta`` ``(N, 3)`` = draw, team, number.
     """
-    from sims.soccer import SoccerScene
+    from visiongym.sims.soccer import SoccerScene
 
     scene = SoccerScene(team_size=team_size, ego_cameras=False)
     crops, identities, meta = [], [], []
@@ -75,7 +77,7 @@ def render_player_crops(
     finally:
         scene.close()
     if not crops:
-        raise ValueError(
+        raise UsageError(
             f"no player was visible with at least {min_pixels} pixels in {draws} x {frames} frames"
         )
     images = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float() / 255.0

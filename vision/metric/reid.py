@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vision.metric.players import render_player_crops
-from vision.metric.triplet import EmbeddingNet, pairwise_squared_distances, triplet_loss
-from vision.runs import RunOptions
+from visiongym.sims.errors import UsageError
+from visiongym.vision.metric.players import render_player_crops
+from visiongym.vision.metric.triplet import EmbeddingNet, pairwise_squared_distances, triplet_loss
+from visiongym.vision.runs import RunOptions
 
 __all__ = [
     "MetricConfig",
@@ -30,7 +31,7 @@ def pk_batches(identities: torch.Tensor, p: int, k: int, generator: torch.Genera
     groups = [torch.nonzero(identities == i).flatten() for i in identities.unique()]
     groups = [g for g in groups if len(g) >= 2]
     if len(groups) < 2:
-        raise ValueError("need at least two identities with two crops each to form triplets")
+        raise UsageError("need at least two identities with two crops each to form triplets")
     while True:
         chosen = torch.randperm(len(groups), generator=generator)[:p]
         yield torch.cat(
@@ -132,8 +133,8 @@ def run_metric(config: MetricConfig) -> dict:
     from torch.utils.tensorboard import SummaryWriter
     from tqdm.auto import tqdm
 
-    from vision.classify.training import torch_threads
-    from vision.runtime import pick_device, seed_everything
+    from visiongym.vision.classify.training import torch_threads
+    from visiongym.vision.runtime import pick_device, seed_everything
 
     seed_everything(config.seed)
     device = pick_device(config.device)
@@ -148,7 +149,7 @@ def run_metric(config: MetricConfig) -> dict:
         ("test", config.test_draws),
     ):
         if draws < 1:
-            raise ValueError(f"{name}_draws={draws} must be at least 1")
+            raise UsageError(f"{name}_draws={draws} must be at least 1")
         splits[name] = render_player_crops(
             draws,
             config.frames,

@@ -1,4 +1,4 @@
 """Sequences with an LSTM: the course's arithmetic/geometric continuations, and ball trajectories.
 
-``python -m vision.sequence arithmetic --help``.
+``python -m visiongym.vision.sequence arithmetic --help``.
 """

@@ -1,4 +1,4 @@
-"""``python -m vision.sequence {arithmetic,ball}``: LSTM sequence prediction."""
+"""``python -m visiongym.vision.sequence {arithmetic,ball}``: LSTM sequence prediction."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import sys
 
 import tyro
 
-from envs.cli import run_command
-from vision.sequence.arithmetic import ArithmeticConfig, print_arithmetic, run_arithmetic
-from vision.sequence.ball import BallConfig, print_ball, run_ball
+from visiongym.envs.cli import run_command
+from visiongym.vision.sequence.arithmetic import ArithmeticConfig, print_arithmetic, run_arithmetic
+from visiongym.vision.sequence.ball import BallConfig, print_ball, run_ball
 
 
 def main(argv: list[str] | None = None) -> int:

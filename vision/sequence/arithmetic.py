@@ -17,8 +17,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vision.runs import RunOptions
-from vision.sequence.model import SequenceLSTM
+from visiongym.sims.errors import UsageError
+from visiongym.vision.runs import RunOptions
+from visiongym.vision.sequence.model import SequenceLSTM
 
 __all__ = [
     "SEQUENCE_KINDS",
@@ -43,7 +44,7 @@ def make_sequences(
     ratio in [1.2, 3] or its inverse (so sequences grow or shrink), all positive.
     """
     if kind not in SEQUENCE_KINDS:
-        raise ValueError(
+        raise UsageError(
             f"sequence kind {kind!r} unknown; choose one of: {', '.join(SEQUENCE_KINDS)}"
         )
     steps = np.arange(length + 1)
@@ -149,8 +150,8 @@ def run_arithmetic(config: ArithmeticConfig) -> dict:
 
     from torch.utils.tensorboard import SummaryWriter
 
-    from vision.classify.training import torch_threads
-    from vision.runtime import pick_device
+    from visiongym.vision.classify.training import torch_threads
+    from visiongym.vision.runtime import pick_device
 
     device = pick_device(config.device)
     config.out.mkdir(parents=True, exist_ok=True)

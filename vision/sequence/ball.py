@@ -1,6 +1,6 @@
 """Ball trajectory prediction on the tabletop soccer pitch: an LSTM against constant velocity.
 
-Trajectories come from :class:`sims.soccer.SoccerScene`: the ball starts anywhere on the pitch
+Trajectories come from :class:`visiongym.sims.soccer.SoccerScene`: the ball starts anywhere on the pitch
 with a random velocity and rolls (friction slows it, the boards bounce it) while the only player
 stands parked in a corner. From the last ``past`` positions the LSTM predicts the next
 ``horizon`` ones as a correction to the constant-velocity extrapolation, so it starts where the
@@ -19,8 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vision.runs import RunOptions
-from vision.sequence.model import SequenceLSTM
+from visiongym.sims.errors import UsageError
+from visiongym.vision.runs import RunOptions
+from visiongym.vision.sequence.model import SequenceLSTM
 
 __all__ = [
     "BallConfig",
@@ -43,7 +44,7 @@ def simulate_trajectories(
 
     Runs in which a goal or a referee restart moves the ball discontinuously are drawn again.
     """
-    from sims.soccer import SoccerScene
+    from visiongym.sims.soccer import SoccerScene
 
     scene = SoccerScene(
         team_size=(1, 0), pitch_length=PITCH_LENGTH, pitch_width=PITCH_WIDTH, ego_cameras=False
@@ -176,11 +177,11 @@ def run_ball(config: BallConfig) -> dict:
     from torch.utils.tensorboard import SummaryWriter
     from tqdm.auto import tqdm
 
-    from vision.classify.training import torch_threads
-    from vision.runtime import pick_device, seed_everything
+    from visiongym.vision.classify.training import torch_threads
+    from visiongym.vision.runtime import pick_device, seed_everything
 
     if config.past < 2:
-        raise ValueError(
+        raise UsageError(
             f"past={config.past} must be at least 2 (constant velocity needs two points)"
         )
     seed_everything(config.seed)

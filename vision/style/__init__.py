@@ -1,1 +1,1 @@
-"""Neural style transfer (Gatys et al.) with VGG19 features: ``python -m vision.style --help``."""
+"""Neural style transfer (Gatys et al.) with VGG19 features: ``python -m visiongym.vision.style --help``."""

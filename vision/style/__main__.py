@@ -1,4 +1,4 @@
-"""``python -m vision.style``: paint one photo in the style of another (Gatys et al.)."""
+"""``python -m visiongym.vision.style``: paint one photo in the style of another (Gatys et al.)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import numpy as np
 import torch
 import tyro
 
-from envs.cli import run_command
-from vision.runs import RunOptions
-from vision.style.gatys import FeatureExtractor, stylize
+from visiongym.envs.cli import run_command
+from visiongym.vision.runs import RunOptions
+from visiongym.vision.style.gatys import FeatureExtractor, stylize
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -53,8 +53,8 @@ class StyleConfig(RunOptions):
 
 def build_extractor(config: StyleConfig, device: torch.device) -> tuple[FeatureExtractor, str]:
     """The feature network asked for, and an honest one-line description of it."""
-    from vision.classify.arch import build_architecture
-    from vision.style.suite_vgg import SUITE_VGG_LABEL, load_or_train_suite_vgg
+    from visiongym.vision.classify.arch import build_architecture
+    from visiongym.vision.style.suite_vgg import SUITE_VGG_LABEL, load_or_train_suite_vgg
 
     if config.weights == "suite":
         model, info = load_or_train_suite_vgg(
@@ -78,9 +78,9 @@ def _to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
 
 def run_style(config: StyleConfig) -> dict:
     """Stylise, save the grid, the loss curves and the results; return them."""
-    from vision.classify.training import torch_threads
-    from vision.filters.images import load_image
-    from vision.runtime import pick_device, seed_everything
+    from visiongym.vision.classify.training import torch_threads
+    from visiongym.vision.filters.images import load_image
+    from visiongym.vision.runtime import pick_device, seed_everything
 
     seed_everything(config.seed)
     device = pick_device(config.device)
@@ -157,7 +157,7 @@ def _save_figure(content, style, output, result, label: str, path: Path) -> None
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry."""
-    from vision.classify.arch import WeightsUnavailableError
+    from visiongym.vision.classify.arch import WeightsUnavailableError
 
     config = tyro.cli(StyleConfig, args=argv)
     try:

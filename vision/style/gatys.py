@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from visiongym.sims.errors import UsageError
+
 __all__ = [
     "VGG19_LAYER_NAMES",
     "FeatureExtractor",
@@ -71,7 +73,7 @@ class FeatureExtractor(nn.Module):
     def __init__(self, features: nn.Sequential, mean, std) -> None:
         super().__init__()
         if len(features) != len(VGG19_LAYER_NAMES):
-            raise ValueError(
+            raise UsageError(
                 f"features has {len(features)} modules; a VGG19 layout has {len(VGG19_LAYER_NAMES)}"
             )
         self.features = features.eval().requires_grad_(False)
@@ -84,7 +86,7 @@ class FeatureExtractor(nn.Module):
     def forward(self, image: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
         unknown = set(layers) - set(VGG19_LAYER_NAMES)
         if unknown:
-            raise ValueError(
+            raise UsageError(
                 f"layer(s) {sorted(unknown)} unknown; choose from: {', '.join(VGG19_LAYER_NAMES)}"
             )
         wanted, last = set(layers), max(VGG19_LAYER_NAMES.index(name) for name in layers)
@@ -144,9 +146,9 @@ def stylize(
     from tqdm.auto import tqdm
 
     if optimizer not in ("lbfgs", "adam"):
-        raise ValueError(f"optimizer {optimizer!r} unknown; choose one of: lbfgs, adam")
+        raise UsageError(f"optimizer {optimizer!r} unknown; choose one of: lbfgs, adam")
     if init not in ("content", "noise"):
-        raise ValueError(f"init {init!r} unknown; choose one of: content, noise")
+        raise UsageError(f"init {init!r} unknown; choose one of: content, noise")
     start = time.perf_counter()
     with torch.no_grad():
         content_targets = extractor(content, content_layers)

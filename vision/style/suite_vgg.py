@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vision.runtime import load_checkpoint, save_checkpoint
+from visiongym.vision.runtime import load_checkpoint, save_checkpoint
 
 __all__ = ["SUITE_VGG_LABEL", "SmallVGG19", "train_suite_vgg", "load_or_train_suite_vgg"]
 
@@ -91,11 +91,11 @@ class SmallVGG19(nn.Module):
 
 def _patch_sources(size: int, soccer_frames: int, seed: int) -> list[np.ndarray]:
     """One uint8 RGB image per class: every shipped photo, then rendered soccer frames."""
-    from vision.filters.images import load_image, shipped_images
+    from visiongym.vision.filters.images import load_image, shipped_images
 
     sources = [load_image(name, "rgb", size=size) for name in sorted(shipped_images())]
     if soccer_frames:
-        from sims.soccer import SoccerScene
+        from visiongym.sims.soccer import SoccerScene
 
         rng = np.random.default_rng(seed)
         scene = SoccerScene(team_size=3, ego_cameras=False)

@@ -1,1 +1,1 @@
-"""Transfer learning between simulator tasks: ``python -m vision.transfer --help``."""
+"""Transfer learning between simulator tasks: ``python -m visiongym.vision.transfer --help``."""

@@ -1,4 +1,4 @@
-"""``python -m vision.transfer``: pretrain on one rendered task, transfer three ways to another."""
+"""``python -m visiongym.vision.transfer``: pretrain on one rendered task, transfer three ways to another."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import sys
 
 import tyro
 
-from envs.cli import run_command
-from vision.transfer.experiment import TransferConfig, print_transfer, run_transfer
+from visiongym.envs.cli import run_command
+from visiongym.vision.transfer.experiment import TransferConfig, print_transfer, run_transfer
 
 
 def main(argv: list[str] | None = None) -> int:

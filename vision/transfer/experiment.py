@@ -23,9 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from vision.classify.training import evaluate, fit_classifier
-from vision.runs import RunOptions
-from vision.transfer.tasks import NUM_CLASSES, render_task
+from visiongym.sims.errors import UsageError
+from visiongym.vision.classify.training import evaluate, fit_classifier
+from visiongym.vision.runs import RunOptions
+from visiongym.vision.transfer.tasks import NUM_CLASSES, render_task
 
 __all__ = [
     "SmallCNN",
@@ -109,7 +110,7 @@ def transfer_once(
     import copy
 
     if regime not in REGIMES:
-        raise ValueError(f"regime {regime!r} unknown; choose one of: {', '.join(REGIMES)}")
+        raise UsageError(f"regime {regime!r} unknown; choose one of: {', '.join(REGIMES)}")
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     size = len(train[0])
@@ -129,7 +130,7 @@ def transfer_once(
         )
         return evaluate(model.cpu(), *test)[1]
     if pretrained is None:
-        raise ValueError(f"regime {regime!r} needs a pretrained model")
+        raise UsageError(f"regime {regime!r} needs a pretrained model")
     model = copy.deepcopy(pretrained).cpu()
     model.head = nn.Linear(model.head.in_features, num_classes)
     model.backbone.requires_grad_(False)
@@ -170,7 +171,7 @@ class TransferConfig(RunOptions):
     """Pretrain a small CNN on one simulator task; transfer it three ways at several label budgets."""
 
     source: TaskName = "count"
-    """Pretraining task (see vision.transfer.tasks)."""
+    """Pretraining task (see visiongym.vision.transfer.tasks)."""
     target: TaskName = "majority"
     """Transfer task."""
     pretrain_images: int = 2000
@@ -199,11 +200,11 @@ def run_transfer(config: TransferConfig) -> dict:
     """The whole experiment; saves ``transfer.png``, ``results.json``, ``table.md``, ``pretrained.pt``."""
     from tqdm.auto import tqdm
 
-    from vision.classify.training import torch_threads
-    from vision.runtime import pick_device, save_checkpoint, seed_everything
+    from visiongym.vision.classify.training import torch_threads
+    from visiongym.vision.runtime import pick_device, save_checkpoint, seed_everything
 
     if config.source == config.target:
-        raise ValueError(f"source and target are both {config.source!r}; pick two different tasks")
+        raise UsageError(f"source and target are both {config.source!r}; pick two different tasks")
     largest = max(config.budgets)
     seed_everything(config.seeds[0])
     device = pick_device(config.device)
@@ -256,7 +257,7 @@ def run_transfer(config: TransferConfig) -> dict:
         start = time.perf_counter()
         for budget, regime, seed in tqdm(runs, desc="transfer runs", disable=not config.progress):
             if budget > largest or budget < 2:
-                raise ValueError(f"budget {budget} must lie in [2, {largest}]")
+                raise UsageError(f"budget {budget} must lie in [2, {largest}]")
             train = (target_pool[0][:budget], target_pool[1][:budget])
             accuracy = transfer_once(
                 regime,

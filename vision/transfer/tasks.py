@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from visiongym.sims.errors import UsageError
+
 __all__ = ["TASKS", "NUM_CLASSES", "render_task"]
 
 TASKS = ("ball_zone", "possession", "count", "majority")
@@ -40,10 +42,10 @@ def render_task(
     task: str, count: int, rng: np.random.Generator, image_size: int = 96, camera: str = "top"
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Render ``count`` frames for ``task``; return uint8 ``(N, 3, S, S)`` images and int64 labels."""
-    from sims.soccer import SoccerScene
+    from visiongym.sims.soccer import SoccerScene
 
     if task not in TASKS:
-        raise ValueError(f"task {task!r} unknown; choose one of: {', '.join(TASKS)}")
+        raise UsageError(f"task {task!r} unknown; choose one of: {', '.join(TASKS)}")
     sizes = (
         [(a, b) for a in (1, 2, 3) for b in (1, 2, 3)]
         if task in ("count", "majority")

@@ -1,0 +1,99 @@
+"""The ``visiongym`` command: one entry point for every program of the suite.
+
+``visiongym <command> [options]`` runs the same program as ``python -m <module> [options]``;
+``visiongym <command> --help`` shows its options and ``visiongym --help`` lists the commands.
+A command module is imported only when it runs, so ``--help`` answers at once, and an error
+raised while importing it (no renderer, say) gets the same one-line ``error:`` as any bad input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["COMMANDS", "main"]
+
+#: command -> (module whose ``main(argv)`` runs it, one line of help). Group commands
+#: (``detect train``) are written with a space.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "train": ("visiongym.agents.train",
+              "train an agent (our dqn/drqn, or ppo, sac, sb3-dqn, ...) on any Gymnasium env"),
+    "evaluate": ("visiongym.agents.evaluate",
+                 "evaluate a run or checkpoint: returns, goal rate and lengths with 95% intervals"),
+    "play": ("visiongym.envs.play",
+             "play or watch an env in a pygame window (keyboard, random, scripted, a run), or record it"),
+    "demo": ("visiongym.agents.demo",
+             "train DQN on soccer empty_goal from pixels, evaluate it and film it (make demo)"),
+    "record-match": ("visiongym.envs.demo", "record a scripted tabletop-soccer match to a video"),
+    "render-data": ("visiongym.vision.data.render_soccer",
+                    "render a soccer dataset with exact boxes, masks, depth and identities"),
+    "clips": ("visiongym.sims.characters.clips", "write the characters' procedural gait clips (.npz)"),
+    "detect train": ("visiongym.vision.detect.train",
+                     "train a detector (YOLO-style grid or Faster R-CNN) on a rendered dataset"),
+    "detect evaluate": ("visiongym.vision.detect.evaluate",
+                        "compare detector checkpoints: mAP, per-class AP, frames per second"),
+    "detect predict": ("visiongym.vision.detect.predict", "draw a detector's boxes on an image"),
+    "autoencoder train": ("visiongym.vision.autoencoders.train",
+                          "train an autoencoder (conv, denoising or sparse) on rendered frames"),
+    "autoencoder evaluate": ("visiongym.vision.autoencoders.evaluate",
+                             "score an autoencoder: PSNR, SSIM, denoising, a reconstruction grid"),
+    "gan train": ("visiongym.vision.gan.train", "train a DCGAN on rendered frames"),
+    "gan mix": ("visiongym.vision.gan.mix", "write a dataset of GAN frames pseudo-labelled by a detector"),
+    "filters": ("visiongym.vision.filters.__main__", "course: filters as convolutions (edges, blur, sharpen)"),
+    "classify": ("visiongym.vision.classify.__main__",
+                 "course: digits (LeNet against an SVM) and the architecture tour (VGG, ResNet, ...)"),
+    "transfer": ("visiongym.vision.transfer.__main__", "course: transfer learning, frozen against fine-tuned"),
+    "augment": ("visiongym.vision.augment.__main__", "course: augmentation, shown and ablated"),
+    "style": ("visiongym.vision.style.__main__", "course: Gram-matrix style transfer (Gatys)"),
+    "metric": ("visiongym.vision.metric.__main__", "course: FaceNet-style triplet loss, player re-identification"),
+    "sequence": ("visiongym.vision.sequence.__main__", "course: LSTM sequences (arithmetic, ball tracking)"),
+}
+
+
+def _usage() -> str:
+    width = max(map(len, COMMANDS)) + 2
+    lines = ["usage: visiongym <command> [options]   (visiongym <command> --help for its options)",
+             "", "commands:"]
+    lines += [f"  {name:<{width}}{text}" for name, (_, text) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def _resolve(args: Sequence[str]) -> tuple[str, list[str]]:
+    """The command that ``args`` names and the arguments left for it."""
+    if len(args) >= 2 and f"{args[0]} {args[1]}" in COMMANDS:
+        return f"{args[0]} {args[1]}", list(args[2:])
+    if args and args[0] in COMMANDS:
+        return args[0], list(args[1:])
+    from visiongym.sims.errors import UsageError
+
+    group = [name for name in COMMANDS if name.split(" ")[0] == (args[0] if args else "")]
+    if group:
+        raise UsageError(f"'visiongym {args[0]}' needs one of: "
+                         f"{', '.join(name.split(' ', 1)[1] for name in group)}")
+    raise UsageError(f"command {args[0]!r} unknown; choose one of: {', '.join(COMMANDS)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``visiongym <command> ...``; returns the exit status (bad input: 2, with one error line)."""
+    from visiongym.envs.cli import run_command
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    if args[0] == "--version":
+        from visiongym import __version__
+
+        print(f"visiongym {__version__}")
+        return 0
+
+    def run():
+        name, rest = _resolve(args)
+        module = importlib.import_module(COMMANDS[name][0])
+        # tyro and argparse name the program after argv[0]: make --help say "visiongym train".
+        sys.argv[0] = f"visiongym {name}"
+        module.main(rest)
+
+    run_command(run)
+    return 0
