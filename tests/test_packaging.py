@@ -79,3 +79,23 @@ def test_unknown_command_is_one_error_line():
     assert "Traceback" not in result.stderr
     group = _cli("detect")
     assert group.returncode == 2 and "needs one of: train, evaluate, predict" in group.stderr
+
+
+def test_wheel_holds_only_the_visiongym_namespace(tmp_path):
+    import zipfile
+
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (wheel,) = tmp_path.glob("visiongym-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {name.split("/")[0] for name in names}
+    assert "visiongym" in tops and all(top.endswith(".dist-info") for top in tops - {"visiongym"}), tops
+    assert not tops & set(LAYERS)
+    for layer in LAYERS:
+        assert f"visiongym/{layer}/__init__.py" in names
+    assert "visiongym/sims/soccer/scene.py" in names and "visiongym/cli.py" in names
+    entry_points = next(name for name in names if name.endswith("entry_points.txt"))
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "visiongym = visiongym.cli:main" in text
+    assert "visiongym.agents.policies:load_policy" in text
