@@ -1,4 +1,4 @@
-"""The model registry helper."""
+"""The model registry helper, and the four families (and their CLIs) that use it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from fractions import Fraction
 import pytest
 
 from visiongym.sims.errors import UsageError
+from visiongym.vision.autoencoders.models import AUTOENCODERS
+from visiongym.vision.autoencoders.train import AutoencoderTrainConfig
+from visiongym.vision.classify.arch import CLASSIFIERS, ArchConfig
+from visiongym.vision.detect.model import DETECTORS
+from visiongym.vision.detect.train import DetectorTrainConfig
+from visiongym.vision.encoders import ENCODERS
 from visiongym.vision.registry import Registry
 
 
@@ -69,3 +75,27 @@ def test_lazy_entries_are_listed_at_once_and_imported_on_first_get():
 def test_choices_is_a_literal_of_the_names(shapes: Registry):
     assert typing.get_origin(shapes.choices()) is typing.Literal
     assert typing.get_args(shapes.choices()) == ("square", "circle")
+
+
+def test_each_family_lists_its_models():
+    assert ENCODERS.names() == ("nature_cnn", "impala_resnet", "small_resnet", "autoencoder")
+    assert DETECTORS.names() == ("grid_small", "grid_fine", "grid_tiny", "faster_rcnn")
+    assert AUTOENCODERS.names() == ("spatial", "small", "tiny")
+    assert CLASSIFIERS.names() == ("vgg16", "vgg19", "resnet50", "mobilenet_v3_large", "inception_v3")
+    for registry, kind in ((ENCODERS, "encoder"), (DETECTORS, "detector"),
+                           (AUTOENCODERS, "autoencoder"), (CLASSIFIERS, "architecture")):
+        with pytest.raises(UsageError, match=f"{kind} 'nope' unknown; choose one of: {registry.names()[0]}"):
+            registry.build("nope")
+
+
+def test_the_vision_clis_offer_the_registered_names():
+    def choices(config: type, field: str) -> tuple:
+        hint = typing.get_type_hints(config)[field]
+        if typing.get_origin(hint) is tuple:  # --models takes several
+            hint = typing.get_args(hint)[0]
+        return typing.get_args(hint)
+
+    assert choices(DetectorTrainConfig, "model") == DETECTORS.names()
+    assert choices(AutoencoderTrainConfig, "arch") == AUTOENCODERS.names()
+    assert choices(ArchConfig, "models") == CLASSIFIERS.names()
+    assert ArchConfig().models == CLASSIFIERS.names()
