@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal
 import yaml
 
 from visiongym.sims.errors import UsageError
+from visiongym.vision.encoders import ENCODERS
 
 __all__ = [
     "TrainConfig",
@@ -28,6 +29,9 @@ __all__ = [
     "save_config",
     "load_config",
 ]
+
+EncoderName = ENCODERS.choices()
+"""The ``--encoder`` choices: every encoder in the registry of visiongym.vision.encoders."""
 
 
 @dataclass
@@ -99,9 +103,9 @@ class TrainConfig:
 class DQNConfig(TrainConfig):
     """Our DQN from pixels: Double, Dueling, n-step, DrQ random shifts, uint8 frame replay."""
 
-    encoder: str = "nature_cnn"
-    """Encoder from visiongym.vision.encoders: nature_cnn, impala_resnet, small_resnet, or autoencoder (the
-    frozen encoder of a pretrained autoencoder; needs --encoder-checkpoint)."""
+    encoder: EncoderName = "nature_cnn"
+    """Encoder from visiongym.vision.encoders; autoencoder is the frozen encoder of a pretrained
+    autoencoder (needs --encoder-checkpoint)."""
     encoder_checkpoint: Path | None = None
     """Autoencoder checkpoint (visiongym.vision.autoencoders.train) for --encoder autoencoder; its encoder is
     frozen and encodes each stacked frame; only the projection and the Q head train."""
@@ -201,7 +205,7 @@ class DRQNConfig(DQNConfig):
 class SB3Config(TrainConfig):
     """A Stable-Baselines3 algorithm with our encoder as its features extractor."""
 
-    encoder: str = "nature_cnn"
+    encoder: EncoderName = "nature_cnn"
     """Encoder from visiongym.vision.encoders for image observations (vectors use SB3's MLP)."""
     features_dim: int = 512
     """Encoder output size."""

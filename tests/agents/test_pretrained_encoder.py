@@ -57,3 +57,14 @@ def test_wrong_encoder_checkpoints_are_refused_clearly(tmp_path: Path):
         _dqn(["--encoder", "autoencoder"], runs)
     with pytest.raises(ValueError, match="--encoder autoencoder and --encoder-checkpoint go together"):
         _dqn(["--encoder-checkpoint", str(wrong_size)], runs)
+
+
+def test_the_encoder_choices_are_the_registry_s():
+    import typing
+
+    from visiongym.agents.config import DQNConfig, SB3Config
+    from visiongym.vision.encoders import ENCODERS
+
+    for config in (DQNConfig, SB3Config):
+        assert typing.get_args(typing.get_type_hints(config)["encoder"]) == ENCODERS.names()
+    assert "autoencoder" in ENCODERS.names()

@@ -1,5 +1,8 @@
 """Encoders: registry, shapes from a dummy pass, uint8 normalisation, SB3 compatibility."""
 
+import subprocess
+import sys
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -32,6 +35,20 @@ def test_unknown_encoder_names_the_choices():
         ValueError, match="encoder 'resnet9000' unknown; choose one of: .*nature_cnn"
     ):
         get_model_class("resnet9000")
+
+
+def test_importing_the_encoders_does_not_import_the_autoencoders():
+    """The autoencoders sit above the encoders: their encoder is a lazy entry, imported when built."""
+    script = (
+        "import sys\n"
+        "from visiongym.vision.encoders import get_model_class, list_models\n"
+        "assert 'autoencoder' in list_models()\n"
+        "assert 'visiongym.vision.autoencoders' not in sys.modules, 'imported at once'\n"
+        "from visiongym.vision.autoencoders.features import AutoencoderEncoder\n"
+        "assert get_model_class('autoencoder') is AutoencoderEncoder\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
 
 
 def test_uint8_and_float_pixels_give_the_same_features():

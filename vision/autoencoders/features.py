@@ -31,7 +31,6 @@ from torch import nn
 
 from visiongym.sims.errors import UsageError
 from visiongym.vision.autoencoders.evaluate import load_autoencoder
-from visiongym.vision.encoders.registry import register_model
 
 __all__ = ["AutoencoderEncoder", "FrozenEncoderExtractor"]
 
@@ -104,12 +103,13 @@ class FrozenEncoderExtractor(BaseFeaturesExtractor):
         return self.project(code.reshape(batch, -1))
 
 
-@register_model("autoencoder")
 class AutoencoderEncoder(FrozenEncoderExtractor):
     """:class:`FrozenEncoderExtractor` reading 0..255 pixels, as the encoder zoo does.
 
-    Built by name (``build_model("autoencoder", observation_space=..., features_dim=...,
-    checkpoint=...)``); without ``checkpoint`` it raises and says which option to set.
+    The encoder zoo lists it as ``autoencoder`` (a lazy entry of
+    :data:`visiongym.vision.encoders.ENCODERS`, so this module is imported on the first
+    ``build_model("autoencoder", observation_space=..., features_dim=..., checkpoint=...)``);
+    without ``checkpoint`` it raises and says which option to set.
     """
 
     def __init__(

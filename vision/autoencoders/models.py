@@ -9,15 +9,16 @@ reconstructions are float in [0, 1].
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from visiongym.sims.errors import UsageError
+from visiongym.vision.registry import Registry
 
 __all__ = [
+    "AUTOENCODERS",
     "VARIANTS",
     "AutoencoderSpec",
     "ConvAutoencoder",
@@ -169,18 +170,11 @@ class ConvAutoencoder(nn.Module):
         return self.decode(code), code
 
 
-_REGISTRY: dict[str, Callable[..., ConvAutoencoder]] = {}
+AUTOENCODERS: Registry[ConvAutoencoder] = Registry("autoencoder")
+"""Architecture name -> builder (keyword-only ``image_size`` and :class:`ConvAutoencoder` options)."""
 
 
-def _register(name: str) -> Callable:
-    def wrap(builder: Callable[..., ConvAutoencoder]) -> Callable[..., ConvAutoencoder]:
-        _REGISTRY[name] = builder
-        return builder
-
-    return wrap
-
-
-@_register("spatial")
+@AUTOENCODERS.register("spatial")
 def spatial(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder:
     """Two stages (32, 64) with a residual block each, 8-channel code at 1/4 size: the default.
 
@@ -191,14 +185,14 @@ def spatial(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoenco
     return ConvAutoencoder(image_size, channels=(32, 64), code_channels=8, blocks=1, **kwargs)
 
 
-@_register("small")
+@AUTOENCODERS.register("small")
 def small(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder:
     """Three stages (32, 64, 128), 32-channel code at 1/8 size (32 x 11 x 11 at 84 px, 5.5x
     smaller than the input): a coarser, more abstract code, e.g. for a frozen agent encoder."""
     return ConvAutoencoder(image_size, channels=(32, 64, 128), code_channels=32, **kwargs)
 
 
-@_register("tiny")
+@AUTOENCODERS.register("tiny")
 def tiny(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder:
     """Three narrow stages (16, 32, 32), 16-channel code: for tests and quick CPU runs."""
     return ConvAutoencoder(image_size, channels=(16, 32, 32), code_channels=16, **kwargs)
@@ -206,11 +200,9 @@ def tiny(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder
 
 def list_autoencoders() -> tuple[str, ...]:
     """Registered architecture names."""
-    return tuple(_REGISTRY)
+    return AUTOENCODERS.names()
 
 
 def build_autoencoder(name: str, **kwargs) -> ConvAutoencoder:
     """Build a registered architecture by name."""
-    if name not in _REGISTRY:
-        raise UsageError(f"autoencoder {name!r} unknown; choose one of: {', '.join(_REGISTRY)}")
-    return _REGISTRY[name](**kwargs)
+    return AUTOENCODERS.build(name, **kwargs)

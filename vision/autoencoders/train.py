@@ -33,6 +33,7 @@ from visiongym.vision.autoencoders.evaluate import (
     save_grid,
 )
 from visiongym.vision.autoencoders.models import (
+    AUTOENCODERS,
     ConvAutoencoder,
     build_autoencoder,
     list_autoencoders,
@@ -44,6 +45,9 @@ from visiongym.vision.runtime import load_checkpoint, pick_device, save_checkpoi
 
 __all__ = ["AutoencoderTrainConfig", "train_autoencoder"]
 
+AutoencoderName = AUTOENCODERS.choices()
+"""The ``--arch`` choices: every registered architecture."""
+
 
 @dataclass
 class AutoencoderTrainConfig:
@@ -53,9 +57,9 @@ class AutoencoderTrainConfig:
     """Dataset folder written by visiongym.vision.data.render_soccer."""
     variant: Literal["conv", "denoising", "sparse"] = "conv"
     """conv: plain; denoising: noisy input, clean target; sparse: L1 penalty on the code."""
-    arch: str = "spatial"
-    """Architecture: spatial (8 x 21 x 21 code at 84 px, sharp reconstructions), small (32 x 11 x 11
-    code, a coarser encoder for agents) or tiny (tests)."""
+    arch: AutoencoderName = "spatial"
+    """Architecture (builders in visiongym.vision.autoencoders.models): spatial gives an 8 x 21 x 21
+    code at 84 px and sharp reconstructions, small a coarser 32 x 11 x 11 code for agents, tiny is for tests."""
     image_size: int = 84
     """Frames are resized to this square size."""
     epochs: int = 20

@@ -16,9 +16,11 @@ import torch
 from torch import nn
 
 from visiongym.sims.errors import UsageError
+from visiongym.vision.registry import Registry
 
 __all__ = [
     "ARCHITECTURES",
+    "CLASSIFIERS",
     "DOCUMENTED_PARAMETERS",
     "WeightsUnavailableError",
     "ArchConfig",
@@ -31,41 +33,41 @@ __all__ = [
     "run_arch",
 ]
 
-# torchvision name -> input side the network expects.
-ARCHITECTURES = {
-    "vgg16": 224,
-    "vgg19": 224,
-    "resnet50": 224,
-    "mobilenet_v3_large": 224,
-    "inception_v3": 299,
-}
+CLASSIFIERS: Registry[nn.Module] = Registry("architecture")
+"""Architecture name -> torchvision builder (a lazy entry: torchvision is imported on the first build)."""
 
-# Parameter counts documented by torchvision (its weights tables) for the ImageNet builds.
-DOCUMENTED_PARAMETERS = {
-    "vgg16": 138_357_544,
-    "vgg19": 143_667_240,
-    "resnet50": 25_557_032,
-    "mobilenet_v3_large": 5_483_032,
-    "inception_v3": 27_161_264,
-}
+ARCHITECTURES: dict[str, int] = {}
+"""Architecture name -> input side the network expects."""
+
+DOCUMENTED_PARAMETERS: dict[str, int] = {}
+"""Architecture name -> parameters torchvision documents (its weights tables) for the ImageNet build."""
+
+
+def _register_torchvision(name: str, input_side: int, documented_parameters: int) -> None:
+    CLASSIFIERS.register_lazy(name, f"torchvision.models:{name}")
+    ARCHITECTURES[name] = input_side
+    DOCUMENTED_PARAMETERS[name] = documented_parameters
+
+
+_register_torchvision("vgg16", 224, 138_357_544)
+_register_torchvision("vgg19", 224, 143_667_240)
+_register_torchvision("resnet50", 224, 25_557_032)
+_register_torchvision("mobilenet_v3_large", 224, 5_483_032)
+_register_torchvision("inception_v3", 299, 27_161_264)
+
+ArchitectureName = CLASSIFIERS.choices()
+"""The ``--models`` choices: every registered architecture."""
 
 
 class WeightsUnavailableError(UsageError, RuntimeError):
     """Pretrained weights were asked for but are not on this machine."""
 
 
-def _check_name(name: str) -> None:
-    if name not in ARCHITECTURES:
-        raise UsageError(
-            f"architecture {name!r} unknown; choose one of: {', '.join(ARCHITECTURES)}"
-        )
-
-
 def imagenet_weights_file(name: str) -> tuple[object, Path]:
     """Return torchvision's ImageNet weights enum for ``name`` and where the hub cache keeps it."""
     from torchvision import models
 
-    _check_name(name)
+    CLASSIFIERS.check(name)
     weights = models.get_model_weights(name).IMAGENET1K_V1
     filename = weights.url.rsplit("/", 1)[-1]
     return weights, Path(torch.hub.get_dir()) / "checkpoints" / filename
@@ -77,7 +79,7 @@ def build_architecture(
     """Build a torchvision architecture.
 
     Args:
-        name: one of :data:`ARCHITECTURES`.
+        name: a registered architecture (:data:`CLASSIFIERS`).
         weights: ``"none"`` (random init), ``"imagenet"`` (torchvision's file, which must be in
             the torch hub cache already) or a path to a ``state_dict`` file.
         device: where to put the model (``"meta"`` builds shapes only, instantly).
@@ -88,14 +90,12 @@ def build_architecture(
     """
     import warnings
 
-    from torchvision import models
-
-    _check_name(name)
+    builder = CLASSIFIERS.get(name)
     extra = {"init_weights": True} if name == "inception_v3" and weights == "none" else {}
     if weights == "none":
         with torch.device(device), warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
-            return models.get_model(name, weights=None, **extra)
+            return builder(weights=None, **extra)
     if weights == "imagenet":
         enum, path = imagenet_weights_file(name)
         if not path.is_file():
@@ -107,7 +107,7 @@ def build_architecture(
                 f"or use --weights none"
             )
         # The file is cached, so torchvision reads it from disk without touching the network.
-        return models.get_model(name, weights=enum).to(device)
+        return builder(weights=enum).to(device)
     path = Path(weights).expanduser()
     if not path.is_file():
         raise WeightsUnavailableError(
@@ -198,9 +198,7 @@ def forward_seconds(
 class ArchConfig:
     """List the layers, count the parameters and time a forward pass of classic architectures."""
 
-    models: tuple[
-        Literal["vgg16", "vgg19", "resnet50", "mobilenet_v3_large", "inception_v3"], ...
-    ] = field(default_factory=lambda: tuple(ARCHITECTURES))
+    models: tuple[ArchitectureName, ...] = field(default_factory=CLASSIFIERS.names)
     """Architectures to show."""
     weights: str = "none"
     """'none' (random init), 'imagenet' (torchvision's file, must be cached) or a state_dict path."""

@@ -18,7 +18,7 @@ from torch import nn
 from visiongym.sims.errors import UsageError
 from visiongym.vision.data.format import DETECTION_CLASSES
 from visiongym.vision.detect.loss import detection_loss
-from visiongym.vision.detect.model import build_detector, list_detectors
+from visiongym.vision.detect.model import DETECTORS
 from visiongym.vision.metrics import detection_map
 from visiongym.vision.runs import load_state
 from visiongym.vision.runtime import CheckpointError, load_checkpoint, pick_device, save_checkpoint
@@ -27,43 +27,15 @@ __all__ = ["CHECKPOINT_KIND", "MODELS", "Detector", "load_detector", "evaluate",
 
 CHECKPOINT_KIND = "detector"
 FASTER_RCNN = "faster_rcnn"
-MODELS = (*list_detectors(), FASTER_RCNN)
-
-
-def _faster_rcnn(num_classes: int, image_size: int) -> nn.Module:
-    """torchvision Faster R-CNN (MobileNetV3-Large FPN), no pretrained weights, small anchors."""
-    from torchvision.models.detection import fasterrcnn_mobilenet_v3_large_fpn
-    from torchvision.models.detection.anchor_utils import AnchorGenerator
-
-    # Frames keep their size (the transform would otherwise upscale them to 800 px): on a CPU
-    # budget, training from scratch at 128 px is what we can afford; the ball suffers for it.
-    model = fasterrcnn_mobilenet_v3_large_fpn(
-        weights=None,
-        weights_backbone=None,
-        num_classes=num_classes + 1,
-        min_size=image_size,
-        max_size=image_size,
-        box_detections_per_img=100,
-        # Frames hold at most a dozen objects: far fewer proposals and sampled RoIs than COCO's
-        # defaults (2000 / 1000 / 512) lose nothing here and make CPU training several times faster.
-        rpn_pre_nms_top_n_train=600,
-        rpn_post_nms_top_n_train=300,
-        rpn_pre_nms_top_n_test=300,
-        rpn_post_nms_top_n_test=100,
-        box_batch_size_per_image=128,
-    )
-    # Same count per location (5 sizes x 3 ratios) as the default, so the RPN head still fits.
-    model.rpn.anchor_generator = AnchorGenerator(
-        sizes=((8, 16, 32, 64, 128),) * 3, aspect_ratios=((0.5, 1.0, 2.0),) * 3
-    )
-    return model
+MODELS = DETECTORS.names()
+"""Every registered detector name (:data:`visiongym.vision.detect.model.DETECTORS`)."""
 
 
 class Detector(nn.Module):
     """A detector by name with a uniform ``loss`` / ``predict`` interface.
 
     Args:
-        name: ``grid_small``, ``grid_fine``, ``grid_tiny`` or ``faster_rcnn``.
+        name: a registered detector (:data:`MODELS`: the grid detectors or ``faster_rcnn``).
         image_size: square input side in pixels.
         class_names: foreground class names (labels ``1..len``).
     """
@@ -72,17 +44,11 @@ class Detector(nn.Module):
         self, name: str, image_size: int = 128, class_names: Sequence[str] = DETECTION_CLASSES
     ) -> None:
         super().__init__()
-        if name not in MODELS:
-            raise UsageError(f"model {name!r} unknown; choose one of: {', '.join(MODELS)}")
+        builder = DETECTORS.get(name)
         self.name = name
         self.image_size = image_size
         self.class_names = tuple(class_names)
-        if name == FASTER_RCNN:
-            self.net = _faster_rcnn(len(class_names), image_size)
-        else:
-            self.net = build_detector(
-                name, num_classes=len(class_names), image_size=(image_size, image_size)
-            )
+        self.net = builder(num_classes=len(class_names), image_size=(image_size, image_size))
 
     def _check(self, images: torch.Tensor) -> None:
         if tuple(images.shape[-2:]) != (self.image_size, self.image_size):
@@ -145,9 +111,9 @@ def load_detector(
     """Load a detector checkpoint; return ``(detector in eval mode, payload)``."""
     payload = load_checkpoint(path, kind=CHECKPOINT_KIND)
     meta = payload["meta"]
-    if meta.get("model") not in MODELS:
+    if meta.get("model") not in DETECTORS:
         raise CheckpointError(
-            f"checkpoint {str(path)!r} holds model {meta.get('model')!r}; known: {', '.join(MODELS)}"
+            f"checkpoint {str(path)!r} holds model {meta.get('model')!r}; known: {', '.join(DETECTORS.names())}"
         )
     detector = Detector(meta["model"], int(meta["image_size"]), meta["class_names"])
     load_state(detector.net, payload["state"]["model"], path, meta["model"], "visiongym.vision.detect.train")

@@ -25,11 +25,15 @@ from visiongym.sims.errors import UsageError
 from visiongym.vision.data.dataset import SoccerDetection, collate_detection, detection_transforms
 from visiongym.vision.data.format import DETECTION_CLASSES
 from visiongym.vision.detect.engine import CHECKPOINT_KIND, MODELS, Detector, evaluate, measure_fps
+from visiongym.vision.detect.model import DETECTORS
 from visiongym.vision.metrics import print_table
 from visiongym.vision.runs import prepare_run, set_threads
 from visiongym.vision.runtime import load_checkpoint, pick_device, seed_everything
 
 __all__ = ["DetectorTrainConfig", "train_detector"]
+
+DetectorName = DETECTORS.choices()
+"""The ``--model`` choices: every registered detector."""
 
 
 @dataclass
@@ -38,8 +42,8 @@ class DetectorTrainConfig:
 
     data: Path = Path("data/soccer")
     """Dataset folder written by visiongym.vision.data.render_soccer."""
-    model: str = "grid_small"
-    """grid_small, grid_fine (stride-2 grid, for the small ball), grid_tiny or faster_rcnn."""
+    model: DetectorName = "grid_small"
+    """Detector (builders in visiongym.vision.detect.model): grid_fine has a stride-2 grid, for the small ball."""
     image_size: int = 128
     """Frames are resized to this square size."""
     epochs: int = 30

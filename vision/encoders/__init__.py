@@ -12,21 +12,25 @@ With SB3 pass ``policy_kwargs=dict(features_extractor_class=get_model_class("nat
 normalize_images=False)`` so SB3 does not divide by 255 a second time.
 
 ``autoencoder`` is the frozen encoder of a pretrained autoencoder
-(:mod:`visiongym.vision.autoencoders.features`); it needs ``checkpoint=`` (the autoencoder's file).
+(:class:`visiongym.vision.autoencoders.features.AutoencoderEncoder`); it needs ``checkpoint=`` (the
+autoencoder's file). It is a lazy entry of :data:`ENCODERS`: listed here, imported on first build.
 """
 
 from visiongym.vision.encoders.cnn import ImpalaResNet, NatureCNN, SmallResNet
 from visiongym.vision.encoders.registry import (
+    ENCODERS,
     build_model,
     get_model_class,
     list_models,
     register_model,
 )
 
-# Registers "autoencoder": a frozen encoder pretrained by visiongym.vision.autoencoders.train.
-import visiongym.vision.autoencoders.features  # noqa: E402, F401  isort: skip
+# The autoencoder encoder lives with the autoencoders whose checkpoints it loads. Named here and
+# imported on first build, it never makes importing the encoders import the autoencoders.
+ENCODERS.register_lazy("autoencoder", "visiongym.vision.autoencoders.features:AutoencoderEncoder")
 
 __all__ = [
+    "ENCODERS",
     "ImpalaResNet",
     "NatureCNN",
     "SmallResNet",

@@ -1,49 +1,39 @@
-"""A name -> encoder registry, so a CLI can list encoders and build one from a string."""
+"""The encoder registry (:data:`ENCODERS`), and the torchvision-style functions over it.
+
+Every entry is a :class:`~stable_baselines3.common.torch_layers.BaseFeaturesExtractor` class, so
+:func:`get_model_class` gives SB3 its ``features_extractor_class`` and :func:`build_model` builds one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from visiongym.sims.errors import UsageError
+from visiongym.vision.registry import Registry
 
-__all__ = ["register_model", "list_models", "get_model_class", "build_model"]
+__all__ = ["ENCODERS", "register_model", "list_models", "get_model_class", "build_model"]
 
-_MODELS: dict[str, type] = {}
+ENCODERS: Registry[Any] = Registry("encoder")
+"""Encoder name -> feature-extractor class."""
 
 T = TypeVar("T", bound=type)
 
 
 def register_model(name: str | None = None) -> Callable[[T], T]:
     """Class decorator: register an encoder under ``name`` (default: the class name in snake case)."""
-
-    def decorator(cls: T) -> T:
-        key = name or "".join(
-            "_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(cls.__name__)
-        )
-        if key in _MODELS and _MODELS[key] is not cls:
-            raise UsageError(f"encoder name {key!r} is already registered by {_MODELS[key]!r}")
-        _MODELS[key] = cls
-        return cls
-
-    return decorator
+    return ENCODERS.register(name)
 
 
 def list_models() -> list[str]:
     """Names of every registered encoder, sorted."""
-    return sorted(_MODELS)
+    return sorted(ENCODERS.names())
 
 
 def get_model_class(name: str) -> type:
     """The encoder class registered as ``name``; an unknown name raises naming the choices."""
-    try:
-        return _MODELS[name]
-    except KeyError:
-        raise UsageError(
-            f"encoder {name!r} unknown; choose one of: {', '.join(list_models())}"
-        ) from None
+    return ENCODERS.get(name)
 
 
 def build_model(name: str, **kwargs: Any):
     """Build the encoder registered as ``name`` with keyword arguments (``observation_space``, ...)."""
-    return get_model_class(name)(**kwargs)
+    return ENCODERS.build(name, **kwargs)
