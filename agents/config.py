@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 
 import yaml
 
+from visiongym.agents.algorithms import ALGORITHMS, Algorithm, get_algorithm, names
 from visiongym.sims.errors import UsageError
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "DRQNConfig",
     "SB3Config",
     "CONFIGS",
+    "OPTION_ALGORITHMS",
+    "check_options",
     "config_to_dict",
     "config_from_dict",
     "save_config",
@@ -254,27 +257,60 @@ class SB3Config(TrainConfig):
     algo: ClassVar[str] = "ppo"
 
 
-def _sb3_config(name: str, doc: str) -> type[SB3Config]:
+def _config_class(algo: Algorithm) -> type[TrainConfig]:
+    """The config class of ``algo``: ours are written out above, each SB3 one is an :class:`SB3Config`
+    subclass of its own (so tyro shows it as its own subcommand)."""
+    base = globals()[algo.config]
+    if algo.family != "sb3":
+        return base
     cls = dataclasses.make_dataclass(
-        f"{name.replace('-', '_').title().replace('_', '')}Config",
+        f"{algo.name.replace('-', '_').title().replace('_', '')}Config",
         [],
-        bases=(SB3Config,),
-        namespace={"algo": name, "__doc__": doc},
+        bases=(base,),
+        namespace={"algo": algo.name, "__doc__": f"{algo.description[0].upper()}{algo.description[1:]}."},
     )
     cls.__module__ = __name__
     return cls
 
 
-CONFIGS: dict[str, type[TrainConfig]] = {
-    "dqn": DQNConfig,
-    "drqn": DRQNConfig,
-    "ppo": _sb3_config("ppo", "Stable-Baselines3 PPO with our encoder."),
-    "a2c": _sb3_config("a2c", "Stable-Baselines3 A2C with our encoder."),
-    "sac": _sb3_config("sac", "Stable-Baselines3 SAC (continuous actions) with our encoder."),
-    "sb3-dqn": _sb3_config("sb3-dqn", "Stable-Baselines3 DQN (the baseline) with our encoder."),
-    "qrdqn": _sb3_config("qrdqn", "sb3-contrib QR-DQN with our encoder."),
-    "recurrent-ppo": _sb3_config("recurrent-ppo", "sb3-contrib RecurrentPPO (LSTM) with our encoder."),
+CONFIGS: dict[str, type[TrainConfig]] = {name: _config_class(algo) for name, algo in ALGORITHMS.items()}
+"""Algorithm name -> config class, in the order of :data:`visiongym.agents.algorithms.ALGORITHMS`."""
+
+
+_OFF_POLICY = names(on_policy=False)
+
+OPTION_ALGORITHMS: dict[str, tuple[str, ...]] = {
+    "save_replay": _OFF_POLICY,
+    "buffer_size": _OFF_POLICY,
+    "n_steps": names(family="sb3", on_policy=True),
+    "batch_size": tuple(name for name in ALGORITHMS if name != "a2c"),
+    "log_std_init": tuple(name for name in names(family="sb3") if ALGORITHMS[name].actions != "discrete"),
+    "prioritized": ("dqn",),
+    "priority_alpha": ("dqn",),
+    "priority_beta": ("dqn",),
+    "priority_eps": ("dqn",),
 }
+"""Options that only some algorithms use -> those algorithms. Every other option is used by every
+algorithm whose config has it (SB3's optional hyperparameters are checked against the SB3 class)."""
+
+
+def check_options(config: TrainConfig) -> None:
+    """Refuse an option ``config.algo`` cannot use, set away from its default, naming the takers.
+
+    Raises:
+        UsageError: e.g. ``--n-steps does not apply to sac; it is an option of: ppo, a2c, recurrent-ppo``.
+    """
+    defaults = {item.name: item.default for item in dataclasses.fields(type(config))}
+    for name, takers in OPTION_ALGORITHMS.items():
+        if name in defaults and config.algo not in takers and getattr(config, name) != defaults[name]:
+            flag = name.replace("_", "-")
+            if isinstance(defaults[name], bool):
+                flag = flag if defaults[name] is False else f"no-{flag}"
+            raise UsageError(
+                f"--{flag} does not apply to {config.algo}; it is an option of: {', '.join(takers)}"
+            )
+    if config.detector is None and config.detector_players != 1:
+        raise UsageError(f"--detector-players {config.detector_players} needs --detector (a detector checkpoint)")
 
 
 def config_to_dict(config: TrainConfig) -> dict[str, Any]:
@@ -302,9 +338,7 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     """
     data = dict(data)
     algo = data.pop("algo", None)
-    if algo not in CONFIGS:
-        raise UsageError(f"algorithm {algo!r} unknown; choose one of: {', '.join(CONFIGS)}")
-    cls = CONFIGS[algo]
+    cls = CONFIGS[get_algorithm(algo).name]
     types = {item.name: item for item in dataclasses.fields(cls)}
     for name, value in LEGACY_DEFAULTS.items():
         if name in types:

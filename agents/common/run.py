@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from visiongym.agents.common.envs import env_slug
-from visiongym.agents.config import TrainConfig, load_config, save_config
+from visiongym.agents.config import TrainConfig, check_options, load_config, save_config
 from visiongym.sims.errors import MissingFileError, UsageError
 
 if TYPE_CHECKING:
@@ -129,10 +129,12 @@ def open_run(config: TrainConfig) -> tuple[TrainConfig, Run | None, bool]:
     """``(config, run, resuming)``: a ``--resume`` reopens the run with its saved config.
 
     Only ``total_steps`` and ``progress`` come from the new command line; a run trained with
-    another algorithm is refused. Without ``--resume`` the run folder is created later, once the
-    env and memory checks have passed.
+    another algorithm is refused. Without ``--resume`` the options are checked
+    (:func:`visiongym.agents.config.check_options`: one the algorithm cannot use is refused) and
+    the run folder is created later, once the env and memory checks have passed.
     """
     if config.resume is None:
+        check_options(config)
         return config, None, False
     run = Run.open(config.resume)
     saved = run.config

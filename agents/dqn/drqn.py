@@ -215,8 +215,6 @@ class DRQNTrainer(DQNTrainer):
         super()._validate(config)
         if config.frame_stack != 1:
             raise UsageError(f"drqn sees one frame a step; frame_stack={config.frame_stack} must be 1")
-        if config.prioritized:
-            raise UsageError("--prioritized is available for dqn only; drqn replays whole sequences uniformly")
         if config.pipeline == "on":
             raise UsageError("--pipeline on is available for dqn only; drqn updates on sequences in one thread")
         if config.sequence_length < 1 or config.burn_in < 0:

@@ -99,6 +99,10 @@ class DQNTrainer:
         if config.pipeline == "on" and config.prioritized:
             raise UsageError("--pipeline on draws each batch one update ahead, before the priorities of the "
                              "previous one are written; use --pipeline auto or off with --prioritized")
+        defaults = DQNConfig()
+        for name in ("priority_alpha", "priority_beta", "priority_eps"):
+            if not config.prioritized and getattr(config, name) != getattr(defaults, name):
+                raise UsageError(f"--{name.replace('_', '-')} needs --prioritized (it shapes prioritized replay)")
         if config.prioritized and not 0.0 <= config.priority_beta <= 1.0:
             raise UsageError(f"priority_beta={config.priority_beta} must be in [0, 1]")
         if not 0.0 <= config.epsilon_end <= config.epsilon_start <= 1.0:

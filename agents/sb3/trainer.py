@@ -23,13 +23,13 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from visiongym.agents.algorithms import get_algorithm
 from visiongym.agents.common.envs import make_env, parse_env_kwargs, wrapper_options
 from visiongym.agents.common.evaluation import evaluate
 from visiongym.agents.common.run import Run, open_run
 from visiongym.agents.config import SB3Config, config_to_dict
 from visiongym.agents.sb3.policy import (
     ACTIVATIONS,
-    ALGORITHMS,
     ObservationNormalizer,
     SB3Policy,
     algorithm_class,
@@ -52,7 +52,7 @@ def _is_image(space: gym.Space) -> bool:
 
 
 def _check_actions(algo: str, space: gym.Space, env_id: str) -> None:
-    kind = ALGORITHMS[algo][3]
+    kind = get_algorithm(algo).actions
     if kind == "discrete" and not isinstance(space, gym.spaces.Discrete):
         raise UsageError(
             f"{algo} needs a discrete action space, but {env_id} has {space}; use "
@@ -96,7 +96,7 @@ class SB3Trainer:
             raise UsageError(f"encoder {self.config.encoder!r} unknown; choose one of: {', '.join(list_models())}")
         self.env_kwargs = parse_env_kwargs(self.config.env_kwargs)
         self.algo_class = algorithm_class(self.config.algo)
-        self.on_policy = ALGORITHMS[self.config.algo][2]
+        self.on_policy = get_algorithm(self.config.algo).on_policy
 
     def make_venv(self):
         from stable_baselines3.common.vec_env import (
@@ -165,7 +165,7 @@ class SB3Trainer:
     def policy_setup(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """(SB3 policy name, policy_kwargs, the same kwargs as saved in checkpoint meta)."""
         c = self.config
-        recurrent = c.algo == "recurrent-ppo"
+        recurrent = get_algorithm(c.algo).recurrent
         if isinstance(self.raw_observation_space, gym.spaces.Dict):
             return ("MultiInputLstmPolicy" if recurrent else "MultiInputPolicy"), {}, {}
         if not self.image:
@@ -191,9 +191,9 @@ class SB3Trainer:
         ``--hyperparameters``; a field the algorithm does not take is refused by name."""
         c = self.config
         hyper: dict[str, Any] = {}
-        if c.batch_size is not None and c.algo != "a2c":
+        if c.batch_size is not None:  # check_options refuses it for a2c
             hyper["batch_size"] = c.batch_size
-        if self.on_policy and c.n_steps is not None:
+        if c.n_steps is not None:  # and for the off-policy algorithms
             hyper["n_steps"] = c.n_steps
         if not self.on_policy:
             hyper["buffer_size"] = c.buffer_size
