@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import yaml
-
 from visiongym.agents.algorithms import ALGORITHMS, Algorithm, get_algorithm, names
-from visiongym.sims.errors import UsageError
+from visiongym.sims.errors import MissingFileError, UsageError
+from visiongym.vision.runs import (
+    CONFIG_FILE,
+    THREADS_DEFAULT,
+    RunOptions,
+    config_dict,
+    read_run_config,
+)
 
 __all__ = [
     "TrainConfig",
@@ -28,14 +33,14 @@ __all__ = [
     "check_options",
     "config_to_dict",
     "config_from_dict",
-    "save_config",
     "load_config",
 ]
 
 
 @dataclass
-class TrainConfig:
-    """Options every algorithm shares."""
+class TrainConfig(RunOptions):
+    """Options every algorithm shares (``device``, ``threads`` and ``progress`` are the suite's
+    :class:`visiongym.vision.runs.RunOptions`)."""
 
     env: str = "visiongym/CatchBall-v0"
     """Gymnasium env id; the visiongym/ envs are registered when the suite is imported."""
@@ -62,8 +67,6 @@ class TrainConfig:
     with obs_mode=pixels, ideally at the detector's image size."""
     detector_players: int = 1
     """Player slots per team in the detected object list (--detector)."""
-    device: str = "auto"
-    """Training device: auto (cuda > mps > cpu), cpu, cuda, cuda:1 or mps."""
     eval_interval: int = 10_000
     """Environment steps between evaluations (0 disables periodic evaluation)."""
     eval_episodes: int = 10
@@ -79,10 +82,6 @@ class TrainConfig:
     resume: Path | None = None
     """Continue the run in this folder from its last checkpoint; its saved config is used, with
     only total_steps taken from the command line when given."""
-    progress: bool = True
-    """Show a progress bar with steps, SPS and the recent return."""
-    threads: int | None = None
-    """torch CPU threads (default: torch's choice)."""
     tune_allocator: bool = True
     """Let glibc keep freed memory for reuse (mallopt) instead of page-faulting fresh blocks in
     every update: 1.1-1.4x faster CPU training in benchmarks/dqn_vs_sb3.py; Linux/glibc only, a
@@ -315,20 +314,16 @@ def check_options(config: TrainConfig) -> None:
 
 def config_to_dict(config: TrainConfig) -> dict[str, Any]:
     """Plain YAML/torch-safe dict (paths as strings, tuples as lists) with the algorithm name."""
-    out: dict[str, Any] = {"algo": config.algo}
-    for item in dataclasses.fields(config):
-        value = getattr(config, item.name)
-        if isinstance(value, Path):
-            value = str(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[item.name] = value
-    return out
+    return {"algo": config.algo, **config_dict(config)}
 
 
 LEGACY_DEFAULTS = {"pipeline": "off"}
 """Fields added after runs were saved, with the value that reproduces how those runs trained
 (a resumed run continues as it started)."""
+
+LEGACY_VALUES = {"threads": {None: THREADS_DEFAULT}}
+"""Values first-release configs saved that now read differently (``threads: null`` was torch's
+choice, now 0)."""
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
@@ -347,6 +342,8 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     if unknown:
         raise UsageError(f"config fields {sorted(unknown)} unknown for {algo}")
     for name, value in list(data.items()):
+        if name in LEGACY_VALUES and value in LEGACY_VALUES[name]:
+            data[name] = value = LEGACY_VALUES[name][value]
         if isinstance(value, list):
             data[name] = tuple(value)
         if name in ("runs_dir", "resume", "encoder_checkpoint", "detector") and value is not None:
@@ -354,13 +351,11 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     return cls(**data)
 
 
-def save_config(config: TrainConfig, path: Path) -> None:
-    """Write the config as YAML (what ``--resume`` reads back)."""
-    path.write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
-
-
-def load_config(path: Path) -> TrainConfig:
-    """Read a config written by :func:`save_config`."""
-    return config_from_dict(yaml.safe_load(Path(path).read_text()))
+def load_config(folder: Path) -> TrainConfig:
+    """Read the config of a run folder (its ``config.yaml``, written by :class:`visiongym.agents.common.run.Run`)."""
+    data = read_run_config(folder)
+    if data is None:
+        raise MissingFileError(f"{str(folder)!r} is not a run folder (no {CONFIG_FILE})")
+    return config_from_dict(data)
 
 
