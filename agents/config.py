@@ -13,10 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import yaml
-
-from visiongym.sims.errors import UsageError
+from visiongym.agents.algorithms import ALGORITHMS, Algorithm, get_algorithm, names
+from visiongym.sims.errors import MissingFileError, UsageError
 from visiongym.vision.encoders import ENCODERS
+from visiongym.vision.runs import (
+    CONFIG_FILE,
+    THREADS_DEFAULT,
+    RunOptions,
+    config_dict,
+    read_run_config,
+)
 
 __all__ = [
     "TrainConfig",
@@ -24,9 +30,10 @@ __all__ = [
     "DRQNConfig",
     "SB3Config",
     "CONFIGS",
+    "OPTION_ALGORITHMS",
+    "check_options",
     "config_to_dict",
     "config_from_dict",
-    "save_config",
     "load_config",
 ]
 
@@ -35,8 +42,9 @@ EncoderName = ENCODERS.choices()
 
 
 @dataclass
-class TrainConfig:
-    """Options every algorithm shares."""
+class TrainConfig(RunOptions):
+    """Options every algorithm shares (``device``, ``threads`` and ``progress`` are the suite's
+    :class:`visiongym.vision.runs.RunOptions`)."""
 
     env: str = "visiongym/CatchBall-v0"
     """Gymnasium env id; the visiongym/ envs are registered when the suite is imported."""
@@ -63,8 +71,6 @@ class TrainConfig:
     with obs_mode=pixels, ideally at the detector's image size."""
     detector_players: int = 1
     """Player slots per team in the detected object list (--detector)."""
-    device: str = "auto"
-    """Training device: auto (cuda > mps > cpu), cpu, cuda, cuda:1 or mps."""
     eval_interval: int = 10_000
     """Environment steps between evaluations (0 disables periodic evaluation)."""
     eval_episodes: int = 10
@@ -80,10 +86,6 @@ class TrainConfig:
     resume: Path | None = None
     """Continue the run in this folder from its last checkpoint; its saved config is used, with
     only total_steps taken from the command line when given."""
-    progress: bool = True
-    """Show a progress bar with steps, SPS and the recent return."""
-    threads: int | None = None
-    """torch CPU threads (default: torch's choice)."""
     tune_allocator: bool = True
     """Let glibc keep freed memory for reuse (mallopt) instead of page-faulting fresh blocks in
     every update: 1.1-1.4x faster CPU training in benchmarks/dqn_vs_sb3.py; Linux/glibc only, a
@@ -258,45 +260,74 @@ class SB3Config(TrainConfig):
     algo: ClassVar[str] = "ppo"
 
 
-def _sb3_config(name: str, doc: str) -> type[SB3Config]:
+def _config_class(algo: Algorithm) -> type[TrainConfig]:
+    """The config class of ``algo``: ours are written out above, each SB3 one is an :class:`SB3Config`
+    subclass of its own (so tyro shows it as its own subcommand)."""
+    base = globals()[algo.config]
+    if algo.family != "sb3":
+        return base
     cls = dataclasses.make_dataclass(
-        f"{name.replace('-', '_').title().replace('_', '')}Config",
+        f"{algo.name.replace('-', '_').title().replace('_', '')}Config",
         [],
-        bases=(SB3Config,),
-        namespace={"algo": name, "__doc__": doc},
+        bases=(base,),
+        namespace={"algo": algo.name, "__doc__": f"{algo.description[0].upper()}{algo.description[1:]}."},
     )
     cls.__module__ = __name__
     return cls
 
 
-CONFIGS: dict[str, type[TrainConfig]] = {
-    "dqn": DQNConfig,
-    "drqn": DRQNConfig,
-    "ppo": _sb3_config("ppo", "Stable-Baselines3 PPO with our encoder."),
-    "a2c": _sb3_config("a2c", "Stable-Baselines3 A2C with our encoder."),
-    "sac": _sb3_config("sac", "Stable-Baselines3 SAC (continuous actions) with our encoder."),
-    "sb3-dqn": _sb3_config("sb3-dqn", "Stable-Baselines3 DQN (the baseline) with our encoder."),
-    "qrdqn": _sb3_config("qrdqn", "sb3-contrib QR-DQN with our encoder."),
-    "recurrent-ppo": _sb3_config("recurrent-ppo", "sb3-contrib RecurrentPPO (LSTM) with our encoder."),
+CONFIGS: dict[str, type[TrainConfig]] = {name: _config_class(algo) for name, algo in ALGORITHMS.items()}
+"""Algorithm name -> config class, in the order of :data:`visiongym.agents.algorithms.ALGORITHMS`."""
+
+
+_OFF_POLICY = names(on_policy=False)
+
+OPTION_ALGORITHMS: dict[str, tuple[str, ...]] = {
+    "save_replay": _OFF_POLICY,
+    "buffer_size": _OFF_POLICY,
+    "n_steps": names(family="sb3", on_policy=True),
+    "batch_size": tuple(name for name in ALGORITHMS if name != "a2c"),
+    "log_std_init": tuple(name for name in names(family="sb3") if ALGORITHMS[name].actions != "discrete"),
+    "prioritized": ("dqn",),
+    "priority_alpha": ("dqn",),
+    "priority_beta": ("dqn",),
+    "priority_eps": ("dqn",),
 }
+"""Options that only some algorithms use -> those algorithms. Every other option is used by every
+algorithm whose config has it (SB3's optional hyperparameters are checked against the SB3 class)."""
+
+
+def check_options(config: TrainConfig) -> None:
+    """Refuse an option ``config.algo`` cannot use, set away from its default, naming the takers.
+
+    Raises:
+        UsageError: e.g. ``--n-steps does not apply to sac; it is an option of: ppo, a2c, recurrent-ppo``.
+    """
+    defaults = {item.name: item.default for item in dataclasses.fields(type(config))}
+    for name, takers in OPTION_ALGORITHMS.items():
+        if name in defaults and config.algo not in takers and getattr(config, name) != defaults[name]:
+            flag = name.replace("_", "-")
+            if isinstance(defaults[name], bool):
+                flag = flag if defaults[name] is False else f"no-{flag}"
+            raise UsageError(
+                f"--{flag} does not apply to {config.algo}; it is an option of: {', '.join(takers)}"
+            )
+    if config.detector is None and config.detector_players != 1:
+        raise UsageError(f"--detector-players {config.detector_players} needs --detector (a detector checkpoint)")
 
 
 def config_to_dict(config: TrainConfig) -> dict[str, Any]:
     """Plain YAML/torch-safe dict (paths as strings, tuples as lists) with the algorithm name."""
-    out: dict[str, Any] = {"algo": config.algo}
-    for item in dataclasses.fields(config):
-        value = getattr(config, item.name)
-        if isinstance(value, Path):
-            value = str(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[item.name] = value
-    return out
+    return {"algo": config.algo, **config_dict(config)}
 
 
 LEGACY_DEFAULTS = {"pipeline": "off"}
 """Fields added after runs were saved, with the value that reproduces how those runs trained
 (a resumed run continues as it started)."""
+
+LEGACY_VALUES = {"threads": {None: THREADS_DEFAULT}}
+"""Values first-release configs saved that now read differently (``threads: null`` was torch's
+choice, now 0)."""
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
@@ -306,9 +337,7 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     """
     data = dict(data)
     algo = data.pop("algo", None)
-    if algo not in CONFIGS:
-        raise UsageError(f"algorithm {algo!r} unknown; choose one of: {', '.join(CONFIGS)}")
-    cls = CONFIGS[algo]
+    cls = CONFIGS[get_algorithm(algo).name]
     types = {item.name: item for item in dataclasses.fields(cls)}
     for name, value in LEGACY_DEFAULTS.items():
         if name in types:
@@ -317,6 +346,8 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     if unknown:
         raise UsageError(f"config fields {sorted(unknown)} unknown for {algo}")
     for name, value in list(data.items()):
+        if name in LEGACY_VALUES and value in LEGACY_VALUES[name]:
+            data[name] = value = LEGACY_VALUES[name][value]
         if isinstance(value, list):
             data[name] = tuple(value)
         if name in ("runs_dir", "resume", "encoder_checkpoint", "detector") and value is not None:
@@ -324,13 +355,11 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     return cls(**data)
 
 
-def save_config(config: TrainConfig, path: Path) -> None:
-    """Write the config as YAML (what ``--resume`` reads back)."""
-    path.write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
-
-
-def load_config(path: Path) -> TrainConfig:
-    """Read a config written by :func:`save_config`."""
-    return config_from_dict(yaml.safe_load(Path(path).read_text()))
+def load_config(folder: Path) -> TrainConfig:
+    """Read the config of a run folder (its ``config.yaml``, written by :class:`visiongym.agents.common.run.Run`)."""
+    data = read_run_config(folder)
+    if data is None:
+        raise MissingFileError(f"{str(folder)!r} is not a run folder (no {CONFIG_FILE})")
+    return config_from_dict(data)
 
 

@@ -13,21 +13,19 @@ from typing import Any
 import gymnasium as gym
 import torch
 
+from visiongym.agents.algorithms import ALGORITHMS, get_algorithm
 from visiongym.agents.common.evaluation import Policy
 from visiongym.agents.common.run import resolve_checkpoint
 from visiongym.vision.runtime import CheckpointError, load_checkpoint, pick_device
 
-__all__ = ["load_policy", "read_checkpoint", "EpisodeAwarePolicy", "OUR_KINDS", "SB3_KINDS"]
-
-OUR_KINDS = ("dqn", "drqn")
-SB3_KINDS = ("ppo", "a2c", "sac", "sb3-dqn", "qrdqn", "recurrent-ppo")
+__all__ = ["load_policy", "read_checkpoint", "EpisodeAwarePolicy"]
 
 
 def read_checkpoint(path: str | Path, env_id: str | None = None, device: str | torch.device = "cpu") -> dict[str, Any]:
     """Payload of a policy checkpoint (run folder -> best.pt, else last.pt), checked for ``env_id``."""
     checkpoint = resolve_checkpoint(path)
     expected = {"env_id": env_id} if env_id is not None else {}
-    return load_checkpoint(checkpoint, kind=OUR_KINDS + SB3_KINDS, map_location=device, **expected)
+    return load_checkpoint(checkpoint, kind=tuple(ALGORITHMS), map_location=device, **expected)
 
 
 def _env_id(env: gym.Env | None) -> str | None:
@@ -42,7 +40,8 @@ def load_policy(path: str | Path, env: gym.Env | None = None, device: str = "aut
         path: run folder (its ``checkpoints/best.pt``, else ``last.pt``) or checkpoint file.
         env: the env the policy will act in; its id must match the checkpoint's env.
         device: where the network runs.
-        epsilon: random-action probability (DQN family).
+        epsilon: random-action probability (DQN family; refused for SB3 policies, which act
+            deterministically).
 
     Returns:
         An object with ``reset()`` (call at each episode start) and ``__call__(obs) -> action``.
@@ -52,14 +51,7 @@ def load_policy(path: str | Path, env: gym.Env | None = None, device: str = "aut
     meta, kind = payload["meta"], payload["kind"]
     if env is not None:
         _check_spaces(env, meta, path)
-    if kind in OUR_KINDS:
-        from visiongym.agents.dqn.loading import dqn_policy_from_checkpoint
-
-        policy = dqn_policy_from_checkpoint(payload, torch_device, epsilon)
-    else:
-        from visiongym.agents.sb3.policy import sb3_policy_from_checkpoint
-
-        policy = sb3_policy_from_checkpoint(payload, torch_device)
+    policy = get_algorithm(kind).load("policy_loader")(payload, torch_device, epsilon)
     return EpisodeAwarePolicy(policy, env) if env is not None else policy
 
 

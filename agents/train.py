@@ -5,8 +5,8 @@
     python -m visiongym.agents.train ppo --env visiongym/CatchBall-v0 --total-steps 20000
     python -m visiongym.agents.train --resume runs/CatchBall-v0__dqn__1__20261129-050000 [--total-steps N] [--no-progress]
 
-Algorithms: dqn, drqn (ours), ppo, a2c, sac, sb3-dqn, qrdqn, recurrent-ppo (Stable-Baselines3 and
-sb3-contrib, with our encoders). ``python -m visiongym.agents.train dqn --help`` documents every field.
+The algorithms are those of :data:`visiongym.agents.algorithms.ALGORITHMS` (``--help`` lists them);
+``python -m visiongym.agents.train dqn --help`` documents every field.
 """
 
 from __future__ import annotations
@@ -18,29 +18,17 @@ from typing import Annotated, Union
 
 import tyro
 
+from visiongym.agents.algorithms import ALGORITHMS, get_algorithm
 from visiongym.agents.common.run import Run
 from visiongym.agents.config import CONFIGS, TrainConfig
 from visiongym.envs.cli import run_command
-from visiongym.sims.errors import UsageError
 
 __all__ = ["train", "main"]
 
 
 def train(config: TrainConfig) -> Path:
     """Train ``config`` (a config from :data:`visiongym.agents.config.CONFIGS`); returns the run folder."""
-    if config.algo == "dqn":
-        from visiongym.agents.dqn.trainer import DQNTrainer
-
-        return DQNTrainer(config).train()
-    if config.algo == "drqn":
-        from visiongym.agents.dqn.drqn import DRQNTrainer
-
-        return DRQNTrainer(config).train()
-    if config.algo in CONFIGS:
-        from visiongym.agents.sb3.trainer import SB3Trainer
-
-        return SB3Trainer(config).train()
-    raise UsageError(f"algorithm {config.algo!r} unknown; choose one of: {', '.join(CONFIGS)}")
+    return get_algorithm(config.algo).load("trainer")(config).train()
 
 
 def _resume_config(argv: list[str]) -> TrainConfig:
@@ -77,9 +65,12 @@ def main(argv: list[str] | None = None) -> Path:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--resume":
         return train(_resume_config(argv))
-    if argv and not argv[0].startswith("-") and argv[0] not in CONFIGS:
-        raise UsageError(f"algorithm {argv[0]!r} unknown; choose one of: {', '.join(CONFIGS)}")
-    choices = Union[tuple(Annotated[cls, tyro.conf.subcommand(name)] for name, cls in CONFIGS.items())]  # noqa: UP007
+    if argv and not argv[0].startswith("-"):
+        get_algorithm(argv[0])  # an unknown name gets the one-line error, not tyro's usage text
+    choices = Union[tuple(  # noqa: UP007
+        Annotated[cls, tyro.conf.subcommand(name, description=ALGORITHMS[name].description)]
+        for name, cls in CONFIGS.items()
+    )]
     config = tyro.cli(choices, args=argv, description=__doc__)
     path = train(config)
     print(f"run folder: {path}")

@@ -1,40 +1,133 @@
-"""Run folders for the vision trainers: ``runs/<data>__<model>__<seed>__<time>/`` with config,
-TensorBoard events and the checkpoint side by side."""
+"""Run folders and run options for every trainer of the suite, vision and agents alike.
+
+A run folder is ``runs/<data or env>__<model or algo>__<seed>__<YYYYmmdd-HHMMSS>/`` with the
+run's full config in ``config.yaml`` beside its TensorBoard events and checkpoints. Folders
+written before this format (the vision trainers' ``config.json``) are still read by
+:func:`read_run_config`.
+
+Every command that trains or evaluates takes the same two options, with one type and one default:
+
+- ``device: str = "auto"``: ``auto`` (cuda > mps > cpu), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``,
+  checked by :func:`visiongym.vision.runtime.pick_device`;
+- ``threads: int = 0``: torch's CPU threads, 0 leaving torch's own choice (:func:`set_threads`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
+import yaml
 
-__all__ = ["RunOptions", "load_state", "prepare_run", "set_threads"]
+__all__ = [
+    "RunOptions",
+    "DEVICE_DEFAULT",
+    "THREADS_DEFAULT",
+    "RUN_TIME_FORMAT",
+    "CONFIG_FILE",
+    "run_name",
+    "config_dict",
+    "write_run_config",
+    "read_run_config",
+    "create_run_folder",
+    "load_state",
+    "prepare_run",
+    "set_threads",
+]
+
+DEVICE_DEFAULT = "auto"
+THREADS_DEFAULT = 0
+RUN_TIME_FORMAT = "%Y%m%d-%H%M%S"
+"""The time stamp ending every run folder's default name."""
+CONFIG_FILE = "config.yaml"
+_LEGACY_CONFIG_FILE = "config.json"
 
 
 @dataclass
 class RunOptions:
-    """Where and how a command runs; the course modules' configs extend it."""
+    """Where and how a command runs; the trainers' and course modules' configs extend it."""
 
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    """Where to run: auto picks cuda > mps > cpu."""
-    threads: int = 1
-    """CPU threads for torch (0 keeps torch's default; one is often fastest for these small models)."""
+    device: str = DEVICE_DEFAULT
+    """Where to run: auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps."""
+    threads: int = THREADS_DEFAULT
+    """torch CPU threads (0: torch's own choice)."""
     progress: bool = True
     """Show progress bars."""
 
 
-def set_threads(threads: int) -> None:
-    """Limit torch CPU threads (0 leaves torch's default)."""
-    if threads > 0:
+def set_threads(threads: int | None) -> None:
+    """Limit torch CPU threads (0 or None leaves torch's default)."""
+    if threads:
         torch.set_num_threads(threads)
 
 
+def run_name(*parts: object) -> str:
+    """``part__part__...__<time>``: the default name of a run folder."""
+    return "__".join([*(str(part) for part in parts), time.strftime(RUN_TIME_FORMAT)])
+
+
+def config_dict(config: Any) -> dict[str, Any]:
+    """A dataclass config as plain YAML (paths as strings, tuples as lists), field by field."""
+    out: dict[str, Any] = {}
+    for item in dataclasses.fields(config):
+        value = getattr(config, item.name)
+        if isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[item.name] = value
+    return out
+
+
+def write_run_config(folder: Path, data: dict[str, Any]) -> Path:
+    """Write ``folder/config.yaml`` atomically (temporary file, then one rename)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / CONFIG_FILE
+    fd, tmp = tempfile.mkstemp(prefix=f".{CONFIG_FILE}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(yaml.safe_dump(data, sort_keys=False))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_run_config(folder: Path) -> dict[str, Any] | None:
+    """The config saved in a run folder (``config.yaml``, else an older ``config.json``); None without."""
+    folder = Path(folder)
+    if (folder / CONFIG_FILE).is_file():
+        return yaml.safe_load((folder / CONFIG_FILE).read_text())
+    if (folder / _LEGACY_CONFIG_FILE).is_file():
+        return json.loads((folder / _LEGACY_CONFIG_FILE).read_text())
+    return None
+
+
+def create_run_folder(parent: Path, name: str, data: dict[str, Any], exist_ok: bool = True) -> Path:
+    """``parent/name`` with ``data`` saved as its ``config.yaml``.
+
+    With ``exist_ok=False`` a folder that already holds a run's config is refused
+    (:class:`FileExistsError`), so a new run never overwrites another one.
+    """
+    path = Path(parent) / name
+    if not exist_ok and read_run_config(path) is not None:
+        raise FileExistsError(f"run folder {str(path)!r} already holds a run")
+    write_run_config(path, data)
+    return path
+
+
 def prepare_run(config: Any, data: Path, model_name: str, run_dir: Path | None):
-    """Create the run folder, save ``config.json`` there, and open a TensorBoard writer.
+    """Create the run folder (default ``runs/<data>__<model>__<seed>__<time>``), save the config
+    there, and open a TensorBoard writer.
 
     Returns:
         ``(run_dir, writer)``.
@@ -42,14 +135,8 @@ def prepare_run(config: Any, data: Path, model_name: str, run_dir: Path | None):
     from torch.utils.tensorboard import SummaryWriter
 
     if run_dir is None:
-        run_dir = (
-            Path("runs") / f"{Path(data).name}__{model_name}__{config.seed}__{int(time.time())}"
-        )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    payload = {
-        k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()
-    }
-    (run_dir / "config.json").write_text(json.dumps(payload, indent=2, default=str))
+        run_dir = Path("runs") / run_name(Path(data).name, model_name, config.seed)
+    run_dir = create_run_folder(Path(run_dir).parent, Path(run_dir).name, config_dict(config))
     return run_dir, SummaryWriter(str(run_dir))
 
 

@@ -3,7 +3,7 @@
 Layout::
 
     runs/<env>__<algo>__<seed>__<time>/
-        config.yaml            the full config (what --resume reads)
+        config.yaml            the full config (what --resume reads; visiongym.vision.runs writes it)
         events.out.tfevents.*  TensorBoard: charts/SPS, charts/episodic_return, losses/*, ...
         evaluations.csv        one row per evaluation
         checkpoints/last.pt    latest training state (atomic write-then-rename)
@@ -15,14 +15,14 @@ Layout::
 from __future__ import annotations
 
 import csv
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from visiongym.agents.common.envs import env_slug
-from visiongym.agents.config import TrainConfig, load_config, save_config
+from visiongym.agents.config import TrainConfig, check_options, config_to_dict, load_config
 from visiongym.sims.errors import MissingFileError, UsageError
+from visiongym.vision.runs import create_run_folder, run_name
 
 if TYPE_CHECKING:
     import torch
@@ -57,26 +57,18 @@ class Run:
     @classmethod
     def create(cls, config: TrainConfig) -> Run:
         """A fresh folder ``runs_dir/<env>__<algo>__<seed>__<time>`` with the config saved in it."""
-        name = config.run_name or (
-            f"{env_slug(config.env)}__{config.algo}__{config.seed}__{time.strftime('%Y%m%d-%H%M%S')}"
-        )
-        path = Path(config.runs_dir) / name
-        if (path / "config.yaml").exists():
-            raise FileExistsError(
-                f"run folder {str(path)!r} already holds a run; pass --resume {path} to continue it "
-                "or choose another --run-name"
-            )
-        path.mkdir(parents=True, exist_ok=True)
-        save_config(config, path / "config.yaml")
+        name = config.run_name or run_name(env_slug(config.env), config.algo, config.seed)
+        try:
+            path = create_run_folder(config.runs_dir, name, config_to_dict(config), exist_ok=False)
+        except FileExistsError as error:
+            raise FileExistsError(f"{error}; pass --resume {Path(config.runs_dir) / name} to continue it "
+                                  "or choose another --run-name") from None
         return cls(path, config)
 
     @classmethod
     def open(cls, path: Path) -> Run:
         """Reopen an existing run folder (its saved config)."""
-        path = Path(path)
-        if not (path / "config.yaml").is_file():
-            raise MissingFileError(f"{str(path)!r} is not a run folder (no config.yaml)")
-        return cls(path, load_config(path / "config.yaml"))
+        return cls(Path(path), load_config(path))
 
     @property
     def writer(self):
@@ -129,10 +121,12 @@ def open_run(config: TrainConfig) -> tuple[TrainConfig, Run | None, bool]:
     """``(config, run, resuming)``: a ``--resume`` reopens the run with its saved config.
 
     Only ``total_steps`` and ``progress`` come from the new command line; a run trained with
-    another algorithm is refused. Without ``--resume`` the run folder is created later, once the
-    env and memory checks have passed.
+    another algorithm is refused. Without ``--resume`` the options are checked
+    (:func:`visiongym.agents.config.check_options`: one the algorithm cannot use is refused) and
+    the run folder is created later, once the env and memory checks have passed.
     """
     if config.resume is None:
+        check_options(config)
         return config, None, False
     run = Run.open(config.resume)
     saved = run.config

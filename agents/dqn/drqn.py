@@ -54,6 +54,7 @@ class RecurrentQNetwork(QNetwork):
         encoder_kwargs: dict | None = None,
     ) -> None:
         super().__init__(observation_space, n_actions, encoder, features_dim, dueling, encoder_kwargs)
+        self.spec["kwargs"]["lstm_hidden"] = int(lstm_hidden)
         self.lstm = nn.LSTMCell(features_dim, lstm_hidden)
         self.lstm_hidden = lstm_hidden
         self.build_head(lstm_hidden, n_actions)  # the head reads the LSTM output
@@ -149,6 +150,11 @@ class DRQNLearner(DQNLearner):
     def __init__(self, online: RecurrentQNetwork, burn_in: int = 8, **kwargs: Any) -> None:
         super().__init__(online, **kwargs)
         self.burn_in = burn_in
+        self.unroll = online.unroll
+
+    def compile(self, **options) -> None:
+        """Compile the sequence unroll the updates run (``forward`` alone is not what they call)."""
+        self.unroll = torch.compile(self.network.unroll, **options)
 
     def update(self, batch: SequenceBatch) -> dict[str, torch.Tensor]:  # type: ignore[override]
         frames = batch.frames
@@ -158,7 +164,7 @@ class DRQNLearner(DQNLearner):
             frames = random_shift(frames.reshape(b, w * c, h, wd), self.augment_pad, self.generator).view(b, w, c, h, wd)
         length = batch.actions.shape[1]
         with self._autocast():
-            q_online = self.online.unroll(frames, batch.first, self.burn_in)  # (B, L + n, A)
+            q_online = self.unroll(frames, batch.first, self.burn_in)  # (B, L + n, A)
             with torch.no_grad():
                 q_target = self.target.unroll(frames, batch.first, self.burn_in).float()
                 index = batch.bootstrap_index[..., None]
@@ -215,8 +221,6 @@ class DRQNTrainer(DQNTrainer):
         super()._validate(config)
         if config.frame_stack != 1:
             raise UsageError(f"drqn sees one frame a step; frame_stack={config.frame_stack} must be 1")
-        if config.prioritized:
-            raise UsageError("--prioritized is available for dqn only; drqn replays whole sequences uniformly")
         if config.pipeline == "on":
             raise UsageError("--pipeline on is available for dqn only; drqn updates on sequences in one thread")
         if config.sequence_length < 1 or config.burn_in < 0:

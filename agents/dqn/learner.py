@@ -15,6 +15,7 @@ from torch import nn
 
 from visiongym.agents.common.augment import random_shift
 from visiongym.agents.common.replay import ReplayBatch
+from visiongym.agents.dqn.networks import plain_state_dict
 from visiongym.sims.errors import UsageError
 
 __all__ = ["DQNLearner", "td_targets", "targets_from_q"]
@@ -82,7 +83,10 @@ class DQNLearner:
         if not 0.0 < tau <= 1.0:
             raise UsageError(f"tau={tau} must be in (0, 1]; 1 is a hard target update")
         self.online = online
-        self.network = online  # the module itself, for its helpers, should `online` be compiled later
+        """What the updates call: the network, or its ``torch.compile`` wrapper after :meth:`compile`."""
+        self.network = online
+        """The network itself: its weights are what the target copies and checkpoints hold (a
+        compiled wrapper's state-dict keys carry an ``_orig_mod.`` prefix the plain module lacks)."""
         self.target = copy.deepcopy(online).requires_grad_(False)
         try:  # one fused kernel for all parameters (CPU and CUDA), faster than foreach
             self.optimizer = torch.optim.Adam(online.parameters(), lr=learning_rate, eps=adam_eps, fused=True)
@@ -110,7 +114,7 @@ class DQNLearner:
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
-        grad_norm = nn.utils.clip_grad_norm_(self.online.parameters(), self.max_grad_norm)
+        grad_norm = nn.utils.clip_grad_norm_(self.network.parameters(), self.max_grad_norm)
         self.scaler.step(self.optimizer)
         self.scaler.update()
         return grad_norm.detach()
@@ -244,27 +248,36 @@ class DQNLearner:
             self._pool.shutdown()
             self._pool = None
 
+    def compile(self, **options) -> None:
+        """Run the updates through ``torch.compile(network, **options)``.
+
+        The target network, :meth:`update_target` and the checkpoints keep using the plain
+        module's weights (the wrapper shares them), so a compiled run's checkpoints load into an
+        uncompiled network and the other way round.
+        """
+        self.online = torch.compile(self.network, **options)
+
     @torch.no_grad()
     def update_target(self) -> None:
         """Hard copy (``tau == 1``) or Polyak average of the online weights into the target."""
         self.target_version += 1
         if self.tau >= 1.0:
-            self.target.load_state_dict(self.online.state_dict())
+            self.target.load_state_dict(self.network.state_dict())
             return
-        for target, online in zip(self.target.parameters(), self.online.parameters(), strict=True):
+        for target, online in zip(self.target.parameters(), self.network.parameters(), strict=True):
             target.lerp_(online, self.tau)
 
     def state_dict(self) -> dict:
         return {
-            "online": self.online.state_dict(),
+            "online": self.network.state_dict(),
             "target": self.target.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
-        self.online.load_state_dict(state["online"])
-        self.target.load_state_dict(state["target"])
+        self.network.load_state_dict(plain_state_dict(state["online"]))
+        self.target.load_state_dict(plain_state_dict(state["target"]))
         self.optimizer.load_state_dict(state["optimizer"])
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])

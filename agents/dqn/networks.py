@@ -9,9 +9,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from visiongym.sims.errors import UsageError
 from visiongym.vision.encoders import build_model
 
-__all__ = ["QNetwork", "encoder_kwargs", "stacked_space"]
+__all__ = ["QNetwork", "encoder_kwargs", "stacked_space", "build_network", "plain_state_dict", "NETWORKS"]
+
+NETWORKS = {"QNetwork": "visiongym.agents.dqn.networks", "RecurrentQNetwork": "visiongym.agents.dqn.drqn"}
+"""Network class name -> its module, for :func:`build_network`."""
 
 
 def stacked_space(frame_shape: tuple[int, int, int], stack: int) -> gym.spaces.Box:
@@ -27,6 +31,32 @@ def encoder_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     """
     checkpoint = config.get("encoder_checkpoint")
     return {} if checkpoint is None else {"checkpoint": str(checkpoint)}
+
+
+COMPILED_PREFIX = "_orig_mod."
+"""What ``torch.compile``'s wrapper puts before every state-dict key of the module it wraps."""
+
+
+def plain_state_dict(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with the ``torch.compile`` prefix taken off its keys (a no-op for a plain one).
+
+    The learners save and copy the plain module's weights; this reads weights that were saved
+    from a compiled wrapper all the same.
+    """
+    return {key.removeprefix(COMPILED_PREFIX): value for key, value in state.items()}
+
+
+def build_network(spec: dict[str, Any]) -> QNetwork:
+    """An untrained network from the ``spec`` of one (what a checkpoint's ``meta["network"]`` holds)."""
+    import importlib
+
+    name = spec["class"]
+    if name not in NETWORKS:
+        raise UsageError(f"network class {name!r} unknown; choose one of: {', '.join(NETWORKS)}")
+    kwargs = dict(spec["kwargs"])
+    shape = kwargs.pop("observation_shape")
+    space = gym.spaces.Box(0, 255, tuple(shape), np.uint8)
+    return getattr(importlib.import_module(NETWORKS[name]), name)(space, **kwargs)
 
 
 class QNetwork(nn.Module):
@@ -51,6 +81,13 @@ class QNetwork(nn.Module):
         encoder_kwargs: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        self.spec: dict[str, Any] = {"class": type(self).__name__, "kwargs": {
+            "observation_shape": [int(size) for size in observation_space.shape], "n_actions": int(n_actions),
+            "encoder": encoder, "features_dim": int(features_dim), "dueling": bool(dueling),
+            "encoder_kwargs": dict(encoder_kwargs or {}),
+        }}
+        """The class and constructor arguments (the observation space as its shape), saved with the
+        weights so :func:`build_network` rebuilds this network from the checkpoint alone."""
         self.encoder = build_model(
             encoder, observation_space=observation_space, features_dim=features_dim, **(encoder_kwargs or {})
         )

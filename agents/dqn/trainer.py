@@ -9,7 +9,6 @@ continues exactly like an uninterrupted one (CPU; GPU kernels may add float nois
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from collections import deque
@@ -21,19 +20,19 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from visiongym.agents.common.checkpoints import RunEvaluator, checkpoint_meta
 from visiongym.agents.common.envs import (
-    make_env,
     make_vector_env,
     parse_env_kwargs,
     wrapper_options,
 )
-from visiongym.agents.common.evaluation import evaluate
 from visiongym.agents.common.frames import FrameStacker, check_pixel_space, frame_shape, to_frames
 from visiongym.agents.common.replay import FrameStackReplay, PrioritizedFrameStackReplay
 from visiongym.agents.common.run import Run, open_run
 from visiongym.agents.config import DQNConfig, config_to_dict
 from visiongym.agents.dqn.learner import DQNLearner
-from visiongym.agents.dqn.networks import QNetwork, encoder_kwargs, stacked_space
+from visiongym.agents.dqn.loading import describe
+from visiongym.agents.dqn.networks import QNetwork, build_network, encoder_kwargs, stacked_space
 from visiongym.agents.dqn.policy import DQNPolicy
 from visiongym.sims.errors import UsageError
 from visiongym.vision.encoders import list_models
@@ -99,6 +98,10 @@ class DQNTrainer:
         if config.pipeline == "on" and config.prioritized:
             raise UsageError("--pipeline on draws each batch one update ahead, before the priorities of the "
                              "previous one are written; use --pipeline auto or off with --prioritized")
+        defaults = DQNConfig()
+        for name in ("priority_alpha", "priority_beta", "priority_eps"):
+            if not config.prioritized and getattr(config, name) != getattr(defaults, name):
+                raise UsageError(f"--{name.replace('_', '-')} needs --prioritized (it shapes prioritized replay)")
         if config.prioritized and not 0.0 <= config.priority_beta <= 1.0:
             raise UsageError(f"priority_beta={config.priority_beta} must be in [0, 1]")
         if not 0.0 <= config.epsilon_end <= config.epsilon_start <= 1.0:
@@ -157,33 +160,37 @@ class DQNTrainer:
         check_pixel_space(self.envs.single_observation_space, c.algo)
         self.frame_shape = frame_shape(self.envs.single_observation_space, c.grayscale)
         self.observation_space = stacked_space(self.frame_shape, c.frame_stack)
-        self.network = self.build_network(self.observation_space, self.n_actions).to(self.device)
+        # A resumed run rebuilds its network from the checkpoint's description, as loading does.
+        saved = self._read_last() if self.resuming else None
+        if saved is not None:
+            self.network = build_network(describe(saved["meta"])["network"]).to(self.device)
+        else:
+            self.network = self.build_network(self.observation_space, self.n_actions).to(self.device)
         if c.channels_last:
             self.network.use_channels_last()
         self.generator = torch.Generator(self.device).manual_seed(c.seed)
         self.learner = self.build_learner()
-        if c.compile and self.device.type == "cuda":
-            self.learner.online = torch.compile(self.network)
+        if c.compile and self.compile_supported():
+            self.learner.compile()
         elif c.compile:
             # On the CPU compilation needs a C++ toolchain and rarely pays off for these small nets.
             warnings.warn(f"--compile is a GPU option; ignored on {self.device}", stacklevel=2)
         self.replay = self.build_replay()  # refuses a buffer that does not fit, before training
         self.rng = np.random.default_rng(c.seed)
         self.step, self.updates, self.updates_due = 0, 0, 0.0
-        self.best_return = -math.inf
         self.recent_returns: deque[float] = deque(maxlen=20)
         if self.run is None:
             self.run = Run.create(c)
-        if self.resuming:
-            self._restore()
-        self.meta = {
-            "algo": c.algo,
-            "env_id": c.env,
-            "env_kwargs": self.env_kwargs,
-            "config": config_to_dict(c),
-            "frame_shape": list(self.frame_shape),
-            "n_actions": self.n_actions,
-        }
+        if saved is not None:
+            self._restore(saved)
+        self.evaluator = RunEvaluator(self.run, c, self.env_kwargs)
+        self.meta = checkpoint_meta(c, self.env_kwargs, network=self.network.spec, frame_shape=list(self.frame_shape),
+                                    frame_stack=c.frame_stack, grayscale=c.grayscale, n_actions=self.n_actions)
+
+    def compile_supported(self) -> bool:
+        """Whether ``--compile`` compiles here: on CUDA (on the CPU it needs a C++ toolchain and
+        rarely pays off for these small networks)."""
+        return self.device.type == "cuda"
 
     def use_pipeline(self) -> bool:
         """Whether updates run pipelined (:meth:`DQNLearner.pipelined_update`) on this device."""
@@ -328,17 +335,9 @@ class DQNTrainer:
         return DQNPolicy(self.network, self.frame_shape, c.frame_stack, c.grayscale, eps, seed=c.seed)
 
     def evaluate(self) -> dict[str, float]:
-        c = self.config
-        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", **wrapper_options(c))
-        video = self.run.videos / f"eval_{self.step:09d}.mp4" if c.video else None
-        result, _ = evaluate(self.policy(), thunk, c.eval_episodes, seed=c.seed + 100_000, video_path=video)
-        summary = result.summary()
-        self.run.log_evaluation(self.step, summary, time.time() - self.start_time)
-        if summary["mean_return"] > self.best_return:
-            self.best_return = summary["mean_return"]
-            save_checkpoint(self.run.checkpoints / "best.pt", c.algo, {"policy": self.network.state_dict()},
-                            **self.meta, step=self.step, mean_return=summary["mean_return"])
-        return summary
+        """Evaluate the greedy policy (:class:`RunEvaluator`: csv, charts, video, best.pt)."""
+        return self.evaluator.evaluate(self.policy(), self.step, self.meta,
+                                       lambda: {"policy": self.network.state_dict()})
 
     def checkpoint(self) -> Path:
         """Write ``last.pt`` (and ``replay.pt``) atomically. Call right after a segment boundary."""
@@ -346,8 +345,7 @@ class DQNTrainer:
         state: dict[str, Any] = {
             "policy": self.network.state_dict(),
             "learner": self.learner.state_dict(),
-            "counters": {"step": self.step, "updates": self.updates, "updates_due": self.updates_due,
-                         "best_return": self.best_return},
+            "counters": {"step": self.step, "updates": self.updates, "updates_due": self.updates_due},
             "numpy_rng": self.rng.bit_generator.state,
             "torch_rng": torch.get_rng_state(),
             "generator": self.generator.get_state(),
@@ -355,17 +353,20 @@ class DQNTrainer:
         if c.save_replay:
             save_checkpoint(self.run.checkpoints / "replay.pt", "replay", self.replay.state_dict(),
                             env_id=c.env, step=self.step)
-        return save_checkpoint(self.run.checkpoints / "last.pt", c.algo, state, **self.meta, step=self.step)
+        return self.evaluator.save("last.pt", state, self.meta, self.step)
 
-    def _restore(self) -> None:
+    def _read_last(self) -> dict[str, Any]:
+        return load_checkpoint(self.run.checkpoints / "last.pt", kind=self.config.algo, map_location=self.device,
+                               env_id=self.config.env)
+
+    def _restore(self, payload: dict[str, Any]) -> None:
+        """Training state from ``last.pt`` (read by :meth:`_read_last`): learner, counters, generators, replay."""
         c = self.config
-        payload = load_checkpoint(self.run.checkpoints / "last.pt", kind=c.algo, map_location=self.device,
-                                  env_id=c.env)
         state = payload["state"]
         self.learner.load_state_dict(state["learner"])
         counters = state["counters"]
         self.step, self.updates = int(counters["step"]), int(counters["updates"])
-        self.updates_due, self.best_return = float(counters["updates_due"]), float(counters["best_return"])
+        self.updates_due = float(counters["updates_due"])
         self.rng.bit_generator.state = state["numpy_rng"]
         torch.set_rng_state(state["torch_rng"].cpu())
         self.generator.set_state(state["generator"].cpu() if self.device.type == "cpu" else state["generator"])
@@ -380,7 +381,6 @@ class DQNTrainer:
         """Run to ``total_steps``; Ctrl-C saves a checkpoint first. Returns the run folder."""
         self.setup()
         c = self.config
-        self.start_time = time.time()
         self.start_segment()
         last_saved = self.step
         bar = tqdm(total=c.total_steps, initial=self.step, disable=not c.progress, unit="step",

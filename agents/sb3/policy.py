@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from visiongym.agents.algorithms import get_algorithm, names
 from visiongym.agents.sb3.spaces import space_from_dict
 from visiongym.sims.errors import UsageError
 
@@ -17,25 +18,12 @@ __all__ = ["SB3Policy", "ObservationNormalizer", "sb3_policy_from_checkpoint", "
 #: ``--activation`` name -> torch module class.
 ACTIVATIONS = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}
 
-# name -> (module, class, on-policy, action space kind)
-ALGORITHMS: dict[str, tuple[str, str, bool, str]] = {
-    "ppo": ("stable_baselines3", "PPO", True, "any"),
-    "a2c": ("stable_baselines3", "A2C", True, "any"),
-    "sac": ("stable_baselines3", "SAC", False, "continuous"),
-    "sb3-dqn": ("stable_baselines3", "DQN", False, "discrete"),
-    "qrdqn": ("sb3_contrib", "QRDQN", False, "discrete"),
-    "recurrent-ppo": ("sb3_contrib", "RecurrentPPO", True, "any"),
-}
-
-
 def algorithm_class(algo: str):
-    """The SB3 class of ``algo`` (imported lazily)."""
-    import importlib
-
-    if algo not in ALGORITHMS:
-        raise UsageError(f"algorithm {algo!r} unknown; choose one of: {', '.join(ALGORITHMS)}")
-    module, name, *_ = ALGORITHMS[algo]
-    return getattr(importlib.import_module(module), name)
+    """The SB3 class of ``algo`` (imported lazily), from :data:`visiongym.agents.algorithms.ALGORITHMS`."""
+    algorithm = get_algorithm(algo)
+    if algorithm.sb3_class is None:
+        raise UsageError(f"algorithm {algo!r} is not a Stable-Baselines3 one; choose one of: {', '.join(names(family='sb3'))}")
+    return algorithm.load("sb3_class")
 
 
 class ObservationNormalizer:
@@ -122,9 +110,14 @@ def build_policy_network(meta: dict[str, Any], device: torch.device):
     return policy.to(device)
 
 
-def sb3_policy_from_checkpoint(payload: dict[str, Any], device: torch.device) -> SB3Policy:
-    """Rebuild the policy network, load the weights, wrap it for one env."""
+def sb3_policy_from_checkpoint(payload: dict[str, Any], device: torch.device, epsilon: float = 0.0) -> SB3Policy:
+    """Rebuild the policy network, load the weights, wrap it for one env.
+
+    ``epsilon`` (random actions) belongs to the DQN family: a value other than 0 is refused.
+    """
     meta = payload["meta"]
+    if epsilon:
+        raise UsageError(f"epsilon={epsilon} applies to dqn and drqn policies; {meta['algo']} acts deterministically")
     policy = build_policy_network(meta, device)
     policy.load_state_dict(payload["state"]["policy"])
     policy.set_training_mode(False)

@@ -13,7 +13,6 @@ observations go to an MLP (``net_arch``) and, for on-policy algorithms by defaul
 from __future__ import annotations
 
 import inspect
-import math
 import os
 import time
 from pathlib import Path
@@ -23,13 +22,13 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from visiongym.agents.algorithms import get_algorithm
+from visiongym.agents.common.checkpoints import RunEvaluator, checkpoint_meta
 from visiongym.agents.common.envs import make_env, parse_env_kwargs, wrapper_options
-from visiongym.agents.common.evaluation import evaluate
 from visiongym.agents.common.run import Run, open_run
-from visiongym.agents.config import SB3Config, config_to_dict
+from visiongym.agents.config import SB3Config
 from visiongym.agents.sb3.policy import (
     ACTIVATIONS,
-    ALGORITHMS,
     ObservationNormalizer,
     SB3Policy,
     algorithm_class,
@@ -39,7 +38,6 @@ from visiongym.sims.errors import UsageError
 from visiongym.vision.encoders import get_model_class, list_models
 from visiongym.vision.runtime import (
     pick_device,
-    save_checkpoint,
     seed_everything,
     tune_cpu_allocator,
 )
@@ -52,7 +50,7 @@ def _is_image(space: gym.Space) -> bool:
 
 
 def _check_actions(algo: str, space: gym.Space, env_id: str) -> None:
-    kind = ALGORITHMS[algo][3]
+    kind = get_algorithm(algo).actions
     if kind == "discrete" and not isinstance(space, gym.spaces.Discrete):
         raise UsageError(
             f"{algo} needs a discrete action space, but {env_id} has {space}; use "
@@ -96,7 +94,7 @@ class SB3Trainer:
             raise UsageError(f"encoder {self.config.encoder!r} unknown; choose one of: {', '.join(list_models())}")
         self.env_kwargs = parse_env_kwargs(self.config.env_kwargs)
         self.algo_class = algorithm_class(self.config.algo)
-        self.on_policy = ALGORITHMS[self.config.algo][2]
+        self.on_policy = get_algorithm(self.config.algo).on_policy
 
     def make_venv(self):
         from stable_baselines3.common.vec_env import (
@@ -165,7 +163,7 @@ class SB3Trainer:
     def policy_setup(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """(SB3 policy name, policy_kwargs, the same kwargs as saved in checkpoint meta)."""
         c = self.config
-        recurrent = c.algo == "recurrent-ppo"
+        recurrent = get_algorithm(c.algo).recurrent
         if isinstance(self.raw_observation_space, gym.spaces.Dict):
             return ("MultiInputLstmPolicy" if recurrent else "MultiInputPolicy"), {}, {}
         if not self.image:
@@ -191,9 +189,9 @@ class SB3Trainer:
         ``--hyperparameters``; a field the algorithm does not take is refused by name."""
         c = self.config
         hyper: dict[str, Any] = {}
-        if c.batch_size is not None and c.algo != "a2c":
+        if c.batch_size is not None:  # check_options refuses it for a2c
             hyper["batch_size"] = c.batch_size
-        if self.on_policy and c.n_steps is not None:
+        if c.n_steps is not None:  # and for the off-policy algorithms
             hyper["n_steps"] = c.n_steps
         if not self.on_policy:
             hyper["buffer_size"] = c.buffer_size
@@ -256,20 +254,17 @@ class SB3Trainer:
 
         self.model.set_logger(configure(str(self.run.path), ["tensorboard"]))
         action_space = self.venv.action_space
-        self.meta = {
-            "algo": c.algo,
-            "env_id": c.env,
-            "env_kwargs": self.env_kwargs,
-            "config": config_to_dict(c),
-            "policy": self.policy_name,
-            "policy_kwargs": meta_kwargs,
-            "observation_space": space_to_dict(self.venv.observation_space),
-            "action_space": space_to_dict(action_space),
-            "frame_stack": self.frame_stack,
-            "image": self.image,
-            "n_actions": int(action_space.n) if isinstance(action_space, gym.spaces.Discrete) else None,
-        }
-        self.best_return = -math.inf
+        self.meta = checkpoint_meta(
+            c, self.env_kwargs,
+            policy=self.policy_name,
+            policy_kwargs=meta_kwargs,
+            observation_space=space_to_dict(self.venv.observation_space),
+            action_space=space_to_dict(action_space),
+            frame_stack=self.frame_stack,
+            image=self.image,
+            n_actions=int(action_space.n) if isinstance(action_space, gym.spaces.Discrete) else None,
+        )
+        self.evaluator = RunEvaluator(self.run, c, self.env_kwargs)
 
     def policy(self) -> SB3Policy:
         return SB3Policy(self.model.policy, self.frame_stack, self.image, normalizer=self.observation_normalizer())
@@ -283,18 +278,8 @@ class SB3Trainer:
         return state
 
     def evaluate(self) -> dict[str, float]:
-        c, step = self.config, self.model.num_timesteps
-        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", **wrapper_options(c))
-        video = self.run.videos / f"eval_{step:09d}.mp4" if c.video else None
-        result, _ = evaluate(self.policy(), thunk, c.eval_episodes, seed=c.seed + 100_000, video_path=video,
-                             info_keys=c.eval_info_keys)
-        summary = result.summary()
-        self.run.log_evaluation(step, summary, time.time() - self.start_time)
-        if summary["mean_return"] > self.best_return:
-            self.best_return = summary["mean_return"]
-            save_checkpoint(self.run.checkpoints / "best.pt", c.algo, self._policy_state(),
-                            **self.meta, step=step, mean_return=summary["mean_return"])
-        return summary
+        """Evaluate the deterministic policy (:class:`RunEvaluator`: csv, charts, video, best.pt)."""
+        return self.evaluator.evaluate(self.policy(), self.model.num_timesteps, self.meta, self._policy_state)
 
     def checkpoint(self) -> Path:
         """Policy weights (``last.pt``), then SB3's model zip, VecNormalize statistics and replay
@@ -307,8 +292,7 @@ class SB3Trainer:
             _atomic_sb3_save(self.venv.save, self._normalize_path)
         if not self.on_policy and self.config.save_replay:
             _atomic_sb3_save(self.model.save_replay_buffer, self._replay_path)
-        return save_checkpoint(self.run.checkpoints / "last.pt", self.config.algo, self._policy_state(),
-                               **self.meta, step=self.model.num_timesteps)
+        return self.evaluator.save("last.pt", self._policy_state(), self.meta, self.model.num_timesteps)
 
     def train(self) -> Path:
         self.build()

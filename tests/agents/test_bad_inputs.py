@@ -89,7 +89,7 @@ def test_hide_ball_on_an_env_without_a_ball(tmp_path):
 
 
 def test_drqn_refuses_prioritized_replay(tmp_path):
-    with pytest.raises(ValueError, match="--prioritized is available for dqn only"):
+    with pytest.raises(ValueError, match="--prioritized does not apply to drqn; it is an option of: dqn"):
         train_main(["drqn", "--env", "visiongym/CatchBall-v0", "--prioritized", "--runs-dir", str(tmp_path),
                     "--no-progress"])
 
@@ -101,3 +101,31 @@ def test_evaluate_command_on_a_missing_checkpoint(tmp_path, run_module):
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: checkpoint {str(missing)!r} does not exist")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sac", "--env", "Pendulum-v1", "--n-steps", "64"],
+         "--n-steps does not apply to sac; it is an option of: ppo, a2c, recurrent-ppo"),
+        (["a2c", "--env", "CartPole-v1", "--batch-size", "64"], "--batch-size does not apply to a2c"),
+        (["ppo", "--env", "CartPole-v1", "--no-save-replay"],
+         "--no-save-replay does not apply to ppo; it is an option of: dqn, drqn, sac, sb3-dqn, qrdqn"),
+        (["drqn", "--env", "visiongym/CatchBall-v0", "--priority-alpha", "0.7"],
+         "--priority-alpha does not apply to drqn; it is an option of: dqn"),
+        (["dqn", "--env", "visiongym/CatchBall-v0", "--priority-beta", "0.7"], "--priority-beta needs --prioritized"),
+        (["dqn", "--env", "visiongym/CatchBall-v0", "--detector-players", "2"], "--detector-players 2 needs --detector"),
+    ],
+)
+def test_an_option_the_algorithm_cannot_use_is_refused(tmp_path, args, message):
+    with pytest.raises(ValueError, match=message.replace("(", "\\(")):
+        train_main([*args, "--runs-dir", str(tmp_path), "--no-progress"])
+    assert not list(tmp_path.iterdir())  # refused before a run folder exists
+
+
+def test_evaluate_refuses_epsilon_for_an_sb3_policy():
+    from pathlib import Path
+
+    with pytest.raises(ValueError, match="epsilon=0.5 applies to dqn and drqn policies; ppo acts deterministically"):
+        evaluate_main([str(Path(__file__).parent / "fixtures" / "release1" / "ppo"), "--episodes", "1",
+                       "--epsilon", "0.5", "--device", "cpu"])

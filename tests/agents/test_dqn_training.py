@@ -37,10 +37,10 @@ def test_run_folder_layout(catch_dqn_run):
 def test_save_load_round_trip_gives_identical_actions(catch_dqn_run):
     env = gym.make("visiongym/CatchBall-v0", rows=6, columns=3, image_size=36)
     policy = load_policy(catch_dqn_run / "checkpoints" / "last.pt", env, device="cpu")
-    from visiongym.agents.dqn.loading import build_network_from_meta
+    from visiongym.agents.dqn.networks import build_network
 
     payload = load_checkpoint(catch_dqn_run / "checkpoints" / "last.pt")
-    network = build_network_from_meta(payload["meta"])
+    network = build_network(payload["meta"]["network"])  # the checkpoint describes its network
     network.load_state_dict(payload["state"]["learner"]["online"])
     obs, _ = env.reset(seed=0)
     policy.reset()

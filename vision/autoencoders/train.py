@@ -40,7 +40,7 @@ from visiongym.vision.autoencoders.models import (
 )
 from visiongym.vision.data.dataset import load_frames
 from visiongym.vision.metrics import print_table, psnr
-from visiongym.vision.runs import prepare_run, set_threads
+from visiongym.vision.runs import RunOptions, prepare_run, set_threads
 from visiongym.vision.runtime import load_checkpoint, pick_device, save_checkpoint, seed_everything
 
 __all__ = ["AutoencoderTrainConfig", "train_autoencoder"]
@@ -50,7 +50,7 @@ AutoencoderName = AUTOENCODERS.choices()
 
 
 @dataclass
-class AutoencoderTrainConfig:
+class AutoencoderTrainConfig(RunOptions):
     """Train a convolutional autoencoder (plain, denoising or sparse) on rendered frames."""
 
     data: Path = Path("data/soccer")
@@ -78,14 +78,8 @@ class AutoencoderTrainConfig:
     """Use only the first frames of the val/test splits."""
     seed: int = 0
     """Seed for torch, NumPy and Python."""
-    device: str = "auto"
-    """cpu, cuda, mps or auto (cuda > mps > cpu)."""
     run_dir: Path | None = None
     """Run folder (default runs/<data>__ae-<variant>__<seed>__<time>); an existing checkpoint there resumes."""
-    threads: int = 0
-    """torch CPU threads (0: torch default)."""
-    progress: bool = True
-    """Show a progress bar."""
 
 
 def _loss(

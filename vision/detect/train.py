@@ -27,7 +27,7 @@ from visiongym.vision.data.format import DETECTION_CLASSES
 from visiongym.vision.detect.engine import CHECKPOINT_KIND, MODELS, Detector, evaluate, measure_fps
 from visiongym.vision.detect.model import DETECTORS
 from visiongym.vision.metrics import print_table
-from visiongym.vision.runs import prepare_run, set_threads
+from visiongym.vision.runs import RunOptions, prepare_run, set_threads
 from visiongym.vision.runtime import load_checkpoint, pick_device, seed_everything
 
 __all__ = ["DetectorTrainConfig", "train_detector"]
@@ -37,7 +37,7 @@ DetectorName = DETECTORS.choices()
 
 
 @dataclass
-class DetectorTrainConfig:
+class DetectorTrainConfig(RunOptions):
     """Train the grid detector or Faster R-CNN (no pretrained weights) on rendered frames."""
 
     data: Path = Path("data/soccer")
@@ -62,16 +62,10 @@ class DetectorTrainConfig:
     """Random flips, affine and colour jitter."""
     seed: int = 0
     """Seed for torch, NumPy and Python."""
-    device: str = "auto"
-    """cpu, cuda, mps or auto (cuda > mps > cpu)."""
     run_dir: Path | None = None
     """Run folder (default runs/<data>__<model>__<seed>__<time>); an existing checkpoint there resumes."""
     fps_frames: int = 50
     """Test frames timed for the inference-speed figure (0 skips it)."""
-    threads: int = 0
-    """torch CPU threads (0: torch default)."""
-    progress: bool = True
-    """Show a progress bar."""
 
 
 def _loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:

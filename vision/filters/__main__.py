@@ -38,7 +38,7 @@ class FiltersConfig:
     """Trained digits LeNet whose first layer is shown; trained briefly here when missing."""
     cnn_epochs: int = 8
     """Epochs of that brief training when the checkpoint is missing."""
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    device: str = "auto"
     """Device for the brief CNN training."""
     out: Path = Path("runs/filters")
     """Output folder for the figures."""

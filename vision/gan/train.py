@@ -23,7 +23,7 @@ from visiongym.envs.cli import run_command
 from visiongym.vision.data.dataset import load_frames
 from visiongym.vision.gan.models import Discriminator, Generator, init_weights
 from visiongym.vision.metrics import print_table
-from visiongym.vision.runs import load_state, prepare_run, set_threads
+from visiongym.vision.runs import RunOptions, load_state, prepare_run, set_threads
 from visiongym.vision.runtime import (
     CheckpointError,
     load_checkpoint,
@@ -38,7 +38,7 @@ CHECKPOINT_KIND = "dcgan"
 
 
 @dataclass
-class GanTrainConfig:
+class GanTrainConfig(RunOptions):
     """Train a DCGAN on the frames of a rendered dataset."""
 
     data: Path = Path("data/soccer")
@@ -59,14 +59,8 @@ class GanTrainConfig:
     """Use only the first frames of the train split."""
     seed: int = 0
     """Seed for torch, NumPy and Python."""
-    device: str = "auto"
-    """cpu, cuda, mps or auto (cuda > mps > cpu)."""
     run_dir: Path | None = None
     """Run folder (default runs/<data>__dcgan__<seed>__<time>); an existing checkpoint there resumes."""
-    threads: int = 0
-    """torch CPU threads (0: torch default)."""
-    progress: bool = True
-    """Show a progress bar."""
 
 
 def colour_moment_gap(generated: torch.Tensor, real: torch.Tensor) -> float:
