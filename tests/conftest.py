@@ -35,3 +35,20 @@ def run_module():
                               env=env, timeout=120, cwd=Path(__file__).resolve().parents[1])
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def allocator_calls():
+    """The trainers tune glibc's allocator by default (``tune_cpu_allocator``: process-wide and
+    sticky), which in this process would change it for every later test. Here they get a stand-in
+    that records its calls; tests/vision/test_runtime.py tunes it for real, in a child process."""
+    calls: list[tuple] = []
+
+    def record(*args, **kwargs) -> bool:
+        calls.append((args, kwargs))
+        return True
+
+    with pytest.MonkeyPatch.context() as patch:
+        for trainer in ("visiongym.agents.dqn.trainer", "visiongym.agents.sb3.trainer"):
+            patch.setattr(f"{trainer}.tune_cpu_allocator", record)
+        yield calls

@@ -110,6 +110,14 @@ def test_ppo_fields_reach_sb3_and_linear_schedule_decays(tmp_path):
     trainer.venv.close()
 
 
+def test_trainer_tunes_the_allocator_unless_told_not_to(tmp_path, allocator_calls):
+    allocator_calls.clear()
+    _trainer(tmp_path, "sac", "--env", "Pendulum-v1", "--net-arch", "16", "16").venv.close()
+    assert len(allocator_calls) == 1
+    _trainer(tmp_path, "sac", "--env", "Pendulum-v1", "--net-arch", "16", "16", "--no-tune-allocator").venv.close()
+    assert len(allocator_calls) == 1
+
+
 def test_auto_normalisation_is_off_for_sac_and_images(tmp_path, catch_args):
     sac = _trainer(tmp_path, "sac", "--env", "Pendulum-v1", "--net-arch", "16", "16")
     assert sac.normalization() == (False, False)
