@@ -6,11 +6,14 @@ from visiongym.agents.policies import EpisodeAwarePolicy
 from visiongym.envs.play import main as play_main
 
 
-def test_play_records_a_trained_dqn(catch_dqn_run, tmp_path):
+def test_play_records_a_trained_dqn(catch_dqn_run, tmp_path, check_video, hud_frames):
     video = tmp_path / "play.gif"
     play_main(["visiongym/CatchBall-v0", "--env-kwargs", "rows=6", "columns=3", "image_size=36",
                "--policy", str(catch_dqn_run), "--record", str(video), "--episodes", "2"])
-    assert video.stat().st_size > 0
+    assert len(hud_frames) == 2 * 5  # a ball falls 6 - 1 rows: five steps, a frame each
+    # The grid has few colours: the gif's palette holds them all, so the frames come back exact.
+    decoded = check_video(video, hud_frames, tolerance=0)
+    assert decoded.shape[1:] == (4 * 36, 4 * 36, 3)  # CatchBall renders its observation scaled 4x
 
 
 class CountingPolicy:

@@ -50,9 +50,12 @@ def test_eval_csv_has_the_envs_task_metrics(walker_run):
     rows = list(csv.DictReader((walker_run / "evaluations.csv").open()))
     assert [int(r["step"]) for r in rows] == [128, 256]
     for row in rows:
-        assert 0.0 <= float(row["imitation_score"]) <= 1.0
-        assert np.isfinite(float(row["forward_speed"]))
         assert 0.0 < float(row["mean_reward_pose"]) <= 0.5
+        # 256 steps teach the walker nothing to assert on; what is checked is that the column is
+        # the env's score: in `imitate` the reward is the imitation reward, and the score is its
+        # sum over the 500 steps of a 10 s episode, so it is the mean return / 500.
+        assert "forward_speed" in row
+        assert float(row["imitation_score"]) == pytest.approx(float(row["mean_return"]) / 500, rel=1e-9)
 
 
 def test_loaded_policy_normalises_like_vecnormalize(walker_run):
@@ -110,6 +113,15 @@ def test_ppo_fields_reach_sb3_and_linear_schedule_decays(tmp_path):
     trainer.venv.close()
 
 
+def test_trainer_tunes_the_allocator_unless_told_not_to(tmp_path, allocator_calls):
+    allocator_calls.clear()
+    _trainer(tmp_path / "tuned", "sac", "--env", "Pendulum-v1", "--net-arch", "16", "16").venv.close()
+    assert len(allocator_calls) == 1
+    _trainer(tmp_path / "untuned", "sac", "--env", "Pendulum-v1", "--net-arch", "16", "16",
+             "--no-tune-allocator").venv.close()
+    assert len(allocator_calls) == 1
+
+
 def test_auto_normalisation_is_off_for_sac_and_images(tmp_path, catch_args):
     sac = _trainer(tmp_path, "sac", "--env", "Pendulum-v1", "--net-arch", "16", "16")
     assert sac.normalization() == (False, False)
@@ -143,11 +155,14 @@ def test_evaluate_refuses_an_info_key_the_env_lacks():
         evaluate(Zero(), lambda: gym.make("Pendulum-v1"), 1, info_keys=("speed",))
 
 
-def test_play_runs_the_normalised_policy(walker_run, tmp_path):
+def test_play_runs_the_normalised_policy(walker_run, tmp_path, check_video, hud_frames):
     from visiongym.envs.play import main as play_main
 
     video = tmp_path / "walker.gif"
     play_main(["visiongym/LearnToMove-v0", "--env-kwargs", "character=walker", "task=imitate",
                "action_mode=pd_offset", "render_size=(48,64)", "--policy", str(walker_run),
                "--record", str(video), "--episodes", "1"])
-    assert video.stat().st_size > 0
+    # The gif's 256-colour palette costs at most 1.4 a frame over the pixels that change (measured
+    # with a random policy); the frames in reverse order would be off by 18.
+    decoded = check_video(video, hud_frames, tolerance=4.0)
+    assert decoded.shape[1:] == (48, 64, 3)

@@ -22,6 +22,8 @@ ENV_ID = "visiongym/LearnToMove-v0"
 
 def _checks(env: gym.Env) -> None:
     with warnings.catch_warnings():
+        # Any other checker warning (an observation outside its space, a wrong dtype) fails.
+        warnings.simplefilter("error", UserWarning)
         # Unbounded state observations are expected (Gymnasium's MuJoCo envs do the same).
         warnings.filterwarnings("ignore", message=".*infinity.*")
         check_env(env, skip_render_check=True)

@@ -153,7 +153,7 @@ def test_ablation_runs_and_reports_every_setting(tmp_path) -> None:
     results = run_ablation(
         AblationConfig(
             per_class=3,
-            epochs=2,
+            epochs=10,
             seeds=(0,),
             single=True,
             transforms=("rotation",),
@@ -162,5 +162,7 @@ def test_ablation_runs_and_reports_every_setting(tmp_path) -> None:
         )
     )
     assert set(results["table"]) == {"none", "all", "rotation"}
-    assert all(0.0 <= row["mean"] <= 1.0 for row in results["table"].values())
+    # Ten epochs (one batch of 30 digits each) lift every setting off chance (0.1): 0.28-0.64 over
+    # seeds 0-3, where the former two epochs left them at 0.10-0.19.
+    assert all(row["mean"] >= 0.2 and len(row["runs"]) == 1 for row in results["table"].values()), results["table"]
     assert (tmp_path / "ablation.png").is_file()

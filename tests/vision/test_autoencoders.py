@@ -79,7 +79,8 @@ def trained_autoencoder(soccer_dataset: Path, tmp_path_factory: pytest.TempPathF
 def test_autoencoder_learns_well_above_the_mean_image(trained_autoencoder):
     _config, scores = trained_autoencoder
     assert scores["psnr"] > scores["mean_image_psnr"] + 3.0
-    assert 0.0 < scores["ssim"] <= 1.0
+    # SSIM 0.75-0.82 over seeds 0-3; the train mean image scores 0.43 against the same test frames.
+    assert scores["ssim"] >= 0.6
 
 
 def test_checkpoint_reloads_to_the_same_scores_and_resumes(
