@@ -93,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(COMMANDS[name][0])
         # tyro and argparse name the program after argv[0]: make --help say "visiongym train".
         sys.argv[0] = f"visiongym {name}"
-        module.main(rest)
+        return module.main(rest)
 
-    run_command(run)
-    return 0
+    status = run_command(run)
+    # Course modules return their exit status; trainers return what they made (a path, a score).
+    return status if isinstance(status, int) and not isinstance(status, bool) else 0

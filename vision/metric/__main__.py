@@ -13,12 +13,7 @@ from visiongym.vision.metric.reid import MetricConfig, print_metric, run_metric
 def main(argv: list[str] | None = None) -> int:
     """CLI entry."""
     config = tyro.cli(MetricConfig, args=argv)
-    try:
-        results = run_metric(config)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print_metric(results)
+    print_metric(run_metric(config))
     return 0
 
 

@@ -13,12 +13,7 @@ from visiongym.vision.transfer.experiment import TransferConfig, print_transfer,
 def main(argv: list[str] | None = None) -> int:
     """CLI entry."""
     config = tyro.cli(TransferConfig, args=argv)
-    try:
-        results = run_transfer(config)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print_transfer(results)
+    print_transfer(run_transfer(config))
     return 0
 
 
