@@ -91,3 +91,23 @@ def hud_frames(monkeypatch):
 
     monkeypatch.setattr(viewer, "draw_hud", record)
     return frames
+
+
+@pytest.fixture
+def check_pin():
+    """``check_pin(path, name, found, what)``: assert ``found`` equals the pin ``name`` in the JSON file
+    ``path``; with ``VISIONGYM_UPDATE_PINS=1`` write it there instead (and skip)."""
+    import json
+
+    def check(path: Path, name: str, found, what: str) -> None:
+        if os.environ.get("VISIONGYM_UPDATE_PINS") == "1":
+            pins = json.loads(path.read_text()) if path.exists() else {}
+            pins[name] = found
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(json.dumps(dict(sorted(pins.items())), indent=1) + "\n")
+            pytest.skip("pin updated")
+        pins = json.loads(path.read_text())
+        assert name in pins, f"no pin for {name!r}; run with VISIONGYM_UPDATE_PINS=1"
+        assert found == pins[name], f"{name}: {what}"
+
+    return check

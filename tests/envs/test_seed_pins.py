@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import gymnasium as gym
@@ -74,16 +73,8 @@ def trajectory_digest(env_id: str, kwargs: dict, steps: int, render: bool) -> st
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_seeded_trajectory_is_pinned(name):
-    digest = trajectory_digest(*CASES[name])
-    if os.environ.get("VISIONGYM_UPDATE_PINS") == "1":
-        pins = json.loads(PINS.read_text()) if PINS.exists() else {}
-        pins[name] = digest
-        PINS.write_text(json.dumps(dict(sorted(pins.items())), indent=2) + "\n")
-        pytest.skip("pin updated")
-    pins = json.loads(PINS.read_text())
-    assert name in pins, f"no pin for {name!r}; run with VISIONGYM_UPDATE_PINS=1"
-    assert digest == pins[name], f"{name}: the same seed no longer gives the same bytes"
+def test_seeded_trajectory_is_pinned(name, check_pin):
+    check_pin(PINS, name, trajectory_digest(*CASES[name]), "the same seed no longer gives the same bytes")
 
 
 def test_pins_cover_every_case():

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import gymnasium as gym
@@ -78,17 +77,8 @@ def fingerprint(model: nn.Module) -> list:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_initial_weights_are_pinned(case: str, tmp_path: Path):
-    found = fingerprint(_build(case, tmp_path))
-    if os.environ.get("VISIONGYM_UPDATE_PINS") == "1":
-        pins = json.loads(PINS.read_text()) if PINS.exists() else {}
-        pins[case] = found
-        PINS.parent.mkdir(exist_ok=True)
-        PINS.write_text(json.dumps(dict(sorted(pins.items())), indent=1) + "\n")
-        pytest.skip("pin updated")
-    pins = json.loads(PINS.read_text())
-    assert case in pins, f"no pin for {case!r}; run with VISIONGYM_UPDATE_PINS=1"
-    assert found == pins[case], f"{case}: the same seed no longer gives the same initial weights"
+def test_initial_weights_are_pinned(case: str, tmp_path: Path, check_pin):
+    check_pin(PINS, case, fingerprint(_build(case, tmp_path)), "the same seed no longer gives the same initial weights")
 
 
 def test_pins_cover_every_registered_model():
