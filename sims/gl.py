@@ -7,13 +7,13 @@ their choice.
 Every frame this suite renders is offscreen (observations, videos, and the pygame viewer, which
 blits those frames), so no backend needs a window. On Linux the choice is ``egl`` (NVIDIA or
 Mesa, GPU or CPU) when ``libEGL`` loads, else ``osmesa`` (software) when ``libOSMesa`` loads,
-whether or not a display exists; GLFW only when neither loads and a display exists. GLFW
-opens an invisible X window and a GLX context per renderer: it fails where ``DISPLAY`` is set but
-unreachable (a stale ssh or tmux session), it is slower under Xvfb (536 against 619 frames/s at
-360 x 480), and its context used to share a thread with the GLX context that SDL draws the pygame
-window through (see :mod:`visiongym.envs.viewer`). EGL gives the same bytes with or without a display. Elsewhere
-(macOS, Windows) it is GLFW, as before. When nothing loads, MuJoCo's rendering is disabled:
-physics and state observations still work, and the first render raises
+whether or not a display exists; ``glfw`` only when neither loads and a display exists. GLFW
+opens a hidden X window and a GLX context per renderer: it fails where ``DISPLAY`` is set but
+unreachable (a stale ssh or tmux session), it was slower under Xvfb (536 against 619 soccer
+frames/s at 480 x 360), and its GLX context is the one the pygame window's own context lost to
+(see :mod:`visiongym.envs.viewer`). EGL gives the same bytes with or without a display.
+Elsewhere (macOS, Windows) the choice is ``glfw``, as before. When nothing loads, MuJoCo's
+rendering is disabled: physics and state observations still work, and the first render raises
 :class:`RenderingUnavailableError` saying what to install.
 
 A backend the user names that cannot work (``MUJOCO_GL=osmesa`` without ``libOSMesa``, or a
