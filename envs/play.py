@@ -171,7 +171,7 @@ def play(config: PlayConfig) -> list[float]:
     if config.record is None:
         from visiongym.envs.viewer import Viewer
 
-        viewer = Viewer(f"visiongym - {config.env_id}", fps)
+        viewer = Viewer(f"visiongym - {config.env_id}", fps, exit_on_close=False)
     writer = None
     if config.record is not None:
         import imageio.v2 as imageio
@@ -198,6 +198,7 @@ def play(config: PlayConfig) -> list[float]:
                 if writer is not None:
                     writer.append_data(draw_hud(frame, hud))
                 if viewer is not None and not viewer.show(frame, hud):
+                    print(f"episode {episode + 1}: return {total:+.3f} (window closed)")
                     return returns + [total]
             returns.append(total)
             print(f"episode {episode + 1}: return {total:+.3f}")

@@ -4,12 +4,23 @@ MuJoCo reads ``MUJOCO_GL`` when it is first imported, so :func:`configure_gl` ru
 ``sims/__init__.py`` before any module imports ``mujoco``. A user who sets ``MUJOCO_GL`` keeps
 their choice.
 
-On Linux without a display: ``egl`` (NVIDIA or Mesa, GPU or CPU) when ``libEGL`` loads, else
-``osmesa`` (software) when ``libOSMesa`` loads; with a display, GLFW. When neither loads, MuJoCo's
+Every frame this suite renders is offscreen (observations, videos, and the pygame viewer, which
+blits those frames), so no backend needs a window. On Linux the choice is ``egl`` (NVIDIA or
+Mesa, GPU or CPU) when ``libEGL`` loads, else ``osmesa`` (software) when ``libOSMesa`` loads,
+whether or not a display exists; ``glfw`` only when neither loads and a display exists. GLFW
+opens a hidden X window and a GLX context per renderer: it fails where ``DISPLAY`` is set but
+unreachable (a stale ssh or tmux session), it was slower under Xvfb (536 against 619 soccer
+frames/s at 480 x 360), and its GLX context is the one the pygame window's own context lost to
+(see :mod:`visiongym.envs.viewer`). EGL gives the same bytes with or without a display.
+Elsewhere (macOS, Windows) the choice is ``glfw``, as before. When nothing loads, MuJoCo's
 rendering is disabled: physics and state observations still work, and the first render raises
-:class:`RenderingUnavailableError` saying what to install. A backend the user names that cannot
-load is refused at once, with the same advice (``import mujoco`` would otherwise fail deep
-inside PyOpenGL).
+:class:`RenderingUnavailableError` saying what to install.
+
+A backend the user names that cannot work (``MUJOCO_GL=osmesa`` without ``libOSMesa``, or a
+name MuJoCo does not know) does not fail ``import visiongym``: :func:`configure_gl_at_import`
+imports MuJoCo with rendering disabled (``import mujoco`` would otherwise fail deep inside
+PyOpenGL), so state-only envs keep working, and the first render raises the
+:class:`RenderingUnavailableError`, which every command prints as one ``error:`` line.
 """
 
 from __future__ import annotations
@@ -21,14 +32,14 @@ from collections.abc import Callable, Mapping
 
 from visiongym.sims.errors import UsageError
 
-__all__ = ["choose_backend", "configure_gl", "make_renderer", "RenderingUnavailableError"]
+__all__ = ["choose_backend", "configure_gl", "configure_gl_at_import", "make_renderer", "RenderingUnavailableError"]
 
 BACKENDS = ("egl", "osmesa", "glfw")
 _LIBRARIES = {"egl": ("libEGL.so.1", "libEGL.so"), "osmesa": ("libOSMesa.so.8", "libOSMesa.so.6", "libOSMesa.so")}
 INSTALL_HINT = (
     "Install an OpenGL backend: on Debian/Ubuntu `apt-get install libegl1 libgl1-mesa-dri` for EGL "
     "(works on CPUs through Mesa and on NVIDIA GPUs), or `apt-get install libosmesa6` and set "
-    "MUJOCO_GL=osmesa. On a desktop with a display, MUJOCO_GL=glfw."
+    "MUJOCO_GL=osmesa. On a desktop with a display and neither library, MUJOCO_GL=glfw."
 )
 
 
@@ -51,7 +62,11 @@ def choose_backend(
     platform: str | None = None,
     can_load: Callable[[str], bool] = _can_load,
 ) -> str:
-    """The backend ``configure_gl`` would pick for this environment (no side effects)."""
+    """The backend ``configure_gl`` would pick for this environment (no side effects).
+
+    ``MUJOCO_GL`` wins when set. On Linux: ``egl``, then ``osmesa``, then ``glfw`` if a display
+    exists, else ``disable``; elsewhere ``glfw``.
+    """
     environ = os.environ if environ is None else environ
     platform = sys.platform if platform is None else platform
     chosen = environ.get("MUJOCO_GL")
@@ -61,13 +76,13 @@ def choose_backend(
                 f"MUJOCO_GL={chosen!r} is not a MuJoCo backend; choose one of: {', '.join(BACKENDS)}"
             )
         return chosen.lower()
-    headless = platform.startswith("linux") and not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
-    if not headless:
+    if not platform.startswith("linux"):
         return "glfw"
-    if can_load("egl"):
-        return "egl"
-    if can_load("osmesa"):
-        return "osmesa"
+    for backend in ("egl", "osmesa"):
+        if can_load(backend):
+            return backend
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return "glfw"
     return "disable"  # physics still works; the first render explains what to install
 
 
@@ -95,6 +110,27 @@ def configure_gl() -> str:
     return chosen
 
 
+def configure_gl_at_import() -> None:
+    """:func:`configure_gl` for ``import visiongym.sims``: a backend that cannot work never fails the import.
+
+    When the user's ``MUJOCO_GL`` is refused, MuJoCo is imported now with rendering disabled,
+    so that neither this import nor a later ``import mujoco`` fails inside PyOpenGL; the user's
+    value is put back (child processes see it too), and :func:`make_renderer` raises the refusal
+    at the first render, where commands print it as one ``error:`` line.
+    """
+    try:
+        configure_gl()
+    except RenderingUnavailableError:
+        if "mujoco" in sys.modules:
+            return
+        chosen = os.environ["MUJOCO_GL"]
+        os.environ["MUJOCO_GL"] = "disable"
+        try:
+            import mujoco  # noqa: F401 - reads MUJOCO_GL once, now
+        finally:
+            os.environ["MUJOCO_GL"] = chosen
+
+
 def _load_triton_first() -> None:
     """Load Triton before the first GL context of a process that also trains with torch.
 
@@ -117,7 +153,7 @@ def make_renderer(model, height: int, width: int, max_geom: int | None = None):
     size it to the observation so no pixels are wasted. ``max_geom`` bounds the visual scene;
     by default it is sized to the model rather than MuJoCo's 10,000, which saves memory per env.
     """
-    backend = configure_gl()
+    backend = configure_gl()  # raises the refusal of a user's MUJOCO_GL that cannot work
     _load_triton_first()
     if backend in ("disable", "disabled", "off", "false", "0"):
         raise RenderingUnavailableError(f"MuJoCo rendering is disabled (MUJOCO_GL={backend!r}). {INSTALL_HINT}")
