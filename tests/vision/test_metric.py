@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from visiongym.sims.errors import UsageError
 from visiongym.vision.classify.training import torch_threads
 from visiongym.vision.metric.__main__ import main
 from visiongym.vision.metric.players import render_player_crops
@@ -130,7 +131,7 @@ def test_tiny_reid_run_separates_held_out_identities(tmp_path) -> None:
 
 
 def test_cli_rejects_bad_values(tmp_path, capsys) -> None:
-    assert main(["--test-draws", "0", "--out", str(tmp_path)]) == 2
-    assert "test_draws=0" in capsys.readouterr().err
+    with pytest.raises(UsageError, match="test_draws=0"):
+        main(["--test-draws", "0", "--out", str(tmp_path)])
     with pytest.raises(SystemExit):
         main(["--margin", "big"])
