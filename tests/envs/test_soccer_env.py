@@ -1,6 +1,7 @@
 """visiongym/TabletopSoccer-v0: API checks, determinism, vectorisation, bad input, fuzzing."""
 
 import functools
+import math
 import pickle
 
 import gymnasium as gym
@@ -11,6 +12,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import visiongym  # noqa: F401
 from visiongym.envs.soccer import ACTION_TYPES, OBS_MODES, SCENARIOS
+from visiongym.envs.soccer_actions import nearest_direction
 
 ENV_ID = "visiongym/TabletopSoccer-v0"
 
@@ -243,7 +245,7 @@ def _chase_and_kick(obs: np.ndarray) -> int:
     dx, dy = float(obs[10]), float(obs[11])
     if np.hypot(dx, dy) < 0.08:
         return 9
-    return 1 + int(round(np.arctan2(dy, dx) / (np.pi / 4))) % 8
+    return nearest_direction(math.atan2(dy, dx))
 
 
 def test_aimed_kicks_make_chase_and_kick_score_where_facing_kicks_often_miss():
