@@ -156,14 +156,14 @@ def test_shaping_is_potential_based_so_it_cannot_be_farmed():
     env.reset(seed=1)
     env.action_space.seed(1)
     unwrapped = env.unwrapped
-    start = unwrapped._shaping_potentials()
+    start = unwrapped.task.potentials(unwrapped.scene, unwrapped.controlled)
     progress = approach = 0.0
     for _ in range(60):
         _, _, terminated, _, info = env.step(env.action_space.sample())
         assert not info["restart"] and not terminated
         progress += info["reward_ball_progress"]
         approach += info["reward_ball_approach"]
-    end = unwrapped._shaping_potentials()
+    end = unwrapped.task.potentials(unwrapped.scene, unwrapped.controlled)
     # The terms telescope: their sum is the change in potential, whatever the path.
     assert progress == pytest.approx(end[0] - start[0], abs=1e-9)
     assert approach == pytest.approx(0.5 * (end[1] - start[1]), abs=1e-9)
@@ -176,7 +176,7 @@ def test_jamming_the_ball_in_a_corner_earns_nothing():
     corner = (scene.pitch.length / 2 - 0.05, scene.pitch.width / 2 - scene.pitch.ball_radius)
     scene.set_ball(corner)
     scene.set_player(0, (corner[0] - 0.08, corner[1] - 0.08), yaw=0.8)
-    env.unwrapped._potentials = env.unwrapped._shaping_potentials()
+    env.unwrapped.task.reset_potentials(scene)
     total = sum(env.step(2)[1] for _ in range(100))  # keep pushing north-east into the corner
     assert scene.referee.drop_balls >= 1  # the referee put the ball back into play
     assert total < 0.2
