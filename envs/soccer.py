@@ -356,11 +356,10 @@ class TabletopSoccerEnv(gym.Env):
         vscale = 1.0 / scene.max_speed
         bx, by = scene.ball_position().tolist()
         bvx, bvy = scene.ball_velocity().tolist()
-        q = scene.player_positions().tolist()
+        q = scene.player_poses().tolist()
         v = scene.player_velocities().tolist()
-        mx, my = q[self.controlled]
+        mx, my, yaw = q[self.controlled]
         mvx, mvy = v[self.controlled]
-        yaw = scene.player_yaws()[self.controlled]
         values = [
             bx * scale, by * scale, bvx * vscale, bvy * vscale,
             mx * scale, my * scale, mvx * vscale, mvy * vscale,
@@ -371,7 +370,7 @@ class TabletopSoccerEnv(gym.Env):
         for other in self._others:
             values += (q[other][0] * scale, q[other][1] * scale, v[other][0] * vscale, v[other][1] * vscale)
         limit = self.spec.max_episode_steps if self.spec is not None else None
-        goals_a, goals_b = scene.score()
+        goals_a, goals_b = scene.referee.goals
         values += (1.0 - self._steps / limit if limit else 1.0, max(-5, min(5, goals_a - goals_b)) / 5)
         return np.array(values, dtype=np.float32)
 

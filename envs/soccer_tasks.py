@@ -85,11 +85,17 @@ class SoccerTask:
         #: Scene steps since the episode started.
         self.steps = 0
         self._potentials: dict[int, tuple[float, float]] = {}
+        self._sides: dict[int, tuple[int, float]] = {}  # player -> (goal sign, x of the goal it attacks)
 
     def reset(self, scene: SoccerScene, rng: np.random.Generator) -> None:
         """Prepare the episode; the scene is already in its kick-off formation."""
         self.place(scene, rng)
         self.steps = 0
+        # Plain Python numbers, looked up once: numpy scalars cost more than the arithmetic.
+        self._sides = {
+            player: (1 if scene.teams[player] == 0 else -1, float(scene.attack_signs[player]) * (scene.pitch.length / 2))
+            for player in self.players
+        }
         self.reset_potentials(scene)
 
     def reset_potentials(self, scene: SoccerScene) -> None:
@@ -105,8 +111,7 @@ class SoccerTask:
         ball = scene.ball_position()
         me = scene.player_positions()[player]
         length = scene.pitch.length
-        goal_x = scene.attack_signs[player] * (length / 2)
-        to_goal = math.hypot(goal_x - ball[0], ball[1])
+        to_goal = math.hypot(self._sides[player][1] - ball[0], ball[1])
         to_ball = math.hypot(ball[0] - me[0], ball[1] - me[1])
         return -to_goal / length, -to_ball / length
 
@@ -124,7 +129,7 @@ class SoccerTask:
         restart = bool(scene.last_restart)
         terms = {}
         for player in self.players:
-            scoring = float(goal if scene.teams[player] == 0 else -goal)
+            scoring = float(goal * self._sides[player][0])
             progress = approach = 0.0
             potentials = self.potentials(scene, player)
             if self.shaping and not restart:

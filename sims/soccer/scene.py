@@ -148,6 +148,7 @@ class SoccerScene:
             "player_positions": _read_only(self._player_qpos[:, :2]),
             "player_velocities": _read_only(self._player_qvel[:, :2]),
             "player_yaws": _read_only(self._player_qpos[:, 2]),
+            "player_poses": _read_only(self._player_qpos[:]),
         }
 
     def __getstate__(self) -> dict:
@@ -326,7 +327,7 @@ class SoccerScene:
         )
 
     # ------------------------------------------------------------------ named accessors
-    # The five state accessors return read-only views of MjData, not copies: they follow the
+    # The state accessors return read-only views of MjData, not copies: they follow the
     # scene as it steps (copy one to keep a value) and cost nothing to call every step.
     def ball_position(self) -> np.ndarray:
         """Ball (x, y), metres: a read-only view that follows the scene."""
@@ -347,6 +348,10 @@ class SoccerScene:
     def player_yaws(self) -> np.ndarray:
         """(n_players,) player facing, radians from +x: a read-only view."""
         return self._views["player_yaws"]
+
+    def player_poses(self) -> np.ndarray:
+        """(n_players, 3) player (x, y, yaw) in one contiguous read-only view (the fastest to read)."""
+        return self._views["player_poses"]
 
     def team_players(self, team: int) -> np.ndarray:
         """Indices of team ``team``'s players (0 = A, 1 = B), in shirt order."""

@@ -44,6 +44,7 @@ def test_named_accessors_report_state(scene):
         ("player_positions", "qpos", (4, 2)),
         ("player_velocities", "qvel", (4, 2)),
         ("player_yaws", "qpos", (4,)),
+        ("player_poses", "qpos", (4, 3)),
     ],
 )
 def test_state_accessors_are_read_only_views_that_follow_the_scene(scene, accessor, array, shape):
@@ -51,6 +52,8 @@ def test_state_accessors_are_read_only_views_that_follow_the_scene(scene, access
     view = getattr(scene, accessor)()
     assert view.shape == shape and np.shares_memory(view, getattr(scene.data, array))
     assert getattr(scene, accessor)() is view  # no new array per call: free on the hot path
+    np.testing.assert_array_equal(scene.player_poses()[:, :2], scene.player_positions())
+    np.testing.assert_array_equal(scene.player_poses()[:, 2], scene.player_yaws())
     with pytest.raises(ValueError, match="read-only"):
         view[...] = 0.0
     before = view.copy()
