@@ -32,6 +32,7 @@ import tyro
 import visiongym  # noqa: F401 - registers the visiongym environments
 from visiongym.envs.cli import run_command
 from visiongym.envs.registration import check_env_id
+from visiongym.envs.soccer_actions import nearest_direction, turn_towards
 from visiongym.sims.errors import UsageError
 
 BUILTIN_POLICIES = ("keyboard", "random", "scripted")
@@ -126,14 +127,13 @@ def keyboard_action(viewer, env: gym.Env):
             return space.n - 1
         if dx == 0 and dy == 0:
             return 0
-        return 1 + int(round(math.atan2(dy, dx) / (math.pi / 4))) % 8
+        return nearest_direction(math.atan2(dy, dx))
     action = np.zeros(space.shape, dtype=space.dtype)
     if action.shape == (4,):
         action[0], action[1], action[3] = dx, dy, 1.0 if kick else -1.0
         if dx or dy:
             yaw = float(env.unwrapped.scene.player_yaws()[env.unwrapped.controlled])
-            error = (math.atan2(dy, dx) - yaw + math.pi) % (2 * math.pi) - math.pi
-            action[2] = np.clip(3 * error, -1, 1)
+            action[2] = turn_towards(math.atan2(dy, dx), yaw)
     return action
 
 

@@ -1,43 +1,37 @@
-"""Gymnasium environment for tabletop soccer (``visiongym/TabletopSoccer-v0``)."""
+"""Gymnasium environment for tabletop soccer (``visiongym/TabletopSoccer-v0``).
+
+Three parts, as in dm_control: the scene (:class:`~visiongym.sims.soccer.SoccerScene`: physics,
+kicks, referee, scripted players, cameras), the task of the scenario
+(:mod:`visiongym.envs.soccer_tasks`: starting positions, reward terms, termination), and this env,
+which glues them: it builds the spaces, turns the agent's action into the controlled player's
+command (:mod:`visiongym.envs.soccer_actions`), lets the scripted players drive everyone else,
+and builds the observation.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from visiongym.envs.soccer_actions import (
+    DISCRETE_ACTIONS,
+    discrete_command,
+    nearest_discrete_action,
+)
+from visiongym.envs.soccer_tasks import SCENARIOS, Scenario, make_task
 from visiongym.sims.errors import UsageError, check_choice
 from visiongym.sims.soccer import CAMERAS, SoccerScene
+
+__all__ = ["TabletopSoccerEnv", "OBS_MODES", "ACTION_TYPES", "KICK_AIMS", "DISCRETE_ACTIONS", "SCENARIOS",
+           "Scenario"]
 
 OBS_MODES = ("state", "pixels", "pixels_state")
 ACTION_TYPES = ("discrete", "continuous")
 KICK_AIMS = ("facing", "goal", "on_target")
-DISCRETE_ACTIONS = ("noop", "E", "NE", "N", "NW", "W", "SW", "S", "SE", "kick")
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A GRF-academy-style set-up: team sizes, roles and whether a goal ends the episode."""
-
-    team_sizes: tuple[int, int]
-    academy: bool
-    description: str
-    roles: tuple[str, ...] | None = None
-
-
-SCENARIOS: dict[str, Scenario] = {
-    "empty_goal": Scenario((1, 0), True, "one attacker, the ball in front, an empty goal"),
-    "penalty": Scenario((1, 1), True, "one shot from the penalty spot against the scripted keeper",
-                        roles=("chaser", "keeper")),
-    "1v1": Scenario((1, 1), False, "one against one from kick-off"),
-    "2v2": Scenario((2, 2), False, "keeper + chaser on each side"),
-    "3v3": Scenario((3, 3), False, "keeper, chaser and defender on each side"),
-    "5v5": Scenario((5, 5), False, "five a side"),
-}
 
 
 class TabletopSoccerEnv(gym.Env):
@@ -47,6 +41,15 @@ class TabletopSoccerEnv(gym.Env):
     table with boards, two goals, a ball and two teams of round robots that move in the plane and
     kick. The agent controls one player of team A, which attacks +x (the right of the broadcast
     view); every other player is driven by scripted roles (goalkeeper, chaser/shooter, defender).
+
+    The env glues three parts, as dm_control does: the scene (``self.scene``, a
+    :class:`~visiongym.sims.soccer.SoccerScene`: physics, kicks, referee, scripted players,
+    cameras), the scenario's task (``self.task``, from :mod:`visiongym.envs.soccer_tasks`:
+    :class:`~visiongym.envs.soccer_tasks.EmptyGoalTask`,
+    :class:`~visiongym.envs.soccer_tasks.PenaltyTask` or
+    :class:`~visiongym.envs.soccer_tasks.MatchTask`, which place players and ball, compute the
+    reward terms and decide termination), and the spaces, action decoding
+    (:mod:`visiongym.envs.soccer_actions`) and observation, which are the env's own.
 
     ## Action Space
 
@@ -93,27 +96,28 @@ class TabletopSoccerEnv(gym.Env):
 
     ## Rewards
 
-    ``scoring``: +1 when team A scores, -1 when it concedes. Optional shaping (``shaping=True``
-    or a weight) adds two potential-based terms, which cannot be farmed: ``ball_progress``
-    (change in the ball's distance to the opponents' goal, in pitch lengths) and ``ball_approach``
-    (half-weighted change in the controlled player's distance to the ball). They are zero on a
-    restart step. A ball pinned against a board is dropped back into play by the referee, so
-    jamming it in a corner earns nothing either. Every term appears in ``info`` as
+    Computed by the task. ``scoring``: +1 when team A scores, -1 when it concedes. Optional
+    shaping (``shaping=True`` or a weight) adds two potential-based terms, which cannot be
+    farmed: ``ball_progress`` (change in the ball's distance to the opponents' goal, in pitch
+    lengths) and ``ball_approach`` (half-weighted change in the controlled player's distance to
+    the ball). They are zero on a restart step. A ball pinned against a board is dropped back
+    into play by the referee, so jamming it in a corner earns nothing either. Every term appears in ``info`` as
     ``reward_<name>``.
 
     ## Starting State
 
-    ``empty_goal``: the player somewhere in the middle third, the ball just ahead of it.
+    Placed by the task, after the scene's kick-off formation. ``empty_goal``: the player
+    somewhere in the middle third, the ball just ahead of it.
     ``penalty``: the ball on the penalty spot, the attacker just behind it and in reach
     (facing it from up to 34 degrees off the line to the goal), the keeper on its line.
     Matches: kick-off formation with small noise. All draws come from ``self.np_random``.
 
     ## Episode End
 
-    Academy scenarios (``empty_goal``, ``penalty``) terminate on a goal (``terminate_on_goal``);
-    ``penalty`` also terminates once the keeper has played the ball (a save, or the attacker ran
-    the ball into him) or the attacker's shot has come to rest. Matches restart from kick-off
-    after a goal. Time limits come from registration (``max_episode_steps``;
+    Decided by the task. Academy scenarios (``empty_goal``, ``penalty``) terminate on a goal
+    (``terminate_on_goal``); ``penalty`` also terminates once the keeper has played the ball (a
+    save, or the attacker ran the ball into him) or the attacker's shot has come to rest.
+    Matches restart from kick-off after a goal. Time limits come from registration (``max_episode_steps``;
     ``gymnasium.make(..., max_episode_steps=N)`` overrides it).
 
     ## Arguments
@@ -178,7 +182,7 @@ class TabletopSoccerEnv(gym.Env):
         self.scenario = SCENARIOS[scenario]
         sizes = self.scenario.team_sizes
         if team_size is not None:
-            if self.scenario.academy:
+            if self.scenario.task.fixed_teams:
                 raise UsageError(
                     f"team_size applies to matches only; scenario {scenario!r} has fixed teams"
                 )
@@ -187,8 +191,6 @@ class TabletopSoccerEnv(gym.Env):
         self.action_type = action_type
         self.image_size = image_size
         self.camera = camera
-        self.shaping = float(shaping)
-        self.terminate_on_goal = self.scenario.academy if terminate_on_goal is None else terminate_on_goal
         self.ground_truth = ground_truth
         self.render_mode = render_mode
         self.render_size = tuple(render_size)
@@ -212,11 +214,11 @@ class TabletopSoccerEnv(gym.Env):
         elif kick_aim == "on_target":
             inside = 0.95 * self.scene.pitch.goal_width / 2
             self.scene.kick_windows[self.controlled] = (self.scene.pitch.length / 2, -inside, inside)
-        self._teammates = [i for i in range(n_a) if i != self.controlled]
-        self._opponents = list(range(n_a, n_a + n_b))
-        self._others = self._teammates + self._opponents
+        self.task = make_task(scenario, (self.controlled,), shaping=float(shaping),
+                              terminate_on_goal=terminate_on_goal)
+        self._others = [i for i in range(n_a) if i != self.controlled] + list(range(n_a, n_a + n_b))
         self._half_length = self.scene.pitch.length / 2
-        self._state_size = 14 + 4 * len(self._teammates) + 4 * len(self._opponents) + 2
+        self._state_size = 14 + 4 * len(self._others) + 2
 
         state_space = spaces.Box(-5.0, 5.0, (self._state_size,), np.float32)
         pixel_space = spaces.Box(0, 255, (*image_size, 3), np.uint8)
@@ -235,62 +237,36 @@ class TabletopSoccerEnv(gym.Env):
         self._last_reward = 0.0
         self._last_action: Any = None
         self._episode_return = 0.0
-        self._potentials = (0.0, 0.0)
         self._steps = 0
-        self._shot_step = -1
 
     # ------------------------------------------------------------------ Gymnasium API
     def step(self, action):
         commands = self.scene.scripted_commands(self.np_random)
         commands[self.controlled] = self._action_to_command(action)
-        kicks_before = self.scene.kicks_taken
         goal = self.scene.step(commands)
         self._steps += 1
-        restart = bool(self.scene.last_restart)
-        scoring = float(goal)
-        progress = approach = 0.0
-        potentials = self._shaping_potentials()
-        if self.shaping and not restart:
-            progress = self.shaping * (potentials[0] - self._potentials[0])
-            approach = 0.5 * self.shaping * (potentials[1] - self._potentials[1])
-        self._potentials = potentials
-        reward = scoring + progress + approach
-        terminated = bool(goal != 0 and self.terminate_on_goal)
-        if self.scene.kicks_taken > kicks_before and self.scene.last_kicker == self.controlled:
-            self._shot_step = self._steps if self._shot_step < 0 else self._shot_step
-        if self.scenario_name == "penalty" and not terminated:
-            # The penalty is over once the keeper has played the ball (a save, or the attacker ran
-            # the ball into him) or the attacker's shot has come to rest.
-            saved = self.scene.last_kicker not in (-1, self.controlled)
-            stopped = (self._shot_step >= 0 and self._steps - self._shot_step > 2
-                       and math.hypot(*self.scene._ball_qvel) < 0.1)
-            terminated = saved or stopped
+        reward, terminated, truncated, terms = self.task.reward(self.scene, goal)
         self._last_reward, self._last_action = reward, action
         self._episode_return += reward
         info = {
             "goal": int(goal),
             "is_success": goal > 0,
             "score": self.scene.score(),
-            "reward_scoring": scoring,
-            "reward_ball_progress": progress,
-            "reward_ball_approach": approach,
-            "restart": restart,
+            **terms,
+            "restart": bool(self.scene.last_restart),
         }
         if self.ground_truth:
             info["ground_truth"] = self._ground_truth()
         if self.render_mode == "human":
             self.render()
-        return self._observation(), reward, terminated, False, info
+        return self._observation(), reward, terminated, truncated, info
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        rng = self.np_random
-        self.scene.reset(rng)
-        self._place_for_scenario(rng)
-        self._potentials = self._shaping_potentials()
+        self.scene.reset(self.np_random)
+        self.task.reset(self.scene, self.np_random)
         self._last_reward, self._last_action, self._episode_return = 0.0, None, 0.0
         self._steps = 0
-        self._shot_step = -1
         info = {"score": self.scene.score()}
         if self.ground_truth:
             info["ground_truth"] = self._ground_truth()
@@ -335,25 +311,24 @@ class TabletopSoccerEnv(gym.Env):
             "scenario": self.scenario_name,
         }
 
+    @property
+    def shaping(self) -> float:
+        """Weight of the shaping reward terms (0 without shaping)."""
+        return self.task.shaping
+
+    @property
+    def terminate_on_goal(self) -> bool:
+        """Whether a goal ends the episode."""
+        return self.task.terminate_on_goal
+
     def scripted_action(self):
         """The controlled player's action from its scripted role, in this env's action space."""
         command = self.scene.scripted_commands(self.np_random)[self.controlled]
         if self.action_type == "continuous":
             return command.astype(np.float32)
-        if command[3] > 0:
-            return len(DISCRETE_ACTIONS) - 1
-        if np.hypot(command[0], command[1]) < 0.15:
-            if abs(command[2]) < 0.2:
-                return 0
-            # Discrete players turn only by moving: step towards where the script wants to face.
-            yaw = float(self.scene._player_qpos[self.controlled, 2])
-            angle = yaw + command[2] / 3.0
-        else:
-            angle = math.atan2(command[1], command[0])
-        return 1 + int(round(angle / (math.pi / 4))) % 8
+        return nearest_discrete_action(command, float(self.scene.player_yaws()[self.controlled]))
 
     def _action_to_command(self, action) -> np.ndarray:
-        command = np.zeros(4)
         if self.action_type == "discrete":
             if isinstance(action, np.ndarray) and action.shape not in ((), (1,)):
                 raise UsageError(f"action {action!r} has shape {action.shape}; expected a scalar in [0, 10)")
@@ -366,14 +341,7 @@ class TabletopSoccerEnv(gym.Env):
                     f"action {action!r} outside Discrete(10); choose 0 no-op, 1-8 move "
                     "(E, NE, N, NW, W, SW, S, SE) or 9 kick"
                 )
-            if 1 <= index <= 8:
-                angle = (index - 1) * math.pi / 4
-                command[0], command[1] = math.cos(angle), math.sin(angle)
-                yaw = float(self.scene._player_qpos[self.controlled, 2])
-                error = (angle - yaw + math.pi) % (2 * math.pi) - math.pi
-                command[2] = max(-1.0, min(1.0, 3.0 * error))
-            command[3] = 1.0 if index == 9 else -1.0
-            return command
+            return discrete_command(index, float(self.scene.player_yaws()[self.controlled]))
         action = np.asarray(action, dtype=np.float64)
         if action.shape != (4,):
             raise UsageError(f"action has shape {action.shape}; expected (4,) = (vx, vy, turn, kick)")
@@ -381,43 +349,17 @@ class TabletopSoccerEnv(gym.Env):
             raise UsageError(f"action {action.tolist()} outside Box(-1, 1, (4,)); every entry must lie in [-1, 1]")
         return action
 
-    def _shaping_potentials(self) -> tuple[float, float]:
-        ball = self.scene._ball_qpos
-        me = self.scene._player_qpos[self.controlled]
-        length = self.scene.pitch.length
-        to_goal = math.hypot(self._half_length - ball[0], ball[1])
-        to_ball = math.hypot(ball[0] - me[0], ball[1] - me[1])
-        return -to_goal / length, -to_ball / length
-
-    def _place_for_scenario(self, rng: np.random.Generator) -> None:
-        scene, hl, hw = self.scene, self._half_length, self.scene.pitch.width / 2
-        if self.scenario_name == "empty_goal":
-            x = rng.uniform(-0.3, 0.3) * hl
-            y = rng.uniform(-0.5, 0.5) * hw
-            yaw = rng.uniform(-0.5, 0.5)
-            scene.set_player(self.controlled, (x, y), yaw)
-            ahead = scene.reach + rng.uniform(0.02, 0.25) * hl
-            scene.set_ball((x + ahead * math.cos(yaw), y + ahead * math.sin(yaw) * 0.5))
-        elif self.scenario_name == "penalty":
-            spot = hl - 0.5 * (hl / 1.2)
-            scene.set_ball((spot, 0.0))
-            offset = rng.uniform(-0.6, 0.6)
-            distance = scene.reach - 0.015  # at the ball, in reach (GRF: the taker starts on it)
-            scene.set_player(self.controlled, (spot - distance * math.cos(offset), -distance * math.sin(offset)), offset)
-            keeper = self._opponents[0]
-            scene.set_player(keeper, (hl - 0.08, rng.uniform(-0.05, 0.05)), math.pi)
-
     def _state(self) -> np.ndarray:
         # Plain floats into one array: a dozen numpy calls on 2-vectors cost more than this.
         scene = self.scene
         scale = 1.0 / self._half_length
         vscale = 1.0 / scene.max_speed
-        bx, by = scene._ball_qpos.tolist()
-        bvx, bvy = scene._ball_qvel.tolist()
-        q = scene._player_qpos.tolist()
-        v = scene._player_qvel.tolist()
+        bx, by = scene.ball_position().tolist()
+        bvx, bvy = scene.ball_velocity().tolist()
+        q = scene.player_poses().tolist()
+        v = scene.player_velocities().tolist()
         mx, my, yaw = q[self.controlled]
-        mvx, mvy, _ = v[self.controlled]
+        mvx, mvy = v[self.controlled]
         values = [
             bx * scale, by * scale, bvx * vscale, bvy * vscale,
             mx * scale, my * scale, mvx * vscale, mvy * vscale,

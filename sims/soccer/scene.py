@@ -1,44 +1,38 @@
-"""The tabletop soccer scene: physics, kicks, referee, scripted players, cameras, ground truth.
+"""The tabletop soccer scene: physics, kicks, referee and scripted players, behind named accessors.
 
 A :class:`SoccerScene` owns one MuJoCo model and data. It knows nothing about rewards or agents:
 it takes per-player commands and exposes the state through named accessors, as dm_control's
-physics objects do. Renderers are created lazily in the process that renders, so a scene pickles
-and moves into worker processes before it has drawn anything.
+physics objects do. Cameras (:mod:`~visiongym.sims.soccer.cameras`), ground truth
+(:mod:`~visiongym.sims.soccer.ground_truth`) and appearance (:mod:`~visiongym.sims.soccer.appearance`)
+live in their own modules; the scene's methods of those names hand over to them. Renderers are
+created lazily in the process that renders, so a scene pickles and moves into worker processes
+before it has drawn anything.
 """
 
 from __future__ import annotations
 
-import colorsys
 import math
-from typing import Any
 
 import mujoco
 import numpy as np
 
 from visiongym.sims.camera import CameraModel, camera_model
 from visiongym.sims.errors import UsageError
-from visiongym.sims.gl import make_renderer
-from visiongym.sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf, look_at_xyaxes
+from visiongym.sims.soccer import ground_truth as _ground_truth
+from visiongym.sims.soccer.appearance import KIT_HUES, TEAM_COLOUR_MODES, Appearance
+from visiongym.sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf
+from visiongym.sims.soccer.cameras import CAMERAS, RendererCache, camera_id, check_image_size
+from visiongym.sims.soccer.ground_truth import CLASS_NAMES, instance_table
 from visiongym.sims.soccer.referee import Referee
 from visiongym.sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
-CLASS_NAMES = ("background", "ball", "team_a", "team_b", "goal")
-CAMERAS = ("broadcast", "top", "ego", "follow", "heading")
-TEAM_COLOUR_MODES = ("kits", "random")
-# Hue bands (fractions of the colour wheel) of the two kits: team A wears reds and oranges, team
-# B blues. Disjoint bands make "team A" a property of the pixels.
-KIT_HUES = {0: (-0.08, 0.08), 1: (0.52, 0.68)}
-MIN_IMAGE, MAX_IMAGE = 16, 1024
-
+# CLASS_NAMES, CAMERAS, KIT_HUES and TEAM_COLOUR_MODES are re-exported: they were defined here.
 __all__ = ["SoccerScene", "CLASS_NAMES", "CAMERAS", "KIT_HUES", "TEAM_COLOUR_MODES"]
 
 
-def _check_image_size(height: int, width: int) -> None:
-    for name, value in (("height", height), ("width", width)):
-        if not (isinstance(value, (int, np.integer)) and MIN_IMAGE <= value <= MAX_IMAGE):
-            raise UsageError(
-                f"image {name} {value!r} out of range; must be an integer in [{MIN_IMAGE}, {MAX_IMAGE}]"
-            )
+def _read_only(view: np.ndarray) -> np.ndarray:
+    view.flags.writeable = False
+    return view
 
 
 class SoccerScene:
@@ -91,7 +85,7 @@ class SoccerScene:
             )
         if not 0.0 <= skill <= 1.0:
             raise UsageError(f"skill {skill!r} out of range; must lie in [0, 1]")
-        _check_image_size(*image_size)
+        check_image_size(*image_size)
         self.spec = SceneSpec(pitch=pitch, team_sizes=(int(sizes[0]), int(sizes[1])),
                               offscreen=tuple(image_size), ego_cameras=ego_cameras)
         self.pitch = pitch
@@ -120,20 +114,25 @@ class SoccerScene:
                 )
             self.roles = list(roles)
         self.lanes = default_lanes(self.roles[: self.team_sizes[0]]) + default_lanes(self.roles[self.team_sizes[0] :])
-        self._attack_signs = np.where(self.teams == 0, 1.0, -1.0)
+        #: +1 for players attacking +x (team A), -1 for those attacking -x (team B).
+        self.attack_signs = _read_only(np.where(self.teams == 0, 1.0, -1.0))
         self._cooldown = np.zeros(self.n_players)
         self.kick_targets: dict[int, tuple[float, float]] = {}
         self.kick_windows: dict[int, tuple[float, float, float]] = {}
-        self._renderers: dict[tuple[int, int], Any] = {}
-        self._appearance0 = (self.model.geom_rgba.copy(), self.model.cam_pos.copy(),
-                             self.model.cam_quat.copy())
-        self._build_lookup_tables()
+        self._renderers = RendererCache(self.model)
+        self.appearance = Appearance(self.model, self.data, self.teams)
+        #: Which geom belongs to which object of :meth:`render_ground_truth`, and what it is.
+        self.instances = instance_table(self.model, self.teams, self.numbers)
         self._bind()
         self.reset(np.random.default_rng(0))
 
     # ------------------------------------------------------------------ set-up helpers
     def _bind(self) -> None:
-        """Views into MuJoCo's arrays (rebuilt after unpickling, since views do not survive it)."""
+        """Views into MuJoCo's arrays (rebuilt after unpickling, since views do not survive it).
+
+        The scene writes through the private views; the accessors hand out read-only views of
+        the same memory, so reading the state every step copies nothing.
+        """
         n = self.n_players
         adr = self.model.jnt_qposadr
         ball_x = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_JOINT, "ball_x")
@@ -143,44 +142,18 @@ class SoccerScene:
         self._player_qpos = self.data.qpos[2 : 2 + 3 * n].reshape(n, 3)
         self._player_qvel = self.data.qvel[2 : 2 + 3 * n].reshape(n, 3)
         self._ctrl = self.data.ctrl.reshape(n, 3)
-
-    def _build_lookup_tables(self) -> None:
-        m = self.model
-        n = self.n_players
-
-        def geom_id(name: str) -> int:
-            return mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, name)
-
-        # Instances: 1 = ball, 2..n+1 = players, n+2 = west goal, n+3 = east goal.
-        self.instance_class = np.zeros(n + 4, np.uint8)
-        self.instance_team = np.full(n + 4, -1, np.int64)
-        self.instance_number = np.full(n + 4, -1, np.int64)
-        lookup = np.zeros(m.ngeom + 1, np.int32)  # index geom_id + 1 (so -1 -> background)
-        lookup[geom_id("ball") + 1] = lookup[geom_id("ball_patch") + 1] = 1
-        self._ball_geoms = [geom_id("ball"), geom_id("ball_patch")]
-        self.instance_class[1] = CLASS_NAMES.index("ball")
-        for i in range(n):
-            k = 2 + i
-            for part in ("body", "cap", "nose"):
-                lookup[geom_id(f"p{i}_{part}") + 1] = k
-            self.instance_class[k] = CLASS_NAMES.index("team_a" if self.teams[i] == 0 else "team_b")
-            self.instance_team[k] = self.teams[i]
-            self.instance_number[k] = self.numbers[i]
-        for k, side in ((n + 2, "west"), (n + 3, "east")):
-            body = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, f"goal_{side}")
-            lookup[np.flatnonzero(m.geom_bodyid == body) + 1] = k
-            self.instance_class[k] = CLASS_NAMES.index("goal")
-        self._geom_to_instance = lookup
-        self._team_geoms = [
-            [geom_id(f"p{i}_body") for i in range(n) if self.teams[i] == team] for team in (0, 1)
-        ]
-        self._pitch_geom = geom_id("pitch")
-        self._table_geom = geom_id("table")
+        self._views = {
+            "ball_position": _read_only(self.data.qpos[0:2]),
+            "ball_velocity": _read_only(self.data.qvel[0:2]),
+            "player_positions": _read_only(self._player_qpos[:, :2]),
+            "player_velocities": _read_only(self._player_qvel[:, :2]),
+            "player_yaws": _read_only(self._player_qpos[:, 2]),
+            "player_poses": _read_only(self._player_qpos[:]),
+        }
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state["_renderers"] = {}
-        for key in ("_ball_qpos", "_ball_qvel", "_player_qpos", "_player_qvel", "_ctrl"):
+        for key in ("_ball_qpos", "_ball_qvel", "_player_qpos", "_player_qvel", "_ctrl", "_views"):
             state.pop(key, None)
         return state
 
@@ -233,11 +206,11 @@ class SoccerScene:
 
     def set_ball_visible(self, visible: bool) -> None:
         """Draw the ball in rendered frames, or not (an occluded ball; physics is unchanged)."""
-        self.model.geom_rgba[self._ball_geoms, 3] = 1.0 if visible else 0.0
+        self.appearance.set_ball_visible(visible)
 
     def ball_visible(self) -> bool:
         """Whether :meth:`render` draws the ball."""
-        return bool(self.model.geom_rgba[self._ball_geoms[0], 3] > 0)
+        return self.appearance.ball_visible()
 
     def set_player(self, index: int, pos, yaw: float = 0.0) -> None:
         """Place player ``index`` at ``pos`` (x, y) facing ``yaw`` radians, at rest."""
@@ -349,25 +322,40 @@ class SoccerScene:
         noise = None if rng is None else self._aim
         return scripted_commands(
             self.roles, self._player_qpos[:, :2], self._player_qpos[:, 2], self._ball_qpos,
-            self._attack_signs, self.pitch.length, self.pitch.goal_width, self.reach, self.skill,
+            self.attack_signs, self.pitch.length, self.pitch.goal_width, self.reach, self.skill,
             noise, self._ball_qvel, lanes=self.lanes, pitch_width=self.pitch.width,
         )
 
     # ------------------------------------------------------------------ named accessors
+    # The state accessors return read-only views of MjData, not copies: they follow the
+    # scene as it steps (copy one to keep a value) and cost nothing to call every step.
     def ball_position(self) -> np.ndarray:
-        return self._ball_qpos.copy()
+        """Ball (x, y), metres: a read-only view that follows the scene."""
+        return self._views["ball_position"]
 
     def ball_velocity(self) -> np.ndarray:
-        return self._ball_qvel.copy()
+        """Ball (vx, vy), m/s: a read-only view that follows the scene."""
+        return self._views["ball_velocity"]
 
     def player_positions(self) -> np.ndarray:
-        return self._player_qpos[:, :2].copy()
+        """(n_players, 2) player (x, y), metres, in player order: a read-only view."""
+        return self._views["player_positions"]
 
     def player_velocities(self) -> np.ndarray:
-        return self._player_qvel[:, :2].copy()
+        """(n_players, 2) player (vx, vy), m/s: a read-only view."""
+        return self._views["player_velocities"]
 
     def player_yaws(self) -> np.ndarray:
-        return self._player_qpos[:, 2].copy()
+        """(n_players,) player facing, radians from +x: a read-only view."""
+        return self._views["player_yaws"]
+
+    def player_poses(self) -> np.ndarray:
+        """(n_players, 3) player (x, y, yaw) in one contiguous read-only view (the fastest to read)."""
+        return self._views["player_poses"]
+
+    def team_players(self, team: int) -> np.ndarray:
+        """Indices of team ``team``'s players (0 = A, 1 = B), in shirt order."""
+        return np.flatnonzero(self.teams == team)
 
     def score(self) -> tuple[int, int]:
         return tuple(self.referee.goals)
@@ -391,72 +379,26 @@ class SoccerScene:
                 to stays visible in every frame; ``"random"``: any two well-separated hues, so
                 only the contrast between the teams is visible.
         """
-        if team_colours not in TEAM_COLOUR_MODES:
-            raise UsageError(
-                f"team_colours {team_colours!r} unknown; choose one of: {', '.join(TEAM_COLOUR_MODES)}"
-            )
-        rgba, cam_pos, cam_quat = (a.copy() for a in self._appearance0)
-        if team_colours == "kits":
-            hues = [rng.uniform(*KIT_HUES[team]) % 1.0 for team in (0, 1)]
-        else:
-            hue_a = rng.uniform(0, 1)
-            hues = [hue_a, (hue_a + rng.uniform(0.3, 0.7)) % 1.0]
-        for team, hue in enumerate(hues):
-            colour = colorsys.hsv_to_rgb(hue, rng.uniform(0.6, 1.0), rng.uniform(0.55, 0.95))
-            for g in self._team_geoms[team]:
-                rgba[g, :3] = colour
-        rgba[self._pitch_geom, :3] = np.clip(rgba[self._pitch_geom, :3] * rng.uniform(0.75, 1.25, 3), 0, 1)
-        rgba[self._table_geom, :3] = np.clip(rgba[self._table_geom, :3] * rng.uniform(0.6, 1.4, 3), 0, 1)
-        cam = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, "broadcast")
-        position = cam_pos[cam] * (1 + rng.uniform(-camera_jitter, camera_jitter, 3))
-        target = np.array([rng.uniform(-0.1, 0.1), rng.uniform(-0.25, 0.0), 0.0]) * self.pitch.width
-        axes = np.array(look_at_xyaxes(position, target).split(), float).reshape(2, 3)
-        matrix = np.stack([axes[0], axes[1], np.cross(axes[0], axes[1])], axis=1)
-        mujoco.mju_mat2Quat(cam_quat[cam], matrix.ravel())
-        cam_pos[cam] = position
-        self.model.geom_rgba[:] = rgba
-        self.model.cam_pos[:] = cam_pos
-        self.model.cam_quat[:] = cam_quat
-        mujoco.mj_forward(self.model, self.data)
+        self.appearance.randomize(rng, self.pitch.width, camera_jitter, team_colours)
 
     def reset_appearance(self) -> None:
         """Back to the default colours and camera."""
-        self.model.geom_rgba[:], self.model.cam_pos[:], self.model.cam_quat[:] = self._appearance0
-        mujoco.mj_forward(self.model, self.data)
+        self.appearance.reset()
 
     # ------------------------------------------------------------------ cameras and rendering
     def camera_id(self, camera: str, player: int = 0) -> int:
-        if camera not in CAMERAS:
-            raise UsageError(f"camera {camera!r} unknown; choose one of: {', '.join(CAMERAS)}")
-        if camera in ("ego", "follow", "heading"):
-            if camera == "ego" and not self.spec.ego_cameras:
-                raise UsageError("this scene was built with ego_cameras=False; 'ego' is unavailable")
-            if not 0 <= player < self.n_players:
-                raise UsageError(f"player {player} out of range; this scene has {self.n_players} players")
-            name = f"{camera}_{player}"
-        else:
-            name = camera
-        return mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, name)
+        """MuJoCo id of view ``camera`` (of player ``player`` for ``ego``, ``follow``, ``heading``)."""
+        return camera_id(self.model, camera, player, self.n_players, self.spec.ego_cameras)
 
     def camera(self, camera: str = "broadcast", height: int = 84, width: int = 84, player: int = 0) -> CameraModel:
         """The exact camera model of a view, to project points or unproject depth."""
         return camera_model(self.model, self.data, self.camera_id(camera, player), height, width)
 
-    def _renderer(self, height: int, width: int):
-        _check_image_size(height, width)
-        key = (height, width)
-        if key not in self._renderers:
-            vis = self.model.vis.global_
-            vis.offheight = max(vis.offheight, height)
-            vis.offwidth = max(vis.offwidth, width)
-            self._renderers[key] = make_renderer(self.model, height, width)
-        return self._renderers[key]
-
     def render(self, camera: str = "broadcast", height: int = 84, width: int = 84, player: int = 0,
                out: np.ndarray | None = None) -> np.ndarray:
         """An RGB frame, uint8 (height, width, 3)."""
         cam = self.camera_id(camera, player)
-        renderer = self._renderer(height, width)
+        renderer = self._renderers.get(height, width)
         renderer.update_scene(self.data, cam)
         return renderer.render(out=out)
 
@@ -472,44 +414,12 @@ class SoccerScene:
         ``numbers`` (shirt number or -1) and ``visible_pixels``.
         """
         cam = self.camera_id(camera, player)
-        renderer = self._renderer(height, width)
-        renderer.update_scene(self.data, cam)
-        rgb = renderer.render()
-        renderer.enable_depth_rendering()
-        try:
-            renderer.update_scene(self.data, cam)
-            depth = renderer.render().astype(np.float32)
-        finally:
-            renderer.disable_depth_rendering()
-        renderer.enable_segmentation_rendering()
-        try:
-            renderer.update_scene(self.data, cam)
-            seg = renderer.render()
-        finally:
-            renderer.disable_segmentation_rendering()
-        is_geom = seg[..., 1] == int(mujoco.mjtObj.mjOBJ_GEOM)
-        instance_mask = np.where(is_geom, self._geom_to_instance[np.clip(seg[..., 0], -1, None) + 1], 0)
-        instance_mask = instance_mask.astype(np.int32)
-        class_mask = self.instance_class[instance_mask]
-        ids, boxes, counts = _mask_boxes(instance_mask)
-        return {
-            "rgb": rgb,
-            "depth": depth,
-            "class_mask": class_mask,
-            "instance_mask": instance_mask,
-            "instance_ids": ids,
-            "boxes": boxes,
-            "labels": self.instance_class[ids].astype(np.int64),
-            "teams": self.instance_team[ids],
-            "numbers": self.instance_number[ids],
-            "visible_pixels": counts,
-        }
+        renderer = self._renderers.get(height, width)
+        return _ground_truth.render_ground_truth(renderer, self.data, cam, self.instances)
 
     def close(self) -> None:
         """Release GL contexts; safe to call twice."""
-        for renderer in self._renderers.values():
-            renderer.close()
-        self._renderers = {}
+        self._renderers.close()
 
     def __del__(self) -> None:  # pragma: no cover - best effort at interpreter exit
         try:
@@ -517,23 +427,3 @@ class SoccerScene:
         except Exception:  # noqa: BLE001
             pass
 
-
-def _mask_boxes(instance_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Tight xyxy boxes (pixel edges) and pixel counts of every instance present in a mask."""
-    rows, cols = np.nonzero(instance_mask)
-    if rows.size == 0:
-        return np.zeros(0, np.int64), np.zeros((0, 4), np.float32), np.zeros(0, np.int64)
-    ids = instance_mask[rows, cols]
-    order = np.argsort(ids, kind="stable")
-    ids, rows, cols = ids[order], rows[order], cols[order]
-    unique, starts, counts = np.unique(ids, return_index=True, return_counts=True)
-    boxes = np.stack(
-        [
-            np.minimum.reduceat(cols, starts),
-            np.minimum.reduceat(rows, starts),
-            np.maximum.reduceat(cols, starts) + 1,
-            np.maximum.reduceat(rows, starts) + 1,
-        ],
-        axis=1,
-    ).astype(np.float32)
-    return unique.astype(np.int64), boxes, counts.astype(np.int64)

@@ -1,6 +1,7 @@
 """visiongym/TabletopSoccer-v0: API checks, determinism, vectorisation, bad input, fuzzing."""
 
 import functools
+import math
 import pickle
 
 import gymnasium as gym
@@ -11,6 +12,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import visiongym  # noqa: F401
 from visiongym.envs.soccer import ACTION_TYPES, OBS_MODES, SCENARIOS
+from visiongym.envs.soccer_actions import nearest_direction
 
 ENV_ID = "visiongym/TabletopSoccer-v0"
 
@@ -145,14 +147,14 @@ def test_shaping_is_potential_based_so_it_cannot_be_farmed():
     env.reset(seed=1)
     env.action_space.seed(1)
     unwrapped = env.unwrapped
-    start = unwrapped._shaping_potentials()
+    start = unwrapped.task.potentials(unwrapped.scene, unwrapped.controlled)
     progress = approach = 0.0
     for _ in range(60):
         _, _, terminated, _, info = env.step(env.action_space.sample())
         assert not info["restart"] and not terminated
         progress += info["reward_ball_progress"]
         approach += info["reward_ball_approach"]
-    end = unwrapped._shaping_potentials()
+    end = unwrapped.task.potentials(unwrapped.scene, unwrapped.controlled)
     # The terms telescope: their sum is the change in potential, whatever the path.
     assert progress == pytest.approx(end[0] - start[0], abs=1e-9)
     assert approach == pytest.approx(0.5 * (end[1] - start[1]), abs=1e-9)
@@ -165,7 +167,7 @@ def test_jamming_the_ball_in_a_corner_earns_nothing():
     corner = (scene.pitch.length / 2 - 0.05, scene.pitch.width / 2 - scene.pitch.ball_radius)
     scene.set_ball(corner)
     scene.set_player(0, (corner[0] - 0.08, corner[1] - 0.08), yaw=0.8)
-    env.unwrapped._potentials = env.unwrapped._shaping_potentials()
+    env.unwrapped.task.reset_potentials(scene)
     total = sum(env.step(2)[1] for _ in range(100))  # keep pushing north-east into the corner
     assert scene.referee.drop_balls >= 1  # the referee put the ball back into play
     assert total < 0.2
@@ -240,7 +242,7 @@ def _chase_and_kick(obs: np.ndarray) -> int:
     dx, dy = float(obs[10]), float(obs[11])
     if np.hypot(dx, dy) < 0.08:
         return 9
-    return 1 + int(round(np.arctan2(dy, dx) / (np.pi / 4))) % 8
+    return nearest_direction(math.atan2(dy, dx))
 
 
 def test_aimed_kicks_make_chase_and_kick_score_where_facing_kicks_often_miss():

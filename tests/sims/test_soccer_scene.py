@@ -36,6 +36,69 @@ def test_named_accessors_report_state(scene):
     assert scene.time() == pytest.approx(scene.control_dt)
 
 
+@pytest.mark.parametrize(
+    ("accessor", "array", "shape"),
+    [
+        ("ball_position", "qpos", (2,)),
+        ("ball_velocity", "qvel", (2,)),
+        ("player_positions", "qpos", (4, 2)),
+        ("player_velocities", "qvel", (4, 2)),
+        ("player_yaws", "qpos", (4,)),
+        ("player_poses", "qpos", (4, 3)),
+    ],
+)
+def test_state_accessors_are_read_only_views_that_follow_the_scene(scene, accessor, array, shape):
+    spread(scene)
+    view = getattr(scene, accessor)()
+    assert view.shape == shape and np.shares_memory(view, getattr(scene.data, array))
+    assert getattr(scene, accessor)() is view  # no new array per call: free on the hot path
+    np.testing.assert_array_equal(scene.player_poses()[:, :2], scene.player_positions())
+    np.testing.assert_array_equal(scene.player_poses()[:, 2], scene.player_yaws())
+    with pytest.raises(ValueError, match="read-only"):
+        view[...] = 0.0
+    before = view.copy()
+    scene.set_ball((0.4, -0.2), vel=(0.5, 0.1))
+    for i in range(scene.n_players):
+        scene.set_player(i, (0.1 * i - 0.2, 0.3), yaw=0.5 + i)
+    commands = np.zeros((4, 4))
+    commands[:, 0] = 0.5
+    commands[:, 2] = 0.5
+    scene.step(commands)
+    assert not np.array_equal(view, before)  # the view moved with the state
+
+
+def test_accessor_views_survive_pickling(scene):
+    spread(scene)
+    clone = pickle.loads(pickle.dumps(scene))
+    assert np.shares_memory(clone.ball_position(), clone.data.qpos)
+    assert not np.shares_memory(clone.ball_position(), scene.data.qpos)
+    assert not clone.player_positions().flags.writeable
+    np.testing.assert_array_equal(clone.player_positions(), scene.player_positions())
+    assert list(clone.team_players(1)) == [2, 3] and list(clone.attack_signs) == [1, 1, -1, -1]
+    clone.close()
+
+
+def test_public_names_import_from_the_package_and_the_split_modules():
+    import visiongym.sims.soccer as soccer
+    from visiongym.sims.soccer import appearance, cameras, ground_truth, scene
+
+    assert soccer.CAMERAS is cameras.CAMERAS is scene.CAMERAS
+    assert soccer.CLASS_NAMES is ground_truth.CLASS_NAMES is scene.CLASS_NAMES
+    assert soccer.KIT_HUES is appearance.KIT_HUES and soccer.TEAM_COLOUR_MODES is appearance.TEAM_COLOUR_MODES
+
+
+def test_instance_table_names_every_object(scene):
+    table = scene.instances
+    n = scene.n_players
+    assert [CLASS_NAMES[c] for c in table.instance_class] == (
+        ["background", "ball"] + ["team_a"] * 2 + ["team_b"] * 2 + ["goal"] * 2
+    )
+    assert list(table.instance_team[2 : 2 + n]) == [0, 0, 1, 1]
+    assert list(table.instance_number[2 : 2 + n]) == [1, 2, 1, 2]
+    ball = mujoco.mj_name2id(scene.model, mujoco.mjtObj.mjOBJ_GEOM, "ball")
+    assert ball in table.geoms_of(1) and len(table.geoms_of(2)) == 3  # body, cap, nose
+
+
 def test_kick_is_an_impulse_only_when_close_and_facing(scene):
     spread(scene)
     scene.set_player(0, (0.0, 0.0), yaw=0.0)
@@ -202,7 +265,7 @@ def test_ground_truth_boxes_match_projection_within_a_pixel(scene, camera):
     for k, box in zip(truth["instance_ids"], truth["boxes"], strict=True):
         if not 1 <= k <= scene.n_players + 1:
             continue  # goals are cut by the image border in some views
-        geoms = np.flatnonzero(scene._geom_to_instance[1:] == k)
+        geoms = scene.instances.geoms_of(k)
         uv, _ = cam.project(_geom_points(m, scene.data, geoms))
         projected = np.array([uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(), uv[:, 1].max()])
         np.testing.assert_allclose(box, projected, atol=1.0, err_msg=f"instance {k} in {camera}")
@@ -289,7 +352,7 @@ def test_kits_keep_team_a_red_and_team_b_blue():
     for _ in range(10):
         s.randomize_appearance(rng, team_colours="kits")
         for team, (low, high) in ((0, (-0.08, 0.08)), (1, (0.52, 0.68))):
-            hue = colorsys.rgb_to_hsv(*s.model.geom_rgba[s._team_geoms[team][0], :3])[0]
+            hue = colorsys.rgb_to_hsv(*s.model.geom_rgba[s.appearance.team_geoms[team][0], :3])[0]
             hue = hue - 1 if hue > 0.5 and team == 0 else hue
             assert low - 1e-6 <= hue <= high + 1e-6
     with pytest.raises(ValueError, match="team_colours 'pink' unknown; choose one of: kits, random"):
