@@ -17,6 +17,7 @@ from torch import nn
 
 from visiongym.sims.errors import UsageError
 from visiongym.vision.registry import Registry
+from visiongym.vision.runs import DEVICE_DEFAULT
 
 __all__ = [
     "ARCHITECTURES",
@@ -206,8 +207,8 @@ class ArchConfig:
     """How to print the layers: a Keras-style table, PyTorch's print(model) (as the course's lab), or nothing."""
     repeats: int = 3
     """Timed forward passes per model and device (median reported); 0 skips timing."""
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    """Also time on this device when it is not the CPU (auto: cuda > mps > cpu)."""
+    device: str = DEVICE_DEFAULT
+    """Also time on this device when it is not the CPU: auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps."""
     out: Path = Path("runs/classify/arch")
     """Output folder (layer listings and the summary table)."""
 
