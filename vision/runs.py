@@ -40,6 +40,7 @@ __all__ = [
     "load_state",
     "prepare_run",
     "set_threads",
+    "log_losses",
 ]
 
 DEVICE_DEFAULT = "auto"
@@ -153,3 +154,14 @@ def load_state(
             f"checkpoint {str(path)!r} does not fit the current {name!r} architecture "
             f"({str(error).splitlines()[0]}); retrain it with {trainer}"
         ) from error
+
+
+LOSS_LOG_INTERVAL = 10
+"""Optimiser steps between two TensorBoard loss points of the vision trainers."""
+
+
+def log_losses(writer, step: int, losses: dict[str, Any]) -> None:
+    """Every ``LOSS_LOG_INTERVAL`` steps, write each loss (a tensor or a float) as ``losses/<name>``."""
+    if step % LOSS_LOG_INTERVAL == 0:
+        for name, value in losses.items():
+            writer.add_scalar(f"losses/{name}", float(value), step)

@@ -40,7 +40,7 @@ from visiongym.vision.autoencoders.models import (
 )
 from visiongym.vision.data.dataset import load_frames
 from visiongym.vision.metrics import print_table, psnr
-from visiongym.vision.runs import RunOptions, prepare_run, set_threads
+from visiongym.vision.runs import RunOptions, log_losses, prepare_run, set_threads
 from visiongym.vision.runtime import load_checkpoint, pick_device, save_checkpoint, seed_everything
 
 __all__ = ["AutoencoderTrainConfig", "train_autoencoder"]
@@ -154,10 +154,7 @@ def train_autoencoder(config: AutoencoderTrainConfig) -> dict[str, float]:
             optimizer.step()
             scheduler.step()
             step += 1
-            if step % 10 == 0:
-                writer.add_scalar("losses/total", loss.item(), step)
-                for name, value in terms.items():
-                    writer.add_scalar(f"losses/{name}", value.item(), step)
+            log_losses(writer, step, {"total": loss, **terms})
         val_psnr = psnr(reconstruct(model, val), val.float() / 255.0)
         writer.add_scalar("val/psnr", val_psnr, step)
         writer.add_scalar(

@@ -27,7 +27,7 @@ from visiongym.vision.data.format import DETECTION_CLASSES
 from visiongym.vision.detect.engine import CHECKPOINT_KIND, MODELS, Detector, evaluate, measure_fps
 from visiongym.vision.detect.model import DETECTORS
 from visiongym.vision.metrics import print_table
-from visiongym.vision.runs import RunOptions, prepare_run, set_threads
+from visiongym.vision.runs import RunOptions, log_losses, prepare_run, set_threads
 from visiongym.vision.runtime import load_checkpoint, pick_device, seed_everything
 
 __all__ = ["DetectorTrainConfig", "train_detector"]
@@ -146,10 +146,7 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
             optimizer.step()
             scheduler.step()
             step += 1
-            if step % 10 == 0:
-                writer.add_scalar("losses/total", loss.item(), step)
-                for name, value in terms.items():
-                    writer.add_scalar(f"losses/{name}", float(value), step)
+            log_losses(writer, step, {"total": loss, **terms})
         writer.add_scalar(
             "charts/frames_per_s",
             (step - start_epoch * steps_per_epoch)

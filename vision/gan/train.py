@@ -23,7 +23,7 @@ from visiongym.envs.cli import run_command
 from visiongym.vision.data.dataset import load_frames
 from visiongym.vision.gan.models import Discriminator, Generator, init_weights
 from visiongym.vision.metrics import print_table
-from visiongym.vision.runs import RunOptions, load_state, prepare_run, set_threads
+from visiongym.vision.runs import RunOptions, load_state, log_losses, prepare_run, set_threads
 from visiongym.vision.runtime import (
     CheckpointError,
     load_checkpoint,
@@ -146,9 +146,7 @@ def train_gan(config: GanTrainConfig) -> dict[str, float]:
             loss_g.backward()
             optim_g.step()
             step += 1
-            if step % 10 == 0:
-                writer.add_scalar("losses/discriminator", loss_d.item(), step)
-                writer.add_scalar("losses/generator", loss_g.item(), step)
+            log_losses(writer, step, {"discriminator": loss_d, "generator": loss_g})
         writer.add_scalar(
             "charts/frames_per_s",
             (step - start_epoch * steps_per_epoch)
