@@ -164,4 +164,5 @@ def log_losses(writer, step: int, losses: dict[str, Any]) -> None:
     """Every ``LOSS_LOG_INTERVAL`` steps, write each loss (a tensor or a float) as ``losses/<name>``."""
     if step % LOSS_LOG_INTERVAL == 0:
         for name, value in losses.items():
-            writer.add_scalar(f"losses/{name}", float(value), step)
+            value = value.detach().item() if isinstance(value, torch.Tensor) else float(value)
+            writer.add_scalar(f"losses/{name}", value, step)
