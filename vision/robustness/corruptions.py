@@ -5,7 +5,9 @@ generator, and returns a new ``uint8`` (H, W, 3) frame; the same seed gives the 
 (:func:`corrupt`). Parameters follow the ImageNet-C reference code where it has one; lengths in
 pixels (blur radii, elastic displacement) are ImageNet-C's 224-pixel values scaled by
 ``min(H, W) / 224``, so a 128-pixel frame is corrupted as strongly, relative to its size, as an
-ImageNet image. Weather layers (fog, frost, snow) are procedural: no image files.
+ImageNet image. Weather layers (fog, frost, snow) are procedural: no image files. Fog, frost and
+pixelate depart from ImageNet-C's recipes so that every severity is stronger than the one below
+(their docstrings say how); glass blur is not implemented.
 
 Geometry: only ``elastic_transform`` moves scene content. It is a smooth local displacement
 (no global affine, unlike ImageNet-C), and :meth:`Corruption.warp_masks` applies the same field
@@ -131,8 +133,8 @@ def _centre_zoom(x: np.ndarray, factor: float) -> np.ndarray:
 
 
 def zoom_blur(image: np.ndarray, severity: int, rng: np.random.Generator) -> np.ndarray:
-    """Fast forward motion: the mean of the frame and copies zoomed about its centre, up to
-    1.11x .. 1.31x."""
+    """Fast forward motion: the mean of the frame and copies zoomed about its centre, in steps
+    of 0.01 .. 0.03, up to 1.10x .. 1.30x (ImageNet-C's ranges)."""
     top, step = ((1.11, 0.01), (1.16, 0.01), (1.21, 0.02), (1.26, 0.02), (1.31, 0.03))[severity - 1]
     x = _unit(image)
     zooms = np.arange(1.0 + step, top, step)
