@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                           "train an autoencoder (conv, denoising or sparse) on rendered frames"),
     "autoencoder evaluate": ("visiongym.vision.autoencoders.evaluate",
                              "score an autoencoder: PSNR, SSIM, denoising, a reconstruction grid"),
+    "robustness": ("visiongym.vision.robustness.__main__",
+                   "score a detector or autoencoder on corrupted and shifted frames: drops and mCE"),
     "gan train": ("visiongym.vision.gan.train", "train a DCGAN on rendered frames"),
     "gan mix": ("visiongym.vision.gan.mix", "write a dataset of GAN frames pseudo-labelled by a detector"),
     "filters": ("visiongym.vision.filters.__main__", "course: filters as convolutions (edges, blur, sharpen)"),

@@ -1,0 +1,184 @@
+"""Model scorers: one per checkpoint kind, so the robustness suite can score any vision model.
+
+A scorer (:class:`ModelScorer`) knows its headline ``metric`` (and whether higher is better),
+scores an :class:`~visiongym.vision.robustness.shifts.EvalFrames` into a dict holding that metric,
+and turns the dict into an ``error`` (lower is better, 0 perfect) for the corruption error. Scorers
+are registered in :data:`SCORERS` under the ``kind`` their checkpoints carry
+(:func:`visiongym.vision.runtime.save_checkpoint`); :func:`load_scorer` reads that kind and
+builds the matching one:
+
+==============  ==================================  ===================================
+kind            metric                              error
+==============  ==================================  ===================================
+``detector``    mAP@0.5 (``map_50``), also ``map``  1 - mAP@0.5
+``autoencoder`` PSNR (dB) of the reconstruction     mean squared error per pixel, [0, 1]
+                against the clean frame, also SSIM  scale (PSNR = -10 log10 MSE per frame)
+==============  ==================================  ===================================
+
+No classifier of the suite can be scored on a dataset folder yet: ``lenet_digits``
+(``visiongym classify``) reads 8 x 8 scikit-learn digits and ``transfer_smallcnn``
+(``visiongym transfer``) was trained on labels (ball zone, player count) that a dataset folder
+does not record, and its checkpoint keeps no input size. A frame classifier plugs in like this::
+
+    @SCORERS.register("frame_classifier")     # the kind its checkpoints are saved under
+    class FrameClassifierScorer:
+        metric, higher_is_better, error_definition = "accuracy", True, "1 - accuracy"
+
+        def __init__(self, path, device="cpu"): ...   # load the checkpoint
+        def score(self, frames): ...                  # labels from frames.records / targets
+        def error(self, scores): return 1.0 - scores["accuracy"]
+
+Segmentation and depth models plug in the same way, reading ``targets["masks"]`` (or a depth
+target the loader adds) of the frames they are given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+from visiongym.sims.errors import UsageError
+from visiongym.vision.registry import Registry
+from visiongym.vision.robustness.shifts import EvalFrames
+from visiongym.vision.runtime import load_checkpoint
+
+__all__ = [
+    "ModelScorer",
+    "SCORERS",
+    "DetectorScorer",
+    "AutoencoderScorer",
+    "load_scorer",
+    "frames_to_tensor",
+]
+
+
+@runtime_checkable
+class ModelScorer(Protocol):
+    """Scores one loaded model on frames."""
+
+    metric: str
+    higher_is_better: bool
+    error_definition: str
+    name: str
+
+    def score(self, frames: EvalFrames) -> dict[str, float]: ...
+
+    def error(self, scores: dict[str, float]) -> float: ...
+
+
+SCORERS: Registry[ModelScorer] = Registry("scorable checkpoint kind")
+"""Scorer classes by checkpoint kind; each is built as ``Scorer(path, device)``."""
+
+
+def frames_to_tensor(images: list[np.ndarray], size: int | tuple[int, int] | None) -> torch.Tensor:
+    """uint8 (H, W, 3) frames as one uint8 (N, 3, S, S) tensor, resized (antialiased) to ``size``."""
+    from torchvision.transforms.v2 import functional as TF
+
+    batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+    if size is None:
+        return batch
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    if tuple(batch.shape[-2:]) == size:
+        return batch
+    return TF.resize(batch, list(size), antialias=True)
+
+
+@SCORERS.register("detector")
+class DetectorScorer:
+    """mAP of a ``visiongym detect train`` checkpoint; frames and boxes resized to its input."""
+
+    metric = "map_50"
+    higher_is_better = True
+    error_definition = "1 - mAP@0.5"
+
+    def __init__(self, path: str | Path, device: str = "cpu", batch_size: int = 32) -> None:
+        from visiongym.vision.detect.engine import load_detector
+
+        self.detector, payload = load_detector(path, device)
+        self.name = f"{payload['meta']['model']} ({Path(path).parent.name or Path(path).stem})"
+        self.batch_size = batch_size
+
+    def score(self, frames: EvalFrames) -> dict[str, float]:
+        from torchvision import tv_tensors
+
+        from visiongym.vision.data.dataset import detection_transforms
+        from visiongym.vision.detect.engine import evaluate
+
+        resize = detection_transforms(False, self.detector.image_size)
+        samples = []
+        for image, target in zip(frames.images, frames.targets, strict=True):
+            height, width = image.shape[:2]
+            boxes = tv_tensors.BoundingBoxes(
+                torch.as_tensor(target["boxes"], dtype=torch.float32).reshape(-1, 4),
+                format="XYXY",
+                canvas_size=(height, width),
+            )
+            tensor = tv_tensors.Image(torch.from_numpy(image).permute(2, 0, 1).contiguous())
+            samples.append(
+                resize(tensor, {"boxes": boxes, "labels": torch.as_tensor(target["labels"])})
+            )
+        batches = [
+            (
+                torch.stack([torch.as_tensor(s[0]) for s in samples[i : i + self.batch_size]]),
+                [s[1] for s in samples[i : i + self.batch_size]],
+            )
+            for i in range(0, len(samples), self.batch_size)
+        ]
+        scores = evaluate(self.detector, batches)
+        return {"map_50": scores["map_50"], "map": scores["map"]}
+
+    def error(self, scores: dict[str, float]) -> float:
+        return 1.0 - scores["map_50"]
+
+
+@SCORERS.register("autoencoder")
+class AutoencoderScorer:
+    """Reconstruction quality of a ``visiongym autoencoder train`` checkpoint: the shifted frame
+    goes in, the reference (the clean frame, for a corruption) is what should come out."""
+
+    metric = "psnr"
+    higher_is_better = True
+    error_definition = "per-pixel MSE on the [0, 1] scale"
+
+    def __init__(self, path: str | Path, device: str = "cpu") -> None:
+        from visiongym.vision.autoencoders.evaluate import load_autoencoder
+
+        self.model, meta = load_autoencoder(path, device)
+        self.size = tuple(meta["image_size"])
+        self.name = f"{meta['variant']} {meta['arch']} ({Path(path).parent.name or Path(path).stem})"
+
+    def score(self, frames: EvalFrames) -> dict[str, float]:
+        from visiongym.vision.autoencoders.evaluate import reconstruct
+        from visiongym.vision.metrics import psnr, ssim
+
+        inputs = frames_to_tensor(frames.images, self.size)
+        references = frames_to_tensor(frames.references, self.size).float() / 255.0
+        reconstructions = reconstruct(self.model, inputs)
+        mse = ((reconstructions - references) ** 2).mean(dim=(1, 2, 3))
+        return {
+            "psnr": psnr(reconstructions, references),
+            "ssim": ssim(reconstructions, references),
+            "mse": float(mse.mean()),
+        }
+
+    def error(self, scores: dict[str, float]) -> float:
+        return scores["mse"]
+
+
+def load_scorer(path: str | Path, device: str = "cpu") -> ModelScorer:
+    """The scorer for the checkpoint at ``path``, chosen by the kind the checkpoint records.
+
+    A checkpoint of a kind no scorer is registered for raises :class:`UsageError` naming its kind
+    and the kinds that can be scored.
+    """
+    payload: dict[str, Any] = load_checkpoint(path)
+    kind = payload["kind"]
+    if kind not in SCORERS:
+        raise UsageError(
+            f"checkpoint {str(path)!r} holds a {kind!r} model, which the robustness suite cannot "
+            f"score; it scores checkpoints of kind: {', '.join(SCORERS.names())}"
+        )
+    return SCORERS.get(kind)(path, device)
