@@ -278,8 +278,13 @@ class Look:
     camera_fov: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able values."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+        """Plain JSON values (tuples as lists), equal to the look after a JSON round trip."""
+        def plain(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            return [plain(v) for v in value] if isinstance(value, (tuple, list)) else value
+
+        return plain(asdict(self))
 
 
 def draw_look(spec: AppearanceSpec, rng: np.random.Generator) -> Look:
@@ -506,6 +511,9 @@ class LookBinding:
 
     def _move_camera(self, look: Look) -> None:
         model, cam = self.model, self.targets.camera
+        if (look.camera_height, look.camera_distance, look.camera_yaw, look.camera_roll, look.camera_fov) == (
+                1.0, 1.0, 0.0, 0.0, 1.0):
+            return  # recomputing the default pose would move it by rounding: masks must not move
         mode = int(model.cam_mode[cam])
         tracking = mode in (int(mujoco.mjtCamLight.mjCAMLIGHT_TRACK), int(mujoco.mjtCamLight.mjCAMLIGHT_TRACKCOM))
         pivot = np.asarray(self.targets.camera_pivot, float)
