@@ -2,6 +2,7 @@
 
     python -m visiongym.agents.evaluate runs/CatchBall-v0__dqn__1__20261129-050000 --episodes 20
     python -m visiongym.agents.evaluate runs/.../checkpoints/last.pt --episodes 50 --video eval.mp4
+    python -m visiongym.agents.evaluate runs/... --appearance held_out   # or light_dim, camera_high, ...
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from visiongym.agents.common.envs import make_env, parse_env_kwargs, wrapper_opt
 from visiongym.agents.common.evaluation import EvaluationResult, evaluate
 from visiongym.agents.policies import load_policy, read_checkpoint
 from visiongym.envs.cli import run_command
+from visiongym.envs.play import appearance_argument
 
 __all__ = ["EvaluateConfig", "run_evaluation", "main"]
 
@@ -39,12 +41,17 @@ class EvaluateConfig:
     """Random-action probability (DQN family)."""
     info_keys: tuple[str, ...] = ()
     """Numeric info keys to average per step and report as mean_<key>, e.g. reward_pose."""
+    appearance: str | None = None
+    """Evaluate on another look (soccer, LearnToMove): random, held_out, a shift name (light_dim,
+    camera_high, ...), key=value,... or default; unset keeps the run's own."""
 
 
 def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
     """Load the policy, play ``config.episodes`` episodes and return the per-episode figures."""
     meta = read_checkpoint(config.path)["meta"]
     env_kwargs = {**meta.get("env_kwargs", {}), **parse_env_kwargs(config.env_kwargs)}
+    if config.appearance is not None:
+        env_kwargs["appearance"] = appearance_argument(config.appearance)
     thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", **wrapper_options(meta.get("config", {})))
     probe = thunk()
     policy = load_policy(config.path, probe, device=config.device, epsilon=config.epsilon)

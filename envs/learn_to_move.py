@@ -91,11 +91,14 @@ the time limit (500 steps = 10 s), or at the end of a non-cyclic clip.
 
 ``gymnasium.make("visiongym/LearnToMove-v0", character="walker", terrain="flat", task="run",
 obs_mode="state", image_size=84, frame_skip=4, terrain_seed=0, clip=None, ...)``; see
-:class:`LearnToMoveEnv`.
+:class:`LearnToMoveEnv`. ``appearance`` sets the look of rendered frames: ``"default"`` (draws
+nothing), ``"random"`` (a new look each episode from ``visiongym.sims.appearance.TRAIN``),
+``"held_out"``, a shift name, ``key=value,...`` text or an ``AppearanceSpec`` (``docs/vision.md``).
 
 ## Version History
 
 - v0: initial version.
+- v0: ``appearance`` added; the default look is unchanged (same bytes), so no version bump.
 """
 
 from __future__ import annotations
@@ -107,6 +110,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from visiongym.envs.appearance import LookStream
 from visiongym.envs.learn_to_move_tasks import Field, make_task, proprioception, state_fields
 from visiongym.sims.characters import CharacterScene, CharacterSpec, load_character
 from visiongym.sims.characters.clips import MotionClip
@@ -161,6 +165,10 @@ class LearnToMoveEnv(gym.Env):
         ghost_offset: World shift of the ghost (m), to see it next to the character.
         render_size: (height, width) of ``render()`` frames.
         render_mode: None, ``human`` (a window) or ``rgb_array``.
+        appearance: The look of rendered frames: ``default`` (draws nothing), ``random``,
+            ``held_out``, a shift name of ``visiongym.sims.appearance.SHIFTS``, ``key=value,...``
+            text or an ``AppearanceSpec``. A look is drawn at every reset from a child of
+            ``self.np_random``, so the episode's states and rewards do not depend on it.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
@@ -190,6 +198,7 @@ class LearnToMoveEnv(gym.Env):
         ghost_offset: tuple[float, float, float] = (0.0, 1.0, 0.0),
         render_size: tuple[int, int] = (240, 320),
         render_mode: str | None = None,
+        appearance: Any = "default",
     ) -> None:
         if obs_mode not in OBS_MODES:
             raise UsageError(f"obs_mode {obs_mode!r} unknown; choose one of: {', '.join(OBS_MODES)}")
@@ -218,7 +227,8 @@ class LearnToMoveEnv(gym.Env):
             max(self.image_size[0], self.render_size[0]),
             max(self.image_size[1], self.render_size[1]),
         )
-        self.scene = CharacterScene(spec, terrain_spec, offscreen=offscreen)
+        self.scene = CharacterScene(spec, terrain_spec, offscreen=offscreen, appearance=appearance)
+        self._looks = LookStream()
         if self.scene.spec.root_joint == "planar_xy" and terrain_spec.kind != "flat":
             raise UsageError(
                 f"character {self.scene.spec.name!r} moves in the horizontal plane; terrain must be "
@@ -299,6 +309,8 @@ class LearnToMoveEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
+        if self.scene.appearance_spec is not None:
+            self.scene.draw_appearance(self._looks.generator(self.np_random))
         if self.resample_terrain:
             self.scene.set_heightfield(heightfield(int(self.np_random.integers(2**31))))
         self.scene.reset()

@@ -74,6 +74,17 @@ class PlayConfig:
     """Seed of the first episode; later episodes use seed+1, seed+2, ..."""
     fps: int | None = None
     """Window frame rate (default: the env's render_fps)."""
+    appearance: str | None = None
+    """Look of the frames (soccer, LearnToMove): default, random, held_out, a shift name
+    (light_dim, camera_high, ...) or key=value,... (docs/vision.md); shortcut for --env-kwargs appearance=..."""
+
+
+def appearance_argument(appearance: str) -> str:
+    """``appearance`` checked (a bad name or key is a UsageError now, not inside the env)."""
+    from visiongym.sims.appearance import make_appearance
+
+    make_appearance(appearance)
+    return appearance
 
 
 def parse_env_kwargs(pairs: list[str]) -> dict:
@@ -156,6 +167,8 @@ def play(config: PlayConfig) -> list[float]:
     kwargs = parse_env_kwargs(config.env_kwargs)
     if config.scenario is not None:
         kwargs["scenario"] = config.scenario
+    if config.appearance is not None:
+        kwargs["appearance"] = appearance_argument(config.appearance)
     if config.record is not None:
         check_video_path(config.record, "--record")
     headless = config.record is not None or os.environ.get("SDL_VIDEODRIVER") == "dummy"

@@ -17,6 +17,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from visiongym.envs.appearance import LookStream
 from visiongym.envs.soccer_actions import (
     DISCRETE_ACTIONS,
     discrete_command,
@@ -139,10 +140,18 @@ class TabletopSoccerEnv(gym.Env):
     - ``skill``: scripted players' speed scale in [0, 1].
     - ``render_mode``: ``human`` (pygame window with a HUD) or ``rgb_array``.
     - ``render_size``: (height, width) of rendered frames (default 360x480).
+    - ``appearance``: the look of every rendered frame (observations, ``render()``, ground
+      truth): ``"default"`` (the built-in look; draws nothing), ``"random"`` (a new look each
+      episode from the training distribution ``visiongym.sims.appearance.TRAIN``),
+      ``"held_out"``, a single-factor shift name (``light_dim``, ``camera_high``, ...),
+      ``key=value,...`` text or an ``AppearanceSpec``. Looks are drawn at reset from a child of
+      ``self.np_random``, so an episode's states and rewards do not depend on its look. Keys,
+      bounds and the named distributions: ``docs/vision.md``.
 
     ## Version History
 
     - v0: initial release.
+    - v0: ``appearance`` added; the default look is unchanged (same bytes), so no version bump.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
@@ -163,6 +172,7 @@ class TabletopSoccerEnv(gym.Env):
         skill: float = 1.0,
         render_mode: str | None = None,
         render_size: tuple[int, int] = (360, 480),
+        appearance: Any = "default",
     ) -> None:
         check_choice("scenario", scenario, SCENARIOS)
         check_choice("obs_mode", obs_mode, OBS_MODES)
@@ -202,7 +212,9 @@ class TabletopSoccerEnv(gym.Env):
             ego_cameras=camera == "ego",
             skill=skill,
             roles=self.scenario.roles,
+            appearance=appearance,
         )
+        self._looks = LookStream()
         n_a, n_b = self.scene.team_sizes
         if n_a == 0:
             raise UsageError("team A needs at least one player: the agent controls one of them")
@@ -263,6 +275,8 @@ class TabletopSoccerEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        if self.scene.appearance_spec is not None:
+            self.scene.draw_appearance(self._looks.generator(self.np_random))
         self.scene.reset(self.np_random)
         self.task.reset(self.scene, self.np_random)
         self._last_reward, self._last_action, self._episode_return = 0.0, None, 0.0

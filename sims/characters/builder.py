@@ -9,7 +9,9 @@ Names in the generated model (used by the named accessors of
 - joints: the joint names; motors: the joint name, or ``<joint>_x/_y/_z`` for a ball joint;
 - sites ``<limb>_end`` at every end effector's far end;
 - the tracking camera ``track`` (follows the centre of mass);
-- terrain geoms ``terrain*``.
+- terrain geoms ``terrain*``;
+- the key light ``key`` and the textures ``vg_noise``/``vg_stripes`` that looks of
+  :mod:`visiongym.sims.appearance` may switch on (off by default).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
+from visiongym.sims.appearance import procedural_texture_xml
 from visiongym.sims.characters.spec import CharacterSpec, LimbSpec
 from visiongym.sims.characters.terrain import TerrainSpec, add_terrain
 
@@ -110,7 +113,11 @@ def build_mjcf(
     ET.SubElement(visual, "quality", shadowsize="0", offsamples="0", numslices="12", numstacks="6")
     ET.SubElement(visual, "headlight", ambient=".45 .45 .45", diffuse=".6 .6 .6", specular="0 0 0")
     ET.SubElement(visual, "map", znear="0.02", zfar="60")
-    ET.SubElement(root, "asset")
+    asset = ET.SubElement(root, "asset")
+    # The noise and stripes textures a look may put on the ground (unused by the default look).
+    for texture in ET.fromstring(f"<asset>{procedural_texture_xml()}</asset>"):
+        if texture.get("name") != "vg_checker":  # the ground's own checker is its default
+            asset.append(texture)
 
     default = ET.SubElement(root, "default")
     contact = spec.contact
@@ -126,6 +133,10 @@ def build_mjcf(
     ET.SubElement(
         worldbody, "light", name="sun", directional="true", pos="0 0 6", dir="0.3 0.3 -1",
         diffuse=".5 .5 .5", castshadow="false",
+    )
+    ET.SubElement(  # a directional key light that looks may switch on
+        worldbody, "light", name="key", directional="true", pos="0 0 6", dir="0 0 -1",
+        diffuse=".5 .5 .5", castshadow="false", active="false",
     )
     add_terrain(root, worldbody, terrain)
     _add_limb(worldbody, spec.root, spec, is_root=True)

@@ -22,6 +22,16 @@ from types import SimpleNamespace
 import mujoco
 import numpy as np
 
+from visiongym.sims.appearance import (
+    AppearanceLike,
+    AppearanceSpec,
+    Look,
+    LookBinding,
+    LookTargets,
+    draw_look,
+    make_appearance,
+    prepare_shadows,
+)
 from visiongym.sims.characters.builder import ball_motor_names, build_mjcf
 from visiongym.sims.characters.presets import preset
 from visiongym.sims.characters.spec import CharacterSpec
@@ -46,6 +56,10 @@ class CharacterScene:
         terrain: A terrain name (``flat``, ``slope``, ``steps``, ``random``) or a
             :class:`~visiongym.sims.characters.terrain.TerrainSpec`.
         offscreen: (height, width) of the largest image :meth:`render` will be asked for.
+        appearance: the distribution :meth:`draw_appearance` draws looks from: ``"default"``
+            (draws nothing), ``"random"``, ``"held_out"``, a shift name, ``key=value,...`` text
+            or an :class:`~visiongym.sims.appearance.AppearanceSpec`. ``pitch_*`` keys change the
+            ground, ``kit_*`` keys the character's limbs, camera keys the ``track`` camera.
     """
 
     def __init__(
@@ -53,6 +67,7 @@ class CharacterScene:
         character: str | CharacterSpec = "walker",
         terrain: str | TerrainSpec = "flat",
         offscreen: tuple[int, int] = (84, 84),
+        appearance: AppearanceLike = "default",
     ) -> None:
         self.spec = preset(character) if isinstance(character, str) else character
         if not isinstance(self.spec, CharacterSpec):
@@ -68,6 +83,20 @@ class CharacterScene:
         if self.terrain.kind == "random":
             self.set_heightfield(heightfield(self.terrain.seed))
         self._index()
+        #: The distribution of looks (None: the default look only).
+        self.appearance_spec = make_appearance(appearance)
+        prepare_shadows(self.model, self.appearance_spec)
+        model = self.model
+        terrain = [g for g in range(model.ngeom) if self._terrain_geom[g]]
+        self._looks = LookBinding(model, self.data, LookTargets(
+            surfaces={"pitch": terrain}, materials={}, kits=[self._limb_geoms.tolist()], kit_hsv=None,
+            camera=mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, "track"),
+            camera_pivot=np.zeros(3),
+            key_light=mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_LIGHT, "key"),
+            texture_density=1.0,
+        ))
+        #: The look shown (None: the default).
+        self.look: Look | None = None
         self.reset()
 
     # ----------------------------------------------------------------- model layout
@@ -383,6 +412,26 @@ class CharacterScene:
         mujoco.mj_kinematics(self.model, self._reference)
         mujoco.mj_comPos(self.model, self._reference)
         return self._reference
+
+    # ----------------------------------------------------------------- appearance
+    def draw_appearance(self, rng: np.random.Generator, spec: AppearanceLike = None) -> Look | None:
+        """Show a look drawn from ``spec`` (default: the scene's ``appearance``); return it.
+
+        The default look draws nothing from ``rng`` and returns None.
+        """
+        spec = self.appearance_spec if spec is None else make_appearance(spec)
+        self.apply_look(None if spec is None else draw_look(spec, rng))
+        return self.look
+
+    def apply_look(self, look: Look | None) -> None:
+        """Show a drawn look (None: the default look)."""
+        if look is not None and look.shadows and prepare_shadows(self.model, AppearanceSpec(shadows=1.0)):
+            self.close()  # renderers size their shadow map when made
+        if look is None:
+            self._looks.reset()
+        else:
+            self._looks.apply(look)
+        self.look = look
 
     # ----------------------------------------------------------------- rendering
     def render(

@@ -1,41 +1,58 @@
-"""How the soccer scene looks: team kits, pitch and table tint, the broadcast camera, the ball shown.
+"""How the soccer scene looks: team kits, pitch, table and board colours, lights, textures, the
+broadcast camera, the ball shown.
 
 Physics never reads colours, so everything here changes pictures only. :class:`Appearance` keeps
-the model's default colours and camera poses, so a randomised look can always be undone.
+the model's default look (through a :class:`~visiongym.sims.appearance.LookBinding`), so a
+randomised look can always be undone. The distributions themselves (``TRAIN``, ``HELD_OUT``, the
+single-factor ``SHIFTS``) live in :mod:`visiongym.sims.appearance`.
 """
 
 from __future__ import annotations
 
-import colorsys
-
 import mujoco
 import numpy as np
 
+from visiongym.sims.appearance import (
+    TRAIN,
+    AppearanceSpec,
+    Look,
+    LookBinding,
+    LookTargets,
+    draw_look,
+)
 from visiongym.sims.errors import check_choice
-from visiongym.sims.soccer.builders import look_at_xyaxes
 
 __all__ = ["KIT_HUES", "TEAM_COLOUR_MODES", "Appearance"]
 
 TEAM_COLOUR_MODES = ("kits", "random")
 # Hue bands (fractions of the colour wheel) of the two kits: team A wears reds and oranges, team
-# B blues. Disjoint bands make "team A" a property of the pixels.
+# B blues. Disjoint bands make "team A" a property of the pixels. The training distribution's
+# kit_hue_offset (at most 0.08) keeps each team inside its band.
 KIT_HUES = {0: (-0.08, 0.08), 1: (0.52, 0.68)}
+# Base (hue, saturation, value) of the kits that a look's kit keys shift and scale.
+_KIT_HSV = [(0.0, 0.8, 0.75), (0.6, 0.8, 0.75)]
 
 
 class Appearance:
-    """Colours and camera pose of one scene's model.
+    """Colours, lights, textures and camera pose of one scene's model.
 
     Args:
-        model: the scene's model (its ``geom_rgba``, ``cam_pos`` and ``cam_quat`` are changed).
+        model: the scene's model.
         data: the scene's data (camera frames are recomputed after a change).
         teams: team (0 or 1) of each player, in player order.
+        pitch_width: metres; the broadcast camera looks at a point ``0.12`` widths in front of
+            the centre spot.
     """
 
-    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, teams: np.ndarray) -> None:
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, teams: np.ndarray,
+                 pitch_width: float = 1.6) -> None:
         self.model, self.data = model, data
 
         def geom_id(name: str) -> int:
             return mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, name)
+
+        def material_id(name: str) -> int:
+            return mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_MATERIAL, name)
 
         self.ball_geoms = [geom_id("ball"), geom_id("ball_patch")]
         #: Body geoms (the ones a kit colours) of each team's players.
@@ -43,41 +60,52 @@ class Appearance:
                            for team in (0, 1)]
         self.pitch_geom = geom_id("pitch")
         self.table_geom = geom_id("table")
+        names = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_GEOM, g) or "" for g in range(model.ngeom)]
+        board_geoms = [g for g, name in enumerate(names) if name.startswith("board_")]
         self.broadcast_camera = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, "broadcast")
-        self.defaults = (model.geom_rgba.copy(), model.cam_pos.copy(), model.cam_quat.copy())
+        self.binding = LookBinding(model, data, LookTargets(
+            surfaces={"pitch": [self.pitch_geom], "table": [self.table_geom], "boards": board_geoms},
+            materials={surface: material_id(f"vg_{surface}") for surface in ("pitch", "table", "boards")},
+            kits=self.team_geoms,
+            kit_hsv=_KIT_HSV,
+            camera=self.broadcast_camera,
+            camera_pivot=np.array([0.0, -0.12 * pitch_width, 0.0]),
+            key_light=mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_LIGHT, "key"),
+        ))
+        #: The look last applied (None: the default).
+        self.look: Look | None = None
 
-    def randomize(self, rng: np.random.Generator, pitch_width: float, camera_jitter: float = 0.06,
-                  team_colours: str = "kits") -> None:
-        """Random kits, tints and broadcast camera (see :meth:`SoccerScene.randomize_appearance`)."""
+    def draw(self, spec: AppearanceSpec, rng: np.random.Generator, team_colours: str = "kits") -> Look:
+        """Draw a look from ``spec`` and apply it; ``team_colours="random"`` also draws two hues."""
         check_choice("team_colours", team_colours, TEAM_COLOUR_MODES)
-        rgba, cam_pos, cam_quat = (a.copy() for a in self.defaults)
-        if team_colours == "kits":
-            hues = [rng.uniform(*KIT_HUES[team]) % 1.0 for team in (0, 1)]
+        look = draw_look(spec, rng)
+        if team_colours == "random":
+            hue_a = float(rng.uniform(0, 1))
+            look = Look(**{**look.__dict__, "kit_hues": (hue_a, (hue_a + float(rng.uniform(0.3, 0.7))) % 1.0)})
+        self.apply(look)
+        return look
+
+    def apply(self, look: Look | None) -> None:
+        """Show ``look`` (None: the default look). The ball's visibility is kept."""
+        visible = self.ball_visible()
+        if look is None:
+            self.binding.reset()
         else:
-            hue_a = rng.uniform(0, 1)
-            hues = [hue_a, (hue_a + rng.uniform(0.3, 0.7)) % 1.0]
-        for team, hue in enumerate(hues):
-            colour = colorsys.hsv_to_rgb(hue, rng.uniform(0.6, 1.0), rng.uniform(0.55, 0.95))
-            for g in self.team_geoms[team]:
-                rgba[g, :3] = colour
-        rgba[self.pitch_geom, :3] = np.clip(rgba[self.pitch_geom, :3] * rng.uniform(0.75, 1.25, 3), 0, 1)
-        rgba[self.table_geom, :3] = np.clip(rgba[self.table_geom, :3] * rng.uniform(0.6, 1.4, 3), 0, 1)
-        cam = self.broadcast_camera
-        position = cam_pos[cam] * (1 + rng.uniform(-camera_jitter, camera_jitter, 3))
-        target = np.array([rng.uniform(-0.1, 0.1), rng.uniform(-0.25, 0.0), 0.0]) * pitch_width
-        axes = np.array(look_at_xyaxes(position, target).split(), float).reshape(2, 3)
-        matrix = np.stack([axes[0], axes[1], np.cross(axes[0], axes[1])], axis=1)
-        mujoco.mju_mat2Quat(cam_quat[cam], matrix.ravel())
-        cam_pos[cam] = position
-        self.model.geom_rgba[:] = rgba
-        self.model.cam_pos[:] = cam_pos
-        self.model.cam_quat[:] = cam_quat
-        mujoco.mj_forward(self.model, self.data)
+            self.binding.apply(look)
+        self.look = look
+        self.set_ball_visible(visible)
+
+    def randomize(self, rng: np.random.Generator, camera_jitter: float = 0.06,
+                  team_colours: str = "kits") -> Look:
+        """A look from :data:`~visiongym.sims.appearance.TRAIN` with the camera's height and
+        distance jittered by ``camera_jitter`` (see :meth:`SoccerScene.randomize_appearance`)."""
+        jitter = (1.0 - camera_jitter, 1.0 + camera_jitter)
+        return self.draw(AppearanceSpec.from_mapping({"camera_height": jitter, "camera_distance": jitter}, TRAIN),
+                         rng, team_colours)
 
     def reset(self) -> None:
-        """Back to the default colours and camera."""
-        self.model.geom_rgba[:], self.model.cam_pos[:], self.model.cam_quat[:] = self.defaults
-        mujoco.mj_forward(self.model, self.data)
+        """Back to the default look."""
+        self.apply(None)
 
     def set_ball_visible(self, visible: bool) -> None:
         """Draw the ball, or not (physics is unchanged)."""

@@ -10,7 +10,9 @@ Geometry notes:
 - Collision shapes are spheres at ball height (group 3, never rendered): sphere-sphere and
   sphere-box contacts are MuJoCo's cheapest. What the cameras see are cylinders and boxes.
 - Rendering settings follow shared/GPU.md: offscreen buffer sized to the observation, no
-  multisampling, no shadows, low-poly primitives, the headlight as the only light.
+  multisampling, no shadows, low-poly primitives, the headlight as the only light. The textures,
+  materials and key light that :mod:`visiongym.sims.appearance` may switch on are compiled in but
+  unused by the default look.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from visiongym.sims.appearance import procedural_texture_xml
 from visiongym.sims.errors import UsageError
 
 TEAM_COLOURS = ((0.85, 0.15, 0.15), (0.15, 0.3, 0.9))
@@ -89,6 +92,21 @@ def visual_settings(height: int, width: int) -> str:
     <headlight ambient="0.5 0.5 0.5" diffuse="0.6 0.6 0.6" specular="0 0 0"/>
     <map znear="0.02" zfar="30"/>
   </visual>"""
+
+
+def appearance_assets() -> str:
+    """Textures and materials a look may put on the pitch, table and boards (unused by default)."""
+    materials = "".join(
+        f'<material name="vg_{surface}" texture="vg_checker" texrepeat="8 8" texuniform="true"/>'
+        for surface in ("pitch", "table", "boards")
+    )
+    return f"<asset>{procedural_texture_xml()}{materials}</asset>"
+
+
+def key_light(p: PitchSpec) -> str:
+    """A directional key light, off by default (the head light is the only light then)."""
+    return (f'<light name="key" directional="true" pos="0 0 {2 * p.length:.4g}" dir="0 0 -1" '
+            'diffuse="0.5 0.5 0.5" castshadow="false" active="false"/>')
 
 
 def table_and_pitch(p: PitchSpec) -> str:
@@ -257,10 +275,12 @@ def build_mjcf(spec: SceneSpec) -> str:
   </option>
   <size memory="2M"/>
   {visual_settings(height, width)}
+  {appearance_assets()}
   <default>
     <geom contype="1" conaffinity="1" condim="3" friction="0.2 0 0" solref="0.02 1"/>
   </default>
   <worldbody>
+    {key_light(p)}
     {table_and_pitch(p)}
     {boards(p)}
     {goal(p, "west")}

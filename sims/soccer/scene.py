@@ -16,6 +16,13 @@ import math
 import mujoco
 import numpy as np
 
+from visiongym.sims.appearance import (
+    AppearanceLike,
+    AppearanceSpec,
+    Look,
+    make_appearance,
+    prepare_shadows,
+)
 from visiongym.sims.camera import CameraModel, camera_model
 from visiongym.sims.errors import UsageError
 from visiongym.sims.soccer import ground_truth as _ground_truth
@@ -28,6 +35,7 @@ from visiongym.sims.soccer.scripted import ROLES, default_lanes, default_roles, 
 
 # CLASS_NAMES, CAMERAS, KIT_HUES and TEAM_COLOUR_MODES are re-exported: they were defined here.
 __all__ = ["SoccerScene", "CLASS_NAMES", "CAMERAS", "KIT_HUES", "TEAM_COLOUR_MODES"]
+
 
 
 def _read_only(view: np.ndarray) -> np.ndarray:
@@ -55,6 +63,10 @@ class SoccerScene:
         skill: scripted players' speed scale in [0, 1].
         roles: one role per player (``keeper``, ``chaser``, ``defender``, ``support``); default
             by shirt order.
+        appearance: the distribution :meth:`draw_appearance` draws looks from: ``"default"``
+            (the built-in look; draws nothing), ``"random"`` (``TRAIN``), ``"held_out"``, a shift
+            name, ``key=value,...`` text or an :class:`~visiongym.sims.appearance.AppearanceSpec`
+            (keys and bounds: :mod:`visiongym.sims.appearance`).
     """
 
     def __init__(
@@ -70,6 +82,7 @@ class SoccerScene:
         control_dt: float = 0.05,
         skill: float = 1.0,
         roles: tuple[str, ...] | None = None,
+        appearance: AppearanceLike = "default",
     ) -> None:
         sizes = (team_size, team_size) if isinstance(team_size, (int, np.integer)) else tuple(team_size)
         pitch = PitchSpec(
@@ -119,8 +132,11 @@ class SoccerScene:
         self._cooldown = np.zeros(self.n_players)
         self.kick_targets: dict[int, tuple[float, float]] = {}
         self.kick_windows: dict[int, tuple[float, float, float]] = {}
+        #: The distribution of looks (None: the default look only).
+        self.appearance_spec = make_appearance(appearance)
+        prepare_shadows(self.model, self.appearance_spec)
         self._renderers = RendererCache(self.model)
-        self.appearance = Appearance(self.model, self.data, self.teams)
+        self.appearance = Appearance(self.model, self.data, self.teams, pitch.width)
         #: Which geom belongs to which object of :meth:`render_ground_truth`, and what it is.
         self.instances = instance_table(self.model, self.teams, self.numbers)
         self._bind()
@@ -367,9 +383,31 @@ class SoccerScene:
         return self.referee.last_goal
 
     # ------------------------------------------------------------------ appearance
+    def draw_appearance(self, rng: np.random.Generator, spec: AppearanceSpec | None = None,
+                        team_colours: str = "kits") -> Look | None:
+        """Show a look drawn from ``spec`` (default: the scene's ``appearance``); return it.
+
+        The default look draws nothing from ``rng`` and returns None.
+        ``team_colours="random"`` replaces the kit hues by two random contrasting ones.
+        """
+        spec = self.appearance_spec if spec is None else make_appearance(spec)
+        if spec is None:
+            self.appearance.apply(None)
+            return None
+        if prepare_shadows(self.model, spec):
+            self._renderers.close()
+        return self.appearance.draw(spec, rng, team_colours)
+
+    def apply_look(self, look: Look | None) -> None:
+        """Show a drawn look again (None: the default look)."""
+        if look is not None and look.shadows and prepare_shadows(self.model, AppearanceSpec(shadows=1.0)):
+            self._renderers.close()
+        self.appearance.apply(look)
+
     def randomize_appearance(self, rng: np.random.Generator, camera_jitter: float = 0.06,
                              team_colours: str = "kits") -> None:
-        """Random team colours, pitch and table tint, and a jittered broadcast camera.
+        """A look from the training distribution (``TRAIN``) with the broadcast camera's height
+        and distance jittered by ``camera_jitter``.
 
         Args:
             rng: the random source.
@@ -379,7 +417,7 @@ class SoccerScene:
                 to stays visible in every frame; ``"random"``: any two well-separated hues, so
                 only the contrast between the teams is visible.
         """
-        self.appearance.randomize(rng, self.pitch.width, camera_jitter, team_colours)
+        self.appearance.randomize(rng, camera_jitter, team_colours)
 
     def reset_appearance(self) -> None:
         """Back to the default colours and camera."""

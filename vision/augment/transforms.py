@@ -13,7 +13,8 @@ from torchvision.transforms import v2
 
 from visiongym.sims.errors import UsageError
 
-__all__ = ["TRANSFORM_NAMES", "make_transform", "make_pipeline", "mask_boxes", "make_sample"]
+__all__ = ["TRANSFORM_NAMES", "make_transform", "make_pipeline", "photometric_transforms", "mask_boxes",
+           "make_sample"]
 
 TRANSFORM_NAMES = ("flip", "rotation", "scale", "crop", "translation", "noise")
 
@@ -66,6 +67,22 @@ class _CropResizeBack(v2.Transform):
 def make_pipeline(names: tuple[str, ...], strength: float = 1.0, p: float = 0.5) -> v2.Transform:
     """Apply each named augmentation with probability ``p``, in the given order."""
     return v2.Compose([v2.RandomApply([make_transform(name, strength)], p=p) for name in names])
+
+
+def photometric_transforms(p: float = 0.3) -> v2.Transform:
+    """Pixel-only corruptions of ``uint8`` images, each applied with probability ``p``.
+
+    Gaussian blur, Gaussian noise (sigma up to 0.05 of the range) and JPEG compression (quality
+    30-90): the camera-side shifts that a simulator's looks do not cover. They move nothing, so
+    boxes and masks stay exact; images stay ``uint8``.
+    """
+    noise = v2.Compose([v2.ToDtype(torch.float32, scale=True), v2.GaussianNoise(sigma=0.05),
+                        v2.ToDtype(torch.uint8, scale=True)])
+    return v2.Compose([
+        v2.RandomApply([v2.GaussianBlur(kernel_size=5, sigma=(0.3, 1.2))], p=p),
+        v2.RandomApply([noise], p=p),
+        v2.RandomApply([v2.JPEG(quality=(30, 90))], p=p),
+    ])
 
 
 def mask_boxes(masks: torch.Tensor) -> torch.Tensor:

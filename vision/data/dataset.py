@@ -144,12 +144,14 @@ class SoccerDetection(Dataset):
         return image, target
 
 
-def detection_transforms(train: bool, size: int | None = None) -> v2.Compose:
+def detection_transforms(train: bool, size: int | None = None, photometric: bool = True) -> v2.Compose:
     """Default augmentation: flips, small affine jitter, colour jitter; boxes and masks follow.
 
     Args:
         train: add random augmentation (otherwise only resizing and sanitising).
         size: resize to ``size`` x ``size`` when given.
+        photometric: with ``train``, also blur, noise and JPEG compression
+            (:func:`visiongym.vision.augment.transforms.photometric_transforms`; pixels only).
     """
     steps: list[Callable] = []
     if size is not None:
@@ -160,6 +162,10 @@ def detection_transforms(train: bool, size: int | None = None) -> v2.Compose:
             v2.RandomAffine(degrees=0.0, translate=(0.08, 0.08), scale=(0.9, 1.15)),
             v2.ColorJitter(brightness=0.25, contrast=0.25, saturation=0.25, hue=0.03),
         ]
+        if photometric:
+            from visiongym.vision.augment.transforms import photometric_transforms
+
+            steps.append(photometric_transforms())
     # Drop boxes pushed (almost) out of the frame, with their labels and masks.
     steps += [v2.ClampBoundingBoxes(), v2.SanitizeBoundingBoxes(min_size=1.0)]
     return v2.Compose(steps)

@@ -6,7 +6,10 @@ Example::
 
 Frames are split into train/val/test by fraction. Frame ``i`` of split ``s`` draws every random
 choice from ``SeedSequence([seed, s, i])``, so splits never share a random stream and any frame
-can be re-rendered alone. Work is spread over ``--workers`` processes (default: all CPUs), each
+can be re-rendered alone, also with another look (:func:`rerender`: the same state, so the same
+boxes and masks unless the camera moves). Each frame's look is drawn from ``--appearance``
+(default ``random``: the training distribution of :mod:`visiongym.sims.appearance`; ``default``
+is the built-in look) and recorded in its image record (``look``). Work is spread over ``--workers`` processes (default: all CPUs), each
 building its own scene; a progress bar counts frames. The format is described in
 :mod:`visiongym.vision.data.format` and ``docs/vision.md``.
 """
@@ -37,7 +40,7 @@ from visiongym.vision.data.format import (
 )
 from visiongym.vision.data.sources import SOURCES, make_source
 
-__all__ = ["RenderConfig", "render_dataset", "split_sizes", "frame_rng"]
+__all__ = ["RenderConfig", "render_dataset", "split_sizes", "frame_rng", "rerender"]
 
 
 @dataclass
@@ -67,6 +70,9 @@ class RenderConfig:
     team_colours: Literal["kits", "random"] = "kits"
     """kits: each team a random shade of its own hue band (team A reds, team B blues), so team
     identity is visible; random: the simulator's fully random team colours."""
+    appearance: str = "random"
+    """Looks: random (the training distribution), default (the built-in look), held_out, a shift
+    name (light_dim, camera_high, ...) or key=value,... (keys: docs/vision.md)."""
     chunk: int = 16
     """Frames per worker task."""
     progress: bool = True
@@ -103,7 +109,7 @@ def _render_chunk(job: tuple[dict[str, Any], str, list[int]]) -> list[dict[str, 
     config, split, indices = job
     if _WORKER_SOURCE is None:
         _WORKER_SOURCE = make_source(
-            config["source"], config["camera"], config["size"], config["team_colours"]
+            config["source"], config["camera"], config["size"], config["team_colours"], config["appearance"]
         )
     out = Path(config["out"]) / split
     records = []
@@ -144,6 +150,9 @@ def render_dataset(config: RenderConfig) -> dict[str, Any]:
         )
     if config.size < 16:
         raise UsageError(f"size={config.size} is too small; use at least 16 pixels")
+    from visiongym.sims.appearance import make_appearance
+
+    make_appearance(config.appearance)  # a bad name fails here, not in every worker
     sizes = split_sizes(config.frames, config.val_fraction, config.test_fraction)
     workers = config.workers or os.cpu_count() or 1
     job_config = {**asdict(config), "out": str(config.out)}
@@ -196,6 +205,7 @@ def render_dataset(config: RenderConfig) -> dict[str, Any]:
         "size": config.size,
         "depth": config.depth,
         "team_colours": config.team_colours,
+        "appearance": config.appearance,
         "depth_units": {"png16": "millimetres", "npy": "metres", "none": None}[config.depth],
         "class_names": list(CLASS_NAMES),
         "seed": config.seed,
@@ -208,6 +218,33 @@ def render_dataset(config: RenderConfig) -> dict[str, Any]:
     }
     (config.out / "dataset.json").write_text(json.dumps(info, indent=2))
     return info
+
+
+def rerender(dataset_folder: str | Path, split: str, index: int, appearance: Any = "default") -> dict[str, Any]:
+    """Frame ``index`` of ``split`` rendered again from its recorded seed, with another look.
+
+    Rebuilds the dataset's frame source from ``dataset.json`` and the frame's generator from its
+    ``image["seed"]``; the look is drawn from a child of that generator, so the state (players,
+    ball, camera choice) is the frame's own and only the look changes. A colour-only
+    ``appearance`` (lights, tints, kits, textures) leaves the boxes and masks unchanged.
+
+    Returns the ground-truth dict of :meth:`SoccerScene.render_ground_truth` (plus ``meta``).
+    """
+    folder = Path(dataset_folder)
+    info_path, annotations_path = folder / "dataset.json", folder / split / "annotations.json"
+    for path in (info_path, annotations_path):
+        if not path.is_file():
+            raise UsageError(f"{path} not found; is {folder} a dataset written by render-data?")
+    info = json.loads(info_path.read_text())
+    images = {image["id"]: image for image in json.loads(annotations_path.read_text())["images"]}
+    if index not in images:
+        raise UsageError(f"frame {index} not in split {split!r}; it has frames 0 to {len(images) - 1}")
+    source = make_source(info["source"], info["camera"], info["size"], info.get("team_colours", "kits"))
+    try:
+        rng = np.random.default_rng(np.random.SeedSequence(images[index]["seed"]))
+        return source.frame(rng, appearance=appearance)
+    finally:
+        source.close()
 
 
 def main(argv: list[str] | None = None) -> None:

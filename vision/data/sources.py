@@ -1,7 +1,8 @@
 """Frame sources: objects that turn a random generator into one ground-truth frame.
 
 ``soccer`` renders the MuJoCo tabletop soccer scene (:mod:`visiongym.sims.soccer`) with randomised team
-sizes, formations, colours, pitch tint and camera jitter. ``shapes`` draws flat 2-D stand-ins
+sizes and formations, and a look drawn per frame from an appearance distribution
+(:mod:`visiongym.sims.appearance`: lights, shadows, textures, tints, kits, camera jitter). ``shapes`` draws flat 2-D stand-ins
 (a disc for the ball, rectangles for players and goals) in the same dict format; it needs no
 OpenGL and exists for smoke tests of the pipeline, not for training real models.
 
@@ -30,7 +31,7 @@ TEAM_COLOURS = ("kits", "random")
 class FrameSource(Protocol):
     """Anything that renders one randomised, labelled frame from a generator."""
 
-    def frame(self, rng: np.random.Generator) -> dict[str, Any]: ...
+    def frame(self, rng: np.random.Generator, appearance: Any = None) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
 
@@ -47,6 +48,9 @@ class SoccerFrameSource:
         team_colours: ``kits``: random shades inside each team's hue band
             (``visiongym.sims.soccer.KIT_HUES``: team A reds, team B blues); ``random``: any two contrasting
             hues, so nothing in one frame says which team is A.
+        appearance: the looks frames are drawn from (``random``: the training distribution;
+            ``default``: the built-in look; ``held_out``, a shift name, ``key=value,...`` text or
+            an ``AppearanceSpec``).
     """
 
     def __init__(
@@ -56,7 +60,9 @@ class SoccerFrameSource:
         team_sizes: tuple[int, ...] = TEAM_SIZES,
         max_settle_steps: int = 30,
         team_colours: str = "kits",
+        appearance: Any = "random",
     ) -> None:
+        from visiongym.sims.appearance import make_appearance
         from visiongym.sims.soccer import CAMERAS
 
         if camera not in CAMERAS:
@@ -66,6 +72,7 @@ class SoccerFrameSource:
                 f"team_colours {team_colours!r} unknown; choose one of: {', '.join(TEAM_COLOURS)}"
             )
         self.team_colours = team_colours
+        self.appearance = make_appearance(appearance)
         self.camera = camera
         self.size = size
         self.team_sizes = tuple(team_sizes)
@@ -79,11 +86,19 @@ class SoccerFrameSource:
             self._scenes[team_size] = SoccerScene(team_size=team_size)
         return self._scenes[team_size]
 
-    def frame(self, rng: np.random.Generator) -> dict[str, Any]:
+    def frame(self, rng: np.random.Generator, appearance: Any = None) -> dict[str, Any]:
+        """One labelled frame; ``appearance`` (default: the source's) changes the look only.
+
+        The look is drawn from a child of ``rng`` (``rng.spawn``, which does not advance ``rng``),
+        so the same generator gives the same state under every appearance.
+        """
+        from visiongym.sims.appearance import make_appearance
+
+        spec = self.appearance if appearance is None else make_appearance(appearance)
+        look_rng = rng.spawn(1)[0]
         team_size = int(rng.choice(self.team_sizes))
         scene = self._scene(team_size)
         scene.reset(rng)
-        scene.randomize_appearance(rng, team_colours=self.team_colours)
         n_players = 2 * team_size
         layout = "scatter" if rng.random() < 0.5 else "kickoff"
         if layout == "scatter":
@@ -97,6 +112,11 @@ class SoccerFrameSource:
         for _ in range(settle_steps):
             scene.step(scene.scripted_commands(rng))
         player = int(rng.integers(n_players))
+        look = None
+        if spec is not None:
+            look = scene.draw_appearance(look_rng, spec=spec, team_colours=self.team_colours)
+        else:
+            scene.apply_look(None)
         ground_truth = dict(
             scene.render_ground_truth(
                 camera=self.camera, height=self.size, width=self.size, player=player
@@ -110,6 +130,7 @@ class SoccerFrameSource:
             "camera": self.camera,
             "player": player,
             "team_colours": self.team_colours,
+            "look": None if look is None else look.to_dict(),
         }
         return ground_truth
 
@@ -130,7 +151,7 @@ class ShapesFrameSource:
         self.size = size
         self.camera = camera
 
-    def frame(self, rng: np.random.Generator) -> dict[str, Any]:
+    def frame(self, rng: np.random.Generator, appearance: Any = None) -> dict[str, Any]:
         size = self.size
         yy, xx = np.mgrid[0:size, 0:size]
         pitch = np.array([40, 140, 50]) + rng.integers(-20, 21, size=3)
@@ -197,10 +218,11 @@ class ShapesFrameSource:
         pass
 
 
-def make_source(name: str, camera: str, size: int, team_colours: str = "kits") -> FrameSource:
-    """Build a frame source by name (``soccer`` or ``shapes``)."""
+def make_source(name: str, camera: str, size: int, team_colours: str = "kits",
+                appearance: Any = "random") -> FrameSource:
+    """Build a frame source by name (``soccer`` or ``shapes``; ``shapes`` has no appearance)."""
     if name == "soccer":
-        return SoccerFrameSource(camera=camera, size=size, team_colours=team_colours)
+        return SoccerFrameSource(camera=camera, size=size, team_colours=team_colours, appearance=appearance)
     if name == "shapes":
         return ShapesFrameSource(camera=camera, size=size)
     raise UsageError(f"source {name!r} unknown; choose one of: {', '.join(SOURCES)}")

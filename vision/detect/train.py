@@ -6,7 +6,9 @@ Examples::
     python -m visiongym.vision.detect.train --data data/soccer --model faster_rcnn --epochs 10
 
 Frames go through ``transforms.v2`` augmentation (flip, affine jitter, colour jitter; boxes move
-with the pixels). Every epoch logs losses and validation mAP to TensorBoard and writes the
+with the pixels), plus blur, noise and JPEG compression by default (``--no-photometric`` turns
+them off). With ``render-data``'s default ``--appearance random`` the frames also vary in light,
+textures, tints, kits and camera: the robust defaults. Every epoch logs losses and validation mAP to TensorBoard and writes the
 checkpoint atomically; the same ``--run-dir`` resumes. At the end the test split is scored
 (mAP@0.5:0.95, mAP@0.5, AP per class) and CPU inference speed is measured.
 """
@@ -60,6 +62,8 @@ class DetectorTrainConfig(RunOptions):
     """A second dataset folder whose train split is added (e.g. GAN-generated frames)."""
     augment: bool = True
     """Random flips, affine and colour jitter."""
+    photometric: bool = True
+    """With augment, also random blur, noise and JPEG compression (pixels only; --no-photometric turns it off)."""
     seed: int = 0
     """Seed for torch, NumPy and Python."""
     run_dir: Path | None = None
@@ -90,7 +94,7 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     train_set: Dataset = SoccerDetection(
         config.data,
         "train",
-        detection_transforms(config.augment, size),
+        detection_transforms(config.augment, size, config.photometric),
         masks=False,
         limit=config.train_limit,
     )
@@ -101,7 +105,7 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
                 SoccerDetection(
                     config.extra_data,
                     "train",
-                    detection_transforms(config.augment, size),
+                    detection_transforms(config.augment, size, config.photometric),
                     masks=False,
                 ),
             ]
