@@ -116,8 +116,6 @@ def _shapes_renderer(info, record, appearance):
 
 
 def test_simulator_family_rerenders_each_frame_from_its_seed(shapes_dataset: Path):
-    with pytest.raises(UsageError, match="'simulator' has no shifts registered yet"):
-        SHIFT_FAMILIES.build("simulator")
     frames = load_eval_frames(shapes_dataset, "test")
     family = SimulatorShifts(
         [SimulatorShift("tint", {1: (1.0, 1.0, 1.0), 3: (1.2, 0.7, 0.7)}, _shapes_renderer)]
@@ -267,3 +265,30 @@ def test_bad_names_end_in_one_error_line(run_module, tmp_path: Path):
     assert "error: corruption 'fogg' unknown; choose one of: gaussian_noise" in result.stderr
     assert "Traceback" not in result.stderr
     assert get_corruption("fog").group == "weather"
+
+
+def test_simulator_family_restyles_soccer_frames_from_their_seeds(soccer_dataset: Path):
+    family = SHIFT_FAMILIES.build("simulator")
+    assert {"held_out", "light_dim", "camera_high", "kits_out_of_range"} <= set(family.shifts)
+    assert family.severities("light_dim") == (1,)
+    from visiongym.vision.robustness.shifts import _DatasetRerenderer
+
+    frames = load_eval_frames(soccer_dataset, "test", limit=2)
+    # A shift is the default look with one factor changed: the test frames' own states, drawn
+    # without their training-range camera jitter.
+    default = [_DatasetRerenderer()(frames.info, record, "default") for record in frames.records]
+    dim = family.apply(frames, "light_dim", 1)
+    for plain, shifted, shifted_target in zip(default, dim.images, dim.targets, strict=True):
+        assert shifted.mean() < plain["rgb"].mean() - 5  # a dimmer light, the same state and view
+        assert np.array_equal(shifted_target["boxes"], plain["boxes"].astype(np.float32))
+        assert np.array_equal(shifted_target["labels"], plain["labels"])
+    high = family.apply(frames, "camera_high", 1)
+    moved = [not np.allclose(a["boxes"], b["boxes"], atol=1.0) for a, b in zip(default, high.targets, strict=True)
+             if len(a["boxes"]) == len(b["boxes"])]
+    assert any(moved)  # a camera shift moves the boxes with the view
+
+
+def test_simulator_family_needs_a_soccer_dataset(shapes_dataset: Path, tiny_checkpoints, tmp_path: Path):
+    with pytest.raises(UsageError, match="'simulator' re-renders soccer frames.*choose the family: corruptions"):
+        run_robustness(RobustnessConfig(model=tiny_checkpoints["detector"], data=shapes_dataset, split="train",
+                                        limit=2, families=("simulator",), out=tmp_path / "x", progress=False))

@@ -11,9 +11,9 @@ are registered in :data:`SHIFT_FAMILIES`:
   recomputed from them (an object warped out of the frame is dropped).
 - ``simulator`` (:class:`SimulatorShifts`): the same states rendered again with another
   appearance (lighting, materials, kits, camera pose). Each test frame is re-rendered from its
-  recorded seed (``image["seed"]``) by a :data:`FrameRenderer`. It holds no shifts until the
-  appearance work in ``sims/soccer/appearance.py`` registers some with
-  :func:`register_simulator_shift`.
+  recorded seed (``image["seed"]``) by a :data:`FrameRenderer`, under each named look of
+  :mod:`visiongym.sims.appearance` (``held_out`` and the single-factor ``SHIFTS``, registered by
+  :func:`register_appearance_shifts`); more are added with :func:`register_simulator_shift`.
 
 A new family is any object with the :class:`ShiftFamily` attributes, added with
 ``SHIFT_FAMILIES.register("name")(lambda: MyFamily())``; the robustness command then lists and
@@ -48,6 +48,7 @@ __all__ = [
     "SHIFT_FAMILIES",
     "SIMULATOR_SHIFTS",
     "register_simulator_shift",
+    "register_appearance_shifts",
     "load_eval_frames",
     "targets_from_ground_truth",
 ]
@@ -184,7 +185,7 @@ class SimulatorShift:
 
 
 SIMULATOR_SHIFTS: dict[str, SimulatorShift] = {}
-"""Registered simulator shifts by name (empty until the appearance module registers some)."""
+"""Registered simulator shifts by name (the appearance shifts once the family is built)."""
 
 
 def register_simulator_shift(shift: SimulatorShift) -> SimulatorShift:
@@ -268,15 +269,45 @@ def _corruptions_family(
     return ImageCorruptions(corruptions, severities, seed)
 
 
+class _DatasetRerenderer:
+    """A :data:`FrameRenderer` for datasets written by ``visiongym render-data``.
+
+    Like :func:`visiongym.vision.data.render_soccer.rerender`, but keeps one frame source per
+    dataset setting, so a shift re-renders a whole split without rebuilding scenes.
+    """
+
+    def __init__(self) -> None:
+        self._sources: dict[tuple, Any] = {}
+
+    def __call__(self, info: dict[str, Any], record: dict[str, Any], appearance: Any) -> dict[str, Any]:
+        from visiongym.vision.data.sources import make_source
+
+        key = (info["source"], info["camera"], info["size"], info.get("team_colours", "kits"))
+        if key not in self._sources:
+            self._sources[key] = make_source(*key)
+        rng = np.random.default_rng(np.random.SeedSequence(record["seed"]))
+        return self._sources[key].frame(rng, appearance=appearance)
+
+
+def register_appearance_shifts() -> None:
+    """Register every named look of :mod:`visiongym.sims.appearance` as a simulator shift.
+
+    Each single-factor shift of ``SHIFTS`` (the default look with one factor outside what
+    training may randomise) and ``held_out`` (every factor outside it at once) is one shift of
+    severity 1: the frames are the test frames' own states, re-rendered with that look.
+    """
+    from visiongym.sims.appearance import SHIFTS
+
+    renderer = _DatasetRerenderer()
+    for name in ("held_out", *SHIFTS):
+        if name not in SIMULATOR_SHIFTS:
+            register_simulator_shift(SimulatorShift(name, {1: name}, renderer))
+
+
 @SHIFT_FAMILIES.register("simulator")
 def _simulator_family(**_: Any) -> SimulatorShifts:
-    family = SimulatorShifts()
-    if not family.shifts:
-        raise UsageError(
-            "shift family 'simulator' has no shifts registered yet: they arrive with "
-            "sims/soccer/appearance.py (register_simulator_shift); choose the family: corruptions"
-        )
-    return family
+    register_appearance_shifts()
+    return SimulatorShifts()
 
 
 def load_eval_frames(root: str | Path, split: str = "test", limit: int | None = None) -> EvalFrames:

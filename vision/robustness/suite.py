@@ -40,8 +40,9 @@ class RobustnessConfig(RunOptions):
     """Split whose frames are shifted and scored."""
     baseline: Path | None = None
     """A checkpoint of the same kind whose errors normalise the mCE (ImageNet-C); without one the mCE is the unnormalised mean error."""
-    families: tuple[str, ...] = ("corruptions",)
-    """Shift families to run: corruptions, simulator (once appearance shifts are registered)."""
+    families: tuple[str, ...] = ()
+    """Shift families to run: corruptions, simulator (default: both for a soccer dataset, which
+    can be re-rendered from its seeds; corruptions alone for any other)."""
     corruptions: tuple[str, ...] = ()
     """Corruptions to run (default: all 14)."""
     severities: tuple[int, ...] = SEVERITIES
@@ -56,13 +57,23 @@ class RobustnessConfig(RunOptions):
     """Output folder (default runs/robustness/<data>__<checkpoint folder>__<seed>__<time>)."""
 
 
-def _families(config: RobustnessConfig) -> list[ShiftFamily]:
+def _check_names(config: RobustnessConfig) -> None:
+    """Refuse an unknown corruption, severity or family before any work is done."""
     for name in config.corruptions:
         get_corruption(name)
     for severity in config.severities:
         check_severity(severity)
-    if not config.families:
-        raise UsageError(f"no shift family chosen; choose from: {', '.join(SHIFT_FAMILIES.names())}")
+    for name in config.families:
+        SHIFT_FAMILIES.check(name)
+
+
+def _families(config: RobustnessConfig, source: str) -> list[ShiftFamily]:
+    names = config.families or (("corruptions", "simulator") if source == "soccer" else ("corruptions",))
+    if "simulator" in names and source != "soccer":
+        raise UsageError(
+            f"shift family 'simulator' re-renders soccer frames, but {str(config.data)!r} holds frames of "
+            f"source {source!r}; choose the family: corruptions"
+        )
     return [
         SHIFT_FAMILIES.build(
             SHIFT_FAMILIES.check(name),
@@ -70,7 +81,7 @@ def _families(config: RobustnessConfig) -> list[ShiftFamily]:
             severities=config.severities,
             seed=config.seed,
         )
-        for name in config.families
+        for name in names
     ]
 
 
@@ -93,7 +104,7 @@ def _row(
 def run_robustness(config: RobustnessConfig) -> dict[str, Any]:
     """Score ``config.model`` on every shift; write the tables and the grid; return the summary."""
     set_threads(config.threads)
-    families = _families(config)
+    _check_names(config)
     scorer = load_scorer(config.model, config.device)
     baseline = load_scorer(config.baseline, config.device) if config.baseline is not None else None
     if baseline is not None and baseline.metric != scorer.metric:
@@ -102,6 +113,7 @@ def run_robustness(config: RobustnessConfig) -> dict[str, Any]:
             f"{scorer.metric!r}; give a baseline checkpoint of the same kind"
         )
     frames = load_eval_frames(config.data, config.split, config.limit)
+    families = _families(config, frames.info.get("source", "soccer"))
     if not 0 <= config.grid_frame < len(frames):
         raise UsageError(f"grid_frame={config.grid_frame} is outside the {len(frames)} frames")
     out = config.out or Path("runs/robustness") / run_name(
