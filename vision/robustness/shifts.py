@@ -294,12 +294,14 @@ def register_appearance_shifts() -> None:
 
     Each single-factor shift of ``SHIFTS`` (the default look with one factor outside what
     training may randomise) and ``held_out`` (every factor outside it at once) is one shift of
-    severity 1: the frames are the test frames' own states, re-rendered with that look.
+    severity 1: the frames are the test frames' own states, re-rendered with that look. ``default``
+    re-renders the same states in the default look, the reference the single-factor shifts change
+    one factor of (the clean test frames themselves carry the dataset's own looks).
     """
     from visiongym.sims.appearance import SHIFTS
 
     renderer = _DatasetRerenderer()
-    for name in ("held_out", *SHIFTS):
+    for name in ("default", "held_out", *SHIFTS):
         if name not in SIMULATOR_SHIFTS:
             register_simulator_shift(SimulatorShift(name, {1: name}, renderer))
 
