@@ -45,7 +45,7 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
     """Load the policy, play ``config.episodes`` episodes and return the per-episode figures."""
     meta = read_checkpoint(config.path)["meta"]
     env_kwargs = {**meta.get("env_kwargs", {}), **parse_env_kwargs(config.env_kwargs)}
-    thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", **wrapper_options(meta.get("config", {})))
+    thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", **wrapper_options(meta.get("config", {}), training=False))
     probe = thunk()
     policy = load_policy(config.path, probe, device=config.device, epsilon=config.epsilon)
     probe.close()
