@@ -30,14 +30,13 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import tyro
+from dqn_vs_sb3 import spawn_worker  # benchmarks/ is the script's folder, first on sys.path
 
 AGENTS = ("sb3-dqn", "dqn-vanilla", "dqn")
 
@@ -144,22 +143,13 @@ def worker(args: Args) -> None:
                                   "sps": round(args.steps / seconds, 1), "returns": returns}), flush=True)
 
 
-def spawn(name: str, seed: int) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:], "--worker", f"{name}:{seed}"]
-    done = subprocess.run(command, capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"{name} seed {seed} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1].removeprefix("RESULT "))
-
-
 def main(args: Args) -> list[dict]:
     for label in args.agents:
         split_agent(label)  # an unknown name fails here, before any run
     rows = []
     for index, seed in enumerate(args.seeds):
         for name in args.agents if index % 2 == 0 else args.agents[::-1]:
-            row = spawn(name, seed)
+            row = spawn_worker(__file__, f"{name}:{seed}")
             row["mean_return"] = round(sum(row["returns"]) / max(1, len(row["returns"])), 2)
             rows.append(row)
             print(json.dumps(row), flush=True)
