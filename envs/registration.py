@@ -94,11 +94,10 @@ def check_env_id(env_id: str) -> None:
         raise UsageError(f"env {env_id!r} unknown; {KNOWN_NAMESPACES[namespace][0]} registers close ids: "
                          f"{', '.join(_closest(name)) or 'none'}")
     ours = sorted(item for item in gym.registry if item.startswith(f"{NAMESPACE}/"))
-    close = _closest(name)
     raise UsageError(
-        f"env {env_id!r} unknown; no installed package registers it. Closest registered ids: "
-        f"{', '.join(close) or 'none'}; the visiongym ids: {', '.join(ours)}; for an env a package "
-        f"registers on import use module:Env-v0; known namespaces: "
+        f"env {env_id!r} unknown; choose one of: {', '.join(ours)} (or any registered Gymnasium id; closest: "
+        f"{', '.join(_closest(name)) or 'none'}). No installed package registers it: for a package that "
+        "registers its envs on import use module:Env-v0; known namespaces: "
         + ", ".join(f"{key}/ ({module})" for key, (module, _) in KNOWN_NAMESPACES.items())
     )
 
