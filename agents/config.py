@@ -60,6 +60,32 @@ class TrainConfig(RunOptions):
     """Sync runs the envs in this process; async gives each its own process (our DQN and DRQN
     then step the envs while the network updates, so an update does not see the vector step in
     flight)."""
+    atari_wrappers: bool = True
+    """Standard pixel preprocessing for image envs that visiongym does not register, as SB3's
+    AtariWrapper and CleanRL's dqn_atari.py do it: ALE ids (ALE/Pong-v5, PongNoFrameskip-v4) get
+    every step below, other uint8 (H, W, C) image envs get --screen-size and --grayscale-obs; frames
+    are then stacked by --frame-stack. Our envs are never touched. --no-atari-wrappers trains on the
+    raw env."""
+    noop_max: int = 30
+    """Atari: up to this many no-op actions after each reset, a random number drawn from the env's
+    seed (0: none)."""
+    frame_skip: int = 4
+    """Atari: repeat each action this many frames and sum the rewards; the emulator is then made
+    with frameskip=1 (ALE v5 ids skip 4 themselves), so frames are not skipped twice."""
+    max_pool: bool = True
+    """Atari: observe the pixel-wise maximum of the last two skipped frames (sprites flicker)."""
+    screen_size: int = 84
+    """Image envs not ours: frames resized to this many pixels square (cv2 INTER_AREA)."""
+    grayscale_obs: bool = True
+    """Image envs not ours: one grey channel (Atari: ALE's grey screen, obs_type=grayscale)."""
+    terminal_on_life_loss: bool = True
+    """Atari, training only: a lost life ends the learner's episode but not the game (SB3's
+    terminal_on_life_loss, CleanRL's EpisodicLifeEnv); evaluation plays whole games."""
+    clip_reward: bool = True
+    """Atari, training only: rewards clipped to their sign (-1, 0, +1); evaluation reports raw
+    scores."""
+    fire_reset: bool = True
+    """Atari: press FIRE after each reset in games that have a FIRE action (Breakout waits for it)."""
     flicker: float = 0.0
     """Probability that an observation is blanked (FlickerObservation wrapper; 0 disables it)."""
     hide_ball: float = 0.0
@@ -321,7 +347,7 @@ def config_to_dict(config: TrainConfig) -> dict[str, Any]:
     return {"algo": config.algo, **config_dict(config)}
 
 
-LEGACY_DEFAULTS = {"pipeline": "off"}
+LEGACY_DEFAULTS = {"pipeline": "off", "atari_wrappers": False}
 """Fields added after runs were saved, with the value that reproduces how those runs trained
 (a resumed run continues as it started)."""
 

@@ -52,7 +52,7 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
     env_kwargs = {**meta.get("env_kwargs", {}), **parse_env_kwargs(config.env_kwargs)}
     if config.appearance is not None:
         env_kwargs["appearance"] = appearance_argument(config.appearance)
-    thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", **wrapper_options(meta.get("config", {})))
+    thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", **wrapper_options(meta.get("config", {}), training=False))
     probe = thunk()
     policy = load_policy(config.path, probe, device=config.device, epsilon=config.epsilon)
     probe.close()

@@ -14,6 +14,7 @@ import gymnasium as gym
 import torch
 
 from visiongym.agents.algorithms import ALGORITHMS, get_algorithm
+from visiongym.agents.common.envs import make_env, wrapper_options
 from visiongym.agents.common.evaluation import Policy
 from visiongym.agents.common.run import resolve_checkpoint
 from visiongym.vision.runtime import CheckpointError, load_checkpoint, pick_device
@@ -52,7 +53,7 @@ def load_policy(path: str | Path, env: gym.Env | None = None, device: str = "aut
     if env is not None:
         _check_spaces(env, meta, path)
     policy = get_algorithm(kind).load("policy_loader")(payload, torch_device, epsilon)
-    return EpisodeAwarePolicy(policy, env) if env is not None else policy
+    return EpisodeAwarePolicy(policy, env, meta) if env is not None else policy
 
 
 class EpisodeAwarePolicy:
@@ -60,10 +61,22 @@ class EpisodeAwarePolicy:
 
     Callers such as ``visiongym.envs.play`` only call ``policy(obs)``; the env's time-limit step counter
     is 0 right after a reset, which is when the frames and memory of the last episode must go.
+
+    ``rebuild_env`` is set when the run preprocessed its pixels (Atari wrappers): callers that made
+    the raw env (``visiongym.envs.play``) call it to get the env the policy acts in, evaluation's.
     """
 
-    def __init__(self, policy: Policy, env: gym.Env) -> None:
-        self.policy, self.env = policy, env
+    def __init__(self, policy: Policy, env: gym.Env, meta: dict[str, Any] | None = None) -> None:
+        self.policy, self.env, self.meta = policy, env, meta or {}
+        options = wrapper_options(self.meta.get("config", {}), training=False)
+        self.rebuild_env = self._rebuild_env if options["pixels"] is not None else None
+
+    def _rebuild_env(self, render_mode: str | None = "rgb_array", **env_kwargs: Any) -> gym.Env:
+        """The checkpoint's env with its evaluation preprocessing; ``env_kwargs`` override its own."""
+        kwargs = {**self.meta.get("env_kwargs", {}), **env_kwargs}
+        options = wrapper_options(self.meta.get("config", {}), training=False)
+        self.env = make_env(self.meta["env_id"], kwargs, render_mode=render_mode, **options)()
+        return self.env
 
     def _elapsed(self) -> int | None:
         try:

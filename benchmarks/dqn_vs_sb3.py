@@ -162,13 +162,19 @@ def worker(args: Args) -> None:
     print("RESULT " + json.dumps(row), flush=True)
 
 
-def spawn(name: str) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:], "--worker", name]
+def spawn_worker(script: str | Path, worker: str) -> dict:
+    """Run ``script`` again in a fresh process with this command line and ``--worker worker``;
+    returns the JSON of its last ``RESULT`` line (benchmarks/atari_dqn_vs_sb3.py uses it too)."""
+    command = [sys.executable, str(Path(script).resolve()), *sys.argv[1:], "--worker", worker]
     done = subprocess.run(command, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
-        raise RuntimeError(f"{name} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{worker} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
     return json.loads(lines[-1].removeprefix("RESULT "))
+
+
+def spawn(name: str) -> dict:
+    return spawn_worker(__file__, name)
 
 
 def main(args: Args) -> list[dict]:

@@ -179,6 +179,10 @@ def play(config: PlayConfig) -> list[float]:
     check_env_id(config.env_id)
     env = gym.make(config.env_id, render_mode="rgb_array", **kwargs)
     policy = make_policy(config.policy, env)
+    rebuild = getattr(policy, "rebuild_env", None)
+    if rebuild is not None:  # the run preprocessed its frames (Atari wrappers): act in its env
+        env.close()
+        env = rebuild(render_mode="rgb_array", **kwargs)
     fps = config.fps or env.metadata.get("render_fps", 30)
     viewer = None
     if config.record is None:

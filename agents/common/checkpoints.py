@@ -56,7 +56,7 @@ class RunEvaluator:
         """Play ``eval_episodes`` episodes, log them, and save ``policy_state()`` as ``best.pt``
         when the mean return beats the best so far. Returns the summary."""
         c = self.config
-        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", **wrapper_options(c))
+        thunk = make_env(c.env, self.env_kwargs, render_mode="rgb_array", **wrapper_options(c, training=False))
         video = self.run.videos / f"eval_{step:09d}.mp4" if c.video else None
         result, _ = evaluate(policy, thunk, c.eval_episodes, seed=c.seed + EVAL_SEED_OFFSET, video_path=video,
                              info_keys=c.eval_info_keys)
