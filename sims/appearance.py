@@ -48,6 +48,7 @@ from typing import Any
 import mujoco
 import numpy as np
 
+from visiongym.sims.camera import look_at_axes
 from visiongym.sims.errors import UsageError
 
 __all__ = [
@@ -386,11 +387,7 @@ def prepare_shadows(model: mujoco.MjModel, spec: AppearanceSpec | None) -> bool:
 
 def _look_at(position: np.ndarray, target: np.ndarray, roll_deg: float) -> np.ndarray:
     """Rotation (columns: camera right, up, back) of a camera at ``position`` looking at ``target``."""
-    forward = target - position
-    forward = forward / np.linalg.norm(forward)
-    right = np.cross(forward, (0.0, 0.0, 1.0))
-    right /= np.linalg.norm(right)
-    up = np.cross(right, forward)
+    right, up, forward = look_at_axes(position, target)
     roll = math.radians(roll_deg)
     right, up = math.cos(roll) * right + math.sin(roll) * up, -math.sin(roll) * right + math.cos(roll) * up
     return np.stack([right, up, -forward], axis=1)

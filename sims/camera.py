@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CameraModel", "camera_model"]
+__all__ = ["CameraModel", "camera_model", "look_at_axes"]
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,12 @@ def camera_model(model, data, camera_id: int, height: int, width: int) -> Camera
         width=width,
         orthographic=int(model.cam_projection[camera_id]) == int(mujoco.mjtProjection.mjPROJ_ORTHOGRAPHIC),
     )
+
+
+def look_at_axes(position, target) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit ``(right, up, forward)`` of a camera at ``position`` looking at ``target``, +z up."""
+    forward = np.asarray(target, float) - np.asarray(position, float)
+    forward = forward / np.linalg.norm(forward)
+    right = np.cross(forward, (0.0, 0.0, 1.0))
+    right /= np.linalg.norm(right)
+    return right, np.cross(right, forward), forward

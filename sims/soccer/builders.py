@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from visiongym.sims.appearance import procedural_texture_xml
+from visiongym.sims.camera import look_at_axes
 from visiongym.sims.errors import UsageError
 
 TEAM_COLOURS = ((0.85, 0.15, 0.15), (0.15, 0.3, 0.9))
@@ -76,11 +77,7 @@ def _vec(values) -> str:
 
 def look_at_xyaxes(position, target) -> str:
     """``xyaxes`` of a camera at ``position`` looking at ``target`` with +z up."""
-    forward = np.asarray(target, float) - np.asarray(position, float)
-    forward /= np.linalg.norm(forward)
-    right = np.cross(forward, (0.0, 0.0, 1.0))
-    right /= np.linalg.norm(right)
-    up = np.cross(right, forward)
+    right, up, _ = look_at_axes(position, target)
     return _vec(np.concatenate([right, up]))
 
 
