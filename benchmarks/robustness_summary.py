@@ -4,9 +4,8 @@
 
 For each run folder written by ``visiongym robustness`` it prints the clean score, the mean drop
 over the simulator shifts, over the corruptions at severity <= 3 (the goal's average) and over
-both together, the worst shift, and per-class clean APs for detectors (from the detector's own
-test table when the run folder's ``scores.json`` carries them). Detector goal: mean drop of at
-most 0.05 mAP@0.5; autoencoder goal: at most 2 dB PSNR.
+both together, and the worst shift. Detector goal: mean drop of at most 0.05 mAP@0.5;
+autoencoder goal: at most 2 dB PSNR.
 """
 
 from __future__ import annotations

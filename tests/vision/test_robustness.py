@@ -271,12 +271,12 @@ def test_simulator_family_restyles_soccer_frames_from_their_seeds(soccer_dataset
     family = SHIFT_FAMILIES.build("simulator")
     assert {"held_out", "light_dim", "camera_high", "kits_out_of_range"} <= set(family.shifts)
     assert family.severities("light_dim") == (1,)
-    from visiongym.vision.robustness.shifts import _DatasetRerenderer
+    from visiongym.vision.data.render_soccer import Rerenderer
 
     frames = load_eval_frames(soccer_dataset, "test", limit=2)
     # A shift is the default look with one factor changed: the test frames' own states, drawn
     # without their training-range camera jitter.
-    default = [_DatasetRerenderer()(frames.info, record, "default") for record in frames.records]
+    default = [Rerenderer()(frames.info, record, "default") for record in frames.records]
     dim = family.apply(frames, "light_dim", 1)
     for plain, shifted, shifted_target in zip(default, dim.images, dim.targets, strict=True):
         assert shifted.mean() < plain["rgb"].mean() - 5  # a dimmer light, the same state and view

@@ -40,7 +40,7 @@ from visiongym.vision.data.format import (
 )
 from visiongym.vision.data.sources import SOURCES, make_source
 
-__all__ = ["RenderConfig", "render_dataset", "split_sizes", "frame_rng", "rerender"]
+__all__ = ["RenderConfig", "render_dataset", "split_sizes", "frame_rng", "rerender", "Rerenderer"]
 
 
 @dataclass
@@ -220,13 +220,37 @@ def render_dataset(config: RenderConfig) -> dict[str, Any]:
     return info
 
 
+class Rerenderer:
+    """Re-renders dataset frames from their recorded seeds, under any look.
+
+    ``rerenderer(info, image, appearance)`` takes the dataset's ``dataset.json`` contents and one
+    image record of its annotations, rebuilds the frame's generator from ``image["seed"]`` and
+    renders it with ``appearance``; the look is drawn from a child of that generator, so the
+    state (players, ball, camera choice) is the frame's own and only the look changes. One frame
+    source is kept per dataset setting, so a whole split re-renders without rebuilding scenes.
+    """
+
+    def __init__(self) -> None:
+        self._sources: dict[tuple, Any] = {}
+
+    def __call__(self, info: dict[str, Any], image: dict[str, Any], appearance: Any = "default") -> dict[str, Any]:
+        key = (info["source"], info["camera"], info["size"], info.get("team_colours", "kits"))
+        if key not in self._sources:
+            self._sources[key] = make_source(*key)
+        rng = np.random.default_rng(np.random.SeedSequence(image["seed"]))
+        return self._sources[key].frame(rng, appearance=appearance)
+
+    def close(self) -> None:
+        for source in self._sources.values():
+            source.close()
+        self._sources.clear()
+
+
 def rerender(dataset_folder: str | Path, split: str, index: int, appearance: Any = "default") -> dict[str, Any]:
     """Frame ``index`` of ``split`` rendered again from its recorded seed, with another look.
 
-    Rebuilds the dataset's frame source from ``dataset.json`` and the frame's generator from its
-    ``image["seed"]``; the look is drawn from a child of that generator, so the state (players,
-    ball, camera choice) is the frame's own and only the look changes. A colour-only
-    ``appearance`` (lights, tints, kits, textures) leaves the boxes and masks unchanged.
+    A colour-only ``appearance`` (lights, tints, kits, textures) leaves the boxes and masks
+    unchanged (see :class:`Rerenderer`, which re-renders many frames).
 
     Returns the ground-truth dict of :meth:`SoccerScene.render_ground_truth` (plus ``meta``).
     """
@@ -239,12 +263,11 @@ def rerender(dataset_folder: str | Path, split: str, index: int, appearance: Any
     images = {image["id"]: image for image in json.loads(annotations_path.read_text())["images"]}
     if index not in images:
         raise UsageError(f"frame {index} not in split {split!r}; it has frames 0 to {len(images) - 1}")
-    source = make_source(info["source"], info["camera"], info["size"], info.get("team_colours", "kits"))
+    rerenderer = Rerenderer()
     try:
-        rng = np.random.default_rng(np.random.SeedSequence(images[index]["seed"]))
-        return source.frame(rng, appearance=appearance)
+        return rerenderer(info, images[index], appearance)
     finally:
-        source.close()
+        rerenderer.close()
 
 
 def main(argv: list[str] | None = None) -> None:

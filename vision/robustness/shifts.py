@@ -269,26 +269,6 @@ def _corruptions_family(
     return ImageCorruptions(corruptions, severities, seed)
 
 
-class _DatasetRerenderer:
-    """A :data:`FrameRenderer` for datasets written by ``visiongym render-data``.
-
-    Like :func:`visiongym.vision.data.render_soccer.rerender`, but keeps one frame source per
-    dataset setting, so a shift re-renders a whole split without rebuilding scenes.
-    """
-
-    def __init__(self) -> None:
-        self._sources: dict[tuple, Any] = {}
-
-    def __call__(self, info: dict[str, Any], record: dict[str, Any], appearance: Any) -> dict[str, Any]:
-        from visiongym.vision.data.sources import make_source
-
-        key = (info["source"], info["camera"], info["size"], info.get("team_colours", "kits"))
-        if key not in self._sources:
-            self._sources[key] = make_source(*key)
-        rng = np.random.default_rng(np.random.SeedSequence(record["seed"]))
-        return self._sources[key].frame(rng, appearance=appearance)
-
-
 def register_appearance_shifts() -> None:
     """Register every named look of :mod:`visiongym.sims.appearance` as a simulator shift.
 
@@ -299,8 +279,9 @@ def register_appearance_shifts() -> None:
     one factor of (the clean test frames themselves carry the dataset's own looks).
     """
     from visiongym.sims.appearance import SHIFTS
+    from visiongym.vision.data.render_soccer import Rerenderer
 
-    renderer = _DatasetRerenderer()
+    renderer = Rerenderer()
     for name in ("default", "held_out", *SHIFTS):
         if name not in SIMULATOR_SHIFTS:
             register_simulator_shift(SimulatorShift(name, {1: name}, renderer))

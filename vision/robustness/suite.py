@@ -76,7 +76,7 @@ def _families(config: RobustnessConfig, source: str) -> list[ShiftFamily]:
         )
     return [
         SHIFT_FAMILIES.build(
-            SHIFT_FAMILIES.check(name),
+            name,  # checked by _check_names
             corruptions=config.corruptions or None,
             severities=config.severities,
             seed=config.seed,
