@@ -53,15 +53,13 @@ KNOWN_NAMESPACES: dict[str, tuple[str, str | None]] = {
 def _import_registering(module: str, env_id: str, extra: str | None = None) -> None:
     """Import ``module`` (it registers its envs), or raise :class:`UsageError` naming the package."""
     try:
-        package = importlib.import_module(module)
+        importlib.import_module(module)
     except ImportError as error:
         install = f"pip install visiongym[{extra}]" if extra else f"pip install {module.split('.')[0]}"
         raise UsageError(
             f"env {env_id!r} is registered by the package {module!r}, which is not installed "
             f"(no module {error.name or module!r}); install it with: {install}"
         ) from error
-    if hasattr(gym, "register_envs"):
-        gym.register_envs(package)
 
 
 def check_env_id(env_id: str) -> None:

@@ -9,6 +9,8 @@ single-factor ``SHIFTS``) live in :mod:`visiongym.sims.appearance`.
 
 from __future__ import annotations
 
+import dataclasses
+
 import mujoco
 import numpy as np
 
@@ -81,7 +83,7 @@ class Appearance:
         look = draw_look(spec, rng)
         if team_colours == "random":
             hue_a = float(rng.uniform(0, 1))
-            look = Look(**{**look.__dict__, "kit_hues": (hue_a, (hue_a + float(rng.uniform(0.3, 0.7))) % 1.0)})
+            look = dataclasses.replace(look, kit_hues=(hue_a, (hue_a + float(rng.uniform(0.3, 0.7))) % 1.0))
         self.apply(look)
         return look
 
