@@ -28,7 +28,6 @@ import numpy as np
 __all__ = ["Viewer", "draw_hud", "upscale"]
 
 
-
 def upscale(frame: np.ndarray, min_height: int = 360) -> np.ndarray:
     """Nearest-neighbour enlarge small frames (84x84 observations) so people can see them."""
     factor = max(1, int(np.ceil(min_height / frame.shape[0])))
