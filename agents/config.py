@@ -161,6 +161,9 @@ class DQNConfig(TrainConfig):
     """Dueling value/advantage head."""
     augment_pad: int = 4
     """DrQ random shift in pixels applied to sampled observations (0 disables it)."""
+    augment_colour: float = 0.0
+    """Photometric jitter of sampled observations (RAD-style brightness, contrast and colour-cast
+    gains, one draw per transition): its strength, 0 off, 0.5 spans about 0.6-1.65x brightness."""
     prioritized: bool = False
     """Prioritized experience replay (proportional, Schaul et al. 2016); DQN only, not DRQN."""
     priority_alpha: float = 0.5
@@ -340,6 +343,9 @@ def check_options(config: TrainConfig) -> None:
             )
     if config.detector is None and config.detector_players != 1:
         raise UsageError(f"--detector-players {config.detector_players} needs --detector (a detector checkpoint)")
+    colour = getattr(config, "augment_colour", 0.0)
+    if not 0.0 <= colour <= 2.0:
+        raise UsageError(f"--augment-colour {colour} is outside [0, 2] (0 off, 0.5 about 0.6-1.65x brightness)")
 
 
 def config_to_dict(config: TrainConfig) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from visiongym.agents.common.augment import random_shift
+from visiongym.agents.common.augment import colour_jitter, draw_colour_jitter, random_shift
 from visiongym.agents.common.frames import to_frames
 from visiongym.agents.common.replay import FrameStackReplay
 from visiongym.agents.config import DRQNConfig, config_to_dict
@@ -162,6 +162,11 @@ class DRQNLearner(DQNLearner):
             # One shift per sequence: the scene does not jump around between steps.
             b, w, c, h, wd = frames.shape
             frames = random_shift(frames.reshape(b, w * c, h, wd), self.augment_pad, self.generator).view(b, w, c, h, wd)
+        if self.augment_colour:
+            # one light per sequence, like the shift
+            b, w, c, h, wd = frames.shape
+            params = draw_colour_jitter(b, self.frame_channels, self.augment_colour, frames.device, self.generator)
+            frames = colour_jitter(frames.reshape(b, w * c, h, wd), params, self.frame_channels).view(b, w, c, h, wd)
         length = batch.actions.shape[1]
         with self._autocast():
             q_online = self.unroll(frames, batch.first, self.burn_in)  # (B, L + n, A)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from visiongym.agents.common.augment import random_shift
+from visiongym.agents.common.augment import colour_jitter, draw_colour_jitter, random_shift
 from visiongym.agents.common.replay import ReplayBatch
 from visiongym.agents.dqn.networks import plain_state_dict
 from visiongym.sims.errors import UsageError
@@ -63,6 +63,9 @@ class DQNLearner:
         double: Double-DQN targets.
         max_grad_norm: gradient clipping threshold (global L2 norm).
         augment_pad: DrQ random shift in pixels (0 disables it).
+        augment_colour: photometric jitter strength (0 disables it; see
+            :func:`~visiongym.agents.common.augment.draw_colour_jitter`).
+        frame_channels: colour channels per stacked frame (3 RGB, 1 grey), for the jitter.
         tau: 1.0 copies the online weights (hard update); < 1 mixes them in (Polyak).
         amp: bfloat16/float16 autocast on CUDA (ignored elsewhere).
         generator: torch generator for the augmentation.
@@ -76,6 +79,8 @@ class DQNLearner:
         double: bool = True,
         max_grad_norm: float = 10.0,
         augment_pad: int = 4,
+        augment_colour: float = 0.0,
+        frame_channels: int = 3,
         tau: float = 1.0,
         amp: bool = False,
         generator: torch.Generator | None = None,
@@ -94,6 +99,7 @@ class DQNLearner:
             self.optimizer = torch.optim.Adam(online.parameters(), lr=learning_rate, eps=adam_eps, foreach=True)
         self.double, self.max_grad_norm = double, max_grad_norm
         self.augment_pad, self.tau, self.generator = augment_pad, tau, generator
+        self.augment_colour, self.frame_channels = augment_colour, frame_channels
         device = next(online.parameters()).device
         self.amp = amp and device.type == "cuda"
         self.device_type = device.type
@@ -130,6 +136,15 @@ class DQNLearner:
                 batch,
                 observations=random_shift(batch.observations, self.augment_pad, self.generator),
                 next_observations=random_shift(batch.next_observations, self.augment_pad, self.generator),
+            )
+        if self.augment_colour and batch.observations.dim() == 4:
+            # one light per transition: the same factors for s and s'
+            params = draw_colour_jitter(batch.observations.shape[0], self.frame_channels, self.augment_colour,
+                                        batch.observations.device, self.generator)
+            batch = dataclasses.replace(
+                batch,
+                observations=colour_jitter(batch.observations, params, self.frame_channels),
+                next_observations=colour_jitter(batch.next_observations, params, self.frame_channels),
             )
         prepare = getattr(self.network, "prepare", None)
         if prepare is not None:

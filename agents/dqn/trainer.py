@@ -118,6 +118,7 @@ class DQNTrainer:
         c = self.config
         return {"learning_rate": c.learning_rate, "adam_eps": c.adam_eps, "double": c.double,
                 "max_grad_norm": c.max_grad_norm, "augment_pad": c.augment_pad, "tau": c.tau, "amp": c.amp,
+                "augment_colour": c.augment_colour, "frame_channels": self.frame_shape[0],
                 "generator": self.generator}
 
     def build_learner(self) -> DQNLearner:

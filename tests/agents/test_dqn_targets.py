@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from visiongym.agents.common.augment import random_shift
+from visiongym.agents.common.augment import colour_jitter, draw_colour_jitter, random_shift
 from visiongym.agents.common.replay import ReplayBatch
 from visiongym.agents.dqn.learner import DQNLearner, td_targets
 from visiongym.agents.dqn.networks import QNetwork, stacked_space
@@ -120,3 +120,42 @@ def test_amp_flag_is_ignored_on_the_cpu():
     assert not learner.amp  # float16 autocast is a CUDA option
     learner.update(batch_for([1], [1.0], [0.0]))
     assert online.table[0, 0].item() > 0
+
+
+def test_colour_jitter_is_one_light_per_sample_across_its_stack():
+    frame = torch.full((1, 3, 4, 4), 100, dtype=torch.uint8)
+    stack = torch.cat([frame, frame], dim=1).expand(6, -1, -1, -1).contiguous()  # (6, 2 frames x RGB, 4, 4)
+    params = draw_colour_jitter(6, 3, 0.5, generator=torch.Generator().manual_seed(0))
+    out = colour_jitter(stack, params, frame_channels=3)
+    assert out.dtype == torch.uint8
+    # both frames of a stack got the same factors: gains, then contrast about the sample's mean
+    assert torch.equal(out[:, :3], out[:, 3:])
+    gained = 100 * params.gains
+    mean = gained.mean(1, keepdim=True)
+    expected = ((gained - mean) * params.contrast[:, None] + mean).clamp(0, 255).round()
+    assert torch.allclose(out[:, :3, 0, 0].float(), expected, atol=1)
+    # different samples got different lights, inside the documented range exp(+-1.5 s)
+    assert len({tuple(row) for row in out[:, :3, 0, 0].tolist()}) == 6
+    assert params.gains.min() >= torch.exp(torch.tensor(-0.75)) and params.gains.max() <= torch.exp(torch.tensor(0.75))
+    assert torch.equal(colour_jitter(stack, draw_colour_jitter(6, 3, 0.0), 3), stack)
+
+
+def test_colour_jitter_scales_contrast_about_the_mean_and_keeps_grey_grey():
+    images = torch.tensor([[[[50.0, 150.0]]]]).expand(3, 1, 1, 2).contiguous()  # 3 grey samples
+    params = draw_colour_jitter(3, 1, 0.8, generator=torch.Generator().manual_seed(1))
+    out = colour_jitter(images, params, frame_channels=1)
+    gained = images * params.gains[:, :, None, None]
+    mean = gained.mean(dim=(1, 2, 3), keepdim=True)
+    assert torch.allclose(out, ((gained - mean) * params.contrast[:, None, None, None] + mean).clamp(0, 255))
+
+
+def test_learner_applies_the_same_colour_jitter_to_s_and_s_next():
+    online = TableQ([[0.0], [0.0]])
+    learner = DQNLearner(online, augment_pad=0, augment_colour=0.5, frame_channels=1,
+                         generator=torch.Generator().manual_seed(3))
+    frames = torch.full((4, 1, 2, 2), 80, dtype=torch.uint8)
+    batch = ReplayBatch(observations=frames, actions=torch.zeros(4, dtype=torch.int64), returns=torch.zeros(4),
+                        next_observations=frames.clone(), discounts=torch.zeros(4))
+    prepared = learner.prepare(batch)
+    assert torch.equal(prepared.observations, prepared.next_observations)
+    assert not torch.equal(prepared.observations, frames)
