@@ -52,7 +52,10 @@ def test_bad_image_size_and_model_name_the_rule():
 
 
 def test_colour_statistics():
-    black, white = torch.zeros(4, 3, 8, 8, dtype=torch.uint8), torch.full((4, 3, 8, 8), 255, dtype=torch.uint8)
+    black, white = (
+        torch.zeros(4, 3, 8, 8, dtype=torch.uint8),
+        torch.full((4, 3, 8, 8), 255, dtype=torch.uint8),
+    )
     assert colour_moment_gap(black, black) == 0.0
     assert colour_moment_gap(black + 10, black) == pytest.approx(10.0)
     assert colour_histogram_distance(black, black) == 0.0
@@ -76,7 +79,9 @@ def test_diff_augment_is_seeded_differentiable_and_keeps_shapes():
     assert torch.all((1 - cut[:, 0]).flatten(1).sum(1) <= 64)  # at most 8 x 8 pixels
     shifted = diff_augment(ones, ("translation",), torch.Generator().manual_seed(2))
     assert set(shifted.unique().tolist()) <= {0.0, 1.0} and shifted.min() == 0.0  # zero padding
-    with pytest.raises(UsageError, match="DiffAugment policy 'rotate' unknown; choose any of: colour"):
+    with pytest.raises(
+        UsageError, match="DiffAugment policy 'rotate' unknown; choose any of: colour"
+    ):
         train_gan(GanTrainConfig(diffaug=("rotate",)))  # checked before any file is read
 
 
@@ -128,16 +133,28 @@ def test_generated_colour_histogram_moves_towards_the_frames(
     distance = {}
     for name, folder in (("untrained", "untrained"), ("trained", model)):
         generator, meta = load_generator(tmp_path / folder / f"{model}.pt")
-        distance[name] = colour_histogram_distance(torch.from_numpy(sample(generator, 64, seed=0)).permute(0, 3, 1, 2), real)
+        distance[name] = colour_histogram_distance(
+            torch.from_numpy(sample(generator, 64, seed=0)).permute(0, 3, 1, 2), real
+        )
     # 200 steps on the 36 frames at 16 px (5-20 s). Seed 0: dcgan 0.72 -> 0.16, sngan 0.72 -> 0.13
     # (4 bins a channel, against the train frames); the untrained generator draws flat grey.
     assert distance["trained"] < distance["untrained"] / 3, distance
-    assert scores["colour_hist_generated"] < untrained["colour_hist_generated"] / 2, (scores, untrained)
+    assert scores["colour_hist_generated"] < untrained["colour_hist_generated"] / 2, (
+        scores,
+        untrained,
+    )
     assert meta["step"] == 200 and meta["weights"] == "ema" and meta["model"] == model
     assert (tmp_path / model / "samples" / "step_000200.png").is_file()
     assert (tmp_path / model / "samples.png").is_file()
     payload = load_checkpoint(tmp_path / model / f"{model}.pt", kind=model)
-    assert set(payload["state"]) == {"generator", "discriminator", "ema", "optim_g", "optim_d", "rng"}
+    assert set(payload["state"]) == {
+        "generator",
+        "discriminator",
+        "ema",
+        "optim_g",
+        "optim_d",
+        "rng",
+    }
     raw, ema = payload["state"]["generator"], payload["state"]["ema"]
     assert any(not torch.equal(raw[key], ema[key]) for key in raw if raw[key].is_floating_point())
 
@@ -145,7 +162,9 @@ def test_generated_colour_histogram_moves_towards_the_frames(
 def test_resume_continues_the_step_count_and_matches_an_uninterrupted_run(
     tiny_config: GanTrainConfig, tmp_path: Path
 ):
-    config = dataclasses.replace(tiny_config, model="sngan", save_every=10, diffaug=("colour", "translation", "cutout"))
+    config = dataclasses.replace(
+        tiny_config, model="sngan", save_every=10, diffaug=("colour", "translation", "cutout")
+    )
     train_gan(dataclasses.replace(config, steps=40, run_dir=tmp_path / "whole"))
     train_gan(dataclasses.replace(config, steps=20, run_dir=tmp_path / "split"))
     assert load_checkpoint(tmp_path / "split" / "sngan.pt")["meta"]["step"] == 20
@@ -165,7 +184,9 @@ def test_resume_continues_the_step_count_and_matches_an_uninterrupted_run(
 
 def test_bad_checkpoints_are_refused_by_name(tiny_config: GanTrainConfig, tmp_path: Path):
     other = save_checkpoint(tmp_path / "ae.pt", "autoencoder", {"model": {}})
-    with pytest.raises(CheckpointError, match="holds a 'autoencoder' model; expected 'dcgan' or 'sngan'"):
+    with pytest.raises(
+        CheckpointError, match="holds a 'autoencoder' model; expected 'dcgan' or 'sngan'"
+    ):
         load_generator(other)
     run = tmp_path / "run"
     save_checkpoint(run / "dcgan.pt", "sngan", {})
@@ -174,10 +195,14 @@ def test_bad_checkpoints_are_refused_by_name(tiny_config: GanTrainConfig, tmp_pa
     # The first release's DCGAN checkpoint (epochs, no EMA): it samples, it does not resume.
     old = Generator(16, 16, 8)
     state = {"generator": old.state_dict(), "discriminator": Discriminator(16, 8).state_dict()}
-    save_checkpoint(run / "old" / "dcgan.pt", "dcgan", state, epoch=3, image_size=16, latent_dim=16, width=8)
+    save_checkpoint(
+        run / "old" / "dcgan.pt", "dcgan", state, epoch=3, image_size=16, latent_dim=16, width=8
+    )
     generator, meta = load_generator(run / "old" / "dcgan.pt")
     assert meta["weights"] == "raw" and meta["model"] == "dcgan"
-    with pytest.raises(CheckpointError, match="first release's DCGAN trainer .* train in a new --run-dir"):
+    with pytest.raises(
+        CheckpointError, match="first release's DCGAN trainer .* train in a new --run-dir"
+    ):
         train_gan(dataclasses.replace(tiny_config, steps=1, run_dir=run / "old"))
     with pytest.raises(UsageError, match="--n-dis 0 is out of range"):
         train_gan(dataclasses.replace(tiny_config, n_dis=0))
@@ -188,15 +213,39 @@ def test_sample_command_and_mix(tiny_config: GanTrainConfig, tmp_path: Path):
 
     train_gan(dataclasses.replace(tiny_config, steps=5, run_dir=tmp_path / "gan"))
     checkpoint = tmp_path / "gan" / "dcgan.pt"
-    assert visiongym(["gan", "sample", "--checkpoint", str(checkpoint), "--n", "10", "--out", str(tmp_path / "s")]) == 0
+    assert (
+        visiongym(
+            [
+                "gan",
+                "sample",
+                "--checkpoint",
+                str(checkpoint),
+                "--n",
+                "10",
+                "--out",
+                str(tmp_path / "s"),
+            ]
+        )
+        == 0
+    )
     frames = np.load(tmp_path / "s" / "samples.npz")["images"]
     assert frames.shape == (10, 16, 16, 3) and frames.dtype == np.uint8
-    assert len(list((tmp_path / "s").glob("0*.png"))) == 10 and (tmp_path / "s" / "grid.png").is_file()
-    raw = write_samples(SampleConfig(checkpoint=checkpoint, n=10, out=tmp_path / "r", weights="raw"))
+    assert (
+        len(list((tmp_path / "s").glob("0*.png"))) == 10 and (tmp_path / "s" / "grid.png").is_file()
+    )
+    raw = write_samples(
+        SampleConfig(checkpoint=checkpoint, n=10, out=tmp_path / "r", weights="raw")
+    )
     assert not np.array_equal(np.load(raw)["images"], frames)  # the EMA draws other frames
     Detector("grid_tiny", image_size=64).save(tmp_path / "det.pt")
     counts = write_generated_dataset(
-        MixConfig(generator=checkpoint, detector=tmp_path / "det.pt", out=tmp_path / "mix", count=5, score_threshold=0.0)
+        MixConfig(
+            generator=checkpoint,
+            detector=tmp_path / "det.pt",
+            out=tmp_path / "mix",
+            count=5,
+            score_threshold=0.0,
+        )
     )
     assert counts["frames"] == 5
     image, target = SoccerDetection(tmp_path / "mix", "train")[0]

@@ -53,7 +53,9 @@ def _offsets(count: int, low: int, high: int, generator: torch.Generator | None)
     return torch.randint(low, high + 1, (count, 1, 1), generator=generator)
 
 
-def _translation(x: torch.Tensor, generator: torch.Generator | None, ratio: float = 0.125) -> torch.Tensor:
+def _translation(
+    x: torch.Tensor, generator: torch.Generator | None, ratio: float = 0.125
+) -> torch.Tensor:
     n, _, h, w = x.shape
     sy, sx = int(h * ratio + 0.5), int(w * ratio + 0.5)
     dy = _offsets(n, -sy, sy, generator).to(x.device)

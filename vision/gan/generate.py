@@ -62,7 +62,9 @@ def load_generator(
     meta = {"model": payload["kind"], **payload["meta"]}
     state = payload["state"]
     if not {"latent_dim", "image_size", "width"} <= set(meta) or "generator" not in state:
-        raise CheckpointError(f"checkpoint {str(path)!r} is not a complete {meta['model']} checkpoint")
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} is not a complete {meta['model']} checkpoint"
+        )
     key = "ema" if weights == "ema" and "ema" in state else "generator"
     spec = GANS.build(meta["model"])
     generator = spec.generator(

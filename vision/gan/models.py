@@ -145,10 +145,10 @@ class GanSpec:
     """``(*, image_size, width) -> discriminator`` returning one score per image, initialised."""
     loss: str
     """``nonsaturating`` (binary cross-entropy) or ``hinge``."""
-    lr_g: float
-    lr_d: float
-    betas: tuple[float, float]
-    n_dis: int
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    n_dis: int = 1
     """Discriminator updates per generator update."""
 
 
@@ -174,43 +174,34 @@ def dcgan() -> GanSpec:
         generator=_dcgan_generator,
         discriminator=_dcgan_discriminator,
         loss="nonsaturating",
-        lr_g=2e-4,
-        lr_d=2e-4,
-        betas=(0.5, 0.999),
-        n_dis=1,
     )
 
 
 @GANS.register("sngan")
 def sngan() -> GanSpec:
-    """SNGAN (Miyato et al. 2018), standard CNN: the DCGAN generator against a spectrally
-    normalised CNN critic, hinge loss, Adam 2e-4 betas (0.5, 0.999), one critic step (the paper's
-    setting C, within its best for this architecture)."""
+    """SNGAN (Miyato et al. 2018) on a CPU budget: the DCGAN generator against a spectrally
+    normalised CNN critic, hinge loss, Adam 2e-4 betas (0.5, 0.999), one critic step (the
+    paper's setting C, among its best for the CNN)."""
     from visiongym.vision.gan.sngan import CNNDiscriminator
 
     return GanSpec(
         generator=_dcgan_generator,
         discriminator=CNNDiscriminator,
         loss="hinge",
-        lr_g=2e-4,
-        lr_d=2e-4,
-        betas=(0.5, 0.999),
-        n_dis=1,
     )
 
 
 @GANS.register("sngan_resnet")
 def sngan_resnet() -> GanSpec:
     """SNGAN's ResNet pair, hinge loss, Adam 2e-4 betas (0, 0.9), five critic steps per generator
-    step, as in the paper: the strongest and about ten times the cost of ``sngan`` (a GPU model)."""
+    step, as in the paper: the strongest, and some 25 times the cost of ``sngan`` a step (a GPU
+    model)."""
     from visiongym.vision.gan.sngan import ResDiscriminator, ResGenerator
 
     return GanSpec(
         generator=ResGenerator,
         discriminator=ResDiscriminator,
         loss="hinge",
-        lr_g=2e-4,
-        lr_d=2e-4,
         betas=(0.0, 0.9),
         n_dis=5,
     )
