@@ -342,7 +342,9 @@ def train_gan(config: GanTrainConfig) -> dict[str, float]:
 
     generated = _snapshot(ema, config.seed, len(held_out))
     raw = generator.sample(len(held_out), torch.Generator().manual_seed(config.seed + 1))
-    discriminator.eval()
+    # Batch statistics, as in training: in eval mode DCGAN's critic normalises with running
+    # statistics of mixed real and generated batches, and then calls every held-out frame fake.
+    discriminator.train()
     with torch.no_grad():
         real_accuracy = float((discriminator(held_out.to(device)) > 0).float().mean())
         fake_accuracy = float((discriminator(generated.to(device)) < 0).float().mean())
