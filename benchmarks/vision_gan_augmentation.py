@@ -1,11 +1,11 @@
-"""Does mixing DCGAN frames into detector training help? The honest 500-real-frames experiment.
+"""Does mixing GAN frames into detector training help? The honest 500-real-frames experiment.
 
     python benchmarks/vision_gan_augmentation.py --data data/soccer --out runs/gan_experiment
 
 Steps (each resumes or is skipped when its run folder already holds a finished checkpoint):
 
 1. train the grid detector on the first ``--real-frames`` training frames;
-2. train a DCGAN on the same frames;
+2. train a GAN (``--gan-model``, DCGAN by default) on the same frames;
 3. generate ``--generated-frames`` frames and pseudo-label them with the detector of step 1;
 4. train a fresh detector on real + generated frames for the same number of optimiser steps
    (epochs scaled by real / (real + generated)), same seed and schedule shape;
@@ -22,7 +22,7 @@ import tyro
 
 from visiongym.vision.detect.train import DetectorTrainConfig, train_detector
 from visiongym.vision.gan.mix import MixConfig, write_generated_dataset
-from visiongym.vision.gan.train import GanTrainConfig, train_gan
+from visiongym.vision.gan.train import GanName, GanTrainConfig, train_gan
 from visiongym.vision.metrics import print_table
 
 
@@ -40,8 +40,10 @@ class Experiment:
     """GAN frames added in the second run."""
     epochs: int = 8
     """Detector epochs on the real frames alone."""
+    gan_model: GanName = "dcgan"
+    """GAN model (visiongym gan train --model)."""
     gan_epochs: int = 25
-    """DCGAN epochs."""
+    """GAN epochs (discriminator passes over the real frames)."""
     eval_limit: int | None = 120
     """Val/test frames scored."""
     score_threshold: float = 0.5
@@ -75,20 +77,21 @@ def main() -> None:
     train_gan(
         GanTrainConfig(
             data=exp.data,
+            model=exp.gan_model,
             image_size=64,
             epochs=exp.gan_epochs,
             batch_size=32,
             train_limit=exp.real_frames,
             threads=exp.threads,
             seed=exp.seed,
-            run_dir=exp.out / "dcgan",
+            run_dir=exp.out / exp.gan_model,
         )
     )
     generated = exp.out / "gan_frames"
     if not (generated / "dataset.json").is_file():
         write_generated_dataset(
             MixConfig(
-                generator=exp.out / "dcgan" / "dcgan.pt",
+                generator=exp.out / exp.gan_model / f"{exp.gan_model}.pt",
                 detector=exp.out / "det_real" / "detector.pt",
                 out=generated,
                 count=exp.generated_frames,

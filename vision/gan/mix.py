@@ -1,6 +1,6 @@
 """Mix GAN-generated frames into detector training: ``python -m visiongym.vision.gan.mix``.
 
-A DCGAN draws frames but no labels. This module labels them with a detector trained on the real
+A GAN draws frames but no labels. This module labels them with a detector trained on the real
 frames (pseudo-labels: detections above ``--score-threshold``) and writes them as a ``train``
 split in the dataset format of :mod:`visiongym.vision.data.format` (boxes; box-shaped masks), so
 ``python -m visiongym.vision.detect.train --extra-data <out>`` mixes them in. Example::
@@ -28,17 +28,17 @@ from visiongym.vision.data.format import (
     write_image,
 )
 from visiongym.vision.detect.engine import load_detector
-from visiongym.vision.gan.train import load_generator
+from visiongym.vision.gan.generate import load_generator
 
 __all__ = ["MixConfig", "write_generated_dataset"]
 
 
 @dataclass
 class MixConfig:
-    """Generate frames with a DCGAN, pseudo-label them with a detector, write a dataset folder."""
+    """Generate frames with a GAN, pseudo-label them with a detector, write a dataset folder."""
 
     generator: Path
-    """DCGAN checkpoint (visiongym.vision.gan.train)."""
+    """GAN checkpoint (visiongym gan train: dcgan or sngan; its EMA generator draws the frames)."""
     detector: Path
     """Detector checkpoint (visiongym.vision.detect.train) used to label the generated frames."""
     out: Path = Path("data/gan_frames")
@@ -86,7 +86,7 @@ def write_generated_dataset(config: MixConfig) -> dict[str, float]:
                     "file_name": file_name,
                     "width": size,
                     "height": size,
-                    "source": "dcgan",
+                    "source": gan_meta["model"],
                     "pseudo_labels": True,
                 }
             )
@@ -105,7 +105,7 @@ def write_generated_dataset(config: MixConfig) -> dict[str, float]:
     split.mkdir(parents=True, exist_ok=True)
     coco = {
         "info": {
-            "description": "DCGAN frames with detector pseudo-labels",
+            "description": f"{gan_meta['model']} frames with detector pseudo-labels",
             "version": FORMAT_VERSION,
         },
         "images": images,
@@ -115,7 +115,7 @@ def write_generated_dataset(config: MixConfig) -> dict[str, float]:
     (split / "annotations.json").write_text(json.dumps(coco))
     info = {
         "format_version": FORMAT_VERSION,
-        "source": "dcgan",
+        "source": gan_meta["model"],
         "size": size,
         "depth": "none",
         "depth_units": None,
