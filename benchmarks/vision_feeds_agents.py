@@ -348,7 +348,8 @@ def _write_curves(args: Args, finished: dict[str, list[Path]]) -> None:
     axis.axhline(0.8, color="grey", lw=0.8, ls="--")
     axis.set(xlabel="env steps", ylabel=f"goal rate, 20 episodes ({args.appearance} look)", ylim=(0, 1),
              title="DQN on empty_goal (follow 48 px): mean and 95% t interval over seeds")
-    axis.legend(fontsize=8)
+    if axis.lines[1:]:  # the 80% line is always there
+        axis.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(args.out.with_suffix(".png"), dpi=110)
     print(f"wrote {args.out.with_suffix('.csv')}, {args.out.with_name(args.out.name + '_curves.csv')} and "

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from visiongym.agents.config import encoder_kwargs  # re-exported: the checkpoints' loaders import it here
+# encoder_kwargs is re-exported: the checkpoints' loaders import it from here
+from visiongym.agents.config import encoder_kwargs
 from visiongym.sims.errors import UsageError
 from visiongym.vision.encoders import build_model
 

@@ -24,7 +24,12 @@ import torch
 
 from visiongym.agents.algorithms import get_algorithm
 from visiongym.agents.common.checkpoints import RunEvaluator, checkpoint_meta
-from visiongym.agents.common.envs import batched_detector, make_env, parse_env_kwargs, wrapper_options
+from visiongym.agents.common.envs import (
+    batched_detector,
+    make_env,
+    parse_env_kwargs,
+    wrapper_options,
+)
 from visiongym.agents.common.run import Run, open_run
 from visiongym.agents.config import SB3Config, config_to_dict, encoder_kwargs
 from visiongym.agents.sb3.policy import (
