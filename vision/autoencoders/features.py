@@ -31,7 +31,6 @@ import gymnasium as gym
 import torch
 from torch import nn
 
-from visiongym.sims.errors import UsageError
 from visiongym.vision.autoencoders.evaluate import load_autoencoder
 from visiongym.vision.encoders.pretrained import PretrainedFrameEncoder
 
@@ -60,11 +59,7 @@ class FrozenEncoderExtractor(PretrainedFrameEncoder):
         pixel_range: float = 1.0,
     ) -> None:
         super().__init__(observation_space, features_dim)
-        if checkpoint is None:
-            raise UsageError(
-                "the autoencoder encoder needs a checkpoint of visiongym.vision.autoencoders.train "
-                "(visiongym.agents.train: --encoder-checkpoint runs/.../autoencoder.pt)"
-            )
+        self.require(checkpoint, "autoencoder", "visiongym.vision.autoencoders.train", "autoencoder.pt")
         autoencoder, meta = load_autoencoder(checkpoint, "cpu")
         self.encoder = autoencoder
         del self.encoder.ups, self.encoder.head, self.encoder.from_code  # decoder is not needed

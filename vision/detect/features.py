@@ -50,11 +50,7 @@ class DetectorBackboneEncoder(PretrainedFrameEncoder):
         freeze: bool = True,
     ) -> None:
         super().__init__(observation_space, features_dim)
-        if checkpoint is None:
-            raise UsageError(
-                "the detector encoder needs a checkpoint of visiongym.vision.detect.train "
-                "(visiongym.agents.train: --encoder-checkpoint runs/.../detector.pt)"
-            )
+        self.require(checkpoint, "detector", "visiongym.vision.detect.train", "detector.pt")
         detector, payload = load_detector(checkpoint, "cpu")
         if detector.name == FASTER_RCNN:
             raise UsageError(

@@ -46,6 +46,15 @@ class PretrainedFrameEncoder(BaseFeaturesExtractor):
         """Single frames (N, C, H, W), floats in [0, 1], to codes (N, ...)."""
         raise NotImplementedError
 
+    @staticmethod
+    def require(checkpoint: object, name: str, trainer: str, filename: str) -> None:
+        """Refuse a missing ``checkpoint``, saying which command writes one and which option takes it."""
+        if checkpoint is None:
+            raise UsageError(
+                f"the {name} encoder needs a checkpoint of {trainer} "
+                f"(visiongym.agents.train: --encoder-checkpoint runs/.../{filename})"
+            )
+
     def finish(
         self,
         observation_space: gym.Space,
