@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal
 
 from visiongym.agents.algorithms import ALGORITHMS, Algorithm, get_algorithm, names
 from visiongym.sims.errors import MissingFileError, UsageError
-from visiongym.vision.encoders import ENCODERS
+from visiongym.vision.encoders import ENCODERS, PRETRAINED
 from visiongym.vision.runs import (
     CONFIG_FILE,
     THREADS_DEFAULT,
@@ -32,6 +32,8 @@ __all__ = [
     "CONFIGS",
     "OPTION_ALGORITHMS",
     "check_options",
+    "check_encoder_options",
+    "encoder_kwargs",
     "config_to_dict",
     "config_from_dict",
     "load_config",
@@ -92,9 +94,10 @@ class TrainConfig(RunOptions):
     """Probability that the soccer ball is left out of a pixel observation (OccludeBall wrapper;
     0 disables it)."""
     detector: Path | None = None
-    """Detector checkpoint (visiongym.vision.detect.train): each env is wrapped in DetectedObjects, so the
-    agent sees the detected object list (ball, players, goals) instead of pixels; make the env
-    with obs_mode=pixels, ideally at the detector's image size."""
+    """Detector checkpoint (visiongym.vision.detect.train): the agent sees the detected object list
+    (ball, players, goals) instead of pixels, one batched detector pass over all training envs a
+    step (one env: the DetectedObjects wrapper); make the env with obs_mode=pixels, ideally at the
+    detector's image size. Our dqn then needs --encoder mlp."""
     detector_players: int = 1
     """Player slots per team in the detected object list (--detector)."""
     eval_interval: int = 10_000
@@ -132,11 +135,17 @@ class DQNConfig(TrainConfig):
     """Our DQN from pixels: Double, Dueling, n-step, DrQ random shifts, uint8 frame replay."""
 
     encoder: EncoderName = "nature_cnn"
-    """Encoder from visiongym.vision.encoders; autoencoder is the frozen encoder of a pretrained
-    autoencoder (needs --encoder-checkpoint)."""
+    """Encoder from visiongym.vision.encoders; autoencoder is the encoder of a pretrained
+    autoencoder, detector the backbone of a pretrained grid detector (both need
+    --encoder-checkpoint); mlp is for vector observations (obs_mode=state, --detector)."""
     encoder_checkpoint: Path | None = None
-    """Autoencoder checkpoint (visiongym.vision.autoencoders.train) for --encoder autoencoder; its encoder is
-    frozen and encodes each stacked frame; only the projection and the Q head train."""
+    """Checkpoint of the pretrained encoder: an autoencoder (visiongym.vision.autoencoders.train) for
+    --encoder autoencoder, a grid detector (visiongym.vision.detect.train) for --encoder detector,
+    trained at the env's image size; it encodes each stacked frame."""
+    freeze_encoder: bool = True
+    """Keep the pretrained encoder's weights fixed (only the projection after it and the Q head
+    train); --no-freeze-encoder fine-tunes them too. Its batch-norm statistics stay those of
+    pretraining either way."""
     features_dim: int = 512
     """Encoder output size."""
     frame_stack: int = 4
@@ -237,7 +246,13 @@ class SB3Config(TrainConfig):
     """A Stable-Baselines3 algorithm with our encoder as its features extractor."""
 
     encoder: EncoderName = "nature_cnn"
-    """Encoder from visiongym.vision.encoders for image observations (vectors use SB3's MLP)."""
+    """Encoder from visiongym.vision.encoders for image observations (vectors use SB3's MLP);
+    autoencoder and detector are pretrained ones (need --encoder-checkpoint)."""
+    encoder_checkpoint: Path | None = None
+    """Checkpoint of the pretrained encoder (--encoder autoencoder: an autoencoder, --encoder
+    detector: a grid detector), trained at the env's image size."""
+    freeze_encoder: bool = True
+    """Keep the pretrained encoder's weights fixed; --no-freeze-encoder fine-tunes them too."""
     features_dim: int = 512
     """Encoder output size."""
     frame_stack: int = 4
@@ -346,6 +361,48 @@ def check_options(config: TrainConfig) -> None:
     colour = getattr(config, "augment_colour", 0.0)
     if not 0.0 <= colour <= 2.0:
         raise UsageError(f"--augment-colour {colour} is outside [0, 2] (0 off, 0.5 about 0.6-1.65x brightness)")
+    check_encoder_options(config)
+
+
+def check_encoder_options(config: TrainConfig) -> None:
+    """Refuse a pretrained encoder without its checkpoint, a checkpoint without one, and
+    ``--no-freeze-encoder`` for an encoder that is trained from scratch anyway.
+
+    Raises:
+        UsageError: e.g. ``--encoder detector and --encoder-checkpoint go together (...)``.
+    """
+    encoder = getattr(config, "encoder", None)
+    checkpoint = getattr(config, "encoder_checkpoint", None)
+    if encoder is None:
+        return
+    if encoder in PRETRAINED and checkpoint is None:
+        raise UsageError(f"--encoder {encoder} and --encoder-checkpoint go together (got encoder={encoder!r}, "
+                         "encoder_checkpoint=None)")
+    if encoder not in PRETRAINED and checkpoint is not None:
+        first, *others = PRETRAINED
+        raise UsageError(f"--encoder {first} and --encoder-checkpoint go together, as do "
+                         + ", ".join(f"--encoder {name} and --encoder-checkpoint" for name in others)
+                         + f" (got encoder={encoder!r}, encoder_checkpoint={str(checkpoint)!r})")
+    if encoder not in PRETRAINED and not getattr(config, "freeze_encoder", True):
+        raise UsageError(f"--no-freeze-encoder fine-tunes a pretrained encoder ({', '.join(PRETRAINED)}); "
+                         f"--encoder {encoder} trains from scratch anyway")
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise MissingFileError(f"encoder checkpoint {str(checkpoint)!r} not found")
+
+
+def encoder_kwargs(config: dict[str, Any]) -> dict[str, Any]:
+    """Extra encoder arguments from a config dict: a pretrained encoder's file, and whether it is
+    fine-tuned (``freeze`` False; left out when frozen, the encoders' default).
+
+    A config without ``encoder_checkpoint`` (saved before the option existed) gives ``{}``.
+    """
+    checkpoint = config.get("encoder_checkpoint")
+    if checkpoint is None:
+        return {}
+    kwargs: dict[str, Any] = {"checkpoint": str(checkpoint)}
+    if not config.get("freeze_encoder", True):
+        kwargs["freeze"] = False
+    return kwargs
 
 
 def config_to_dict(config: TrainConfig) -> dict[str, Any]:

@@ -31,7 +31,8 @@ from visiongym.envs.wrappers.flicker import FlickerObservation
 from visiongym.envs.wrappers.occlusion import OccludeBall
 from visiongym.sims.errors import UsageError
 
-__all__ = ["parse_env_kwargs", "check_env_id", "make_env", "make_vector_env", "env_slug", "wrapper_options",
+__all__ = ["parse_env_kwargs", "check_env_id", "make_env", "make_vector_env", "batched_detector", "env_slug",
+           "wrapper_options",
            "pixel_options", "ATARI_OPTIONS", "IMAGE_OPTIONS"]
 
 VECTORIZATION = ("sync", "async")
@@ -72,8 +73,7 @@ def make_env(
     """
     check_env_id(env_id)
     kwargs = dict(env_kwargs or {})
-    if detector is not None and not Path(detector).is_file():
-        raise UsageError(f"detector checkpoint {str(detector)!r} not found; train one with visiongym.vision.detect.train")
+    _check_detector(detector)
 
     kind = pixels["kind"] if pixels else None
     options = {key: value for key, value in (pixels or {}).items() if key != "kind"}
@@ -106,6 +106,11 @@ def make_env(
         return env
 
     return thunk
+
+
+def _check_detector(detector: str | Path | None) -> None:
+    if detector is not None and not Path(detector).is_file():
+        raise UsageError(f"detector checkpoint {str(detector)!r} not found; train one with visiongym.vision.detect.train")
 
 
 def _getter(config: Any) -> Callable[[str, Any], Any]:
@@ -176,23 +181,48 @@ def wrapper_options(config: Any, training: bool = True) -> dict[str, Any]:
             "pixels": pixel_options(config, training)}
 
 
+def batched_detector(wrappers: dict[str, Any], num_envs: int) -> tuple[dict[str, Any], Path | None]:
+    """Split the detector off ``wrappers`` when it should run once over all ``num_envs`` envs.
+
+    Returns ``(wrappers for each env, detector checkpoint or None)``: with one env the per-env
+    :class:`~visiongym.vision.detect.wrapper.DetectedObjects` stays in ``wrappers``; with more the
+    checkpoint comes back, for one batched wrapper around the vector env.
+    """
+    detector = wrappers.get("detector")
+    if detector is None or num_envs == 1:
+        return wrappers, None
+    _check_detector(detector)
+    return {**wrappers, "detector": None}, Path(detector)
+
+
 def make_vector_env(
     env_id: str,
     env_kwargs: dict[str, Any] | None = None,
     num_envs: int = 1,
     vectorization: str = "sync",
+    detector_device: str | Any = "cpu",
     **wrappers: Any,
 ) -> gym.vector.VectorEnv:
     """``num_envs`` copies in a Gymnasium vector env (next-step autoreset); ``wrappers`` go to
-    :func:`make_env`."""
+    :func:`make_env`, except a ``detector`` of several envs: that one runs once per vector step over
+    every env's frame (:class:`~visiongym.vision.detect.wrapper.DetectedObjectsVector`, on
+    ``detector_device``)."""
     if vectorization not in VECTORIZATION:
         raise UsageError(f"vectorization {vectorization!r} unknown; choose one of: {', '.join(VECTORIZATION)}")
     if num_envs < 1:
         raise UsageError(f"num_envs={num_envs} must be >= 1")
+    wrappers, detector = batched_detector(wrappers, num_envs)
     thunks = [make_env(env_id, env_kwargs, **wrappers) for _ in range(num_envs)]
     if vectorization == "async" and num_envs > 1:
         # spawn, not fork: a process that has rendered holds OpenGL state a forked child inherits.
-        return gym.vector.AsyncVectorEnv(
+        envs: gym.vector.VectorEnv = gym.vector.AsyncVectorEnv(
             thunks, context="spawn", autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP
         )
-    return gym.vector.SyncVectorEnv(thunks, autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP)
+    else:
+        envs = gym.vector.SyncVectorEnv(thunks, autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP)
+    if detector is not None:
+        from visiongym.vision.detect.wrapper import DetectedObjectsVector
+
+        envs = DetectedObjectsVector(envs, detector, players_per_team=wrappers.get("detector_players", 1),
+                                     device=detector_device)
+    return envs

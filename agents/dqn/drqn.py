@@ -219,6 +219,7 @@ class DRQNTrainer(DQNTrainer):
     """The DQN loop with a recurrent network, per-env LSTM state and sequence replay."""
 
     stateful_acting = True
+    vector_observations = False
 
     config: DRQNConfig
 

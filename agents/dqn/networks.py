@@ -9,28 +9,29 @@ import numpy as np
 import torch
 from torch import nn
 
+# encoder_kwargs is re-exported: the checkpoints' loaders import it from here
+from visiongym.agents.config import encoder_kwargs
 from visiongym.sims.errors import UsageError
 from visiongym.vision.encoders import build_model
 
-__all__ = ["QNetwork", "encoder_kwargs", "stacked_space", "build_network", "plain_state_dict", "NETWORKS"]
+__all__ = ["QNetwork", "encoder_kwargs", "stacked_space", "observation_box", "build_network", "plain_state_dict",
+           "NETWORKS"]
 
 NETWORKS = {"QNetwork": "visiongym.agents.dqn.networks", "RecurrentQNetwork": "visiongym.agents.dqn.drqn"}
 """Network class name -> its module, for :func:`build_network`."""
 
 
-def stacked_space(frame_shape: tuple[int, int, int], stack: int) -> gym.spaces.Box:
-    """The channel-first Box the encoder sees: ``stack`` frames concatenated on channels."""
-    channels, height, width = frame_shape
-    return gym.spaces.Box(0, 255, (channels * stack, height, width), np.uint8)
+def stacked_space(frame_shape: tuple[int, ...], stack: int) -> gym.spaces.Box:
+    """The channel-first Box the encoder sees: ``stack`` frames concatenated on channels (a
+    vector ``(D,)`` frame: ``stack`` vectors end to end)."""
+    return observation_box((frame_shape[0] * stack, *frame_shape[1:]))
 
 
-def encoder_kwargs(config: dict[str, Any]) -> dict[str, Any]:
-    """Extra encoder arguments from a DQN-family config dict: the pretrained autoencoder's file.
-
-    A config without ``encoder_checkpoint`` (saved before the option existed) gives ``{}``.
-    """
-    checkpoint = config.get("encoder_checkpoint")
-    return {} if checkpoint is None else {"checkpoint": str(checkpoint)}
+def observation_box(shape: tuple[int, ...]) -> gym.spaces.Box:
+    """The encoder's Box of ``shape``: uint8 0..255 images (C, H, W), or float32 vectors (D,)."""
+    if len(shape) == 1:
+        return gym.spaces.Box(-np.inf, np.inf, tuple(shape), np.float32)
+    return gym.spaces.Box(0, 255, tuple(shape), np.uint8)
 
 
 COMPILED_PREFIX = "_orig_mod."
@@ -54,16 +55,15 @@ def build_network(spec: dict[str, Any]) -> QNetwork:
     if name not in NETWORKS:
         raise UsageError(f"network class {name!r} unknown; choose one of: {', '.join(NETWORKS)}")
     kwargs = dict(spec["kwargs"])
-    shape = kwargs.pop("observation_shape")
-    space = gym.spaces.Box(0, 255, tuple(shape), np.uint8)
+    space = observation_box(tuple(kwargs.pop("observation_shape")))
     return getattr(importlib.import_module(NETWORKS[name]), name)(space, **kwargs)
 
 
 class QNetwork(nn.Module):
-    """Q(s, ·) from stacked uint8 frames.
+    """Q(s, ·) from stacked uint8 frames (or stacked float vectors, with the ``mlp`` encoder).
 
     Args:
-        observation_space: channel-first stacked-frames Box.
+        observation_space: channel-first stacked-frames Box (or a 1-D Box of stacked vectors).
         n_actions: size of the discrete action space.
         encoder: registered encoder name (see ``visiongym.vision.encoders.list_models()``).
         features_dim: encoder output size.

@@ -26,7 +26,14 @@ from visiongym.agents.common.envs import (
     parse_env_kwargs,
     wrapper_options,
 )
-from visiongym.agents.common.frames import FrameStacker, check_pixel_space, frame_shape, to_frames
+from visiongym.agents.common.frames import (
+    FrameStacker,
+    check_pixel_space,
+    frame_dtype,
+    frame_shape,
+    is_vector_space,
+    to_frames,
+)
 from visiongym.agents.common.replay import FrameStackReplay, PrioritizedFrameStackReplay
 from visiongym.agents.common.run import Run, open_run
 from visiongym.agents.config import DQNConfig, config_to_dict
@@ -35,7 +42,7 @@ from visiongym.agents.dqn.loading import describe
 from visiongym.agents.dqn.networks import QNetwork, build_network, encoder_kwargs, stacked_space
 from visiongym.agents.dqn.policy import DQNPolicy
 from visiongym.sims.errors import UsageError
-from visiongym.vision.encoders import list_models
+from visiongym.vision.encoders import VECTOR_ENCODERS, list_models
 from visiongym.vision.runtime import (
     load_checkpoint,
     pick_device,
@@ -73,6 +80,8 @@ class DQNTrainer:
 
     stateful_acting = False
     """True when :meth:`greedy_actions` must run every step (a recurrent state to carry)."""
+    vector_observations = True
+    """Whether flat vector observations (with ``--encoder mlp``) are accepted besides images."""
 
     config: DQNConfig
 
@@ -87,11 +96,6 @@ class DQNTrainer:
     def _validate(self, config: DQNConfig) -> None:
         if config.encoder not in list_models():
             raise UsageError(f"encoder {config.encoder!r} unknown; choose one of: {', '.join(list_models())}")
-        if (config.encoder == "autoencoder") != (config.encoder_checkpoint is not None):
-            raise UsageError(
-                "--encoder autoencoder and --encoder-checkpoint go together (got encoder="
-                f"{config.encoder!r}, encoder_checkpoint={config.encoder_checkpoint!r})"
-            )
         for name in ("total_steps", "num_envs", "batch_size", "frame_stack", "n_step", "buffer_size"):
             if getattr(config, name) < 1:
                 raise UsageError(f"{name}={getattr(config, name)} must be >= 1")
@@ -116,9 +120,12 @@ class DQNTrainer:
 
     def learner_kwargs(self) -> dict[str, Any]:
         c = self.config
+        # DrQ shifts and colour jitter change pixels; vectors are used as they are
+        augment_pad = 0 if self.vector else c.augment_pad
         return {"learning_rate": c.learning_rate, "adam_eps": c.adam_eps, "double": c.double,
-                "max_grad_norm": c.max_grad_norm, "augment_pad": c.augment_pad, "tau": c.tau, "amp": c.amp,
-                "augment_colour": c.augment_colour, "frame_channels": self.frame_shape[0],
+                "max_grad_norm": c.max_grad_norm, "augment_pad": augment_pad, "tau": c.tau, "amp": c.amp,
+                "augment_colour": 0.0 if self.vector else c.augment_colour,
+                "frame_channels": 1 if self.vector else self.frame_shape[0],
                 "generator": self.generator}
 
     def build_learner(self) -> DQNLearner:
@@ -137,6 +144,7 @@ class DQNTrainer:
             n_step=c.n_step,
             gamma=c.gamma,
             device=self.device,
+            frame_dtype=frame_dtype(self.frame_shape),
             generator=self.generator,
             **extra,
         )
@@ -154,12 +162,20 @@ class DQNTrainer:
         if c.tune_allocator:
             tune_cpu_allocator()
         seed_everything(c.seed)
-        self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, **wrapper_options(c))
-        # async vector envs step in their own processes: overlap that with the update
-        self.overlap = isinstance(self.envs, gym.vector.AsyncVectorEnv)
+        self.envs = make_vector_env(c.env, self.env_kwargs, c.num_envs, c.vectorization, detector_device=self.device,
+                                    **wrapper_options(c))
+        # async vector envs step in their own processes: overlap that with the update (the batched
+        # detector wrapper passes step_async/step_wait through)
+        self.overlap = isinstance(self.envs.unwrapped, gym.vector.AsyncVectorEnv)
         self.n_actions = check_discrete(self.envs.single_action_space, c.algo, c.env)
-        check_pixel_space(self.envs.single_observation_space, c.algo)
-        self.frame_shape = frame_shape(self.envs.single_observation_space, c.grayscale)
+        space = self.envs.single_observation_space
+        check_pixel_space(space, c.algo, vectors=self.vector_observations)
+        self.vector = is_vector_space(space)
+        if self.vector != (c.encoder in VECTOR_ENCODERS):
+            seen = f"vectors of {space.shape[0]} numbers" if self.vector else "images"
+            wanted = "--encoder " + " or ".join(VECTOR_ENCODERS) if self.vector else "an image encoder"
+            raise UsageError(f"{c.env} observes {seen} ({space}); --encoder {c.encoder} does not fit, use {wanted}")
+        self.frame_shape = frame_shape(space, c.grayscale)
         self.observation_space = stacked_space(self.frame_shape, c.frame_stack)
         # A resumed run rebuilds its network from the checkpoint's description, as loading does.
         saved = self._read_last() if self.resuming else None

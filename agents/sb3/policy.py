@@ -98,7 +98,8 @@ def build_policy_network(meta: dict[str, Any], device: torch.device):
     kwargs = dict(meta.get("policy_kwargs", {}))
     if "encoder" in kwargs:
         kwargs["features_extractor_class"] = get_model_class(kwargs.pop("encoder"))
-        kwargs["features_extractor_kwargs"] = {"features_dim": kwargs.pop("features_dim")}
+        kwargs["features_extractor_kwargs"] = {"features_dim": kwargs.pop("features_dim"),
+                                               **kwargs.pop("encoder_kwargs", {})}
     if "activation" in kwargs:
         kwargs["activation_fn"] = ACTIVATIONS[kwargs.pop("activation")]
     policy = policy_class(

@@ -24,9 +24,14 @@ import torch
 
 from visiongym.agents.algorithms import get_algorithm
 from visiongym.agents.common.checkpoints import RunEvaluator, checkpoint_meta
-from visiongym.agents.common.envs import make_env, parse_env_kwargs, wrapper_options
+from visiongym.agents.common.envs import (
+    batched_detector,
+    make_env,
+    parse_env_kwargs,
+    wrapper_options,
+)
 from visiongym.agents.common.run import Run, open_run
-from visiongym.agents.config import SB3Config
+from visiongym.agents.config import SB3Config, config_to_dict, encoder_kwargs
 from visiongym.agents.sb3.policy import (
     ACTIVATIONS,
     ObservationNormalizer,
@@ -106,8 +111,13 @@ class SB3Trainer:
         )
 
         c = self.config
-        thunks = [make_env(c.env, self.env_kwargs, **wrapper_options(c)) for _ in range(c.num_envs)]
+        wrappers, detector = batched_detector(wrapper_options(c), c.num_envs)
+        thunks = [make_env(c.env, self.env_kwargs, **wrappers) for _ in range(c.num_envs)]
         venv = SubprocVecEnv(thunks, start_method="spawn") if c.vectorization == "async" and c.num_envs > 1 else DummyVecEnv(thunks)
+        if detector is not None:  # one detector pass over every env's frame a step
+            from visiongym.agents.sb3.detected import VecDetectedObjects
+
+            venv = VecDetectedObjects(venv, detector, c.detector_players, device=pick_device(c.device))
         venv = VecMonitor(venv)
         self.raw_observation_space = venv.observation_space
         self.image = _is_image(venv.observation_space)
@@ -176,12 +186,15 @@ class SB3Trainer:
             if c.log_std_init is not None:
                 kwargs["log_std_init"] = meta["log_std_init"] = c.log_std_init
             return ("MlpLstmPolicy" if recurrent else "MlpPolicy"), kwargs, meta
+        extra = encoder_kwargs(config_to_dict(c))  # a pretrained encoder's checkpoint and freeze
         kwargs = {
             "features_extractor_class": get_model_class(c.encoder),
-            "features_extractor_kwargs": {"features_dim": c.features_dim},
+            "features_extractor_kwargs": {"features_dim": c.features_dim, **extra},
             "normalize_images": False,  # our encoders normalise uint8 themselves
         }
         meta = {"encoder": c.encoder, "features_dim": c.features_dim, "normalize_images": False}
+        if extra:
+            meta["encoder_kwargs"] = extra
         return ("CnnLstmPolicy" if recurrent else "CnnPolicy"), kwargs, meta
 
     def hyperparameters(self) -> dict[str, Any]:

@@ -25,9 +25,11 @@ def test_dqn_refuses_continuous_actions(tmp_path):
         train_main(["dqn", "--env", "Pendulum-v1", "--runs-dir", str(tmp_path), "--no-progress"])
 
 
-def test_dqn_refuses_state_observations(tmp_path):
-    with pytest.raises(ValueError, match="needs a uint8 \\(H, W, C\\) image observation space"):
+def test_dqn_on_state_observations_asks_for_the_mlp_encoder(tmp_path):
+    with pytest.raises(ValueError, match="CartPole-v1 observes vectors of 4 numbers .*use --encoder mlp"):
         train_main(["dqn", "--env", "CartPole-v1", "--runs-dir", str(tmp_path), "--no-progress"])
+    with pytest.raises(ValueError, match="needs a uint8 \\(H, W, C\\) image observation space or a flat float vector"):
+        train_main(["dqn", "--env", "Blackjack-v1", "--runs-dir", str(tmp_path), "--no-progress"])
 
 
 def test_replay_buffer_too_large(tmp_path):

@@ -153,6 +153,61 @@ def test_detector_as_observation_wrapper(square_detector: Detector):
         DetectedObjects(gym.make("CartPole-v1"), square_detector)
 
 
+def test_one_batched_pass_over_a_vector_env_equals_the_per_env_wrapper(square_detector: Detector):
+    """DetectedObjectsVector runs the detector once per vector step, on every env's frame; each
+    env's vector is what DetectedObjects gives that env alone, through resets and autoresets."""
+    import gymnasium as gym
+    import numpy as np
+
+    from visiongym.vision.detect.wrapper import DetectedObjects, DetectedObjectsVector
+
+    images, _ = _one_square(torch.Generator().manual_seed(7), 12, size=64)
+    frames = images.permute(0, 2, 3, 1).numpy()
+
+    class Squares(gym.Env):
+        """A new square frame each step (which one: from the seed); episodes of three steps."""
+
+        observation_space = gym.spaces.Box(0, 255, (64, 64, 3), np.uint8)
+        action_space = gym.spaces.Discrete(2)
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            self.t = 0
+            return frames[self.np_random.integers(len(frames))], {}
+
+        def step(self, action):
+            self.t += 1
+            return frames[(self.np_random.integers(len(frames)) + action) % len(frames)], 0.0, self.t == 3, False, {}
+
+    def envs(wrap_each: bool) -> gym.vector.VectorEnv:
+        make = (lambda: DetectedObjects(Squares(), square_detector, players_per_team=1)) if wrap_each else Squares
+        return gym.vector.SyncVectorEnv([make] * 3, autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP)
+
+    batched = DetectedObjectsVector(envs(False), square_detector, players_per_team=1)
+    calls = []
+    predict = square_detector.predict
+    square_detector.predict = lambda images, **kw: calls.append(len(images)) or predict(images, **kw)
+    try:
+        batched_obs, _ = batched.reset(seed=3)
+        steps = [batched.step(np.array([0, 1, 1]))[0] for _ in range(5)]
+    finally:
+        del square_detector.predict
+    assert calls == [3] * 6, "one pass of all three envs per reset and per step"
+    assert batched.single_observation_space == gym.spaces.Box(0.0, 1.0, (5 * 6,), np.float32)
+    assert batched.observation_space.shape == (3, 30) and batched.slot_names()[0] == "ball0.present"
+    per_env = envs(True)
+    per_env_obs, _ = per_env.reset(seed=3)
+    np.testing.assert_allclose(batched_obs, per_env_obs, atol=1e-5)
+    found = 0
+    for observation in steps:
+        expected = per_env.step(np.array([0, 1, 1]))[0]
+        np.testing.assert_allclose(observation, expected, atol=1e-5)
+        found += int((observation[:, 6] == 1.0).sum())  # team_a0.present: the square was seen
+    assert found >= 12, "the comparison is not of empty vectors"
+    with pytest.raises(ValueError, match="DetectedObjectsVector needs RGB pixel observations"):
+        DetectedObjectsVector(gym.make_vec("CartPole-v1", num_envs=2), square_detector)
+
+
 def test_predict_draws_boxes_on_an_image(square_detector: Detector, tmp_path: Path):
     import imageio.v3 as iio
 

@@ -19,9 +19,12 @@ def image_space(channels=3, size=48):
 def test_registry_lists_and_builds_every_encoder():
     assert {"nature_cnn", "impala_resnet", "small_resnet"} <= set(list_models())
     for name in list_models():
-        if name == "autoencoder":  # needs a pretrained checkpoint: tests/vision/test_autoencoders.py
-            with pytest.raises(ValueError, match="needs a checkpoint of visiongym.vision.autoencoders.train"):
+        if name in ("autoencoder", "detector"):  # pretrained: tests/vision/test_pretrained_encoders.py
+            module = {"autoencoder": "autoencoders", "detector": "detect"}[name]
+            with pytest.raises(ValueError, match=f"needs a checkpoint of visiongym.vision.{module}.train"):
                 build_model(name, observation_space=image_space(6, 40), features_dim=32)
+            continue
+        if name == "mlp":  # vectors: tests/vision/test_pretrained_encoders.py
             continue
         for size in (40, 64):
             encoder = build_model(name, observation_space=image_space(6, size), features_dim=32)

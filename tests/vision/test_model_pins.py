@@ -50,6 +50,11 @@ def _build(case: str, folder: Path) -> nn.Module:
     if family == "encoder":
         extra = {"checkpoint": _autoencoder_checkpoint(folder)} if name == "autoencoder" else {}
         space = gym.spaces.Box(0, 255, (6, 84, 84), np.uint8)
+        if name == "detector":
+            torch.manual_seed(1)
+            extra = {"checkpoint": Detector("grid_tiny", 84).save(folder / "detector.pt")}
+        if name == "mlp":
+            space = gym.spaces.Box(-1.0, 1.0, (30,), np.float32)
         torch.manual_seed(0)
         return build_model(name, observation_space=space, features_dim=64, **extra)
     torch.manual_seed(0)

@@ -11,8 +11,11 @@ Example::
 
 The encoder's weights never change (``requires_grad=False``, kept in eval mode so batch-norm
 statistics stay those of pretraining); only a linear projection of the flattened code is trained.
+``freeze=False`` (``visiongym.agents.train --no-freeze-encoder``) fine-tunes the encoder too.
 Stacked frames (``k x C`` channels for an autoencoder of ``C`` channels) are encoded one frame at
-a time and their codes concatenated, as SAC-AE does with its stack.
+a time and their codes concatenated, as SAC-AE does with its stack
+(:class:`visiongym.vision.encoders.pretrained.PretrainedFrameEncoder`, shared with the detector's
+backbone).
 
 Pixel scale: ``uint8`` tensors are divided by 255; float tensors by ``pixel_range``, 1.0 for
 SB3's default ``normalize_images=True`` (floats in [0, 1]). The encoder-zoo entry
@@ -26,23 +29,24 @@ from pathlib import Path
 
 import gymnasium as gym
 import torch
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
-from visiongym.sims.errors import UsageError
 from visiongym.vision.autoencoders.evaluate import load_autoencoder
+from visiongym.vision.encoders.pretrained import PretrainedFrameEncoder
 
 __all__ = ["AutoencoderEncoder", "FrozenEncoderExtractor"]
 
 
-class FrozenEncoderExtractor(BaseFeaturesExtractor):
+class FrozenEncoderExtractor(PretrainedFrameEncoder):
     """Frozen AE encoder (per frame), flatten, trainable ``Linear -> ReLU`` to ``features_dim``.
 
     Args:
         observation_space: channel-first image Box of one frame or a channel stack of frames.
         checkpoint: autoencoder checkpoint from ``visiongym.vision.autoencoders.train``.
         features_dim: output size.
-        freeze: keep encoder weights fixed (False fine-tunes them end to end).
+        freeze: keep encoder weights fixed (False fine-tunes them end to end; batch-norm
+            statistics stay those of pretraining either way, see
+            :mod:`visiongym.vision.encoders.pretrained`).
         pixel_range: what a float pixel value of full intensity is: 1.0 or 255.0.
     """
 
@@ -55,52 +59,20 @@ class FrozenEncoderExtractor(BaseFeaturesExtractor):
         pixel_range: float = 1.0,
     ) -> None:
         super().__init__(observation_space, features_dim)
-        if checkpoint is None:
-            raise UsageError(
-                "the autoencoder encoder needs a checkpoint of visiongym.vision.autoencoders.train "
-                "(visiongym.agents.train: --encoder-checkpoint runs/.../autoencoder.pt)"
-            )
-        if pixel_range not in (1.0, 255.0):
-            raise UsageError(f"pixel_range {pixel_range!r} unsupported; choose one of: 1.0, 255.0")
+        self.require(checkpoint, "autoencoder", "visiongym.vision.autoencoders.train", "autoencoder.pt")
         autoencoder, meta = load_autoencoder(checkpoint, "cpu")
-        shape = tuple(observation_space.shape)
-        channels = autoencoder.in_channels
-        if len(shape) != 3 or shape[0] % channels or tuple(shape[1:]) != autoencoder.image_size:
-            raise UsageError(
-                f"observation shape {shape} does not match the autoencoder's input "
-                f"{(channels, *autoencoder.image_size)} (or a stack of k such frames, "
-                f"(k * {channels}, ...)), checkpoint {str(checkpoint)!r}; render the env at "
-                f"image_size={autoencoder.image_size[0]}"
-            )
-        self.frames = shape[0] // channels
         self.encoder = autoencoder
         del self.encoder.ups, self.encoder.head, self.encoder.from_code  # decoder is not needed
-        self.freeze = freeze
-        self.pixel_range = float(pixel_range)
-        if freeze:
-            self.encoder.requires_grad_(False)
         code_size = int(torch.tensor(autoencoder.code_shape).prod())
-        self.project = nn.Sequential(
-            nn.Flatten(), nn.Linear(self.frames * code_size, features_dim), nn.ReLU()
-        )
+        self.finish(observation_space, (autoencoder.in_channels, *autoencoder.image_size), code_size, features_dim,
+                    freeze, pixel_range, "the autoencoder's input", checkpoint)
         self.meta = meta
 
-    def train(self, mode: bool = True) -> FrozenEncoderExtractor:
-        super().train(mode)
-        if self.freeze:
-            self.encoder.eval()
-        return self
+    def pretrained(self) -> nn.Module:
+        return self.encoder
 
-    def forward(self, observations: torch.Tensor) -> torch.Tensor:
-        if observations.dtype == torch.uint8:
-            images = observations.float() / 255.0
-        else:
-            images = observations.float() / self.pixel_range
-        batch, _, height, width = images.shape
-        frames = images.reshape(batch * self.frames, -1, height, width)
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze):
-            code = self.encoder.encode(frames)
-        return self.project(code.reshape(batch, -1))
+    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        return self.encoder.encode(frames)
 
 
 class AutoencoderEncoder(FrozenEncoderExtractor):

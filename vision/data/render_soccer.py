@@ -55,8 +55,10 @@ class RenderConfig:
     """Share of frames in the validation split."""
     test_fraction: float = 0.1
     """Share of frames in the test split."""
-    camera: Literal["broadcast", "top", "ego"] = "broadcast"
-    """Camera: broadcast (side view), top (orthographic) or ego (a random player's head)."""
+    camera: Literal["broadcast", "top", "ego", "follow", "heading"] = "broadcast"
+    """Camera: broadcast (side view), top (orthographic), or a random player's own view: ego (its
+    head), follow (straight down on a square half the pitch long, centred on it, north up: the
+    soccer env's camera=follow) or heading (the same square turning with it)."""
     size: int = 128
     """Square image side in pixels."""
     seed: int = 0

@@ -1,18 +1,26 @@
-"""Detector as observation: a Gymnasium wrapper that turns pixels into an object list.
+"""Detector as observation: pixels turned into an object list, for one env or a batch of envs.
 
 Example::
 
     import gymnasium as gym, envs
-    from visiongym.vision.detect.wrapper import DetectedObjects
+    from visiongym.vision.detect.wrapper import DetectedObjects, DetectedObjectsVector
 
     env = gym.make("visiongym/TabletopSoccer-1v1-v0", obs_mode="pixels", camera="broadcast", image_size=128)
     env = DetectedObjects(env, "runs/grid/detector.pt", players_per_team=1)
 
+    envs = gym.make_vec("visiongym/TabletopSoccer-1v1-v0", num_envs=4, obs_mode="pixels", image_size=128)
+    envs = DetectedObjectsVector(envs, "runs/grid/detector.pt", players_per_team=1)  # one pass for all 4
+
 The observation becomes a flat float32 vector of fixed layout, slots in this order: 1 ball,
 ``players_per_team`` team-A players, ``players_per_team`` team-B players, 2 goals. Each slot holds
 ``(present, x, y, w, h, score)`` with the box centre and size as fractions of the image. Within a
-class, slots are filled by decreasing detector confidence; empty slots are zeros. This lives in
-``vision/`` because ``envs/`` may not import vision code.
+class, slots are filled by decreasing detector confidence; empty slots are zeros.
+
+:class:`ObjectSlots` does the work on a batch of frames (one detector forward pass); the env
+wrapper :class:`DetectedObjects` calls it with a batch of one, the vector-env wrapper
+:class:`DetectedObjectsVector` with every env's frame of a step at once, so a vector step costs one
+detector pass instead of ``num_envs``. Both give the same vectors. This lives in ``vision/``
+because ``envs/`` may not import vision code.
 """
 
 from __future__ import annotations
@@ -27,9 +35,91 @@ from torchvision.transforms.v2 import functional as TF
 from visiongym.sims.errors import UsageError
 from visiongym.vision.detect.engine import Detector, load_detector
 
-__all__ = ["DetectedObjects", "SLOT_FIELDS"]
+__all__ = ["DetectedObjects", "DetectedObjectsVector", "ObjectSlots", "SLOT_FIELDS", "pixel_space"]
 
 SLOT_FIELDS = ("present", "x", "y", "w", "h", "score")
+
+
+def pixel_space(space: gym.Space, owner: str) -> gym.spaces.Box:
+    """The RGB Box of ``space`` (itself or a Dict's ``pixels``); anything else is refused."""
+    if isinstance(space, gym.spaces.Dict):
+        space = space.spaces.get("pixels")
+    if not (
+        isinstance(space, gym.spaces.Box)
+        and space.dtype == np.uint8
+        and len(space.shape) == 3
+        and space.shape[-1] == 3
+    ):
+        raise UsageError(
+            f"{owner} needs RGB pixel observations (Box uint8 (H, W, 3)); got {space}. "
+            "Make the env with obs_mode='pixels'"
+        )
+    return space
+
+
+class ObjectSlots:
+    """A detector and the slot layout: uint8 frames (N, H, W, 3) -> object vectors (N, D).
+
+    Args:
+        detector: a checkpoint path or a loaded :class:`~visiongym.vision.detect.engine.Detector`.
+        players_per_team: slots per team.
+        score_threshold: minimum confidence for a detection to fill a slot.
+        device: where the detector runs (a loaded detector stays where it is).
+    """
+
+    def __init__(
+        self,
+        detector: str | Path | Detector,
+        players_per_team: int = 2,
+        score_threshold: float = 0.3,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.detector = (
+            detector if isinstance(detector, Detector) else load_detector(detector, device)[0]
+        )
+        self.detector.eval()
+        self.players_per_team = players_per_team
+        self.score_threshold = score_threshold
+        names = self.detector.class_names
+        self.slots = [("ball", 1), ("team_a", players_per_team), ("team_b", players_per_team), ("goal", 2)]
+        self._label_of = {name: names.index(name) + 1 for name, _ in self.slots}
+        size = sum(count for _, count in self.slots) * len(SLOT_FIELDS)
+        self.space = gym.spaces.Box(0.0, 1.0, (size,), np.float32)
+
+    def slot_names(self) -> list[str]:
+        """Human-readable name of every entry of the observation vector."""
+        return [
+            f"{name}{k}.{field}"
+            for name, count in self.slots
+            for k in range(count)
+            for field in SLOT_FIELDS
+        ]
+
+    def __call__(self, pixels: np.ndarray | dict) -> np.ndarray:
+        """One detector pass over ``pixels`` (N, H, W, 3) uint8 (or a dict of observations with
+        ``pixels``); returns (N, D) float32."""
+        if isinstance(pixels, dict):
+            pixels = pixels["pixels"]
+        device = next(self.detector.parameters()).device
+        images = torch.from_numpy(np.ascontiguousarray(np.asarray(pixels))).to(device).permute(0, 3, 1, 2)
+        size = self.detector.image_size
+        if tuple(images.shape[-2:]) != (size, size):
+            images = TF.resize(images, [size, size], antialias=True)
+        found = self.detector.predict(images, score_threshold=self.score_threshold)
+        return np.stack([self._vector(item, size) for item in found])
+
+    def _vector(self, found: dict[str, torch.Tensor], size: int) -> np.ndarray:
+        boxes, scores, labels = (found[key].cpu().numpy() for key in ("boxes", "scores", "labels"))
+        vector = np.zeros(self.space.shape, np.float32).reshape(-1, len(SLOT_FIELDS))
+        row = 0
+        for name, count in self.slots:
+            chosen = np.flatnonzero(labels == self._label_of[name])
+            chosen = chosen[np.argsort(-scores[chosen], kind="stable")][:count]
+            for k, index in enumerate(chosen):
+                x0, y0, x1, y1 = boxes[index] / size
+                vector[row + k] = (1.0, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0, scores[index])
+            row += count
+        return np.clip(vector.reshape(-1), 0.0, 1.0)
 
 
 class DetectedObjects(gym.ObservationWrapper):
@@ -53,71 +143,57 @@ class DetectedObjects(gym.ObservationWrapper):
         device: str = "cpu",
     ) -> None:
         super().__init__(env)
-        space = env.observation_space
-        if isinstance(space, gym.spaces.Dict):
-            space = space.spaces.get("pixels")
-        if not (
-            isinstance(space, gym.spaces.Box)
-            and space.dtype == np.uint8
-            and len(space.shape) == 3
-            and space.shape[-1] == 3
-        ):
-            raise UsageError(
-                f"DetectedObjects needs RGB pixel observations (Box uint8 (H, W, 3)); got {env.observation_space}. "
-                "Make the env with obs_mode='pixels'"
-            )
-        self.detector = (
-            detector if isinstance(detector, Detector) else load_detector(detector, device)[0]
-        )
-        self.detector.eval()
-        self.players_per_team = players_per_team
+        pixel_space(env.observation_space, "DetectedObjects")
+        self.objects = ObjectSlots(detector, players_per_team, score_threshold, device)
+        self.detector, self.players_per_team = self.objects.detector, players_per_team
         self.score_threshold = score_threshold
-        names = self.detector.class_names
-        self._slots = [
-            ("ball", 1),
-            ("team_a", players_per_team),
-            ("team_b", players_per_team),
-            ("goal", 2),
-        ]
-        self._label_of = {name: names.index(name) + 1 for name, _ in self._slots}
-        size = sum(count for _, count in self._slots) * len(SLOT_FIELDS)
-        self.observation_space = gym.spaces.Box(0.0, 1.0, (size,), np.float32)
+        self.observation_space = self.objects.space
 
     def slot_names(self) -> list[str]:
         """Human-readable name of every entry of the observation vector."""
-        return [
-            f"{name}{k}.{field}"
-            for name, count in self._slots
-            for k in range(count)
-            for field in SLOT_FIELDS
-        ]
+        return self.objects.slot_names()
 
     def observation(self, observation) -> np.ndarray:
         pixels = observation["pixels"] if isinstance(observation, dict) else observation
-        image = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)
-        height, width = image.shape[-2:]
-        size = self.detector.image_size
-        if (height, width) != (size, size):
-            image = TF.resize(image, [size, size], antialias=True)
-        device = next(self.detector.parameters()).device
-        (found,) = self.detector.predict(
-            image[None].to(device), score_threshold=self.score_threshold
-        )
-        boxes, scores, labels = (found[key].cpu().numpy() for key in ("boxes", "scores", "labels"))
-        vector = np.zeros(self.observation_space.shape, np.float32).reshape(-1, len(SLOT_FIELDS))
-        row = 0
-        for name, count in self._slots:
-            chosen = np.flatnonzero(labels == self._label_of[name])
-            chosen = chosen[np.argsort(-scores[chosen], kind="stable")][:count]
-            for k, index in enumerate(chosen):
-                x0, y0, x1, y1 = boxes[index] / size
-                vector[row + k] = (
-                    1.0,
-                    (x0 + x1) / 2,
-                    (y0 + y1) / 2,
-                    x1 - x0,
-                    y1 - y0,
-                    scores[index],
-                )
-            row += count
-        return np.clip(vector.reshape(-1), 0.0, 1.0)
+        return self.objects(np.asarray(pixels)[None])[0]
+
+
+class DetectedObjectsVector(gym.vector.VectorObservationWrapper):
+    """:class:`DetectedObjects` for a vector env: one detector pass over all envs' frames a step.
+
+    Works with next-step autoreset (Gymnasium's default), where no final observation hides in
+    ``infos``. ``step_async``/``step_wait`` of an ``AsyncVectorEnv`` are passed through, so the
+    envs can step in their processes while the caller does something else.
+
+    Args:
+        env: a vector env of RGB pixel observations (or ``Dict`` with ``pixels``).
+        Other arguments as :class:`ObjectSlots`.
+    """
+
+    def __init__(
+        self,
+        env: gym.vector.VectorEnv,
+        detector: str | Path | Detector,
+        players_per_team: int = 2,
+        score_threshold: float = 0.3,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        super().__init__(env)
+        pixel_space(env.single_observation_space, "DetectedObjectsVector")
+        self.objects = ObjectSlots(detector, players_per_team, score_threshold, device)
+        self.single_observation_space = self.objects.space
+        self.observation_space = gym.vector.utils.batch_space(self.objects.space, env.num_envs)
+
+    def slot_names(self) -> list[str]:
+        """Human-readable name of every entry of the observation vector."""
+        return self.objects.slot_names()
+
+    def observations(self, observations) -> np.ndarray:
+        return self.objects(observations)
+
+    def step_async(self, actions) -> None:
+        self.env.step_async(actions)
+
+    def step_wait(self, **kwargs):
+        observations, rewards, terminations, truncations, infos = self.env.step_wait(**kwargs)
+        return self.observations(observations), rewards, terminations, truncations, infos

@@ -1,0 +1,131 @@
+"""What the detector's object list costs an agent's env loop: pixels vs detected objects.
+
+    python benchmarks/detector_observation_cost.py --detector runs/feeds/pretrained/detector/detector.pt
+    python benchmarks/detector_observation_cost.py --seconds 20 --num-envs 8 --device auto
+
+Three ways of stepping the same vector env (``TabletopSoccer-v0``, ``empty_goal``, the follow camera
+at the detector's image size, random actions, ``SyncVectorEnv`` in this process as the trainers use
+it), built by the trainers' own :func:`visiongym.agents.common.envs.make_vector_env`:
+
+- ``pixels``: the frames themselves, what the pixel agents observe;
+- ``detector, batched``: ``--detector`` with several envs, one detector pass over every env's frame
+  per vector step (:class:`visiongym.vision.detect.wrapper.DetectedObjectsVector`);
+- ``detector, per env``: each env wrapped in the per-env
+  :class:`~visiongym.vision.detect.wrapper.DetectedObjects`, one pass per env per step (how
+  ``--detector`` ran before).
+
+The modes take turns for ``--rounds`` rounds of ``--seconds`` each (so a change in the machine's
+load hits all three alike) and the median steps per second (env steps over all envs) of each is
+reported, with its cost against pixel mode: ``pixel SPS / mode SPS``. Goal: the batched detector
+costs at most 2x pixel mode. Results also go to ``--out`` (CSV).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+import tyro
+
+from visiongym.agents.common.envs import make_env, make_vector_env
+from visiongym.vision.runtime import load_checkpoint, pick_device
+
+MODES = ("pixels", "detector, batched", "detector, per env")
+GOAL = 2.0
+
+
+@dataclass
+class Args:
+    """Benchmark settings."""
+
+    detector: Path = Path("runs/feeds/pretrained/detector/detector.pt")
+    """Detector checkpoint (visiongym.vision.detect.train); the env renders at its image size."""
+    num_envs: int = 4
+    """Envs in the vector env (the comparison recipe's 4)."""
+    seconds: float = 5.0
+    """Measuring time per mode and round (after a warm-up)."""
+    rounds: int = 3
+    """Rounds; the modes take turns within each."""
+    threads: int = 1
+    """Torch threads (the training runs' --threads 1)."""
+    device: str = "cpu"
+    """Where the detector runs: cpu, cuda, auto (the trainers run it on their training device)."""
+    out: Path = Path("benchmarks/results/detector_observation_cost.csv")
+    """CSV of every round."""
+
+
+def build(mode: str, args: Args, env_kwargs: dict) -> gym.vector.VectorEnv:
+    """The vector env of ``mode``."""
+    device = pick_device(args.device)
+    if mode == "pixels":
+        return make_vector_env("visiongym/TabletopSoccer-v0", env_kwargs, args.num_envs)
+    if mode == "detector, batched":
+        return make_vector_env("visiongym/TabletopSoccer-v0", env_kwargs, args.num_envs, detector=args.detector,
+                               detector_players=1, detector_device=device)
+    from visiongym.vision.detect.wrapper import DetectedObjects
+
+    def thunk() -> gym.Env:
+        return DetectedObjects(make_env("visiongym/TabletopSoccer-v0", env_kwargs)(), args.detector,
+                               players_per_team=1, device=str(device))
+
+    return gym.vector.SyncVectorEnv([thunk] * args.num_envs, autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP)
+
+
+def measure(envs: gym.vector.VectorEnv, seconds: float, seed: int) -> float:
+    """Env steps per second (all envs) of random actions for ``seconds``, after a warm-up."""
+    envs.action_space.seed(seed)
+    envs.reset(seed=seed)
+    for _ in range(10):
+        envs.step(envs.action_space.sample())
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        envs.step(envs.action_space.sample())
+        steps += envs.num_envs
+    return steps / (time.perf_counter() - start)
+
+
+def main(args: Args) -> list[dict]:
+    torch.set_num_threads(args.threads)
+    size = int(load_checkpoint(args.detector, kind="detector")["meta"]["image_size"])
+    env_kwargs = {"scenario": "empty_goal", "obs_mode": "pixels", "camera": "follow", "image_size": size,
+                  "max_episode_steps": 200}
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {args.threads} "
+          f"thread(s), detector on {pick_device(args.device)}, load average {os.getloadavg()[0]:.1f}")
+    print(f"env: TabletopSoccer-v0 empty_goal, follow camera {size} px, {args.num_envs} envs (SyncVectorEnv), "
+          f"random actions; detector {args.detector}")
+    envs = {mode: build(mode, args, env_kwargs) for mode in MODES}
+    rows = []
+    for round_ in range(args.rounds):
+        for mode in MODES:
+            rows.append({"round": round_, "mode": mode, "sps": measure(envs[mode], args.seconds, round_)})
+            print(f"round {round_}: {mode:18} {rows[-1]['sps']:7.0f} steps/s", flush=True)
+    for vector in envs.values():
+        vector.close()
+    median = {mode: float(np.median([row["sps"] for row in rows if row["mode"] == mode])) for mode in MODES}
+    print(f"\n| mode | env steps/s (median of {args.rounds}) | cost vs pixels |")
+    print("|---|---:|---:|")
+    for mode in MODES:
+        print(f"| {mode} | {median[mode]:.0f} | {median['pixels'] / median[mode]:.2f}x |")
+    cost = median["pixels"] / median["detector, batched"]
+    print(f"batched detector: {cost:.2f}x pixel mode's cost per step; goal <= {GOAL:.0f}x "
+          f"{'met' if cost <= GOAL else 'NOT met'}; batching is {median['detector, batched'] / median['detector, per env']:.2f}x "
+          "the per-env wrapper's speed")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["round", "mode", "sps"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+if __name__ == "__main__":
+    main(tyro.cli(Args, description=__doc__))
