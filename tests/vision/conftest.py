@@ -36,3 +36,26 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def frame_classifier_checkpoint(soccer_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small_resnet frame classifier (ball_third + players, 32 features) trained for 3 epochs
+    on the 36 training frames of ``soccer_dataset``: a feature network for the GAN metrics."""
+    import torch
+
+    from visiongym.vision.classify.frames import FrameClassifierConfig, train_frame_classifier
+
+    run_dir = tmp_path_factory.mktemp("frame_classifier")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train_frame_classifier(
+            FrameClassifierConfig(
+                data=soccer_dataset, encoder="small_resnet", features_dim=32, epochs=3, batch_size=12,
+                run_dir=run_dir, progress=False,
+            )
+        )
+    finally:
+        torch.set_num_threads(previous)
+    return run_dir / "frame_classifier.pt"

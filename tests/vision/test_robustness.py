@@ -200,7 +200,7 @@ def tiny_checkpoints(shapes_dataset: Path, tmp_path_factory: pytest.TempPathFact
 def test_a_checkpoint_the_suite_cannot_score_is_a_clear_error(tmp_path: Path, tiny_checkpoints):
     path = save_checkpoint(tmp_path / "gan.pt", "dcgan", {"generator": {}})
     with pytest.raises(UsageError, match="holds a 'dcgan' model, which the robustness suite cannot score; "
-                                         "it scores checkpoints of kind: detector, autoencoder"):
+                                         "it scores checkpoints of kind: detector, autoencoder, frame_classifier"):
         load_scorer(path)
     assert load_scorer(tiny_checkpoints["detector"]).metric == "map_50"
 

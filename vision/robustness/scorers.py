@@ -7,29 +7,30 @@ are registered in :data:`SCORERS` under the ``kind`` their checkpoints carry
 (:func:`visiongym.vision.runtime.save_checkpoint`); :func:`load_scorer` reads that kind and
 builds the matching one:
 
-==============  ==================================  ===================================
-kind            metric                              error
-==============  ==================================  ===================================
-``detector``    mAP@0.5 (``map_50``), also ``map``  1 - mAP@0.5
-``autoencoder`` PSNR (dB) of the reconstruction     mean squared error per pixel, [0, 1]
-                against the clean frame, also SSIM  scale (PSNR = -10 log10 MSE per frame)
-==============  ==================================  ===================================
+====================  ==================================  ===================================
+kind                  metric                              error
+====================  ==================================  ===================================
+``detector``          mAP@0.5 (``map_50``), also ``map``  1 - mAP@0.5
+``autoencoder``       PSNR (dB) of the reconstruction     mean squared error per pixel, [0, 1]
+                      against the clean frame, also SSIM  scale (PSNR = -10 log10 MSE per frame)
+``frame_classifier``  accuracy, the mean over the         1 - accuracy
+                      checkpoint's label tasks, also
+                      ``accuracy_<task>``
+====================  ==================================  ===================================
 
-No classifier of the suite can be scored on a dataset folder yet: ``lenet_digits``
-(``visiongym classify``) reads 8 x 8 scikit-learn digits and ``transfer_smallcnn``
-(``visiongym transfer``) was trained on labels (ball zone, player count) that a dataset folder
-does not record, and its checkpoint keeps no input size. A frame classifier plugs in like this::
+A frame classifier (``visiongym classify frames``) is scored on labels computed from each
+frame's boxes (:mod:`visiongym.vision.classify.frame_labels`: the ball's third of the frame, the
+number of visible players...), so they follow the frame: an ``elastic_transform`` that warps the
+ball across a third line, or a camera shift that leaves a player out of view, changes the label
+with the picture. The two course classifiers are not scorable on a dataset folder:
+``lenet_digits`` (``visiongym classify digits``) reads 8 x 8 scikit-learn digits and
+``transfer_smallcnn`` (``visiongym transfer``) keeps no input size.
 
-    @SCORERS.register("frame_classifier")     # the kind its checkpoints are saved under
-    class FrameClassifierScorer:
-        metric, higher_is_better, error_definition = "accuracy", True, "1 - accuracy"
-
-        def __init__(self, path, device="cpu"): ...   # load the checkpoint
-        def score(self, frames): ...                  # labels from frames.records / targets
-        def error(self, scores): return 1.0 - scores["accuracy"]
-
-Segmentation and depth models plug in the same way, reading ``targets["masks"]`` (or a depth
-target the loader adds) of the frames they are given.
+A segmentation or depth model plugs in the same way: a class with ``metric``,
+``higher_is_better``, ``error_definition``, ``name``, ``score(frames) -> dict`` and
+``error(scores) -> float``, built as ``Scorer(path, device)``, registered with
+``@SCORERS.register("<its checkpoint kind>")`` and reading ``targets["masks"]`` (or a depth
+target the loader adds) of the frames it is given.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ __all__ = [
     "SCORERS",
     "DetectorScorer",
     "AutoencoderScorer",
+    "FrameClassifierScorer",
     "load_scorer",
     "frames_to_tensor",
 ]
@@ -166,6 +168,33 @@ class AutoencoderScorer:
 
     def error(self, scores: dict[str, float]) -> float:
         return scores["mse"]
+
+
+@SCORERS.register("frame_classifier")
+class FrameClassifierScorer:
+    """Accuracy of a ``visiongym classify frames`` checkpoint; each frame's labels are computed
+    from its (shifted) boxes, the frames resized to the classifier's input."""
+
+    metric = "accuracy"
+    higher_is_better = True
+    error_definition = "1 - accuracy"
+
+    def __init__(self, path: str | Path, device: str = "cpu") -> None:
+        from visiongym.vision.classify.frames import load_frame_classifier
+
+        self.model, meta = load_frame_classifier(path, device)
+        self.name = f"{meta['encoder']} frame classifier ({Path(path).parent.name or Path(path).stem})"
+
+    def score(self, frames: EvalFrames) -> dict[str, float]:
+        from visiongym.vision.classify.frame_labels import frame_labels
+        from visiongym.vision.classify.frames import accuracies
+
+        labels = frame_labels(frames.targets, [image.shape[:2] for image in frames.images], self.model.tasks)
+        predictions = self.model.predict(frames_to_tensor(frames.images, self.model.image_size))
+        return accuracies(predictions, labels)
+
+    def error(self, scores: dict[str, float]) -> float:
+        return 1.0 - scores["accuracy"]
 
 
 def load_scorer(path: str | Path, device: str = "cpu") -> ModelScorer:
