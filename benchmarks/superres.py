@@ -9,11 +9,14 @@ Steps (each resumes, or only re-scores when its run folder already holds a finis
 
 1. render ``--frames`` frames at ``--size`` px into ``--data`` (unless it exists);
 2. train the grid detector (``grid_fine``) on the HR training frames (or take ``--detector``);
-3. train the feature network of the perceptual loss: an autoencoder on the HR training frames
-   (not the detector: a loss on the judge's own features would optimise for the judge);
-4. train SRResNet (MSE) on downsampled LR crops;
-5. train SRGAN from that SRResNet: perceptual loss on the autoencoder's features + 1e-3 adversarial;
-6. score bicubic, SRResNet and SRGAN on the test split, with LR frames downsampled and rendered at
+3. train the feature network of the perceptual loss (``--feature-net``): ``detector``, a second
+   grid detector (seed + 1) whose backbone gives the features, or ``autoencoder``, a tiny
+   autoencoder. Not the scoring detector: a loss on the judge's own features would optimise for
+   the judge;
+4. train SRResNet (MSE) on downsampled LR crops, and (``--rendered-training``, default on) a second
+   SRResNet on rendered LR crops;
+5. train SRGAN from the first SRResNet: perceptual loss on the feature network + 1e-3 adversarial;
+6. score bicubic and every model on the test split, with LR frames downsampled and rendered at
    the low size; print the table, check the goals, write ``benchmarks/results/superres.csv`` and
    the grids ``benchmarks/results/superres_{grid,ball}_{downsampled,rendered}.png``.
 """
@@ -21,10 +24,12 @@ Steps (each resumes, or only re-scores when its run folder already holds a finis
 from __future__ import annotations
 
 import csv
+import dataclasses
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import tyro
 
@@ -56,18 +61,20 @@ class Benchmark:
     detector: Path | None = None
     """A trained detector to score with instead of step 2."""
     detector_epochs: int = 12
-    """Step 2 epochs."""
-    ae_epochs: int = 12
-    """Step 3 epochs (the tiny autoencoder)."""
-    ae_arch: str = "tiny"
-    """Step 3 architecture."""
+    """Epochs of the detectors (step 2, and step 3 with --feature-net detector)."""
+    feature_net: Literal["detector", "autoencoder"] = "detector"
+    """Step 3: a second grid detector (seed + 1; its backbone) or a tiny autoencoder (its encoder)."""
     feature_layer: int = 1
-    """Stage of the autoencoder's encoder that the perceptual loss compares (1: stride 4)."""
+    """Stage of the feature network that the perceptual loss compares (1: stride 4)."""
+    ae_epochs: int = 12
+    """Step 3 epochs with --feature-net autoencoder."""
     arch: str = "small"
     """Generator size of steps 4 and 5 (small: CPU; paper: 64 x 16 blocks)."""
-    epochs: int = 40
+    epochs: int = 25
     """Step 4 (SRResNet) epochs."""
-    gan_epochs: int = 25
+    rendered_training: bool = True
+    """Step 4 also trains an SRResNet on rendered LR frames (row srresnet-rendered)."""
+    gan_epochs: int = 12
     """Step 5 (SRGAN) epochs."""
     patch_size: int = 64
     """HR crop side for steps 4 and 5."""
@@ -89,55 +96,54 @@ def _timed(name: str, times: dict[str, float], function, *args):
     return result
 
 
+def _detector(bench: Benchmark, run_dir: Path, seed: int) -> DetectorTrainConfig:
+    return DetectorTrainConfig(
+        data=bench.data,
+        model="grid_fine",
+        image_size=bench.size,
+        epochs=bench.detector_epochs,
+        fps_frames=0,
+        run_dir=run_dir,
+        device=bench.device,
+        threads=bench.threads,
+        seed=seed,
+    )
+
+
 def main() -> None:
     bench = tyro.cli(Benchmark)
     times: dict[str, float] = {}
     common = dict(device=bench.device, threads=bench.threads, seed=bench.seed)
     if not (bench.data / "dataset.json").is_file():
-        _timed(
-            "render",
-            times,
-            render_dataset,
-            RenderConfig(
-                out=bench.data,
-                frames=bench.frames,
-                size=bench.size,
-                test_fraction=bench.test_fraction,
-                depth="none",
-                workers=1,
-                seed=bench.seed,
-            ),
+        config = RenderConfig(
+            out=bench.data,
+            frames=bench.frames,
+            size=bench.size,
+            test_fraction=bench.test_fraction,
+            depth="none",
+            workers=1,
+            seed=bench.seed,
         )
+        _timed("render", times, render_dataset, config)
     detector = bench.detector
     if detector is None:
         detector = bench.out / "detector" / "detector.pt"
-        _timed(
-            "detector",
-            times,
-            train_detector,
-            DetectorTrainConfig(
-                data=bench.data,
-                model="grid_fine",
-                image_size=bench.size,
-                epochs=bench.detector_epochs,
-                fps_frames=0,
-                run_dir=detector.parent,
-                **common,
-            ),
-        )
-    _timed(
-        "autoencoder",
-        times,
-        train_autoencoder,
-        AutoencoderTrainConfig(
+        _timed("detector", times, train_detector, _detector(bench, detector.parent, bench.seed))
+    if bench.feature_net == "detector":
+        features = bench.out / "feature_detector" / "detector.pt"
+        config = _detector(bench, features.parent, bench.seed + 1)
+        _timed("feature_detector", times, train_detector, config)
+    else:
+        features = bench.out / "autoencoder" / "autoencoder.pt"
+        config = AutoencoderTrainConfig(
             data=bench.data,
-            arch=bench.ae_arch,
+            arch="tiny",
             image_size=bench.size,
             epochs=bench.ae_epochs,
-            run_dir=bench.out / "autoencoder",
+            run_dir=features.parent,
             **common,
-        ),
-    )
+        )
+        _timed("autoencoder", times, train_autoencoder, config)
     sr = SuperResTrainConfig(
         data=bench.data,
         model="srresnet",
@@ -149,62 +155,60 @@ def main() -> None:
         **common,
     )
     _timed("srresnet", times, train_superres, sr)
-    gan = SuperResTrainConfig(
-        data=bench.data,
+    checkpoints = [sr.run_dir / "superres.pt"]
+    if bench.rendered_training:
+        rendered = dataclasses.replace(
+            sr, lr_source="rendered", run_dir=bench.out / "srresnet_rendered"
+        )
+        _timed("srresnet_rendered", times, train_superres, rendered)
+        checkpoints.append(rendered.run_dir / "superres.pt")
+    gan = dataclasses.replace(
+        sr,
         model="srgan",
-        arch=bench.arch,
-        scale=bench.scale,
-        patch_size=bench.patch_size,
         epochs=bench.gan_epochs,
         init=sr.run_dir / "superres.pt",
-        feature_net=bench.out / "autoencoder" / "autoencoder.pt",
+        feature_net=features,
         feature_layer=bench.feature_layer,
-        run_dir=bench.out / "srgan",
-        **common,
+        run_dir=bench.out / f"srgan_{bench.feature_net}",
     )
     _timed("srgan", times, train_superres, gan)
+    checkpoints.append(gan.run_dir / "superres.pt")
     grids = bench.out / "evaluate"
-    rows = _timed(
-        "evaluate",
-        times,
-        evaluate_superres,
-        SuperResEvaluateConfig(
-            checkpoints=(sr.run_dir / "superres.pt", gan.run_dir / "superres.pt"),
-            data=bench.data,
-            scale=bench.scale,
-            detector=detector,
-            grid=grids,
-            device=bench.device,
-            threads=bench.threads,
-        ),
+    config = SuperResEvaluateConfig(
+        checkpoints=tuple(checkpoints),
+        data=bench.data,
+        scale=bench.scale,
+        detector=detector,
+        grid=grids,
+        device=bench.device,
+        threads=bench.threads,
     )
+    rows = _timed("evaluate", times, evaluate_superres, config)
 
     print(
         f"\n{bench.scale}x, {bench.size // bench.scale} -> {bench.size} px; PSNR/SSIM on Y with a "
-        f"{bench.scale}-pixel border removed (psnr_rgb: same border, RGB)\n"
+        f"{bench.scale}-pixel border removed (psnr_rgb: same border, RGB); SRGAN features: "
+        f"{bench.feature_net} stage {bench.feature_layer}\n"
     )
     print("| model | LR frames | " + " | ".join(COLUMNS) + " |")
     print("| --- | --- |" + " --- |" * len(COLUMNS))
     for name, scores in rows.items():
         model, _, source = name.partition(" (")
-        print(
-            f"| {model} | {source.rstrip(')') or 'none (HR frames)'} | "
-            + " | ".join(f"{scores[c]:.3f}" if c in scores else "" for c in COLUMNS)
-            + " |"
-        )
+        cells = " | ".join(f"{scores[c]:.3f}" if c in scores else "" for c in COLUMNS)
+        print(f"| {model} | {source.rstrip(')') or 'none (HR frames)'} | {cells} |")
     print()
-    for source in ("downsampled", "rendered"):
-        bicubic, srresnet = rows[f"bicubic ({source})"], rows[f"srresnet ({source})"]
-        gain = srresnet["psnr_y"] - bicubic["psnr_y"]
-        print(
-            f"goal SRResNet >= bicubic + 2 dB ({source}): {gain:+.2f} dB -> {'met' if gain >= 2 else 'NOT met'}"
-        )
-        for model in ("srresnet", "srgan"):
-            delta = rows[f"{model} ({source})"]["ap50_ball"] - bicubic["ap50_ball"]
-            print(
-                f"goal ball AP@0.5 >= bicubic + 0.1 ({model}, {source}): {delta:+.3f} -> "
-                f"{'met' if delta >= 0.1 else 'NOT met'}"
-            )
+    for name, scores in rows.items():
+        model, _, source = name.partition(" (")
+        if model in ("hr", "bicubic"):
+            continue
+        bicubic = rows[f"bicubic ({source}"]
+        if model.startswith("srresnet"):
+            gain = scores["psnr_y"] - bicubic["psnr_y"]
+            verdict = "met" if gain >= 2 else "NOT met"
+            print(f"goal PSNR-Y >= bicubic + 2 dB, {name}: {gain:+.2f} dB -> {verdict}")
+        delta = scores["ap50_ball"] - bicubic["ap50_ball"]
+        verdict = "met" if delta >= 0.1 else "NOT met"
+        print(f"goal ball AP@0.5 >= bicubic + 0.1, {name}: {delta:+.3f} -> {verdict}")
     print("wall seconds this invocation: " + ", ".join(f"{k} {v:.0f}" for k, v in times.items()))
 
     bench.results.mkdir(parents=True, exist_ok=True)
@@ -216,9 +220,8 @@ def main() -> None:
     for kind in ("grid", "ball"):
         for source in ("downsampled", "rendered"):
             if (grids / f"{kind}_{source}.png").is_file():
-                shutil.copy(
-                    grids / f"{kind}_{source}.png", bench.results / f"superres_{kind}_{source}.png"
-                )
+                target = bench.results / f"superres_{kind}_{source}.png"
+                shutil.copy(grids / f"{kind}_{source}.png", target)
     print(f"results written to {bench.results / 'superres.csv'}")
 
 

@@ -140,7 +140,12 @@ class SuperResEvaluateConfig(RunOptions):
 
 
 def evaluate_superres(config: SuperResEvaluateConfig) -> dict[str, dict[str, float]]:
-    """Score every upscaler on every LR source; print the table and return ``{row: scores}``."""
+    """Score every upscaler on every LR source; print the table and return ``{row: scores}``.
+
+    Rows are ``<upscaler> (<LR source>)``: ``bicubic``, then each checkpoint by its model
+    (``srresnet``, ``srgan``; ``srresnet-rendered`` when trained on rendered LR frames), and ``hr``
+    (the true frames) when a detector is given.
+    """
     set_threads(config.threads)
     if not config.lr_sources:
         raise UsageError(f"no lr source given; choose from: {', '.join(LR_SOURCES)}")
@@ -153,12 +158,11 @@ def evaluate_superres(config: SuperResEvaluateConfig) -> dict[str, dict[str, flo
     models: dict[str, SRResNet | None] = {BICUBIC: None}
     for path in config.checkpoints:
         generator, meta = load_superres(path, device, scale=config.scale)
-        name = (
-            meta["model"]
-            if meta["model"] not in models
-            else f"{meta['model']} ({Path(path).parent.name})"
+        # "srresnet", or "srresnet-rendered" for a model trained on rendered LR frames.
+        name = meta["model"] + (
+            "" if meta["lr_source"] == "downsampled" else f"-{meta['lr_source']}"
         )
-        models[name] = generator
+        models[name if name not in models else f"{name}-{Path(path).parent.name}"] = generator
     scorer = frames = None
     if config.detector is not None:
         from visiongym.vision.robustness.scorers import DetectorScorer
