@@ -90,18 +90,24 @@ def frames_to_tensor(images: list[np.ndarray], size: int | tuple[int, int] | Non
 
 @SCORERS.register("detector")
 class DetectorScorer:
-    """mAP of a ``visiongym detect train`` checkpoint; frames and boxes resized to its input."""
+    """mAP of a ``visiongym detect train`` checkpoint; frames and boxes resized to its input.
+
+    With ``class_metrics``, :meth:`score` also returns AP@0.5 per class (``ap50/<name>``).
+    """
 
     metric = "map_50"
     higher_is_better = True
     error_definition = "1 - mAP@0.5"
 
-    def __init__(self, path: str | Path, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(
+        self, path: str | Path, device: str = "cpu", batch_size: int = 32, class_metrics: bool = False
+    ) -> None:
         from visiongym.vision.detect.engine import load_detector
 
         self.detector, payload = load_detector(path, device)
         self.name = f"{payload['meta']['model']} ({Path(path).parent.name or Path(path).stem})"
         self.batch_size = batch_size
+        self.class_metrics = class_metrics
 
     def score(self, frames: EvalFrames) -> dict[str, float]:
         from torchvision import tv_tensors
@@ -130,7 +136,8 @@ class DetectorScorer:
             for i in range(0, len(samples), self.batch_size)
         ]
         scores = evaluate(self.detector, batches)
-        return {"map_50": scores["map_50"], "map": scores["map"]}
+        per_class = {k: v for k, v in scores.items() if k.startswith("ap50/")} if self.class_metrics else {}
+        return {"map_50": scores["map_50"], "map": scores["map"], **per_class}
 
     def error(self, scores: dict[str, float]) -> float:
         return 1.0 - scores["map_50"]
