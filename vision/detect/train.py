@@ -58,8 +58,9 @@ class DetectorTrainConfig(RunOptions):
     """Use only the first frames of the train split (e.g. 500 for the GAN experiment)."""
     eval_limit: int | None = None
     """Use only the first frames of the val/test splits."""
-    extra_data: Path | None = None
-    """A second dataset folder whose train split is added (e.g. GAN-generated frames)."""
+    extra_data: tuple[Path, ...] = ()
+    """More dataset folders whose train splits are added in full (e.g. generated frames:
+    visiongym gan mix, visiongym layout generate); val and test come from --data."""
     augment: bool = True
     """Random flips, affine and colour jitter."""
     photometric: bool = True
@@ -98,15 +99,20 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
         masks=False,
         limit=config.train_limit,
     )
-    if config.extra_data is not None:
+    # A single folder (the field's type before it took several) is still accepted from code.
+    extra = (config.extra_data,) if isinstance(config.extra_data, (str, Path)) else config.extra_data
+    if extra:
         train_set = ConcatDataset(
             [
                 train_set,
-                SoccerDetection(
-                    config.extra_data,
-                    "train",
-                    detection_transforms(config.augment, size, config.photometric),
-                    masks=False,
+                *(
+                    SoccerDetection(
+                        folder,
+                        "train",
+                        detection_transforms(config.augment, size, config.photometric),
+                        masks=False,
+                    )
+                    for folder in extra
                 ),
             ]
         )
