@@ -5,7 +5,8 @@
         --epochs 2 --generator-epochs 25                            # the ~10-minute CPU version
 
 Per seed, with the same detector (``--detector``), schedule and number of optimiser steps in
-every arm (``--epochs`` passes over ``--many`` frames), scored on the same 200 real test frames:
+every arm (``detect train --steps``: ``--epochs`` passes over ``--many`` frames), scored on the
+same 200 real test frames:
 
 1. ``few real``: the first ``--few`` (200) real training frames;
 2. ``few real + generated``: the same frames, plus ``--generated`` frames that a layout
@@ -60,7 +61,7 @@ class Experiment:
     seeds: tuple[int, ...] = (0, 1, 2)
     """Seeds of the detectors, the generator and the layouts (1000 + seed)."""
     epochs: int = 5
-    """Detector epochs over --many frames; every arm trains for the same number of steps."""
+    """Detector epochs over --many frames: every arm trains for that many optimiser steps."""
     generator_epochs: int = 40
     """Layout-generator epochs over the --few frames."""
     generator_model: str = "pix2pix_small"
@@ -115,17 +116,16 @@ def _real_data(exp: Experiment) -> None:
     )
 
 
-def _detector(exp: Experiment, name: str, train_frames: int, steps: int, seed: int, **extra) -> dict[str, float]:
+def _detector(exp: Experiment, name: str, steps: int, seed: int, **extra) -> dict[str, float]:
     run_dir = exp.out / f"det_{name}__{seed}"
     scores_file = run_dir / "scores.json"
     if scores_file.is_file():
         return json.loads(scores_file.read_text())
-    steps_per_epoch = max(1, train_frames // exp.batch_size)
     scores = train_detector(
         DetectorTrainConfig(
             data=exp.data,
             model=exp.detector,
-            epochs=max(1, round(steps / steps_per_epoch)),
+            steps=steps,
             batch_size=exp.batch_size,
             threads=exp.threads,
             seed=seed,
@@ -135,6 +135,7 @@ def _detector(exp: Experiment, name: str, train_frames: int, steps: int, seed: i
             **extra,
         )
     )
+    scores["steps"] = steps
     scores_file.write_text(json.dumps(scores))
     return scores
 
@@ -191,18 +192,20 @@ def main() -> None:
                 )
             )
         arms = {
-            ARMS[0]: _detector(exp, "few", exp.few, steps, seed, train_limit=exp.few),
+            ARMS[0]: _detector(exp, "few", steps, seed, train_limit=exp.few),
             ARMS[1]: _detector(
-                exp, "few_generated", exp.few + exp.generated, steps, seed, train_limit=exp.few, extra_data=(generated,)
+                exp, "few_generated", steps, seed, train_limit=exp.few, extra_data=(generated,)
             ),
-            ARMS[2]: _detector(exp, "many", exp.many, steps, seed, train_limit=exp.many),
+            ARMS[2]: _detector(exp, "many", steps, seed, train_limit=exp.many),
         }
         from visiongym.vision.robustness.scorers import DetectorScorer
 
         for arm, scores in arms.items():
             name = {ARMS[0]: "few", ARMS[1]: "few_generated", ARMS[2]: "many"}[arm]
             scorer = DetectorScorer(exp.out / f"det_{name}__{seed}" / "detector.pt")
-            row: dict[str, object] = {"arm": arm, "seed": seed, "map_50": scores["map_50"], "map": scores["map"]}
+            row: dict[str, object] = {
+                "arm": arm, "seed": seed, "steps": scores["steps"], "map_50": scores["map_50"], "map": scores["map"]
+            }
             for key in ("ap50/ball", "ap50/team_a", "ap50/team_b", "ap50/goal"):
                 row[key] = scores[key]
             for shift, frames in shifted.items():
@@ -215,8 +218,9 @@ def main() -> None:
 
     table = {}
     for arm in ARMS:
-        table[arm] = {f"seed {s}": float(r["map_50"]) for s in exp.seeds for r in rows if r["arm"] == arm and r["seed"] == s}
-    print_table(f"{exp.detector} test mAP@0.5 per seed ({exp.test_frames} real test frames, {steps} steps each)", table)
+        mine = [r for r in rows if r["arm"] == arm]
+        table[arm] = {"steps": float(mine[0]["steps"]), **{f"seed {r['seed']}": float(r["map_50"]) for r in mine}}
+    print_table(f"{exp.detector} test mAP@0.5 per seed ({exp.test_frames} real test frames)", table)
     means = {arm: _interval(values(arm, "map_50")) for arm in ARMS}
     per_seed_closed = [
         (b - a) / (c - a) if c != a else float("nan")
