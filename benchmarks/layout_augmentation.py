@@ -180,7 +180,8 @@ def main() -> None:
             )
         )
         generated = exp.out / f"generated__{seed}"
-        if not (generated / "dataset.json").is_file():
+        mixed_done = (exp.out / f"det_few_generated__{seed}" / "scores.json").is_file()
+        if not (generated / "dataset.json").is_file() and not mixed_done:
             generate_dataset(
                 LayoutGenerateConfig(
                     checkpoint=generator_dir / "layout2img.pt",
@@ -202,7 +203,6 @@ def main() -> None:
 
         for arm, scores in arms.items():
             name = {ARMS[0]: "few", ARMS[1]: "few_generated", ARMS[2]: "many"}[arm]
-            scorer = DetectorScorer(exp.out / f"det_{name}__{seed}" / "detector.pt")
             row: dict[str, object] = {
                 "arm": arm, "seed": seed, "steps": scores["steps"], "map_50": scores["map_50"], "map": scores["map"]
             }
@@ -210,9 +210,11 @@ def main() -> None:
                 row[key] = scores[key]
             cache = exp.out / f"det_{name}__{seed}" / "shifts.json"
             known = json.loads(cache.read_text()) if cache.is_file() else {}
+            scorer = None
             for shift in exp.shifts:
                 if shift not in known:
                     shifted = shifted or _shifted_frames(exp)  # rendered once, on first need
+                    scorer = scorer or DetectorScorer(exp.out / f"det_{name}__{seed}" / "detector.pt")
                     known[shift] = scorer.score(shifted[shift])["map_50"]
                 row[f"shift/{shift}"] = known[shift]
             cache.write_text(json.dumps(known))
