@@ -82,7 +82,7 @@ def config_dict(config: Any) -> dict[str, Any]:
         if isinstance(value, Path):
             value = str(value)
         elif isinstance(value, tuple):
-            value = list(value)
+            value = [str(v) if isinstance(v, Path) else v for v in value]
         out[item.name] = value
     return out
 

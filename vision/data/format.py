@@ -38,6 +38,7 @@ __all__ = [
     "read_split",
     "write_image",
     "read_image",
+    "write_split_annotations",
 ]
 
 FORMAT_VERSION = 1
@@ -143,6 +144,34 @@ def coco_annotation(
         "segmentation": {"size": list(rle["size"]), "counts": rle["counts"].decode("ascii")},
         "iscrowd": 0,
     }
+
+
+def write_split_annotations(
+    root: str | Path, split: str, records: list[dict[str, Any]], description: str
+) -> dict[str, Any]:
+    """Write ``<root>/<split>/annotations.json`` from per-frame records; return the COCO dict.
+
+    Args:
+        root: dataset folder.
+        split: split name.
+        records: one ``{"image": <COCO image record>, "annotations": [...]}`` per frame, in any
+            order; frames are sorted by image id and annotation ids renumbered from 1.
+        description: the COCO ``info.description``.
+    """
+    records = sorted(records, key=lambda record: record["image"]["id"])
+    annotations = [annotation for record in records for annotation in record["annotations"]]
+    for annotation_id, annotation in enumerate(annotations, start=1):
+        annotation["id"] = annotation_id
+    coco = {
+        "info": {"description": description, "version": FORMAT_VERSION},
+        "images": [record["image"] for record in records],
+        "annotations": annotations,
+        "categories": coco_categories(),
+    }
+    folder = Path(root) / split
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "annotations.json").write_text(json.dumps(coco))
+    return coco
 
 
 def _load_json(path: Path) -> dict[str, Any]:

@@ -34,9 +34,9 @@ from visiongym.vision.data.format import (
     FORMAT_VERSION,
     SPLITS,
     annotations_from_ground_truth,
-    coco_categories,
     depth_to_png16,
     write_image,
+    write_split_annotations,
 )
 from visiongym.vision.data.sources import SOURCES, make_source
 
@@ -185,21 +185,7 @@ def render_dataset(config: RenderConfig) -> dict[str, Any]:
         _WORKER_SOURCE.close()
         _WORKER_SOURCE = None
     for split, records in results.items():
-        records.sort(key=lambda record: record["image"]["id"])
-        annotations = [annotation for record in records for annotation in record["annotations"]]
-        for annotation_id, annotation in enumerate(annotations, start=1):
-            annotation["id"] = annotation_id
-        coco = {
-            "info": {
-                "description": f"visiongym {config.source} {split} split",
-                "version": FORMAT_VERSION,
-            },
-            "images": [record["image"] for record in records],
-            "annotations": annotations,
-            "categories": coco_categories(),
-        }
-        (config.out / split).mkdir(parents=True, exist_ok=True)
-        (config.out / split / "annotations.json").write_text(json.dumps(coco))
+        write_split_annotations(config.out, split, records, f"visiongym {config.source} {split} split")
     info = {
         "format_version": FORMAT_VERSION,
         "source": config.source,

@@ -50,6 +50,9 @@ class DetectorTrainConfig(RunOptions):
     """Frames are resized to this square size."""
     epochs: int = 30
     """Passes over the training frames."""
+    steps: int | None = None
+    """Optimiser steps instead of whole epochs (the schedule spans them; the last epoch stops
+    early), so runs on training sets of other sizes can get the same number of steps."""
     batch_size: int = 16
     """Frames per step."""
     lr: float = 3e-3
@@ -58,8 +61,9 @@ class DetectorTrainConfig(RunOptions):
     """Use only the first frames of the train split (e.g. 500 for the GAN experiment)."""
     eval_limit: int | None = None
     """Use only the first frames of the val/test splits."""
-    extra_data: Path | None = None
-    """A second dataset folder whose train split is added (e.g. GAN-generated frames)."""
+    extra_data: tuple[Path, ...] = ()
+    """More dataset folders whose train splits are added in full (e.g. generated frames:
+    visiongym gan mix, visiongym layout generate); val and test come from --data."""
     augment: bool = True
     """Random flips, affine and colour jitter."""
     photometric: bool = True
@@ -98,15 +102,20 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
         masks=False,
         limit=config.train_limit,
     )
-    if config.extra_data is not None:
+    # A single folder (the field's type before it took several) is still accepted from code.
+    extra = (config.extra_data,) if isinstance(config.extra_data, (str, Path)) else config.extra_data
+    if extra:
         train_set = ConcatDataset(
             [
                 train_set,
-                SoccerDetection(
-                    config.extra_data,
-                    "train",
-                    detection_transforms(config.augment, size, config.photometric),
-                    masks=False,
+                *(
+                    SoccerDetection(
+                        folder,
+                        "train",
+                        detection_transforms(config.augment, size, config.photometric),
+                        masks=False,
+                    )
+                    for folder in extra
                 ),
             ]
         )
@@ -121,8 +130,12 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     optimizer = torch.optim.AdamW(detector.parameters(), lr=lr, weight_decay=5e-4)
     loader = _loader(train_set, config.batch_size, shuffle=True, seed=config.seed)
     steps_per_epoch = len(loader)
+    if config.steps is not None and config.steps < 1:
+        raise UsageError(f"steps={config.steps} must be at least 1 (or None: --epochs whole epochs)")
+    total_steps = config.steps or config.epochs * steps_per_epoch
+    epochs = -(-total_steps // steps_per_epoch)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=lr, total_steps=config.epochs * steps_per_epoch, pct_start=0.15
+        optimizer, max_lr=lr, total_steps=total_steps, pct_start=0.15
     )
     start_epoch = 0
     if checkpoint_path.exists():
@@ -139,7 +152,7 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
 
     step = start_epoch * steps_per_epoch
     started = time.perf_counter()
-    bar = tqdm(range(start_epoch, config.epochs), desc=config.model, disable=not config.progress)
+    bar = tqdm(range(start_epoch, epochs), desc=config.model, disable=not config.progress)
     for epoch in bar:
         detector.train()
         for images, targets in loader:
@@ -151,6 +164,8 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
             scheduler.step()
             step += 1
             log_losses(writer, step, {"total": loss, **terms})
+            if step >= total_steps:
+                break
         writer.add_scalar(
             "charts/frames_per_s",
             (step - start_epoch * steps_per_epoch)
