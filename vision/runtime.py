@@ -27,6 +27,7 @@ __all__ = [
     "seed_everything",
     "save_checkpoint",
     "load_checkpoint",
+    "resume_epoch",
     "tune_cpu_allocator",
 ]
 
@@ -166,3 +167,31 @@ def load_checkpoint(
                 f"checkpoint {str(path)!r} was written for {key}={have!r}, not {key}={want!r}"
             )
     return payload
+
+
+def resume_epoch(
+    path: str | os.PathLike,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    kind: str,
+    /,
+    **expected_meta: Any,
+) -> int:
+    """Restore an epoch-based trainer from its checkpoint at ``path``; 0 when there is none yet.
+
+    Loads the ``model``, ``optimizer`` and ``scheduler`` states a trainer saved (under those keys of
+    ``state``, with ``epoch`` in its meta) after checking ``kind`` and ``expected_meta`` like
+    :func:`load_checkpoint` (the first five arguments are positional, so a meta field may be
+    called ``model``), prints where it resumes and returns the epoch to start from.
+    """
+    path = Path(path)
+    if not path.exists():
+        return 0
+    payload = load_checkpoint(path, kind=kind, **expected_meta)
+    model.load_state_dict(payload["state"]["model"])
+    optimizer.load_state_dict(payload["state"]["optimizer"])
+    scheduler.load_state_dict(payload["state"]["scheduler"])
+    epoch = int(payload["meta"]["epoch"])
+    print(f"resuming {path} at epoch {epoch}")
+    return epoch

@@ -41,7 +41,7 @@ from visiongym.vision.autoencoders.models import (
 from visiongym.vision.data.dataset import load_frames
 from visiongym.vision.metrics import print_table, psnr
 from visiongym.vision.runs import RunOptions, log_losses, prepare_run, set_threads
-from visiongym.vision.runtime import load_checkpoint, pick_device, save_checkpoint, seed_everything
+from visiongym.vision.runtime import pick_device, resume_epoch, save_checkpoint, seed_everything
 
 __all__ = ["AutoencoderTrainConfig", "train_autoencoder"]
 
@@ -121,14 +121,7 @@ def train_autoencoder(config: AutoencoderTrainConfig) -> dict[str, float]:
         final_div_factor=20,
     )
     meta = {"variant": config.variant, "arch": config.arch, "image_size": [size, size]}
-    start_epoch = 0
-    if checkpoint_path.exists():
-        payload = load_checkpoint(checkpoint_path, kind=CHECKPOINT_KIND, **meta)
-        model.load_state_dict(payload["state"]["model"])
-        optimizer.load_state_dict(payload["state"]["optimizer"])
-        scheduler.load_state_dict(payload["state"]["scheduler"])
-        start_epoch = int(payload["meta"]["epoch"])
-        print(f"resuming {checkpoint_path} at epoch {start_epoch}")
+    start_epoch = resume_epoch(checkpoint_path, model, optimizer, scheduler, CHECKPOINT_KIND, **meta)
 
     from tqdm import tqdm
 

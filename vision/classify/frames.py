@@ -39,7 +39,13 @@ from visiongym.envs.cli import run_command
 from visiongym.sims.errors import UsageError
 from visiongym.vision.classify.frame_labels import FRAME_TASKS, frame_labels, task_class_names
 from visiongym.vision.runs import RunOptions, load_state, log_losses, prepare_run, set_threads
-from visiongym.vision.runtime import load_checkpoint, pick_device, save_checkpoint, seed_everything
+from visiongym.vision.runtime import (
+    load_checkpoint,
+    pick_device,
+    resume_epoch,
+    save_checkpoint,
+    seed_everything,
+)
 
 __all__ = [
     "CHECKPOINT_KIND",
@@ -311,21 +317,10 @@ def train_frame_classifier(config: FrameClassifierConfig) -> dict[str, float]:
         total_steps=max(1, config.epochs * steps_per_epoch),
         pct_start=0.15,
     )
-    start_epoch = 0
-    if checkpoint_path.exists():
-        payload = load_checkpoint(
-            checkpoint_path,
-            kind=CHECKPOINT_KIND,
-            encoder=config.encoder,
-            image_size=config.image_size,
-            features_dim=config.features_dim,
-            tasks=tasks,
-        )
-        model.load_state_dict(payload["state"]["model"])
-        optimizer.load_state_dict(payload["state"]["optimizer"])
-        scheduler.load_state_dict(payload["state"]["scheduler"])
-        start_epoch = int(payload["meta"]["epoch"])
-        print(f"resuming {checkpoint_path} at epoch {start_epoch}")
+    start_epoch = resume_epoch(
+        checkpoint_path, model, optimizer, scheduler, CHECKPOINT_KIND,
+        encoder=config.encoder, image_size=config.image_size, features_dim=config.features_dim, tasks=tasks,
+    )
 
     from tqdm import tqdm
 

@@ -30,7 +30,7 @@ from visiongym.vision.detect.engine import CHECKPOINT_KIND, MODELS, Detector, ev
 from visiongym.vision.detect.model import DETECTORS
 from visiongym.vision.metrics import print_table
 from visiongym.vision.runs import RunOptions, log_losses, prepare_run, set_threads
-from visiongym.vision.runtime import load_checkpoint, pick_device, seed_everything
+from visiongym.vision.runtime import pick_device, resume_epoch, seed_everything
 
 __all__ = ["DetectorTrainConfig", "train_detector"]
 
@@ -137,16 +137,9 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=lr, total_steps=total_steps, pct_start=0.15
     )
-    start_epoch = 0
-    if checkpoint_path.exists():
-        payload = load_checkpoint(
-            checkpoint_path, kind=CHECKPOINT_KIND, model=config.model, image_size=size
-        )
-        detector.net.load_state_dict(payload["state"]["model"])
-        optimizer.load_state_dict(payload["state"]["optimizer"])
-        scheduler.load_state_dict(payload["state"]["scheduler"])
-        start_epoch = int(payload["meta"]["epoch"])
-        print(f"resuming {checkpoint_path} at epoch {start_epoch}")
+    start_epoch = resume_epoch(
+        checkpoint_path, detector.net, optimizer, scheduler, CHECKPOINT_KIND, model=config.model, image_size=size
+    )
 
     from tqdm import tqdm
 
