@@ -1,0 +1,194 @@
+"""StarGAN (Choi et al. 2018): one generator for every combination of the look attributes.
+
+The generator takes a frame and a target label (one value per attribute of
+:data:`~visiongym.vision.translate.looks.ATTRIBUTES`, as concatenated one-hot vectors tiled onto
+the input). The critic scores realism (WGAN-GP) and, from the same trunk, classifies the
+attributes. As in ``yunjey/stargan``: the critic learns to classify real frames
+(``lambda_cls`` 1) while the generator is trained to make translated frames classified as their
+target, to be reconstructed by translating back to the source label (L1, ``lambda_rec`` 10), and
+to score as real; gradient penalty ``lambda_gp`` 10; 5 critic steps per generator step; Adam 1e-4,
+betas (0.5, 0.999); the learning rate constant for the first half of the run, then falling
+linearly to zero. A run's ``steps`` count critic steps, as StarGAN's iterations do.
+
+Training frames: each state of the train split rendered under a label drawn uniformly per
+attribute; target labels are drawn the same way for every step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from visiongym.vision.translate.frames import float_images, render_frames, uint8_images
+from visiongym.vision.translate.looks import (
+    attribute_appearance,
+    attribute_sizes,
+    draw_attribute_values,
+)
+from visiongym.vision.translate.models import (
+    ResnetGenerator,
+    StarDiscriminator,
+    attribute_loss,
+    one_hot_labels,
+)
+
+__all__ = ["StarGAN", "render_labelled", "random_labels"]
+
+
+def render_labelled(info: dict[str, Any], records: list[dict[str, Any]], attributes: tuple[str, ...],
+                    labels: np.ndarray, size: int, renderer: Any = None, progress: bool = False,
+                    desc: str = "render"):
+    """The states of ``records`` rendered at ``size`` px, frame ``i`` under label ``labels[i]``."""
+    looks = [attribute_appearance(attributes, label) for label in labels]
+    return render_frames(info, records, looks, size, renderer, progress, desc)
+
+
+def random_labels(sizes: tuple[int, ...], count: int, rng: torch.Generator) -> torch.Tensor:
+    """``count`` labels drawn uniformly per attribute: int64 (count, K)."""
+    return torch.stack([torch.randint(size, (count,), generator=rng) for size in sizes], dim=1)
+
+
+class StarGAN:
+    """The StarGAN of one checkpoint: the generator for inference; :meth:`prepare_training` adds the rest.
+
+    Args:
+        meta: the architecture as a checkpoint records it (``attributes``, ``image_size``,
+            ``width``, ``blocks``, ``disc_width``).
+        device: where the networks live.
+    """
+
+    kind = "stargan"
+
+    def __init__(self, meta: dict[str, Any], device: torch.device | str = "cpu") -> None:
+        self.meta = dict(meta)
+        self.device = torch.device(device)
+        self.attributes = tuple(meta["attributes"])
+        self.sizes = attribute_sizes(self.attributes)
+        self.generator = ResnetGenerator(sum(self.sizes), meta["width"], meta["blocks"], norm=meta["norm"]).to(self.device)
+
+    @staticmethod
+    def architecture(config: Any) -> dict[str, Any]:
+        """The checkpoint meta of a training config (the attribute names are checked here)."""
+        attribute_sizes(config.attributes)
+        return {"attributes": list(config.attributes), "image_size": config.image_size,
+                "width": config.width, "blocks": config.blocks, "norm": config.norm or "none",
+                "disc_width": config.disc_width}
+
+    @torch.no_grad()
+    def translate(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
+        """uint8 frames translated to ``labels`` (int64 (N, K) value indices): uint8 frames."""
+        self.generator.eval()
+        condition = one_hot_labels(torch.as_tensor(labels), self.sizes)
+        return torch.cat([
+            uint8_images(self.generator(images[i : i + batch_size].to(self.device),
+                                        condition[i : i + batch_size].to(self.device)))
+            for i in range(0, len(images), batch_size)
+        ])
+
+    # --- training -------------------------------------------------------------------------
+
+    def prepare_training(self, config: Any, info: dict[str, Any], records: list[dict[str, Any]],
+                         renderer: Any) -> None:
+        """Render the labelled training frames and build the critic and optimisers."""
+        rng = np.random.default_rng(np.random.SeedSequence([config.seed, 7]))
+        labels = draw_attribute_values(self.attributes, len(records), rng)
+        self.frames = render_labelled(info, records, self.attributes, labels, config.image_size, renderer,
+                                      config.progress, "labelled frames").images
+        self.labels = torch.from_numpy(labels)
+        self.config = config
+        self.critic = StarDiscriminator(config.image_size, self.sizes, config.disc_width).to(self.device)
+        self.lr = config.lr if config.lr is not None else 1e-4
+        self.optim_g = torch.optim.Adam(self.generator.parameters(), lr=self.lr, betas=(0.5, 0.999))
+        self.optim_d = torch.optim.Adam(self.critic.parameters(), lr=self.lr, betas=(0.5, 0.999))
+        self._last_g: dict[str, torch.Tensor] = {}
+
+    def training_state(self) -> dict[str, Any]:
+        return {
+            "generator": self.generator.state_dict(),
+            "critic": self.critic.state_dict(),
+            "optim_g": self.optim_g.state_dict(),
+            "optim_d": self.optim_d.state_dict(),
+        }
+
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        self.load_generators(state)
+        self.critic.load_state_dict(state["critic"])
+        self.optim_g.load_state_dict(state["optim_g"])
+        self.optim_d.load_state_dict(state["optim_d"])
+
+    def load_generators(self, state: dict[str, Any]) -> None:
+        self.generator.load_state_dict(state["generator"])
+
+    def _gradient_penalty(self, real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
+        alpha = torch.rand(len(real), 1, 1, 1, generator=rng).to(self.device)
+        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        scores, _ = self.critic(mixed)
+        (gradient,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+        return ((gradient.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+    def train_step(self, step: int, rng: torch.Generator) -> dict[str, torch.Tensor]:
+        """One critic update, and a generator update every ``critic_steps``; returns the loss terms."""
+        config = self.config
+        index = torch.randint(len(self.frames), (config.batch_size,), generator=rng)
+        real = self.frames[index]
+        flip = torch.rand(len(real), generator=rng) < 0.5
+        real[flip] = real[flip].flip(-1)
+        real = float_images(real.to(self.device))
+        source_labels = self.labels[index].to(self.device)
+        target_labels = random_labels(self.sizes, len(real), rng).to(self.device)
+        source, target = one_hot_labels(source_labels, self.sizes), one_hot_labels(target_labels, self.sizes)
+
+        self.generator.train()
+        real_scores, real_logits = self.critic(real)
+        with torch.no_grad():
+            fake = self.generator(real, target)
+        fake_scores, _ = self.critic(fake)
+        d_classification = attribute_loss(real_logits, source_labels, self.sizes)
+        penalty = self._gradient_penalty(real, fake, rng)
+        d_adversarial = fake_scores.mean() - real_scores.mean()
+        loss_d = d_adversarial + config.cls_weight * d_classification + config.gp_weight * penalty
+        self.optim_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.optim_d.step()
+        losses = {"d_adversarial": d_adversarial.detach(), "d_classification": d_classification.detach(),
+                  "gradient_penalty": penalty.detach()}
+
+        if (step + 1) % config.critic_steps == 0:
+            self.critic.requires_grad_(False)
+            fake = self.generator(real, target)
+            scores, logits = self.critic(fake)
+            g_adversarial = -scores.mean()
+            g_classification = attribute_loss(logits, target_labels, self.sizes)
+            reconstruction = F.l1_loss(self.generator(fake, source), real)
+            loss_g = g_adversarial + config.cls_weight * g_classification + config.rec_weight * reconstruction
+            self.optim_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            self.optim_g.step()
+            self.critic.requires_grad_(True)
+            self._last_g = {"g_adversarial": g_adversarial.detach(), "g_classification": g_classification.detach(),
+                            "reconstruction": reconstruction.detach()}
+        return {**losses, **self._last_g}
+
+    def prepare_samples(self, info: dict[str, Any], records: list[dict[str, Any]], renderer: Any) -> None:
+        """Render the grid's states under random source labels, and their truth with each attribute
+        moved to its next value."""
+        size = self.meta["image_size"]
+        rng = np.random.default_rng(np.random.SeedSequence([0, 11]))
+        source = draw_attribute_values(self.attributes, len(records), rng)
+        self.sample_inputs = render_labelled(info, records, self.attributes, source, size, renderer).images
+        self.sample_targets = []
+        for k, count in enumerate(self.sizes):
+            target = source.copy()
+            target[:, k] = (target[:, k] + 1) % count
+            truth = render_labelled(info, records, self.attributes, target, size, renderer).images
+            self.sample_targets.append((torch.from_numpy(target), truth))
+
+    def sample_rows(self) -> list[torch.Tensor]:
+        """Grid rows in [0, 1]: the inputs, then per attribute the translation to its next value and the truth."""
+        rows = [self.sample_inputs]
+        for target, truth in self.sample_targets:
+            rows += [self.translate(self.sample_inputs, target), truth]
+        return [row.float() / 255 for row in rows]
