@@ -52,6 +52,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                      "train a pix2pix layout-to-frame generator on a rendered dataset's exact masks"),
     "layout generate": ("visiongym.vision.layout2img.generate",
                         "generate a labelled dataset from new simulator layouts (boxes and masks exact)"),
+    "dissect": ("visiongym.vision.dissect.dissection",
+                "GAN Dissection of the layout generator: interpretable units per layer, ablation, insertion"),
     "translate train": ("visiongym.vision.translate.train",
                         "train CycleGAN (two looks) or StarGAN (look attributes) on re-rendered frames"),
     "translate evaluate": ("visiongym.vision.translate.evaluate",
