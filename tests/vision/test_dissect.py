@@ -139,7 +139,7 @@ def test_dissect_end_to_end(tiny_models: tuple[Path, Path], soccer_dataset: Path
     saved = json.loads((tmp_path / "run" / "dissect.json").read_text())
     assert saved["layers"].keys() == {"up.1", "up.2"} and saved["frames"] == 12
     frames = load_layout_frames(soccer_dataset, "train", limit=12)
-    players = int(sum(len(torch.unique(m[(c == 2) | (c == 3)])) for c, m in zip(frames.class_masks, frames.instance_masks)))
+    players = int(sum(len(torch.unique(m[(c == 2) | (c == 3)])) for c, m in zip(frames.class_masks, frames.instance_masks, strict=True)))
     assert report["objects"] == players and 0 <= report["found"] <= players
     for name, entry in report["layers"].items():
         assert entry["units"] == {"up.1": 8, "up.2": 16}[name]

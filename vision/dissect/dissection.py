@@ -39,6 +39,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -307,13 +308,14 @@ class DissectConfig(RunOptions):
 
 
 def _generate(model, layouts, looks, batch_size, layers=None, record=None,
-              edits: Callable[[slice], dict[str, Edit]] | None = None) -> torch.Tensor:
-    """Frames for every layout, in batches; ``edits(batch)`` gives the edits of one batch."""
+              edits: dict[str, Edit] | Callable[[slice], dict[str, Edit]] | None = None) -> torch.Tensor:
+    """Frames for every layout, in batches; ``edits`` is the edits of every batch, or a function
+    of the batch's slice that gives them."""
     device = next(model.parameters()).device
     frames = []
     for start in range(0, len(layouts), batch_size):
         batch = slice(start, start + batch_size)
-        with hooked(layers or {}, record, edits(batch) if edits else None), torch.no_grad():
+        with hooked(layers or {}, record, edits(batch) if callable(edits) else edits), torch.no_grad():
             frames.append(model.generate(layouts[batch].to(device), looks[batch].to(device)))
     return torch.cat(frames)
 
@@ -331,6 +333,11 @@ def _background_squares(class_masks: torch.Tensor, side: int) -> torch.Tensor:
         y, x = divmod(int(cost.argmin()), busy.shape[2])
         regions[k, y : y + side, x : x + side] = True
     return regions
+
+
+def _insert_edits(name: str, units: Sequence[int], levels: torch.Tensor, regions: torch.Tensor,
+                  batch: slice) -> dict[str, Edit]:
+    return {name: insert_units(units, levels, regions[batch])}
 
 
 def _inside(detections, regions: torch.Tensor, concept: str, score_threshold: float) -> int:
@@ -423,9 +430,9 @@ def dissect(config: DissectConfig) -> dict[str, Any]:
         k = min(config.units, values.shape[1])
         top = iou[:, names.index(config.ablate)].argsort(descending=True)[:k].tolist()
         random_units = torch.randperm(values.shape[1], generator=choose)[:k].tolist()
-        after_top = found(_generate(model, layouts, looks, config.batch_size, layers, None, lambda _: {name: ablate_units(top)}))
+        after_top = found(_generate(model, layouts, looks, config.batch_size, layers, None, {name: ablate_units(top)}))
         after_random = found(
-            _generate(model, layouts, looks, config.batch_size, layers, None, lambda _: {name: ablate_units(random_units)})
+            _generate(model, layouts, looks, config.batch_size, layers, None, {name: ablate_units(random_units)})
         )
         removed = {
             "top": round(1 - after_top / baseline, 4) if baseline else None,
@@ -445,14 +452,15 @@ def dissect(config: DissectConfig) -> dict[str, Any]:
         levels = torch.stack([flat[u][flat[u] >= thresholds[u]].mean() for u in insert_top])
         regions = _background_squares(data.class_masks, max(4, size // 8))
         inserted = _generate(model, layouts, looks, config.batch_size, layers, None,
-                             lambda batch: {name: insert_units(insert_top, levels, regions[batch])})
-
-        def inside(images: torch.Tensor) -> int:
-            return _inside(detector.predict(images.to(next(detector.parameters()).device)), regions[: len(images)],
-                           config.insert, config.score_threshold)
-
-        entry["insertion"] = {"concept": config.insert, "units": insert_top, "square": max(4, size // 8),
-                              "detected_in_square_before": inside(frames), "detected_in_square_after": inside(inserted)}
+                             partial(_insert_edits, name, insert_top, levels, regions))
+        device = next(detector.parameters()).device
+        entry["insertion"] = {
+            "concept": config.insert, "units": insert_top, "square": max(4, size // 8),
+            "detected_in_square_before": _inside(detector.predict(frames.to(device)), regions, config.insert,
+                                                 config.score_threshold),
+            "detected_in_square_after": _inside(detector.predict(inserted.to(device)), regions, config.insert,
+                                                config.score_threshold),
+        }
         report["layers"][name] = entry
         writer.add_scalar("dissect/matched_units", len(matched), step)
         if baseline:
