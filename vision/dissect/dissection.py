@@ -283,7 +283,7 @@ class DissectConfig(RunOptions):
     """Split of --data whose layouts are used."""
     frames: int = 64
     """Layouts (N) to dissect over."""
-    layers: tuple[str, ...] = ("up.1", "up.2")
+    layers: tuple[str, ...] = ("up.2", "up.3")
     """Decoder layers to dissect (up.K: the K-th up block; up.0 is at full size)."""
     quantile: float = 0.005
     """A unit's mask: its top quantile of activations over all frames and positions."""
@@ -354,12 +354,13 @@ def _inside(detections, regions: torch.Tensor, concept: str, score_threshold: fl
 
 def _units_picture(frames: torch.Tensor, activations: torch.Tensor, threshold: torch.Tensor,
                    units: Sequence[int], columns: int = 6) -> torch.Tensor:
-    """Rows of units, columns of frames: each frame dimmed outside the unit's mask."""
+    """Rows of units, columns of frames: each frame dimmed outside the unit's mask, tinted yellow in it."""
     shown = frames[:columns].float() / 255.0
     rows = []
     for unit in units:
         mask = unit_masks(activations[:columns, unit : unit + 1], threshold[unit : unit + 1], frames.shape[-1])
-        rows.append(shown * (0.25 + 0.75 * mask.float()))
+        highlight = torch.tensor([1.0, 1.0, 0.0])[None, :, None, None] * mask.float()  # yellow
+        rows.append((shown * (0.4 + 0.6 * mask.float()) * (1 - 0.5 * mask.float()) + 0.5 * highlight).clamp(0, 1))
     return torch.cat(rows) if rows else shown
 
 
@@ -444,6 +445,7 @@ def dissect(config: DissectConfig) -> dict[str, Any]:
             "concepts": {c: sum(m["concept"] == c for m in matched) for c in CONCEPTS},
             "matched_units": matched,
             "ablation": {"k": k, "top_units": top, "random_units": random_units,
+                         "top_iou": [round(float(iou[u, names.index(config.ablate)]), 4) for u in top],
                          "found_after_top": after_top, "found_after_random": after_random, "removed": removed},
         }
         # insertion: the insert concept's top units, forced to their mean top-quantile level
