@@ -139,7 +139,12 @@ def test_dissect_end_to_end(tiny_models: tuple[Path, Path], soccer_dataset: Path
     # insertion 3 -> 18 with one tiny detector, 2 -> 0 with another); this test pins the
     # plumbing, the maths is pinned above.
     for entry in report["layers"].values():
-        assert 0 <= entry["insertion"]["detected_in_square_before"] and 0 <= entry["insertion"]["detected_in_square_after"]
+        ablation, insertion = entry["ablation"], entry["insertion"]
+        if report["found"]:
+            assert ablation["removed"]["top"] == round(1 - ablation["found_after_top"] / report["found"], 4)
+            assert ablation["removed"]["random"] == round(1 - ablation["found_after_random"] / report["found"], 4)
+        assert insertion["concept"] == config.insert and len(set(insertion["units"])) == 4
+        assert all(isinstance(insertion[key], int) for key in ("detected_in_square_before", "detected_in_square_after"))
 
     with pytest.raises(UsageError, match="layer 'down.1' unknown; choose from: up.0, up.1, up.2"):
         dissect(DissectConfig(**{**config.__dict__, "layers": ("down.1",)}))
