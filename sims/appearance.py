@@ -48,7 +48,7 @@ from typing import Any
 import mujoco
 import numpy as np
 
-from visiongym.sims.camera import look_at_axes
+from visiongym.sims.camera import look_at_rotation
 from visiongym.sims.errors import UsageError
 
 __all__ = [
@@ -385,14 +385,6 @@ def prepare_shadows(model: mujoco.MjModel, spec: AppearanceSpec | None) -> bool:
     return True
 
 
-def _look_at(position: np.ndarray, target: np.ndarray, roll_deg: float) -> np.ndarray:
-    """Rotation (columns: camera right, up, back) of a camera at ``position`` looking at ``target``."""
-    right, up, forward = look_at_axes(position, target)
-    roll = math.radians(roll_deg)
-    right, up = math.cos(roll) * right + math.sin(roll) * up, -math.sin(roll) * right + math.cos(roll) * up
-    return np.stack([right, up, -forward], axis=1)
-
-
 @dataclass
 class LookTargets:
     """What a look changes in one scene's model (MuJoCo ids).
@@ -523,7 +515,7 @@ class LookBinding:
         horizontal = np.array([[math.cos(yaw), -math.sin(yaw)], [math.sin(yaw), math.cos(yaw)]]) @ offset[:2]
         offset = np.array([*(horizontal * look.camera_distance), offset[2] * look.camera_height])
         position = pivot + offset
-        rotation = _look_at(position, pivot, look.camera_roll)
+        rotation = look_at_rotation(position, pivot, look.camera_roll)
         getattr(model, position_field)[cam] = position
         if tracking:
             model.cam_mat0[cam] = rotation.ravel()

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 
-__all__ = ["CameraModel", "camera_model", "look_at_axes"]
+__all__ = ["CameraModel", "camera_model", "look_at_axes", "look_at_rotation"]
 
 
 @dataclass(frozen=True)
@@ -74,3 +76,12 @@ def look_at_axes(position, target) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     right = np.cross(forward, (0.0, 0.0, 1.0))
     right /= np.linalg.norm(right)
     return right, np.cross(right, forward), forward
+
+
+def look_at_rotation(position, target, roll_deg: float = 0.0) -> np.ndarray:
+    """Rotation (columns: camera right, up, back) of a camera at ``position`` looking at ``target``,
+    turned by ``roll_deg`` about its viewing axis."""
+    right, up, forward = look_at_axes(position, target)
+    roll = math.radians(roll_deg)
+    right, up = math.cos(roll) * right + math.sin(roll) * up, -math.sin(roll) * right + math.cos(roll) * up
+    return np.stack([right, up, -forward], axis=1)

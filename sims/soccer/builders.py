@@ -27,6 +27,8 @@ from visiongym.sims.errors import UsageError
 
 TEAM_COLOURS = ((0.85, 0.15, 0.15), (0.15, 0.3, 0.9))
 COLLISION_GROUP = 3  # hidden by MuJoCo's default geomgroup flags
+#: Half-width of the painted halfway line, metres.
+LINE_HALF_WIDTH = 0.008
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def table_and_pitch(p: PitchSpec) -> str:
     """
     hl, hw = p.length / 2, p.width / 2
     margin = p.goal_depth + p.board_thickness + 0.3
-    line = 0.008
+    line = LINE_HALF_WIDTH
     vis = 'contype="0" conaffinity="0"'
     return f"""
     <geom name="table" type="box" pos="0 0 -0.01" size="{hl + margin:.4g} {hw + margin:.4g} 0.01" rgba="0.45 0.32 0.2 1" {vis}/>
@@ -234,14 +236,23 @@ def player_actuators(index: int, kv_linear: float = 4.0, kv_turn: float = 0.02) 
     <velocity name="p{index}_turn" joint="p{index}_yaw" kv="{kv_turn}" ctrlrange="-20 20" forcerange="-0.2 0.2"/>"""
 
 
+#: Vertical field of view of the broadcast camera, degrees.
+BROADCAST_FOVY = 50.0
+
+
+def broadcast_pose(p: PitchSpec) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """``(position, target)`` of the broadcast camera: beside the table, looking down at the pitch
+    just in front of the centre spot (looks orbit and move it about ``target``)."""
+    distance = 0.95 * max(p.length, 1.5 * p.width)
+    return (0.0, -(p.width / 2 + 0.55 * distance), 0.85 * distance), (0.0, -0.12 * p.width, 0.0)
+
+
 def broadcast_camera(p: PitchSpec) -> str:
     """A TV-style perspective camera from the side of the table, looking down at the pitch."""
-    distance = 0.95 * max(p.length, 1.5 * p.width)
-    position = (0.0, -(p.width / 2 + 0.55 * distance), 0.85 * distance)
-    target = (0.0, -0.12 * p.width, 0.0)
+    position, target = broadcast_pose(p)
     return (
         f'<camera name="broadcast" pos="{_vec(position)}" xyaxes="{look_at_xyaxes(position, target)}" '
-        'fovy="50"/>'
+        f'fovy="{BROADCAST_FOVY:g}"/>'
     )
 
 

@@ -1,0 +1,1 @@
+"""Camera calibration from the pitch lines."""
