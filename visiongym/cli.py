@@ -60,6 +60,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                            "score a translator against the true frames: PSNR/SSIM, detector mAP, attribute accuracy"),
     "translate augment": ("visiongym.vision.translate.augment",
                           "write a dataset of StarGAN-translated training frames for detector augmentation"),
+    "calibrate": ("visiongym.vision.calibrate.__main__",
+                  "estimate the broadcast camera from the pitch lines (no clicks); errors against the exact camera"),
     "filters": ("visiongym.vision.filters.__main__", "course: filters as convolutions (edges, blur, sharpen)"),
     "classify": ("visiongym.vision.classify.__main__",
                  "course: digits (LeNet against an SVM) and the architecture tour (VGG, ResNet, ...)"),

@@ -34,7 +34,7 @@ MIN_PITCH_SHARE = 0.08
 #: Line pieces shorter than this fraction of the image height are not lines.
 MIN_LINE_LENGTH = 0.06
 #: Chromaticity distance from the pitch colour still counted as pitch.
-CHROMA_TOLERANCE = 0.06
+CHROMA_TOLERANCE = 0.1
 #: Darkest pitch counted: mean channel value (0-1) of the pitch colour.
 MIN_PITCH_BRIGHTNESS = 0.04
 #: Darkest pixel still counted as pitch (in shadow), mean channel value.

@@ -21,7 +21,7 @@ from visiongym.sims.camera import CameraModel
 from visiongym.sims.soccer.builders import PitchSpec
 from visiongym.vision.calibrate.model import pitch_markings, sample_segments
 
-__all__ = ["ERROR_KEYS", "camera_errors", "summarise", "overlay"]
+__all__ = ["ERROR_KEYS", "camera_errors", "overlay"]
 
 ERROR_KEYS = ("reprojection_px", "reprojection_max_px", "position_cm", "position_rel", "rotation_deg",
               "fovy_deg", "focal_rel")
@@ -46,17 +46,6 @@ def camera_errors(estimate: CameraModel, exact: CameraModel, spec: PitchSpec) ->
         "fovy_deg": float(estimate.fovy - exact.fovy),
         "focal_rel": float(estimate.focal / estimate.height / (exact.focal / exact.height) - 1),
     }
-
-
-def summarise(errors: list[dict[str, float]]) -> dict[str, float]:
-    """Mean, median and 90th percentile of each error over frames (absolute values for signed ones)."""
-    out: dict[str, float] = {}
-    for key in ERROR_KEYS:
-        values = np.abs([e[key] for e in errors]) if errors else np.array([np.nan])
-        out[f"{key}_mean"] = float(np.mean(values))
-        out[f"{key}_median"] = float(np.median(values))
-        out[f"{key}_p90"] = float(np.percentile(values, 90))
-    return out
 
 
 def _draw_model(picture: np.ndarray, camera: CameraModel, spec: PitchSpec, colour, scale: float,

@@ -32,7 +32,13 @@ from scipy.optimize import least_squares
 from visiongym.sims.camera import CameraModel
 from visiongym.sims.errors import UsageError
 from visiongym.sims.soccer.builders import PitchSpec
-from visiongym.vision.calibrate.detect import Features, PitchNotVisible, check_rgb, detect_features
+from visiongym.vision.calibrate.detect import (
+    MIN_LINE_LENGTH,
+    Features,
+    PitchNotVisible,
+    check_rgb,
+    detect_features,
+)
 from visiongym.vision.calibrate.model import (
     LINE_TOP,
     Parametrisation,
@@ -173,6 +179,10 @@ class _Problem:
                  rng: np.random.Generator) -> None:
         self.features, self.spec, self.height, self.width = features, spec, height, width
         outline = visible_outline(spec, side_camera)
+        if len(features.line_points) < MIN_LINE_LENGTH * height:
+            # No painted line found (at low resolution a thin line can fall between pixel
+            # centres and not be drawn at all): fit the outline alone.
+            outline = outline.of_kind("edge")
         self.points, index = sample_segments(outline, SAMPLE_STEP)
         kinds = np.array(outline.kinds)
         self.point_is_line = kinds[index] == "line"
@@ -186,7 +196,7 @@ class _Problem:
                 return points
             return points[np.sort(rng.choice(len(points), limit, replace=False))]
 
-        self.line_points = subsample(features.line_points, 300)
+        self.line_points = subsample(features.line_points if self.line_segments else np.zeros((0, 2)), 300)
         self.edge_points = subsample(features.edge_points, 500)
         # the coarse search scores thousands of cameras: fewer detected points do there
         self.grid_line_points = self.line_points[:: max(1, len(self.line_points) // 100)]
