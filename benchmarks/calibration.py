@@ -13,6 +13,8 @@ share calibrated, reprojection error (mean, 90th percentile, worst point), camer
 (cm, % of the camera's distance), orientation, field-of-view and focal-length errors, seconds
 per frame. Overlay pictures and per-frame cameras go to ``--out``; the table to
 ``benchmarks/results/calibration_<size>.csv``.
+
+    python benchmarks/calibration.py --frames 6 --looks camera_high camera_orbit camera_roll camera_fov --tag camera_shifts
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class Benchmark:
     """Folder for overlays and per-frame cameras."""
     results: Path = Path("benchmarks/results")
     """Folder of the CSV table."""
+    tag: str = ""
+    """Suffix of the CSV's name (calibration_<size>_<tag>.csv), e.g. for other looks."""
     progress: bool = True
 
 
@@ -66,7 +70,7 @@ def main(args: Benchmark) -> dict[str, dict[str, float]]:
     print_table(f"calibration from the pitch lines: {args.frames} frames per look, {args.size} px "
                 "(rows: looks)", rows)
     args.results.mkdir(parents=True, exist_ok=True)
-    path = args.results / f"calibration_{args.size}.csv"
+    path = args.results / f"calibration_{args.size}{'_' + args.tag if args.tag else ''}.csv"
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["look", *SUMMARY_COLUMNS])

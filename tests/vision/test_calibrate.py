@@ -163,3 +163,33 @@ def test_command_writes_cameras_overlays_and_counts_skipped_frames(tmp_path, cap
         main(["--out", str(tmp_path / "none")])
     with pytest.raises(UsageError, match="unknown; choose one of"):
         main(["--demo", "--looks", "sunny", "--out", str(tmp_path / "bad")])
+    with pytest.raises(UsageError, match="frames=0 must be at least 1"):
+        main(["--demo", "--frames", "0", "--out", str(tmp_path / "bad")])
+    with pytest.raises(UsageError, match="not found"):
+        main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "bad")])
+
+
+def test_dataset_frames_come_with_their_exact_cameras(soccer_dataset, tmp_path):
+    """A render-data dataset's frames get the exact camera of their recorded look: it projects
+    each goal's mouth into that goal's annotated box. The command calibrates them."""
+    from visiongym.vision.calibrate.__main__ import main
+    from visiongym.vision.calibrate.frames import dataset_frames
+    from visiongym.vision.data.format import CLASS_NAMES
+
+    annotations = json.loads((soccer_dataset / "test" / "annotations.json").read_text())["annotations"]
+    frames = list(dataset_frames(soccer_dataset, "test", limit=3))
+    assert [f.name for f in frames] == ["test_000000", "test_000001", "test_000002"]
+    assert len({tuple(np.round(f.camera.position, 4)) for f in frames}) == 3  # jittered per frame (random looks)
+    for index, frame in enumerate(frames):
+        goals = [a["bbox"] for a in annotations
+                 if a["image_id"] == index and a["category_id"] == CLASS_NAMES.index("goal")]
+        mouths, _ = frame.camera.project(np.array([[-1.2, 0.0, 0.05], [1.2, 0.0, 0.05]]))
+        for u, v in mouths:
+            if 0 <= u < 64 and 0 <= v < 64:
+                assert any(x <= u <= x + w and y <= v <= y + h for x, y, w, h in goals)
+    rows = main(["--data", str(soccer_dataset), "--split", "test", "--frames", "1", "--out", str(tmp_path / "run"),
+                 "--no-progress"])
+    (row,) = rows.values()
+    assert row["frames"] == 1 and len(list((tmp_path / "run" / "cameras").glob("test_*.json"))) == 1
+    with pytest.raises(UsageError, match="split 'tset' unknown; choose one of: train, val, test"):
+        dataset_frames(soccer_dataset, "tset")

@@ -11,7 +11,13 @@ a dataset or a picture and scores it against the exact camera. Method and error 
 
 from visiongym.vision.calibrate.detect import Features, PitchNotVisible, detect_features
 from visiongym.vision.calibrate.evaluate import camera_errors, overlay
-from visiongym.vision.calibrate.fit import CalibrationFailed, CalibrationResult, SearchGrid, calibrate_frame, homography
+from visiongym.vision.calibrate.fit import (
+           CalibrationFailed,
+           CalibrationResult,
+           SearchGrid,
+           calibrate_frame,
+           homography,
+)
 from visiongym.vision.calibrate.model import pitch_markings, visible_outline
 
 __all__ = ["calibrate_frame", "CalibrationResult", "CalibrationFailed", "PitchNotVisible", "SearchGrid",

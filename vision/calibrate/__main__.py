@@ -32,6 +32,8 @@ __all__ = ["CalibrateConfig", "run_calibration", "main", "DEMO_LOOKS"]
 #: The looks ``--demo`` renders by default: the built-in one, the training distribution (camera
 #: jitter included) and the held-out one (every factor outside training).
 DEMO_LOOKS = ("default", "random", "held_out")
+#: Frames per look ``--demo`` renders unless told.
+DEMO_FRAMES = 8
 
 
 @dataclass
@@ -48,8 +50,8 @@ class CalibrateConfig:
     """Render frames under --looks and calibrate them."""
     looks: tuple[str, ...] = DEMO_LOOKS
     """Looks rendered by --demo: default, random, held_out, a shift name (camera_orbit, ...) or key=value,..."""
-    frames: int = 8
-    """Frames per look with --demo; the most frames read from --data (0: all)."""
+    frames: int | None = None
+    """Frames per look with --demo (default 8); the most frames read from --data (default: all)."""
     size: int = 256
     """Frame side with --demo, pixels."""
     seed: int = 0
@@ -69,9 +71,10 @@ def _frames(config: CalibrateConfig):
                                         ("--demo", config.demo)) if given]
     if len(sources) != 1:
         raise UsageError(f"give exactly one of --data, --frame, --demo (got {', '.join(sources) or 'none'})")
-    if config.frames < 0 or (config.demo and config.frames == 0):
-        raise UsageError(f"frames={config.frames} must be at least 1 with --demo (0 means all only with --data)")
+    if config.frames is not None and config.frames < 1:
+        raise UsageError(f"frames={config.frames} must be at least 1 (leave it out for all of a dataset's frames)")
     if config.demo:
+        per_look = config.frames or DEMO_FRAMES
         from visiongym.sims.appearance import make_appearance
         from visiongym.sims.soccer.cameras import check_image_size
 
@@ -80,12 +83,12 @@ def _frames(config: CalibrateConfig):
             raise UsageError("looks is empty; give one or more of: default, random, held_out, a shift name")
         for look in config.looks:
             make_appearance(look)
-        frames = itertools.chain.from_iterable(render_frames(look, config.frames, config.size, config.seed)
+        frames = itertools.chain.from_iterable(render_frames(look, per_look, config.size, config.seed)
                                                for look in config.looks)
-        return "demo", frames, config.frames * len(config.looks)
+        return "demo", frames, per_look * len(config.looks)
     if config.frame is not None:
         return Path(config.frame).stem, iter([frame_from_png(config.frame)]), 1
-    limit = config.frames or None
+    limit = config.frames
     info = json.loads((Path(config.data) / "dataset.json").read_text()) if (Path(config.data) / "dataset.json").is_file() else {}
     expected = info.get("splits", {}).get(config.split, {}).get("frames")
     total = min(expected, limit) if expected and limit else expected or limit

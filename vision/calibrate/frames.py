@@ -85,8 +85,9 @@ def render_frames(look: str, frames: int, size: int, seed: int = 0) -> Iterator[
 
 def dataset_frames(folder: Path, split: str, limit: int | None = None) -> Iterator[Frame]:
     """The frames of one split of a dataset written by ``visiongym render-data``, with exact
-    cameras rebuilt from their recorded looks."""
-    from visiongym.vision.data.format import SPLITS, read_image
+    cameras rebuilt from their recorded looks (the folder is checked at once, the frames read
+    as they are asked for)."""
+    from visiongym.vision.data.format import SPLITS
 
     folder = Path(folder)
     if split not in SPLITS:
@@ -102,13 +103,18 @@ def dataset_frames(folder: Path, split: str, limit: int | None = None) -> Iterat
             "calibration needs source='soccer' and camera='broadcast'"
         )
     images = json.loads(annotations_path.read_text())["images"][:limit]
+    return _read_frames(folder / split, split, images, str(info.get("appearance", "dataset")))
+
+
+def _read_frames(folder: Path, split: str, images: list[dict[str, Any]], look: str) -> Iterator[Frame]:
+    from visiongym.vision.data.format import read_image
+
     scene = _CameraScene()
     try:
         for image in images:
-            rgb = read_image(folder / split / image["file_name"])
+            rgb = read_image(folder / image["file_name"])
             camera = scene.camera(image.get("look"), int(image["height"]), int(image["width"]))
-            yield Frame(name=f"{split}_{int(image['id']):06d}", rgb=rgb, camera=camera,
-                        look=str(info.get("appearance", "dataset")))
+            yield Frame(name=f"{split}_{int(image['id']):06d}", rgb=rgb, camera=camera, look=look)
     finally:
         scene.close()
 
