@@ -7,9 +7,8 @@ centre of pixel (row i, column j) is at (u, v) = (j + 0.5, i + 0.5).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
