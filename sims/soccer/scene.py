@@ -24,17 +24,19 @@ from visiongym.sims.appearance import (
     prepare_shadows,
 )
 from visiongym.sims.camera import CameraModel, camera_model
-from visiongym.sims.errors import UsageError
+from visiongym.sims.errors import UsageError, check_choice
 from visiongym.sims.soccer import ground_truth as _ground_truth
 from visiongym.sims.soccer.appearance import KIT_HUES, TEAM_COLOUR_MODES, Appearance
 from visiongym.sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf
 from visiongym.sims.soccer.cameras import CAMERAS, RendererCache, camera_id, check_image_size
-from visiongym.sims.soccer.ground_truth import CLASS_NAMES, instance_table
+from visiongym.sims.soccer.ground_truth import CLASS_NAMES, SurfaceSampler, instance_table, keypoint_labels
+from visiongym.sims.soccer.humans import KEYPOINT_NAMES, PLAYER_LOOKS, HumanPoser
 from visiongym.sims.soccer.referee import Referee
 from visiongym.sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
 # CLASS_NAMES, CAMERAS, KIT_HUES and TEAM_COLOUR_MODES are re-exported: they were defined here.
-__all__ = ["SoccerScene", "CLASS_NAMES", "CAMERAS", "KIT_HUES", "TEAM_COLOUR_MODES"]
+__all__ = ["SoccerScene", "CLASS_NAMES", "CAMERAS", "KIT_HUES", "TEAM_COLOUR_MODES", "PLAYER_LOOKS",
+           "KEYPOINT_NAMES"]
 
 
 
@@ -67,6 +69,11 @@ class SoccerScene:
             (the built-in look; draws nothing), ``"random"`` (``TRAIN``), ``"held_out"``, a shift
             name, ``key=value,...`` text or an :class:`~visiongym.sims.appearance.AppearanceSpec`
             (keys and bounds: :mod:`visiongym.sims.appearance`).
+        players: what the players look like: ``"robot"`` (round robots) or ``"human"``
+            (humanoids in team kits with shirt numbers, posed from the gait clips as they move
+            and kick: :mod:`~visiongym.sims.soccer.humans`). Pictures only: the physics, and so
+            every state, is the same bit for bit; :meth:`render_ground_truth` adds skeleton
+            keypoints, surface points and per-player depth.
     """
 
     def __init__(
@@ -83,7 +90,9 @@ class SoccerScene:
         skill: float = 1.0,
         roles: tuple[str, ...] | None = None,
         appearance: AppearanceLike = "default",
+        players: str = "robot",
     ) -> None:
+        check_choice("players", players, PLAYER_LOOKS)
         sizes = (team_size, team_size) if isinstance(team_size, (int, np.integer)) else tuple(team_size)
         pitch = PitchSpec(
             length=pitch_length,
@@ -100,7 +109,7 @@ class SoccerScene:
             raise UsageError(f"skill {skill!r} out of range; must lie in [0, 1]")
         check_image_size(*image_size)
         self.spec = SceneSpec(pitch=pitch, team_sizes=(int(sizes[0]), int(sizes[1])),
-                              offscreen=tuple(image_size), ego_cameras=ego_cameras)
+                              offscreen=tuple(image_size), ego_cameras=ego_cameras, players=players)
         self.pitch = pitch
         self.team_sizes = self.spec.team_sizes
         self.n_players = sum(self.team_sizes)
@@ -136,9 +145,16 @@ class SoccerScene:
         self.appearance_spec = make_appearance(appearance)
         prepare_shadows(self.model, self.appearance_spec)
         self._renderers = RendererCache(self.model)
-        self.appearance = Appearance(self.model, self.data, self.teams, pitch.width)
+        self.players = players
+        #: Poses the humanoids before each render (None for robots).
+        self.humans = HumanPoser(self.model, self.numbers, max_speed) if players == "human" else None
+        player_geoms = None if self.humans is None else self.humans.geoms
+        kit_geoms = None if self.humans is None else self.humans.kit_geoms_of(self.teams)
+        self.appearance = Appearance(self.model, self.data, self.teams, pitch.width, kit_geoms=kit_geoms)
         #: Which geom belongs to which object of :meth:`render_ground_truth`, and what it is.
-        self.instances = instance_table(self.model, self.teams, self.numbers)
+        self.instances = instance_table(self.model, self.teams, self.numbers, player_geoms)
+        self._surfaces = SurfaceSampler(self.model, [self.instances.geoms_of(2 + i) for i in range(self.n_players)])
+        self._gait_phase = np.zeros(self.n_players)
         self._bind()
         self.reset(np.random.default_rng(0))
 
@@ -183,6 +199,7 @@ class SoccerScene:
         mujoco.mj_resetData(self.model, self.data)
         self.referee.reset()
         self._cooldown[:] = 0.0
+        self._gait_phase[:] = 0.0
         self.last_kicker = -1
         self.kicks_taken = 0
         self.last_restart = ""
@@ -268,6 +285,8 @@ class SoccerScene:
         if kicking.any():
             self._try_kick(kicking)
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
+        if self.humans is not None:
+            self._advance_gait()
         ball = self._ball_qpos
         decision = self.referee.observe(ball, math.hypot(self._ball_qvel[0], self._ball_qvel[1]))
         if not math.isfinite(self.data.qpos.sum() + self.data.qvel.sum()):
@@ -286,6 +305,54 @@ class SoccerScene:
             mujoco.mj_resetData(self.model, self.data)
             self.kickoff(np.random.default_rng(self.referee.elapsed_steps))
         return decision.goal
+
+    def _advance_gait(self) -> None:
+        """Move each human's gait phase on by the distance it covered (backwards when backing up)."""
+        vx, vy, yaw = self._player_qvel[:, 0], self._player_qvel[:, 1], self._player_qpos[:, 2]
+        speed = np.hypot(vx, vy)
+        backing = vx * np.cos(yaw) + vy * np.sin(yaw) < -0.3 * speed
+        self._gait_phase += np.where(backing, -speed, speed) * (self.control_dt / self.humans.stride)
+
+    def gait_phases(self) -> np.ndarray:
+        """(n_players,) each human's gait phase in cycles (zeros for robots): a copy."""
+        return self._gait_phase.copy()
+
+    def kick_weights(self) -> np.ndarray:
+        """(n_players,) how far each player is into its kick pose, in [0, 1].
+
+        A kick command starts the kick cool-down; the pose is held for the first 35 % of it and
+        eases out over the rest.
+        """
+        progress = np.clip(1.0 - self._cooldown / self.kick_cooldown, 0.0, 1.0)
+        ease = 0.5 * (1.0 + np.cos(np.pi * np.clip((progress - 0.35) / 0.65, 0.0, 1.0)))
+        return np.where(self._cooldown > 0, ease, 0.0)
+
+    def pose_humans(self) -> None:
+        """Pose the humanoids from the current state (done by every render; no-op for robots)."""
+        if self.humans is None:
+            return
+        speeds = np.hypot(self._player_qvel[:, 0], self._player_qvel[:, 1])
+        self.humans.pose(self.model, self.data, speeds, self._gait_phase, self.kick_weights())
+
+    def player_keypoints(self) -> np.ndarray:
+        """(n_players, K, 3) world positions of the humans' skeleton keypoints (:data:`KEYPOINT_NAMES`).
+
+        Raises UsageError for robots, which have no skeleton.
+        """
+        if self.humans is None:
+            raise UsageError("players='robot' have no skeleton; build the scene with players='human'")
+        self.pose_humans()
+        return self.humans.keypoints(self._player_qpos)
+
+    def player_surface_points(self, count: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Points on each player's visible surface and their outward normals, world frame.
+
+        Returns two (n_players, count, 3) float32 arrays: ``count`` points per player spread over
+        its visual geoms by area (points inside another of its geoms are left out), fixed in each
+        geom, so they move with the player's limbs.
+        """
+        self.pose_humans()
+        return self._surfaces.sample(self.data, count)
 
     def _try_kick(self, kicking: np.ndarray) -> None:
         """A kick is an impulse on the ball from a player close enough and facing it.
@@ -436,6 +503,7 @@ class SoccerScene:
                out: np.ndarray | None = None) -> np.ndarray:
         """An RGB frame, uint8 (height, width, 3)."""
         cam = self.camera_id(camera, player)
+        self.pose_humans()
         renderer = self._renderers.get(height, width)
         renderer.update_scene(self.data, cam)
         return renderer.render(out=out)
@@ -450,10 +518,32 @@ class SoccerScene:
         at least one pixel, ``instance_ids``, ``boxes`` (K, 4) float32 xyxy in pixel edges (the
         tight box of the object's mask), ``labels`` (class index), ``teams`` (0 A, 1 B, -1),
         ``numbers`` (shirt number or -1) and ``visible_pixels``.
+
+        With ``players="human"`` also, per player in player order (instance ``2 + i``):
+        ``keypoints`` (n, K, 3) float32 (u, v, visibility) of :data:`KEYPOINT_NAMES` in pixel
+        coordinates (pixel centres at +0.5; visibility 2: the keypoint's pixel shows this
+        player's own surface in front of it, 1: in the image but hidden, 0: outside the image or
+        behind the camera), ``keypoints_3d`` (n, K, 3) float32 world metres, ``keypoints_depth``
+        (n, K) float32 metres along the camera axis, ``player_depth`` (n,) the depth of the
+        mid-hip point, and ``surface_points``/``surface_normals`` (n, 256, 3) float32 in the
+        world frame (:meth:`player_surface_points`).
         """
         cam = self.camera_id(camera, player)
         renderer = self._renderers.get(height, width)
-        return _ground_truth.render_ground_truth(renderer, self.data, cam, self.instances)
+        self.pose_humans()
+        truth = _ground_truth.render_ground_truth(renderer, self.data, cam, self.instances)
+        if self.humans is not None:
+            world = self.humans.keypoints(self._player_qpos)
+            camera_model_ = camera_model(self.model, self.data, cam, height, width)
+            keypoints, depths = keypoint_labels(camera_model_, world, truth["depth"], truth["instance_mask"],
+                                                self.humans.keypoint_radius)
+            hips = [KEYPOINT_NAMES.index("left_hip"), KEYPOINT_NAMES.index("right_hip")]
+            _, player_depth = camera_model_.project(world[:, hips].mean(axis=1))
+            points, normals = self._surfaces.sample(self.data, 256)
+            truth.update(keypoints=keypoints, keypoints_3d=world.astype(np.float32), keypoints_depth=depths,
+                         player_depth=player_depth.astype(np.float32), surface_points=points,
+                         surface_normals=normals)
+        return truth
 
     def close(self) -> None:
         """Release GL contexts; safe to call twice."""
