@@ -90,14 +90,17 @@ class Part:
     role: str  # shirt, shorts, skin, socks, boots, hair, number
 
 
-def _capsule(name: str, body: str, start, end, radius: float, role: str) -> Part:
-    """A capsule from ``start`` to ``end``: its frame's z runs along the segment."""
+def _limb(name: str, body: str, start, end, radius: float, role: str, reach: float = 0.6) -> Part:
+    """An ellipsoid round the segment ``start``-``end``, ``radius`` thick, reaching ``reach``
+    radii past each end (its frame's z runs along the segment). Ellipsoids, not capsules: they
+    taper at the joints as limbs do, and software GL draws them in half the time."""
     start, end = np.asarray(start, float), np.asarray(end, float)
     axis = end - start
     half = float(np.linalg.norm(axis)) / 2
     quat = np.zeros(4)
     mujoco.mju_quatZ2Vec(quat, axis / (2 * half))
-    return Part(name, body, "capsule", (radius, half), tuple((start + end) / 2), tuple(quat), role)
+    return Part(name, body, "ellipsoid", (radius, radius, half + reach * radius), tuple((start + end) / 2),
+                tuple(quat), role)
 
 
 def _fixed(name: str, body: str, kind: str, size, pos, role: str) -> Part:
@@ -106,24 +109,20 @@ def _fixed(name: str, body: str, kind: str, size, pos, role: str) -> Part:
 
 def _body_parts() -> tuple[Part, ...]:
     parts = [
-        _fixed("shirt", "torso", "ellipsoid", (0.11, 0.16, 0.27), (0, 0, 0.24), "shirt"),
-        _capsule("shoulders", "torso", (0, -0.19, 0.42), (0, 0.19, 0.42), 0.065, "shirt"),
-        _capsule("pelvis", "torso", (0, -0.1, 0), (0, 0.1, 0), 0.1, "shorts"),
-        _capsule("neck", "torso", (0, 0, 0.44), (0, 0, 0.52), 0.045, "skin"),
+        _fixed("shirt", "torso", "ellipsoid", (0.115, 0.19, 0.29), (0, 0, 0.23), "shirt"),
+        _limb("pelvis", "torso", (0, -0.09, -0.02), (0, 0.09, -0.02), 0.11, "shorts", reach=0.4),
         _fixed("head", "head", "ellipsoid", (0.09, 0.08, 0.105), (0, 0, 0), "skin"),
         _fixed("hair", "head", "ellipsoid", (0.092, 0.086, 0.088), (-0.016, 0, 0.03), "hair"),
     ]
     for side in ("left", "right"):
         parts += [
-            _capsule(f"sleeve_{side}", f"upper_arm_{side}", (0, 0, 0), (0, 0, -0.12), 0.052, "shirt"),
-            _capsule(f"upper_arm_{side}", f"upper_arm_{side}", (0, 0, 0), (0, 0, -0.27), 0.04, "skin"),
-            _capsule(f"forearm_{side}", f"forearm_{side}", (0, 0, 0), (0, 0, -0.22), 0.035, "skin"),
-            _fixed(f"hand_{side}", f"forearm_{side}", "sphere", (0.045,), (0, 0, -0.25), "skin"),
-            _capsule(f"shorts_{side}", f"thigh_{side}", (0, 0, 0), (0, 0, -0.2), 0.075, "shorts"),
-            _capsule(f"thigh_{side}", f"thigh_{side}", (0, 0, 0), (0, 0, -0.42), 0.06, "skin"),
-            _capsule(f"knee_{side}", f"shin_{side}", (0, 0, 0), (0, 0, -0.1), 0.05, "skin"),
-            _capsule(f"sock_{side}", f"shin_{side}", (0, 0, -0.08), (0, 0, -0.4), 0.055, "socks"),
-            _capsule(f"boot_{side}", f"foot_{side}", (0.0, 0, 0), (0.17, 0, 0), 0.047, "boots"),
+            _limb(f"sleeve_{side}", f"upper_arm_{side}", (0, 0, 0.02), (0, 0, -0.12), 0.056, "shirt"),
+            _limb(f"upper_arm_{side}", f"upper_arm_{side}", (0, 0, 0), (0, 0, -0.27), 0.042, "skin"),
+            _limb(f"forearm_{side}", f"forearm_{side}", (0, 0, 0), (0, 0, -0.25), 0.038, "skin"),
+            _limb(f"shorts_{side}", f"thigh_{side}", (0, 0, 0), (0, 0, -0.2), 0.078, "shorts"),
+            _limb(f"thigh_{side}", f"thigh_{side}", (0, 0, 0), (0, 0, -0.42), 0.064, "skin"),
+            _limb(f"sock_{side}", f"shin_{side}", (0, 0, -0.03), (0, 0, -0.41), 0.055, "socks"),
+            _limb(f"boot_{side}", f"foot_{side}", (0.0, 0, 0), (0.17, 0, 0), 0.048, "boots", reach=0.5),
         ]
     return tuple(parts)
 
@@ -182,7 +181,7 @@ def human_geoms_xml(index: int, team: int, number: int, shirt_rgb) -> str:
     """MJCF geoms of player ``index``'s humanoid (in its player body), standing, named ``p{i}_h_<part>``."""
     rig = _rig()
     parts = player_parts(number)
-    positions, quats = rig.part_frames(parts, rig.stand_frames())
+    positions, quats = rig.part_frames(rig.part_arrays(parts), rig.stand_frames())
     colours = _colours(index, team, shirt_rgb)
     lines = []
     for part, pos, quat in zip(parts, positions, quats, strict=True):
@@ -205,8 +204,8 @@ def _quat(axis, degrees: float) -> np.ndarray:
 
 def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton products of quaternion arrays (..., 4), w first."""
-    aw, ax, ay, az = np.moveaxis(a, -1, 0)
-    bw, bx, by, bz = np.moveaxis(b, -1, 0)
+    aw, ax, ay, az = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
+    bw, bx, by, bz = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
     return np.stack([
         aw * bw - ax * bx - ay * by - az * bz,
         aw * bx + ax * bw + ay * bz - az * by,
@@ -218,9 +217,8 @@ def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class _Rig:
     """The humanoid character's model, its gait clip, and its stand and kick poses.
 
-    Poses are blended in the tangent space of the joints (``mj_differentiatePos`` /
-    ``mj_integratePos``), so ball joints blend as rotations and the blend may extrapolate (a
-    run swings further than the walking clip).
+    Poses are blended in the tangent space of the joints at the stand pose
+    (``mj_differentiatePos`` / ``mj_integratePos``).
     """
 
     def __init__(self) -> None:
@@ -238,8 +236,12 @@ class _Rig:
         for side in ("left", "right"):
             self.stand[model.joint(f"elbow_{side}").qposadr[0]] = math.radians(-15)
         self.kick = self._kick_pose()
-        self._delta = np.zeros(model.nv)
-        self._scratch = np.zeros(model.nq)
+        # Every pose is the stand pose moved by a joint-space step (mj_integratePos), so ball
+        # joints blend as rotations and a run may swing further than the walking clip.
+        gait = self.clip.qpos.copy()
+        gait[:, :7] = self.stand[:7]  # the clip's root travel and height are the scene's business
+        self._gait = np.array([self.tangent(q) for q in gait])
+        self._kick = self.tangent(self.kick)
         frames = self.frames(self.stand)
         self.height = float(frames[0][self.body_names.index("head"), 2] + 0.105)
 
@@ -266,28 +268,30 @@ class _Rig:
         hinge("elbow_right", -40)
         return qpos
 
-    def blend(self, start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
-        """``start`` moved ``weight`` of the way to ``end`` (beyond it when ``weight > 1``)."""
-        mujoco.mj_differentiatePos(self.model, self._delta, 1.0, start, end)
-        out = start.copy()
-        mujoco.mj_integratePos(self.model, out, self._delta, weight)
-        return out
+    def tangent(self, qpos: np.ndarray) -> np.ndarray:
+        """The joint-space step (nv,) from the stand pose to ``qpos``."""
+        delta = np.zeros(self.model.nv)
+        mujoco.mj_differentiatePos(self.model, delta, 1.0, self.stand, qpos)
+        return delta
 
     def pose(self, phase: float, swing: float, lean: float, kick: float) -> np.ndarray:
         """Joint positions at gait ``phase`` (cycles), ``swing`` times the clip's amplitude,
         leaning ``lean`` degrees forward, and ``kick`` of the way into the kick pose."""
-        gait, _ = self.clip.sample((phase % 1.0) * self.clip.duration)
-        gait[:3] = self.stand[:3]
-        gait[3:7] = self.stand[3:7]
-        qpos = self.blend(self.stand, gait, swing)
-        qpos[3:7] = _quat((0, 1, 0), lean)
+        position = (phase % 1.0) * (len(self._gait) - 1)
+        low = min(int(position), len(self._gait) - 2)
+        blend = position - low
+        delta = swing * ((1 - blend) * self._gait[low] + blend * self._gait[low + 1])
+        delta[4] = math.radians(lean)  # the root's pitch rate: a lean into the run
         if kick > 0:
-            qpos = self.blend(qpos, self.kick, kick)
+            delta = (1 - kick) * delta + kick * self._kick
+        qpos = self.stand.copy()
+        mujoco.mj_integratePos(self.model, qpos, delta, 1.0)
         return qpos
 
-    def frames(self, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def frames(self, qpos: np.ndarray, positions: np.ndarray | None = None, rotations: np.ndarray | None = None,
+               quats: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Body positions (nbody, 3), rotation matrices (nbody, 3, 3) and quaternions (nbody, 4)
-        of pose ``qpos``, standing on z = 0 at the origin."""
+        of pose ``qpos``, standing on z = 0 at the origin (written into the arrays given)."""
         data = self.data
         data.qpos[:] = qpos
         data.qpos[:2] = 0.0
@@ -296,18 +300,28 @@ class _Rig:
         size = self.model.geom_size[geoms]
         axis_z = data.geom_xmat[geoms, 8]
         lowest = np.min(data.geom_xpos[geoms, 2] - np.abs(axis_z) * size[:, 1] - size[:, 0])
-        positions = data.xpos.copy()
+        nbody = self.model.nbody
+        positions = np.empty((nbody, 3)) if positions is None else positions
+        rotations = np.empty((nbody, 3, 3)) if rotations is None else rotations
+        quats = np.empty((nbody, 4)) if quats is None else quats
+        positions[:] = data.xpos
         positions[:, 2] -= lowest
-        return positions, data.xmat.reshape(-1, 3, 3).copy(), data.xquat.copy()
+        rotations[:] = data.xmat.reshape(-1, 3, 3)
+        quats[:] = data.xquat
+        return positions, rotations, quats
 
     def stand_frames(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.frames(self.stand)
 
-    def part_frames(self, parts, frames) -> tuple[np.ndarray, np.ndarray]:
-        """Positions (scene metres) and quaternions of ``parts`` in the player frame."""
-        index = [self.body_names.index(part.body) for part in parts]
-        pos = np.array([part.pos for part in parts])
-        quat = np.array([part.quat for part in parts])
+    def part_arrays(self, parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rig body index, position and quaternion of each of ``parts`` in its body."""
+        return (np.array([self.body_names.index(part.body) for part in parts]),
+                np.array([part.pos for part in parts], float), np.array([part.quat for part in parts], float))
+
+    def part_frames(self, arrays, frames) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (scene metres) and quaternions in the player frame of the parts whose
+        :meth:`part_arrays` are ``arrays``, in the pose of ``frames``."""
+        index, pos, quat = arrays
         body_pos, body_mat, body_quat = (f[index] for f in frames)
         world = body_pos + np.einsum("gij,gj->gi", body_mat, pos)
         return HUMAN_SCALE * world, _quat_mul(body_quat, quat)
@@ -335,12 +349,22 @@ class HumanPoser:
         self.stride = STRIDE_HEIGHTS * rig.height * HUMAN_SCALE
         self.geoms: list[np.ndarray] = []
         self.parts: list[tuple[Part, ...]] = []
+        self._arrays: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for i, number in enumerate(numbers):
             parts = player_parts(int(number))
             self.parts.append(parts)
+            self._arrays.append(rig.part_arrays(parts))
             self.geoms.append(np.array([mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, f"p{i}_h_{part.name}")
                                         for part in parts]))
         self.all_geoms = np.concatenate(self.geoms) if self.geoms else np.zeros(0, int)
+        # Every geom's (player, rig body, position and quaternion in that body), flat.
+        self._flat = (
+            np.concatenate([np.full(len(g), i) for i, g in enumerate(self.geoms)]).astype(int),
+            *(np.concatenate([arrays[k] for arrays in self._arrays]) for k in range(3)),
+        )
+        nbody = rig.model.nbody
+        self._frames = (np.zeros((self.n_players, nbody, 3)), np.zeros((self.n_players, nbody, 3, 3)),
+                        np.zeros((self.n_players, nbody, 4)))
         keypoint_body, keypoint_point, keypoint_radius = [], [], []
         for name in KEYPOINT_NAMES:
             side, _, joint = name.rpartition("_")
@@ -373,16 +397,20 @@ class HumanPoser:
             kicks: (n,) weight of the kick pose in [0, 1].
         """
         rig = _rig()
+        run = np.minimum(1.0, np.asarray(speeds) / self.max_speed).tolist()
+        phases, kicks = np.asarray(phases).tolist(), np.asarray(kicks).tolist()
+        frames = self._frames
         for i in range(self.n_players):
-            run = min(1.0, speeds[i] / self.max_speed)
-            swing = min(1.0, 4.0 * run) * (1.0 + 0.6 * run)
-            qpos = rig.pose(float(phases[i]), swing, 10.0 * run, float(kicks[i]))
-            frames = rig.frames(qpos)
-            pos, quat = rig.part_frames(self.parts[i], frames)
-            model.geom_pos[self.geoms[i]] = pos
-            model.geom_quat[self.geoms[i]] = quat
-            body_pos, body_mat, _ = (f[self._keypoint_body] for f in frames)
-            self._keypoints[i] = HUMAN_SCALE * (body_pos + np.einsum("kij,kj->ki", body_mat, self._keypoint_point))
+            swing = min(1.0, 4.0 * run[i]) * (1.0 + 0.6 * run[i])
+            rig.frames(rig.pose(phases[i], swing, 10.0 * run[i], kicks[i]), *(f[i] for f in frames))
+        body_pos, body_mat, body_quat = frames
+        player, body, local_pos, local_quat = self._flat
+        model.geom_pos[self.all_geoms] = HUMAN_SCALE * (
+            body_pos[player, body] + np.einsum("gij,gj->gi", body_mat[player, body], local_pos))
+        model.geom_quat[self.all_geoms] = _quat_mul(body_quat[player, body], local_quat)
+        body = self._keypoint_body
+        self._keypoints[:] = HUMAN_SCALE * (
+            body_pos[:, body] + np.einsum("nkij,kj->nki", body_mat[:, body], self._keypoint_point))
         mujoco.mj_kinematics(model, data)
 
     def keypoints(self, poses: np.ndarray) -> np.ndarray:
