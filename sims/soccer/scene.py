@@ -284,9 +284,10 @@ class SoccerScene:
         kicking = commands[:, 3] > 0
         if kicking.any():
             self._try_kick(kicking)
+        before = self._player_qpos[:, :2].copy() if self.humans is not None else None
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
-        if self.humans is not None:
-            self._advance_gait()
+        if before is not None:
+            self._advance_gait(before)
         ball = self._ball_qpos
         decision = self.referee.observe(ball, math.hypot(self._ball_qvel[0], self._ball_qvel[1]))
         if not math.isfinite(self.data.qpos.sum() + self.data.qvel.sum()):
@@ -306,12 +307,14 @@ class SoccerScene:
             self.kickoff(np.random.default_rng(self.referee.elapsed_steps))
         return decision.goal
 
-    def _advance_gait(self) -> None:
-        """Move each human's gait phase on by the distance it covered (backwards when backing up)."""
-        vx, vy, yaw = self._player_qvel[:, 0], self._player_qvel[:, 1], self._player_qpos[:, 2]
-        speed = np.hypot(vx, vy)
-        backing = vx * np.cos(yaw) + vy * np.sin(yaw) < -0.3 * speed
-        self._gait_phase += np.where(backing, -speed, speed) * (self.control_dt / self.humans.stride)
+    def _advance_gait(self, before: np.ndarray) -> None:
+        """Move each human's gait phase on by the distance it covered since ``before`` (n, 2)
+        (backwards when it backed up)."""
+        dx, dy = (self._player_qpos[:, :2] - before).T
+        yaw = self._player_qpos[:, 2]
+        distance = np.hypot(dx, dy)
+        backing = dx * np.cos(yaw) + dy * np.sin(yaw) < -0.3 * distance
+        self._gait_phase += np.where(backing, -distance, distance) / self.humans.stride
 
     def gait_phases(self) -> np.ndarray:
         """(n_players,) each human's gait phase in cycles (zeros for robots): a copy."""
