@@ -190,9 +190,9 @@ def player_colour(team: int, number: int) -> tuple[float, float, float]:
 def player(p: PitchSpec, index: int, team: int, number: int, ego_camera: bool, look: str = "robot") -> str:
     """A round robot: a coloured body, a cap with its own shade, a nose showing where it faces.
 
-    With ``look="human"`` the robot's visual geoms are still built, with their masses, but in the
-    hidden collision group, and a humanoid of massless visual geoms (:mod:`.humans`) is added: the
-    physics is the robot's, bit for bit.
+    With ``look="human"`` (the drawn model of the human look; the physics always uses the robot
+    model) the robot's visual geoms are built in the hidden collision group and the humanoid is
+    a body of its own (:func:`human`).
     """
     r, h = p.player_radius, p.player_height
     body_rgba = _vec((*TEAM_COLOURS[team], 1))
@@ -233,8 +233,17 @@ def player(p: PitchSpec, index: int, team: int, number: int, ego_camera: bool, l
             rgba="{cap_rgba}" contype="0" conaffinity="0" mass="0.01"{robot_group}/>
       <geom name="p{index}_nose" type="box" pos="{r * 0.75:.4g} 0 {h * 0.55:.4g}" size="{r * 0.3:.4g} {r * 0.22:.4g} {h * 0.12:.4g}"
             rgba="0.05 0.05 0.05 1" contype="0" conaffinity="0" mass="0.01"{robot_group}/>
-      {human_geoms_xml(index, team, number, TEAM_COLOURS[team]) if human else ""}
       {cam}
+    </body>"""
+
+
+def human(index: int, team: int, number: int) -> str:
+    """Player ``index``'s humanoid (:mod:`.humans`): massless visual geoms on a mocap body, which
+    the scene moves onto its player before each render. Added last, so every other id and the
+    qpos layout are the robot model's."""
+    return f"""
+    <body name="human_{index}" mocap="true">
+      {human_geoms_xml(index, team, number, TEAM_COLOURS[team])}
     </body>"""
 
 
@@ -270,11 +279,13 @@ def build_mjcf(spec: SceneSpec) -> str:
     """Assemble the full MJCF document for a pitch with two teams."""
     p = spec.pitch
     n_a, n_b = spec.team_sizes
-    players_xml, actuators_xml = [], []
+    players_xml, actuators_xml, humans_xml = [], [], []
     for index in range(n_a + n_b):
         team = 0 if index < n_a else 1
         number = (index if team == 0 else index - n_a) + 1
         players_xml.append(player(p, index, team, number, spec.ego_cameras, spec.players))
+        if spec.players == "human":
+            humans_xml.append(human(index, team, number))
         actuators_xml.append(player_actuators(index))
     height, width = spec.offscreen
     return f"""<mujoco model="tabletop_soccer">
@@ -298,6 +309,7 @@ def build_mjcf(spec: SceneSpec) -> str:
     {top_camera(p)}
     {ball(p)}
     {"".join(players_xml)}
+    {"".join(humans_xml)}
   </worldbody>
   <actuator>{"".join(actuators_xml)}
   </actuator>

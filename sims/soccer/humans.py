@@ -1,17 +1,18 @@
 """The human look of the soccer players: kitted humanoids posed from the gait clips, for pictures only.
 
-With ``players="human"`` every player keeps its round robot's physics (the same joints, collision
-sphere and masses; the robot's visual geoms are built hidden, with their masses), and carries a
-humanoid of visual geoms instead: MuJoCo geoms of the player body with ``contype=0``,
-``conaffinity=0`` and zero mass, so the physics never sees them. Before each render
-:class:`HumanPoser` poses them kinematically: it runs forward kinematics of the
+With ``players="human"`` the physics is the robots' own model, untouched; what is drawn is a
+second model (``SoccerScene.view_model``): the same one, with the same ids and qpos layout, the
+robots' visual geoms hidden, plus one mocap body per player (``human_<i>``) holding the
+humanoid's massless visual geoms. Before each render the scene copies the state into it and
+:class:`HumanPoser` poses the humanoids kinematically: it runs forward kinematics of the
 :func:`~visiongym.sims.characters.presets.humanoid` character (:mod:`visiongym.sims.characters`)
 at a blend of three poses, writes every visual geom's offset in its player's frame into
-``model.geom_pos``/``geom_quat`` and recomputes the geom frames with ``mj_kinematics``:
+``geom_pos``/``geom_quat``, moves the mocap body onto the player and recomputes the geom frames
+with ``mj_kinematics``:
 
 - the gait: the humanoid's procedural gait clip (:func:`~visiongym.sims.characters.clips.gait_clip`)
-  at a cycle phase that advances with the distance the player covers (one cycle per
-  :data:`STRIDE_HEIGHTS` body heights; backwards when it moves backwards), its swing growing
+  at a cycle phase that advances with the distance the player covers between renders (one
+  cycle per :data:`STRIDE_HEIGHTS` body heights; backwards when it backs up), its swing growing
   with speed from standing still to a run at top speed, the body leaning into the run;
 - the facing: the player's yaw (the humanoid faces the player body's +x);
 - the kick: a right-footed kick pose blended in for the kick cool-down after a kick command.
@@ -357,6 +358,8 @@ class HumanPoser:
             self.geoms.append(np.array([mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, f"p{i}_h_{part.name}")
                                         for part in parts]))
         self.all_geoms = np.concatenate(self.geoms) if self.geoms else np.zeros(0, int)
+        #: Mocap index of each player's humanoid body.
+        self.mocap = np.array([model.body_mocapid[model.body(f"human_{i}").id] for i in range(self.n_players)])
         # Every geom's (player, rig body, position and quaternion in that body), flat.
         self._flat = (
             np.concatenate([np.full(len(g), i) for i, g in enumerate(self.geoms)]).astype(int),
@@ -386,12 +389,14 @@ class HumanPoser:
                                     if part.role in KIT_ROLES]
         return kits
 
-    def pose(self, model: mujoco.MjModel, data: mujoco.MjData, speeds: np.ndarray, phases: np.ndarray,
-             kicks: np.ndarray) -> None:
-        """Pose every humanoid and recompute the geom frames (``mj_kinematics``; the state is untouched).
+    def pose(self, model: mujoco.MjModel, data: mujoco.MjData, poses: np.ndarray, speeds: np.ndarray,
+             phases: np.ndarray, kicks: np.ndarray) -> None:
+        """Pose every humanoid, move it onto its player and recompute the geom frames
+        (``mj_kinematics``; the physics state is untouched).
 
         Args:
             model, data: the soccer scene's.
+            poses: (n, 3) each player's (x, y, yaw).
             speeds: (n,) each player's speed, m/s.
             phases: (n,) gait phase of each player, in cycles.
             kicks: (n,) weight of the kick pose in [0, 1].
@@ -411,6 +416,10 @@ class HumanPoser:
         body = self._keypoint_body
         self._keypoints[:] = HUMAN_SCALE * (
             body_pos[:, body] + np.einsum("nkij,kj->nki", body_mat[:, body], self._keypoint_point))
+        data.mocap_pos[self.mocap, :2] = poses[:, :2]
+        data.mocap_pos[self.mocap, 2] = 0.0
+        half = 0.5 * np.asarray(poses[:, 2])
+        data.mocap_quat[self.mocap] = np.stack([np.cos(half), 0 * half, 0 * half, np.sin(half)], axis=1)
         mujoco.mj_kinematics(model, data)
 
     def keypoints(self, poses: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ before it has drawn anything.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import mujoco
@@ -119,8 +120,15 @@ class SoccerScene:
         self.skill = skill
         self.reach = pitch.player_radius + pitch.ball_radius + 0.035
         self.kick_cooldown = 0.3
-        self.model = mujoco.MjModel.from_xml_string(build_mjcf(self.spec))
+        # The physics is always the robots' model. The human look draws a second model: the same
+        # one (same ids, same qpos layout) plus each player's humanoid, never stepped.
+        self.model = mujoco.MjModel.from_xml_string(build_mjcf(dataclasses.replace(self.spec, players="robot")))
         self.data = mujoco.MjData(self.model)
+        #: The model and data that renders draw (the physics' own for robots).
+        self.view_model, self.view_data = self.model, self.data
+        if players == "human":
+            self.view_model = mujoco.MjModel.from_xml_string(build_mjcf(self.spec))
+            self.view_data = mujoco.MjData(self.view_model)
         self.n_substeps = max(1, round(control_dt / self.model.opt.timestep))
         self.control_dt = self.n_substeps * self.model.opt.timestep
         self.referee = Referee(pitch, self.control_dt)
@@ -143,18 +151,20 @@ class SoccerScene:
         self.kick_windows: dict[int, tuple[float, float, float]] = {}
         #: The distribution of looks (None: the default look only).
         self.appearance_spec = make_appearance(appearance)
-        prepare_shadows(self.model, self.appearance_spec)
-        self._renderers = RendererCache(self.model)
+        view = self.view_model
+        prepare_shadows(view, self.appearance_spec)
+        self._renderers = RendererCache(view)
         self.players = players
         #: Poses the humanoids before each render (None for robots).
-        self.humans = HumanPoser(self.model, self.numbers, max_speed) if players == "human" else None
+        self.humans = HumanPoser(view, self.numbers, max_speed) if players == "human" else None
         player_geoms = None if self.humans is None else self.humans.geoms
         kit_geoms = None if self.humans is None else self.humans.kit_geoms_of(self.teams)
-        self.appearance = Appearance(self.model, self.data, self.teams, pitch.width, kit_geoms=kit_geoms)
+        self.appearance = Appearance(view, self.view_data, self.teams, pitch.width, kit_geoms=kit_geoms)
         #: Which geom belongs to which object of :meth:`render_ground_truth`, and what it is.
-        self.instances = instance_table(self.model, self.teams, self.numbers, player_geoms)
-        self._surfaces = SurfaceSampler(self.model, [self.instances.geoms_of(2 + i) for i in range(self.n_players)])
+        self.instances = instance_table(view, self.teams, self.numbers, player_geoms)
+        self._surfaces = SurfaceSampler(view, [self.instances.geoms_of(2 + i) for i in range(self.n_players)])
         self._gait_phase = np.zeros(self.n_players)
+        self._gait_anchor = np.zeros((self.n_players, 2))
         self._bind()
         self.reset(np.random.default_rng(0))
 
@@ -251,6 +261,7 @@ class SoccerScene:
             raise UsageError(f"player index {index} out of range; this scene has {self.n_players} players")
         self._player_qpos[index] = (pos[0], pos[1], yaw)
         self._player_qvel[index] = 0.0
+        self._gait_anchor[index] = pos[:2]  # a placed player did not walk there
         mujoco.mj_forward(self.model, self.data)
 
     # ------------------------------------------------------------------ dynamics
@@ -284,10 +295,7 @@ class SoccerScene:
         kicking = commands[:, 3] > 0
         if kicking.any():
             self._try_kick(kicking)
-        before = self._player_qpos[:, :2].copy() if self.humans is not None else None
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
-        if before is not None:
-            self._advance_gait(before)
         ball = self._ball_qpos
         decision = self.referee.observe(ball, math.hypot(self._ball_qvel[0], self._ball_qvel[1]))
         if not math.isfinite(self.data.qpos.sum() + self.data.qvel.sum()):
@@ -307,17 +315,22 @@ class SoccerScene:
             self.kickoff(np.random.default_rng(self.referee.elapsed_steps))
         return decision.goal
 
-    def _advance_gait(self, before: np.ndarray) -> None:
-        """Move each human's gait phase on by the distance it covered since ``before`` (n, 2)
-        (backwards when it backed up)."""
-        dx, dy = (self._player_qpos[:, :2] - before).T
+    def _advance_gait(self) -> None:
+        """Move each human's gait phase on by the distance it covered since the last update
+        (backwards when it backed up). Done when drawing, not stepping, so that the physics
+        costs what the robots' does; a render every control step follows the path."""
+        position = self._player_qpos[:, :2]
+        dx, dy = (position - self._gait_anchor).T
         yaw = self._player_qpos[:, 2]
         distance = np.hypot(dx, dy)
         backing = dx * np.cos(yaw) + dy * np.sin(yaw) < -0.3 * distance
         self._gait_phase += np.where(backing, -distance, distance) / self.humans.stride
+        self._gait_anchor[:] = position
 
     def gait_phases(self) -> np.ndarray:
-        """(n_players,) each human's gait phase in cycles (zeros for robots): a copy."""
+        """(n_players,) each human's gait phase in cycles (zeros for robots), brought up to date: a copy."""
+        if self.humans is not None:
+            self._advance_gait()
         return self._gait_phase.copy()
 
     def kick_weights(self) -> np.ndarray:
@@ -331,11 +344,18 @@ class SoccerScene:
         return np.where(self._cooldown > 0, ease, 0.0)
 
     def pose_humans(self) -> None:
-        """Pose the humanoids from the current state (done by every render; no-op for robots)."""
+        """Bring the drawn model up to the current state and pose the humanoids (done by every
+        render and camera; a no-op for robots, whose drawn model is the physics' own)."""
         if self.humans is None:
             return
+        self._advance_gait()
+        view, data = self.view_model, self.view_data
+        data.qpos[:] = self.data.qpos
+        data.qvel[:] = self.data.qvel
         speeds = np.hypot(self._player_qvel[:, 0], self._player_qvel[:, 1])
-        self.humans.pose(self.model, self.data, speeds, self._gait_phase, self.kick_weights())
+        self.humans.pose(view, data, self._player_qpos, speeds, self._gait_phase, self.kick_weights())
+        mujoco.mj_comPos(view, data)
+        mujoco.mj_camlight(view, data)
 
     def player_keypoints(self) -> np.ndarray:
         """(n_players, K, 3) world positions of the humans' skeleton keypoints (:data:`KEYPOINT_NAMES`).
@@ -355,7 +375,7 @@ class SoccerScene:
         geom, so they move with the player's limbs.
         """
         self.pose_humans()
-        return self._surfaces.sample(self.data, count)
+        return self._surfaces.sample(self.view_data, count)
 
     def _try_kick(self, kicking: np.ndarray) -> None:
         """A kick is an impulse on the ball from a player close enough and facing it.
@@ -464,13 +484,13 @@ class SoccerScene:
         if spec is None:
             self.appearance.apply(None)
             return None
-        if prepare_shadows(self.model, spec):
+        if prepare_shadows(self.view_model, spec):
             self._renderers.close()
         return self.appearance.draw(spec, rng, team_colours)
 
     def apply_look(self, look: Look | None) -> None:
         """Show a drawn look again (None: the default look)."""
-        if look is not None and look.shadows and prepare_shadows(self.model, AppearanceSpec(shadows=1.0)):
+        if look is not None and look.shadows and prepare_shadows(self.view_model, AppearanceSpec(shadows=1.0)):
             self._renderers.close()
         self.appearance.apply(look)
 
@@ -496,11 +516,12 @@ class SoccerScene:
     # ------------------------------------------------------------------ cameras and rendering
     def camera_id(self, camera: str, player: int = 0) -> int:
         """MuJoCo id of view ``camera`` (of player ``player`` for ``ego``, ``follow``, ``heading``)."""
-        return camera_id(self.model, camera, player, self.n_players, self.spec.ego_cameras)
+        return camera_id(self.view_model, camera, player, self.n_players, self.spec.ego_cameras)
 
     def camera(self, camera: str = "broadcast", height: int = 84, width: int = 84, player: int = 0) -> CameraModel:
         """The exact camera model of a view, to project points or unproject depth."""
-        return camera_model(self.model, self.data, self.camera_id(camera, player), height, width)
+        self.pose_humans()
+        return camera_model(self.view_model, self.view_data, self.camera_id(camera, player), height, width)
 
     def render(self, camera: str = "broadcast", height: int = 84, width: int = 84, player: int = 0,
                out: np.ndarray | None = None) -> np.ndarray:
@@ -508,7 +529,7 @@ class SoccerScene:
         cam = self.camera_id(camera, player)
         self.pose_humans()
         renderer = self._renderers.get(height, width)
-        renderer.update_scene(self.data, cam)
+        renderer.update_scene(self.view_data, cam)
         return renderer.render(out=out)
 
     def render_ground_truth(self, camera: str = "broadcast", height: int = 128, width: int = 128,
@@ -534,15 +555,15 @@ class SoccerScene:
         cam = self.camera_id(camera, player)
         renderer = self._renderers.get(height, width)
         self.pose_humans()
-        truth = _ground_truth.render_ground_truth(renderer, self.data, cam, self.instances)
+        truth = _ground_truth.render_ground_truth(renderer, self.view_data, cam, self.instances)
         if self.humans is not None:
             world = self.humans.keypoints(self._player_qpos)
-            camera_model_ = camera_model(self.model, self.data, cam, height, width)
+            camera_model_ = camera_model(self.view_model, self.view_data, cam, height, width)
             keypoints, depths = keypoint_labels(camera_model_, world, truth["depth"], truth["instance_mask"],
                                                 self.humans.keypoint_radius)
             hips = [KEYPOINT_NAMES.index("left_hip"), KEYPOINT_NAMES.index("right_hip")]
             _, player_depth = camera_model_.project(world[:, hips].mean(axis=1))
-            points, normals = self._surfaces.sample(self.data, 256)
+            points, normals = self._surfaces.sample(self.view_data, 256)
             truth.update(keypoints=keypoints, keypoints_3d=world.astype(np.float32), keypoints_depth=depths,
                          player_depth=player_depth.astype(np.float32), surface_points=points,
                          surface_normals=normals)

@@ -49,6 +49,13 @@ def test_state_trajectories_are_bit_identical_to_the_robots():
     np.testing.assert_array_equal(robot, human)
 
 
+def test_the_physics_model_is_the_robots_own():
+    robot, human = SoccerScene(team_size=2), SoccerScene(team_size=2, players="human")
+    assert human.model.ngeom == robot.model.ngeom and human.model.nbody == robot.model.nbody
+    assert human.view_model.ngeom > 2 * robot.model.ngeom  # the humanoids live in the drawn model only
+    assert robot.view_model is robot.model
+
+
 def test_env_state_observations_equal_the_robots():
     observations = {}
     for players in ("robot", "human"):
@@ -83,9 +90,9 @@ def test_masks_cover_every_human_and_boxes_hold_its_keypoints(scene):
             assert (u >= box[0] - 1).all() and (u <= box[2] + 1).all(), (camera, i)
             assert (v >= box[1] - 1).all() and (v <= box[3] + 1).all(), (camera, i)
         # The robot's own geoms are hidden: the mask is the humanoid's alone.
-        shirt = scene.model.geom("p0_h_shirt").id
+        shirt = scene.view_model.geom("p0_h_shirt").id
         assert scene.instances.geom_to_instance[shirt + 1] == 2
-        assert scene.instances.geom_to_instance[scene.model.geom("p0_body").id + 1] == 0
+        assert scene.instances.geom_to_instance[scene.view_model.geom("p0_body").id + 1] == 0
 
 
 def test_visible_keypoints_lie_on_their_players_mask_and_hidden_ones_do_not(scene):
@@ -139,7 +146,7 @@ def test_surface_points_lie_on_the_player(scene):
 
 
 def _leg_geoms(scene, player):
-    return scene.data.geom_xpos[scene.model.geom(f"p{player}_h_boot_right").id].copy()
+    return scene.view_data.geom_xpos[scene.view_model.geom(f"p{player}_h_boot_right").id].copy()
 
 
 def test_the_gait_advances_with_the_distance_covered_and_poses_the_legs(scene):
@@ -194,7 +201,7 @@ def test_kits_paint_the_shirts_and_the_scene_pickles(scene):
     spread(scene)
     scene.draw_appearance(np.random.default_rng(5), spec="random")
     for team, player in ((0, 0), (1, 2)):
-        rgb = scene.model.geom_rgba[scene.model.geom(f"p{player}_h_shirt").id, :3]
+        rgb = scene.view_model.geom_rgba[scene.view_model.geom(f"p{player}_h_shirt").id, :3]
         hue = colorsys.rgb_to_hsv(*rgb)[0]
         low, high = KIT_HUES[team]
         assert low <= hue <= high or low <= hue - 1 <= high, (team, hue)
