@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import gymnasium as gym
 import tyro
+from env_speed import steps_per_second  # benchmarks/ is on the path when this script runs
 
 import visiongym  # noqa: F401 - registers the envs
 import visiongym.sims  # noqa: F401 - picks MUJOCO_GL, printed below
@@ -51,16 +52,6 @@ def make(scenario: str, obs_mode: str, players: str, config: Config) -> gym.Env:
     for _ in range(20):  # warm-up: the renderer's context, the humanoid rig
         env.step(env.action_space.sample())
     return env
-
-
-def steps_per_second(env: gym.Env, seconds: float) -> float:
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        _, _, terminated, truncated, _ = env.step(env.action_space.sample())
-        steps += 1
-        if terminated or truncated:
-            env.reset()
-    return steps / (time.perf_counter() - start)
 
 
 def main(config: Config) -> None:

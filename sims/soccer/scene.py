@@ -30,7 +30,12 @@ from visiongym.sims.soccer import ground_truth as _ground_truth
 from visiongym.sims.soccer.appearance import KIT_HUES, TEAM_COLOUR_MODES, Appearance
 from visiongym.sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf
 from visiongym.sims.soccer.cameras import CAMERAS, RendererCache, camera_id, check_image_size
-from visiongym.sims.soccer.ground_truth import CLASS_NAMES, SurfaceSampler, instance_table, keypoint_labels
+from visiongym.sims.soccer.ground_truth import (
+    CLASS_NAMES,
+    SurfaceSampler,
+    instance_table,
+    keypoint_labels,
+)
 from visiongym.sims.soccer.humans import KEYPOINT_NAMES, PLAYER_LOOKS, HumanPoser
 from visiongym.sims.soccer.referee import Referee
 from visiongym.sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
