@@ -70,6 +70,16 @@ def test_env_state_observations_equal_the_robots():
     np.testing.assert_array_equal(observations["robot"], observations["human"])
 
 
+def test_env_pixels_show_the_humans():
+    frames = {}
+    for players in ("robot", "human"):
+        env = TabletopSoccerEnv("2v2", obs_mode="pixels", players=players, image_size=64, camera="follow")
+        frames[players] = env.reset(seed=0)[0]
+        env.close()
+    assert frames["human"].shape == frames["robot"].shape == (64, 64, 3)
+    assert (frames["human"] != frames["robot"]).any(axis=-1).sum() > 20
+
+
 def test_bad_players_value_names_the_allowed_ones():
     with pytest.raises(UsageError, match="players 'alien' unknown; choose one of: robot, human"):
         SoccerScene(players="alien")
@@ -207,6 +217,7 @@ def test_kits_paint_the_shirts_and_the_scene_pickles(scene):
         assert low <= hue <= high or low <= hue - 1 <= high, (team, hue)
     frame = scene.render("follow", 64, 64, player=1)
     clone = pickle.loads(pickle.dumps(scene))
+    assert clone.appearance.model is clone.view_model and clone.view_model is not clone.model
     np.testing.assert_array_equal(clone.render("follow", 64, 64, player=1), frame)
     clone.step(np.zeros((4, 4)))
     assert clone.render_ground_truth("top", 64, 64)["keypoints"].shape == (4, len(KEYPOINT_NAMES), 3)
