@@ -6,7 +6,6 @@ import pickle
 import numpy as np
 import pytest
 
-from visiongym.envs.soccer import TabletopSoccerEnv
 from visiongym.sims.errors import UsageError
 from visiongym.sims.soccer import KIT_HUES, SoccerScene
 from visiongym.sims.soccer.humans import KEYPOINT_NAMES, human_height
@@ -56,35 +55,9 @@ def test_the_physics_model_is_the_robots_own():
     assert robot.view_model is robot.model
 
 
-def test_env_state_observations_equal_the_robots():
-    observations = {}
-    for players in ("robot", "human"):
-        env = TabletopSoccerEnv("2v2", obs_mode="state", players=players)
-        env.action_space.seed(1)
-        obs, _ = env.reset(seed=1)
-        trace = [obs]
-        for _ in range(60):
-            trace.append(env.step(env.action_space.sample())[0])
-        observations[players] = np.array(trace)
-        env.close()
-    np.testing.assert_array_equal(observations["robot"], observations["human"])
-
-
-def test_env_pixels_show_the_humans():
-    frames = {}
-    for players in ("robot", "human"):
-        env = TabletopSoccerEnv("2v2", obs_mode="pixels", players=players, image_size=64, camera="follow")
-        frames[players] = env.reset(seed=0)[0]
-        env.close()
-    assert frames["human"].shape == frames["robot"].shape == (64, 64, 3)
-    assert (frames["human"] != frames["robot"]).any(axis=-1).sum() > 20
-
-
 def test_bad_players_value_names_the_allowed_ones():
     with pytest.raises(UsageError, match="players 'alien' unknown; choose one of: robot, human"):
         SoccerScene(players="alien")
-    with pytest.raises(UsageError, match="robot, human"):
-        TabletopSoccerEnv("2v2", players="people")
 
 
 def test_masks_cover_every_human_and_boxes_hold_its_keypoints(scene):
