@@ -57,19 +57,24 @@ def process_memory_mb(pid: int) -> tuple[float, float]:
     return fields.get("Rss", float("nan")), fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
 
 
-def measure_single(scenario: str, obs_mode: str, image_size: int, seconds: float) -> float:
-    env = gym.make("visiongym/TabletopSoccer-v0", scenario=scenario, obs_mode=obs_mode, image_size=image_size)
-    env.action_space.seed(0)
-    env.reset(seed=0)
-    for _ in range(50):
-        env.step(env.action_space.sample())
+def steps_per_second(env: gym.Env, seconds: float) -> float:
+    """Random-action steps per second of ``env`` over ``seconds`` (resetting when an episode ends)."""
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         _, _, terminated, truncated, _ = env.step(env.action_space.sample())
         steps += 1
         if terminated or truncated:
             env.reset()
-    rate = steps / (time.perf_counter() - start)
+    return steps / (time.perf_counter() - start)
+
+
+def measure_single(scenario: str, obs_mode: str, image_size: int, seconds: float) -> float:
+    env = gym.make("visiongym/TabletopSoccer-v0", scenario=scenario, obs_mode=obs_mode, image_size=image_size)
+    env.action_space.seed(0)
+    env.reset(seed=0)
+    for _ in range(50):
+        env.step(env.action_space.sample())
+    rate = steps_per_second(env, seconds)
     env.close()
     return rate
 

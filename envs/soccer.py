@@ -147,11 +147,16 @@ class TabletopSoccerEnv(gym.Env):
       ``key=value,...`` text or an ``AppearanceSpec``. Looks are drawn at reset from a child of
       ``self.np_random``, so an episode's states and rewards do not depend on its look. Keys,
       bounds and the named distributions: ``docs/vision.md``.
+    - ``players``: ``robot`` (default) or ``human``: the players drawn as humanoids in team kits
+      with shirt numbers, posed from gait clips as they run and kick (``docs/soccer.md``).
+      Pictures only: states, rewards and state observations are the same bit for bit; ground
+      truth gains skeleton keypoints, surface points and per-player depth.
 
     ## Version History
 
     - v0: initial release.
     - v0: ``appearance`` added; the default look is unchanged (same bytes), so no version bump.
+    - v0: ``players`` added; the default (``robot``) is unchanged (same bytes), so no version bump.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
@@ -173,6 +178,7 @@ class TabletopSoccerEnv(gym.Env):
         render_mode: str | None = None,
         render_size: tuple[int, int] = (360, 480),
         appearance: Any = "default",
+        players: str = "robot",
     ) -> None:
         check_choice("scenario", scenario, SCENARIOS)
         check_choice("obs_mode", obs_mode, OBS_MODES)
@@ -213,6 +219,7 @@ class TabletopSoccerEnv(gym.Env):
             skill=skill,
             roles=self.scenario.roles,
             appearance=appearance,
+            players=players,
         )
         self._looks = LookStream()
         n_a, n_b = self.scene.team_sizes

@@ -44,10 +44,12 @@ class Appearance:
         teams: team (0 or 1) of each player, in player order.
         pitch_width: metres; the broadcast camera looks at a point ``0.12`` widths in front of
             the centre spot.
+        kit_geoms: geom ids of each team's kit (default: the robots' bodies); the human look
+            passes its shirts, sleeves and socks.
     """
 
     def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, teams: np.ndarray,
-                 pitch_width: float = 1.6) -> None:
+                 pitch_width: float = 1.6, kit_geoms: list[list[int]] | None = None) -> None:
         self.model, self.data = model, data
 
         def geom_id(name: str) -> int:
@@ -58,8 +60,8 @@ class Appearance:
 
         self.ball_geoms = [geom_id("ball"), geom_id("ball_patch")]
         #: Body geoms (the ones a kit colours) of each team's players.
-        self.team_geoms = [[geom_id(f"p{i}_body") for i in range(len(teams)) if teams[i] == team]
-                           for team in (0, 1)]
+        self.team_geoms = kit_geoms or [[geom_id(f"p{i}_body") for i in range(len(teams)) if teams[i] == team]
+                                        for team in (0, 1)]
         self.pitch_geom = geom_id("pitch")
         self.table_geom = geom_id("table")
         names = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_GEOM, g) or "" for g in range(model.ngeom)]

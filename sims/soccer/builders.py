@@ -24,6 +24,7 @@ import numpy as np
 from visiongym.sims.appearance import procedural_texture_xml
 from visiongym.sims.camera import look_at_axes
 from visiongym.sims.errors import UsageError
+from visiongym.sims.soccer.humans import human_geoms_xml, human_height
 
 TEAM_COLOURS = ((0.85, 0.15, 0.15), (0.15, 0.3, 0.9))
 COLLISION_GROUP = 3  # hidden by MuJoCo's default geomgroup flags
@@ -71,6 +72,7 @@ class SceneSpec:
     team_sizes: tuple[int, int] = (2, 2)
     offscreen: tuple[int, int] = (84, 84)  # (height, width) of the largest planned render
     ego_cameras: bool = True
+    players: str = "robot"  # what the players look like: humans.PLAYER_LOOKS
 
 
 def _vec(values) -> str:
@@ -187,16 +189,25 @@ def player_colour(team: int, number: int) -> tuple[float, float, float]:
     return (0.35 + 0.6 * hue_shift, 0.9 - 0.6 * hue_shift, 0.3 + 0.5 * ((number * 0.61) % 1.0))
 
 
-def player(p: PitchSpec, index: int, team: int, number: int, ego_camera: bool) -> str:
-    """A round robot: a coloured body, a cap with its own shade, a nose showing where it faces."""
+def player(p: PitchSpec, index: int, team: int, number: int, ego_camera: bool, look: str = "robot") -> str:
+    """A round robot: a coloured body, a cap with its own shade, a nose showing where it faces.
+
+    With ``look="human"`` (the drawn model of the human look; the physics always uses the robot
+    model) the robot's visual geoms are built in the hidden collision group and the humanoid is
+    a body of its own (:func:`human`).
+    """
     r, h = p.player_radius, p.player_height
     body_rgba = _vec((*TEAM_COLOURS[team], 1))
     cap_rgba = _vec((*player_colour(team, number), 1))
+    human = look == "human"
+    robot_group = f' group="{COLLISION_GROUP}"' if human else ""
     cam = ""
     if ego_camera:
-        # Looks along the body's +x, slightly down; MuJoCo cameras look along their -z.
+        # Looks along the body's +x, slightly down; MuJoCo cameras look along their -z. A human
+        # looks out of its eyes (its own head lies inside the near clipping plane).
+        eye = (0.012, 0.95 * human_height()) if human else (r * 0.9, h * 1.1)
         cam = (
-            f'<camera name="ego_{index}" pos="{r * 0.9:.4g} 0 {h * 1.1:.4g}" '
+            f'<camera name="ego_{index}" pos="{eye[0]:.4g} 0 {eye[1]:.4g}" '
             f'xyaxes="0 -1 0 0.26 0 0.966" fovy="75"/>'
         )
     # Straight down from above the player, world-aligned whatever its yaw (mode "track"), showing
@@ -219,12 +230,22 @@ def player(p: PitchSpec, index: int, team: int, number: int, ego_camera: bool) -
       <geom name="p{index}_collide" type="sphere" pos="0 0 {p.ball_radius:.4g}" size="{r:.4g}" mass="0.35"
             group="{COLLISION_GROUP}" rgba="0 0 0 0" friction="0.3 0 0" solref="0.02 1"/>
       <geom name="p{index}_body" type="cylinder" pos="0 0 {h * 0.4:.4g}" size="{r:.4g} {h * 0.4:.4g}"
-            rgba="{body_rgba}" contype="0" conaffinity="0" mass="0.05"/>
+            rgba="{body_rgba}" contype="0" conaffinity="0" mass="0.05"{robot_group}/>
       <geom name="p{index}_cap" type="cylinder" pos="0 0 {h * 0.88:.4g}" size="{r * 0.8:.4g} {h * 0.08:.4g}"
-            rgba="{cap_rgba}" contype="0" conaffinity="0" mass="0.01"/>
+            rgba="{cap_rgba}" contype="0" conaffinity="0" mass="0.01"{robot_group}/>
       <geom name="p{index}_nose" type="box" pos="{r * 0.75:.4g} 0 {h * 0.55:.4g}" size="{r * 0.3:.4g} {r * 0.22:.4g} {h * 0.12:.4g}"
-            rgba="0.05 0.05 0.05 1" contype="0" conaffinity="0" mass="0.01"/>
+            rgba="0.05 0.05 0.05 1" contype="0" conaffinity="0" mass="0.01"{robot_group}/>
       {cam}
+    </body>"""
+
+
+def human(index: int, team: int, number: int) -> str:
+    """Player ``index``'s humanoid (:mod:`.humans`): massless visual geoms on a mocap body, which
+    the scene moves onto its player before each render. Added last, so every other id and the
+    qpos layout are the robot model's."""
+    return f"""
+    <body name="human_{index}" mocap="true">
+      {human_geoms_xml(index, team, number, TEAM_COLOURS[team])}
     </body>"""
 
 
@@ -269,11 +290,13 @@ def build_mjcf(spec: SceneSpec) -> str:
     """Assemble the full MJCF document for a pitch with two teams."""
     p = spec.pitch
     n_a, n_b = spec.team_sizes
-    players_xml, actuators_xml = [], []
+    players_xml, actuators_xml, humans_xml = [], [], []
     for index in range(n_a + n_b):
         team = 0 if index < n_a else 1
         number = (index if team == 0 else index - n_a) + 1
-        players_xml.append(player(p, index, team, number, spec.ego_cameras))
+        players_xml.append(player(p, index, team, number, spec.ego_cameras, spec.players))
+        if spec.players == "human":
+            humans_xml.append(human(index, team, number))
         actuators_xml.append(player_actuators(index))
     height, width = spec.offscreen
     return f"""<mujoco model="tabletop_soccer">
@@ -297,6 +320,7 @@ def build_mjcf(spec: SceneSpec) -> str:
     {top_camera(p)}
     {ball(p)}
     {"".join(players_xml)}
+    {"".join(humans_xml)}
   </worldbody>
   <actuator>{"".join(actuators_xml)}
   </actuator>

@@ -11,6 +11,7 @@ before it has drawn anything.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import mujoco
@@ -24,17 +25,24 @@ from visiongym.sims.appearance import (
     prepare_shadows,
 )
 from visiongym.sims.camera import CameraModel, camera_model
-from visiongym.sims.errors import UsageError
+from visiongym.sims.errors import UsageError, check_choice
 from visiongym.sims.soccer import ground_truth as _ground_truth
 from visiongym.sims.soccer.appearance import KIT_HUES, TEAM_COLOUR_MODES, Appearance
 from visiongym.sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf
 from visiongym.sims.soccer.cameras import CAMERAS, RendererCache, camera_id, check_image_size
-from visiongym.sims.soccer.ground_truth import CLASS_NAMES, instance_table
+from visiongym.sims.soccer.ground_truth import (
+    CLASS_NAMES,
+    SurfaceSampler,
+    instance_table,
+    keypoint_labels,
+)
+from visiongym.sims.soccer.humans import KEYPOINT_NAMES, PLAYER_LOOKS, HumanPoser
 from visiongym.sims.soccer.referee import Referee
 from visiongym.sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
 
 # CLASS_NAMES, CAMERAS, KIT_HUES and TEAM_COLOUR_MODES are re-exported: they were defined here.
-__all__ = ["SoccerScene", "CLASS_NAMES", "CAMERAS", "KIT_HUES", "TEAM_COLOUR_MODES"]
+__all__ = ["SoccerScene", "CLASS_NAMES", "CAMERAS", "KIT_HUES", "TEAM_COLOUR_MODES", "PLAYER_LOOKS",
+           "KEYPOINT_NAMES"]
 
 
 
@@ -67,6 +75,11 @@ class SoccerScene:
             (the built-in look; draws nothing), ``"random"`` (``TRAIN``), ``"held_out"``, a shift
             name, ``key=value,...`` text or an :class:`~visiongym.sims.appearance.AppearanceSpec`
             (keys and bounds: :mod:`visiongym.sims.appearance`).
+        players: what the players look like: ``"robot"`` (round robots) or ``"human"``
+            (humanoids in team kits with shirt numbers, posed from the gait clips as they move
+            and kick: :mod:`~visiongym.sims.soccer.humans`). Pictures only: the physics, and so
+            every state, is the same bit for bit; :meth:`render_ground_truth` adds skeleton
+            keypoints, surface points and per-player depth.
     """
 
     def __init__(
@@ -83,7 +96,9 @@ class SoccerScene:
         skill: float = 1.0,
         roles: tuple[str, ...] | None = None,
         appearance: AppearanceLike = "default",
+        players: str = "robot",
     ) -> None:
+        check_choice("players", players, PLAYER_LOOKS)
         sizes = (team_size, team_size) if isinstance(team_size, (int, np.integer)) else tuple(team_size)
         pitch = PitchSpec(
             length=pitch_length,
@@ -100,7 +115,7 @@ class SoccerScene:
             raise UsageError(f"skill {skill!r} out of range; must lie in [0, 1]")
         check_image_size(*image_size)
         self.spec = SceneSpec(pitch=pitch, team_sizes=(int(sizes[0]), int(sizes[1])),
-                              offscreen=tuple(image_size), ego_cameras=ego_cameras)
+                              offscreen=tuple(image_size), ego_cameras=ego_cameras, players=players)
         self.pitch = pitch
         self.team_sizes = self.spec.team_sizes
         self.n_players = sum(self.team_sizes)
@@ -110,8 +125,15 @@ class SoccerScene:
         self.skill = skill
         self.reach = pitch.player_radius + pitch.ball_radius + 0.035
         self.kick_cooldown = 0.3
-        self.model = mujoco.MjModel.from_xml_string(build_mjcf(self.spec))
+        # The physics is always the robots' model. The human look draws a second model: the same
+        # one (same ids, same qpos layout) plus each player's humanoid, never stepped.
+        self.model = mujoco.MjModel.from_xml_string(build_mjcf(dataclasses.replace(self.spec, players="robot")))
         self.data = mujoco.MjData(self.model)
+        #: The model and data that renders draw (the physics' own for robots).
+        self.view_model, self.view_data = self.model, self.data
+        if players == "human":
+            self.view_model = mujoco.MjModel.from_xml_string(build_mjcf(self.spec))
+            self.view_data = mujoco.MjData(self.view_model)
         self.n_substeps = max(1, round(control_dt / self.model.opt.timestep))
         self.control_dt = self.n_substeps * self.model.opt.timestep
         self.referee = Referee(pitch, self.control_dt)
@@ -134,11 +156,20 @@ class SoccerScene:
         self.kick_windows: dict[int, tuple[float, float, float]] = {}
         #: The distribution of looks (None: the default look only).
         self.appearance_spec = make_appearance(appearance)
-        prepare_shadows(self.model, self.appearance_spec)
-        self._renderers = RendererCache(self.model)
-        self.appearance = Appearance(self.model, self.data, self.teams, pitch.width)
+        view = self.view_model
+        prepare_shadows(view, self.appearance_spec)
+        self._renderers = RendererCache(view)
+        self.players = players
+        #: Poses the humanoids before each render (None for robots).
+        self.humans = HumanPoser(view, self.numbers, max_speed) if players == "human" else None
+        player_geoms = None if self.humans is None else self.humans.geoms
+        kit_geoms = None if self.humans is None else self.humans.kit_geoms_of(self.teams)
+        self.appearance = Appearance(view, self.view_data, self.teams, pitch.width, kit_geoms=kit_geoms)
         #: Which geom belongs to which object of :meth:`render_ground_truth`, and what it is.
-        self.instances = instance_table(self.model, self.teams, self.numbers)
+        self.instances = instance_table(view, self.teams, self.numbers, player_geoms)
+        self._surfaces = SurfaceSampler(view, [self.instances.geoms_of(2 + i) for i in range(self.n_players)])
+        self._gait_phase = np.zeros(self.n_players)
+        self._gait_anchor = np.zeros((self.n_players, 2))
         self._bind()
         self.reset(np.random.default_rng(0))
 
@@ -183,6 +214,7 @@ class SoccerScene:
         mujoco.mj_resetData(self.model, self.data)
         self.referee.reset()
         self._cooldown[:] = 0.0
+        self._gait_phase[:] = 0.0
         self.last_kicker = -1
         self.kicks_taken = 0
         self.last_restart = ""
@@ -234,6 +266,7 @@ class SoccerScene:
             raise UsageError(f"player index {index} out of range; this scene has {self.n_players} players")
         self._player_qpos[index] = (pos[0], pos[1], yaw)
         self._player_qvel[index] = 0.0
+        self._gait_anchor[index] = pos[:2]  # a placed player did not walk there
         mujoco.mj_forward(self.model, self.data)
 
     # ------------------------------------------------------------------ dynamics
@@ -286,6 +319,68 @@ class SoccerScene:
             mujoco.mj_resetData(self.model, self.data)
             self.kickoff(np.random.default_rng(self.referee.elapsed_steps))
         return decision.goal
+
+    def _advance_gait(self) -> None:
+        """Move each human's gait phase on by the distance it covered since the last update
+        (backwards when it backed up). Done when drawing, not stepping, so that the physics
+        costs what the robots' does; a render every control step follows the path."""
+        position = self._player_qpos[:, :2]
+        dx, dy = (position - self._gait_anchor).T
+        yaw = self._player_qpos[:, 2]
+        distance = np.hypot(dx, dy)
+        backing = dx * np.cos(yaw) + dy * np.sin(yaw) < -0.3 * distance
+        self._gait_phase += np.where(backing, -distance, distance) / self.humans.stride
+        self._gait_anchor[:] = position
+
+    def gait_phases(self) -> np.ndarray:
+        """(n_players,) each human's gait phase in cycles (zeros for robots), brought up to date: a copy."""
+        if self.humans is not None:
+            self._advance_gait()
+        return self._gait_phase.copy()
+
+    def kick_weights(self) -> np.ndarray:
+        """(n_players,) how far each player is into its kick pose, in [0, 1].
+
+        A kick command starts the kick cool-down; the pose is held for the first 35 % of it and
+        eases out over the rest.
+        """
+        progress = np.clip(1.0 - self._cooldown / self.kick_cooldown, 0.0, 1.0)
+        ease = 0.5 * (1.0 + np.cos(np.pi * np.clip((progress - 0.35) / 0.65, 0.0, 1.0)))
+        return np.where(self._cooldown > 0, ease, 0.0)
+
+    def pose_humans(self) -> None:
+        """Bring the drawn model up to the current state and pose the humanoids (done by every
+        render and camera; a no-op for robots, whose drawn model is the physics' own)."""
+        if self.humans is None:
+            return
+        self._advance_gait()
+        view, data = self.view_model, self.view_data
+        data.qpos[:] = self.data.qpos
+        data.qvel[:] = self.data.qvel
+        speeds = np.hypot(self._player_qvel[:, 0], self._player_qvel[:, 1])
+        self.humans.pose(view, data, self._player_qpos, speeds, self._gait_phase, self.kick_weights())
+        mujoco.mj_comPos(view, data)
+        mujoco.mj_camlight(view, data)
+
+    def player_keypoints(self) -> np.ndarray:
+        """(n_players, K, 3) world positions of the humans' skeleton keypoints (:data:`KEYPOINT_NAMES`).
+
+        Raises UsageError for robots, which have no skeleton.
+        """
+        if self.humans is None:
+            raise UsageError("players='robot' have no skeleton; build the scene with players='human'")
+        self.pose_humans()
+        return self.humans.keypoints(self._player_qpos)
+
+    def player_surface_points(self, count: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Points on each player's visible surface and their outward normals, world frame.
+
+        Returns two (n_players, count, 3) float32 arrays: ``count`` points per player spread over
+        its visual geoms by area (points inside another of its geoms are left out), fixed in each
+        geom, so they move with the player's limbs.
+        """
+        self.pose_humans()
+        return self._surfaces.sample(self.view_data, count)
 
     def _try_kick(self, kicking: np.ndarray) -> None:
         """A kick is an impulse on the ball from a player close enough and facing it.
@@ -394,13 +489,13 @@ class SoccerScene:
         if spec is None:
             self.appearance.apply(None)
             return None
-        if prepare_shadows(self.model, spec):
+        if prepare_shadows(self.view_model, spec):
             self._renderers.close()
         return self.appearance.draw(spec, rng, team_colours)
 
     def apply_look(self, look: Look | None) -> None:
         """Show a drawn look again (None: the default look)."""
-        if look is not None and look.shadows and prepare_shadows(self.model, AppearanceSpec(shadows=1.0)):
+        if look is not None and look.shadows and prepare_shadows(self.view_model, AppearanceSpec(shadows=1.0)):
             self._renderers.close()
         self.appearance.apply(look)
 
@@ -426,18 +521,20 @@ class SoccerScene:
     # ------------------------------------------------------------------ cameras and rendering
     def camera_id(self, camera: str, player: int = 0) -> int:
         """MuJoCo id of view ``camera`` (of player ``player`` for ``ego``, ``follow``, ``heading``)."""
-        return camera_id(self.model, camera, player, self.n_players, self.spec.ego_cameras)
+        return camera_id(self.view_model, camera, player, self.n_players, self.spec.ego_cameras)
 
     def camera(self, camera: str = "broadcast", height: int = 84, width: int = 84, player: int = 0) -> CameraModel:
         """The exact camera model of a view, to project points or unproject depth."""
-        return camera_model(self.model, self.data, self.camera_id(camera, player), height, width)
+        self.pose_humans()
+        return camera_model(self.view_model, self.view_data, self.camera_id(camera, player), height, width)
 
     def render(self, camera: str = "broadcast", height: int = 84, width: int = 84, player: int = 0,
                out: np.ndarray | None = None) -> np.ndarray:
         """An RGB frame, uint8 (height, width, 3)."""
         cam = self.camera_id(camera, player)
+        self.pose_humans()
         renderer = self._renderers.get(height, width)
-        renderer.update_scene(self.data, cam)
+        renderer.update_scene(self.view_data, cam)
         return renderer.render(out=out)
 
     def render_ground_truth(self, camera: str = "broadcast", height: int = 128, width: int = 128,
@@ -450,10 +547,32 @@ class SoccerScene:
         at least one pixel, ``instance_ids``, ``boxes`` (K, 4) float32 xyxy in pixel edges (the
         tight box of the object's mask), ``labels`` (class index), ``teams`` (0 A, 1 B, -1),
         ``numbers`` (shirt number or -1) and ``visible_pixels``.
+
+        With ``players="human"`` also, per player in player order (instance ``2 + i``):
+        ``keypoints`` (n, K, 3) float32 (u, v, visibility) of :data:`KEYPOINT_NAMES` in pixel
+        coordinates (pixel centres at +0.5; visibility 2: the keypoint's pixel shows this
+        player's own surface in front of it, 1: in the image but hidden, 0: outside the image or
+        behind the camera), ``keypoints_3d`` (n, K, 3) float32 world metres, ``keypoints_depth``
+        (n, K) float32 metres along the camera axis, ``player_depth`` (n,) the depth of the
+        mid-hip point, and ``surface_points``/``surface_normals`` (n, 256, 3) float32 in the
+        world frame (:meth:`player_surface_points`).
         """
         cam = self.camera_id(camera, player)
         renderer = self._renderers.get(height, width)
-        return _ground_truth.render_ground_truth(renderer, self.data, cam, self.instances)
+        self.pose_humans()
+        truth = _ground_truth.render_ground_truth(renderer, self.view_data, cam, self.instances)
+        if self.humans is not None:
+            world = self.humans.keypoints(self._player_qpos)
+            camera_model_ = camera_model(self.view_model, self.view_data, cam, height, width)
+            keypoints, depths = keypoint_labels(camera_model_, world, truth["depth"], truth["instance_mask"],
+                                                self.humans.keypoint_radius)
+            hips = [KEYPOINT_NAMES.index("left_hip"), KEYPOINT_NAMES.index("right_hip")]
+            _, player_depth = camera_model_.project(world[:, hips].mean(axis=1))
+            points, normals = self._surfaces.sample(self.view_data, 256)
+            truth.update(keypoints=keypoints, keypoints_3d=world.astype(np.float32), keypoints_depth=depths,
+                         player_depth=player_depth.astype(np.float32), surface_points=points,
+                         surface_normals=normals)
+        return truth
 
     def close(self) -> None:
         """Release GL contexts; safe to call twice."""

@@ -6,11 +6,15 @@ Layout written by ``python -m visiongym.vision.data.render_soccer`` (documented 
     <root>/<split>/images/000000.png    # RGB uint8
     <root>/<split>/depth/000000.png     # uint16 millimetres along the camera axis (or .npy float32 m)
     <root>/<split>/annotations.json     # COCO: images, annotations (bbox, RLE segmentation), categories
+    <root>/<split>/humans/000000.npz    # render-data --players human: keypoints, surface points (see write_humans)
 
 Category ids are the simulator's class indices (``ball=1, team_a=2, team_b=3, goal=4``; 0 is
 background), so a class mask from the simulator and a COCO ``category_id`` mean the same thing.
 Every annotation also keeps the simulator's ``instance_id``, ``team``, ``number`` and
-``visible_pixels``. This module has no torch dependency: render workers import it.
+``visible_pixels``. With human players (``render-data --players human``) the player annotations
+also carry COCO ``keypoints`` and ``num_keypoints``, the player categories name the
+:data:`KEYPOINT_NAMES` and :data:`SKELETON`, and each image record names a ``humans_file``
+(:func:`write_humans`). This module has no torch dependency: render workers import it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from visiongym.sims.errors import UsageError
 __all__ = [
     "FORMAT_VERSION",
     "CLASS_NAMES",
+    "KEYPOINT_NAMES",
+    "SKELETON",
+    "HUMANS_KEYS",
     "DETECTION_CLASSES",
     "SPLITS",
     "DatasetFormatError",
@@ -33,6 +40,9 @@ __all__ = [
     "coco_annotation",
     "coco_categories",
     "depth_to_png16",
+    "keypoint_categories",
+    "read_humans",
+    "write_humans",
     "png16_to_depth",
     "read_dataset_info",
     "read_split",
@@ -47,6 +57,20 @@ CLASS_NAMES: tuple[str, ...] = ("background", "ball", "team_a", "team_b", "goal"
 DETECTION_CLASSES: tuple[str, ...] = CLASS_NAMES[1:]
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 DEPTH_FORMATS: tuple[str, ...] = ("png16", "npy", "none")
+# Same as ``visiongym.sims.soccer.humans.KEYPOINT_NAMES`` and ``SKELETON`` (checked by
+# tests/vision/test_data.py), spelled out so this module imports without MuJoCo.
+KEYPOINT_NAMES: tuple[str, ...] = (
+    "head", "neck", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist",
+    "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "left_toe", "right_toe",
+)
+SKELETON: tuple[tuple[int, int], ...] = (
+    (0, 1), (1, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7), (1, 8), (1, 9), (8, 9), (8, 10), (9, 11),
+    (10, 12), (11, 13), (12, 14), (13, 15),
+)
+#: Arrays of a ``humans/<frame>.npz`` file, per player in player order (instance ``2 + i``).
+HUMANS_KEYS: tuple[str, ...] = ("keypoints", "keypoints_3d", "keypoints_depth", "player_depth",
+                                "surface_points", "surface_normals")
 
 
 class DatasetFormatError(UsageError):
@@ -60,6 +84,48 @@ def coco_categories() -> list[dict[str, Any]]:
         for index, name in enumerate(CLASS_NAMES)
         if index > 0
     ]
+
+
+def keypoint_categories() -> list[dict[str, Any]]:
+    """:func:`coco_categories` with COCO ``keypoints`` and ``skeleton`` (1-based) on the players."""
+    categories = coco_categories()
+    for category in categories:
+        if category["supercategory"] == "player":
+            category["keypoints"] = list(KEYPOINT_NAMES)
+            category["skeleton"] = [[a + 1, b + 1] for a, b in SKELETON]
+    return categories
+
+
+def write_humans(path: Path, ground_truth: dict[str, np.ndarray]) -> None:
+    """Write a frame's human ground truth (:data:`HUMANS_KEYS`, float16 for the surface) as ``.npz``.
+
+    ``keypoints`` (P, K, 3) float32 (u, v, visibility 0/1/2) in pixels, ``keypoints_3d`` (P, K, 3)
+    world metres, ``keypoints_depth`` (P, K) and ``player_depth`` (P,) metres along the camera
+    axis, ``surface_points`` and ``surface_normals`` (P, N, 3) world frame, and
+    ``instance_ids`` (P,) of the players in the instance mask.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {key: np.asarray(ground_truth[key], np.float32) for key in HUMANS_KEYS}
+    arrays["surface_normals"] = arrays["surface_normals"].astype(np.float16)
+    arrays["instance_ids"] = np.arange(len(arrays["keypoints"]), dtype=np.int64) + 2
+    with open(path, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
+
+
+def read_humans(path: Path) -> dict[str, np.ndarray]:
+    """Read a file written by :func:`write_humans` (normals back to float32)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except FileNotFoundError as error:
+        raise DatasetFormatError(f"humans file {str(path)!r} is missing") from error
+    except (OSError, ValueError) as error:
+        raise DatasetFormatError(f"humans file {str(path)!r} is corrupt ({error})") from error
+    missing = sorted(set(HUMANS_KEYS) - set(arrays))
+    if missing:
+        raise DatasetFormatError(f"humans file {str(path)!r} lacks {missing}")
+    arrays["surface_normals"] = arrays["surface_normals"].astype(np.float32)
+    return arrays
 
 
 def depth_to_png16(depth_m: np.ndarray) -> np.ndarray:
@@ -109,6 +175,7 @@ def annotations_from_ground_truth(
         first_annotation_id: id of the first annotation; the rest follow consecutively.
     """
     instance_mask = ground_truth["instance_mask"]
+    keypoints = ground_truth.get("keypoints")
     annotations = []
     for k, (box, label) in enumerate(
         zip(ground_truth["boxes"], ground_truth["labels"], strict=True)
@@ -123,6 +190,11 @@ def annotations_from_ground_truth(
             number=int(ground_truth["numbers"][k]),
             visible_pixels=int(ground_truth["visible_pixels"][k]),
         )
+        if keypoints is not None and 2 <= instance_id < 2 + len(keypoints):
+            points = np.asarray(keypoints[instance_id - 2], np.float64).copy()
+            points[points[:, 2] == 0, :2] = 0.0  # COCO: an unlabelled keypoint is (0, 0, 0)
+            annotation["keypoints"] = [round(float(v), 3) for v in points.ravel()]
+            annotation["num_keypoints"] = int((points[:, 2] > 0).sum())
         annotations.append(annotation)
     return annotations
 
@@ -147,7 +219,8 @@ def coco_annotation(
 
 
 def write_split_annotations(
-    root: str | Path, split: str, records: list[dict[str, Any]], description: str
+    root: str | Path, split: str, records: list[dict[str, Any]], description: str,
+    categories: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Write ``<root>/<split>/annotations.json`` from per-frame records; return the COCO dict.
 
@@ -157,6 +230,7 @@ def write_split_annotations(
         records: one ``{"image": <COCO image record>, "annotations": [...]}`` per frame, in any
             order; frames are sorted by image id and annotation ids renumbered from 1.
         description: the COCO ``info.description``.
+        categories: the COCO categories (default :func:`coco_categories`).
     """
     records = sorted(records, key=lambda record: record["image"]["id"])
     annotations = [annotation for record in records for annotation in record["annotations"]]
@@ -166,7 +240,7 @@ def write_split_annotations(
         "info": {"description": description, "version": FORMAT_VERSION},
         "images": [record["image"] for record in records],
         "annotations": annotations,
-        "categories": coco_categories(),
+        "categories": coco_categories() if categories is None else categories,
     }
     folder = Path(root) / split
     folder.mkdir(parents=True, exist_ok=True)

@@ -35,6 +35,8 @@ from visiongym.vision.data.format import (
     SPLITS,
     annotations_from_ground_truth,
     depth_to_png16,
+    keypoint_categories,
+    write_humans,
     write_image,
     write_split_annotations,
 )
@@ -75,6 +77,10 @@ class RenderConfig:
     appearance: str = "random"
     """Looks: random (the training distribution), default (the built-in look), held_out, a shift
     name (light_dim, camera_high, ...) or key=value,... (keys: docs/vision.md)."""
+    players: Literal["robot", "human"] = "robot"
+    """What the players look like: round robots, or humans in team kits posed from gait clips
+    (adds skeleton keypoints to the player annotations and humans/<frame>.npz with keypoints,
+    surface points and per-player depth)."""
     chunk: int = 16
     """Frames per worker task."""
     progress: bool = True
@@ -111,7 +117,8 @@ def _render_chunk(job: tuple[dict[str, Any], str, list[int]]) -> list[dict[str, 
     config, split, indices = job
     if _WORKER_SOURCE is None:
         _WORKER_SOURCE = make_source(
-            config["source"], config["camera"], config["size"], config["team_colours"], config["appearance"]
+            config["source"], config["camera"], config["size"], config["team_colours"], config["appearance"],
+            config["players"],
         )
     out = Path(config["out"]) / split
     records = []
@@ -135,6 +142,9 @@ def _render_chunk(job: tuple[dict[str, Any], str, list[int]]) -> list[dict[str, 
             image["depth_file"] = f"depth/{stem}.npy"
             (out / "depth").mkdir(parents=True, exist_ok=True)
             np.save(out / image["depth_file"], ground_truth["depth"].astype(np.float32))
+        if "keypoints" in ground_truth:
+            image["humans_file"] = f"humans/{stem}.npz"
+            write_humans(out / image["humans_file"], ground_truth)
         # Annotation ids are made unique later, once all chunks are back.
         records.append(
             {"image": image, "annotations": annotations_from_ground_truth(ground_truth, index, 0)}
@@ -150,6 +160,8 @@ def render_dataset(config: RenderConfig) -> dict[str, Any]:
         raise UsageError(
             f"depth {config.depth!r} unknown; choose one of: {', '.join(DEPTH_FORMATS)}"
         )
+    if config.players != "robot" and config.source != "soccer":
+        raise UsageError(f"players={config.players!r} needs source='soccer'; {config.source!r} draws no humans")
     if config.size < 16:
         raise UsageError(f"size={config.size} is too small; use at least 16 pixels")
     from visiongym.sims.appearance import make_appearance
@@ -184,8 +196,10 @@ def render_dataset(config: RenderConfig) -> dict[str, Any]:
     if _WORKER_SOURCE is not None:
         _WORKER_SOURCE.close()
         _WORKER_SOURCE = None
+    categories = keypoint_categories() if config.players == "human" else None
     for split, records in results.items():
-        write_split_annotations(config.out, split, records, f"visiongym {config.source} {split} split")
+        write_split_annotations(config.out, split, records, f"visiongym {config.source} {split} split",
+                                categories)
     info = {
         "format_version": FORMAT_VERSION,
         "source": config.source,
@@ -194,6 +208,7 @@ def render_dataset(config: RenderConfig) -> dict[str, Any]:
         "depth": config.depth,
         "team_colours": config.team_colours,
         "appearance": config.appearance,
+        "players": config.players,
         "depth_units": {"png16": "millimetres", "npy": "metres", "none": None}[config.depth],
         "class_names": list(CLASS_NAMES),
         "seed": config.seed,
@@ -222,7 +237,8 @@ class Rerenderer:
         self._sources: dict[tuple, Any] = {}
 
     def __call__(self, info: dict[str, Any], image: dict[str, Any], appearance: Any = "default") -> dict[str, Any]:
-        key = (info["source"], info["camera"], info["size"], info.get("team_colours", "kits"))
+        key = (info["source"], info["camera"], info["size"], info.get("team_colours", "kits"), "random",
+               info.get("players", "robot"))
         if key not in self._sources:
             self._sources[key] = make_source(*key)
         rng = np.random.default_rng(np.random.SeedSequence(image["seed"]))

@@ -51,6 +51,9 @@ class SoccerFrameSource:
         appearance: the looks frames are drawn from (``random``: the training distribution;
             ``default``: the built-in look; ``held_out``, a shift name, ``key=value,...`` text or
             an ``AppearanceSpec``).
+        players: ``robot`` or ``human`` (``visiongym.sims.soccer.PLAYER_LOOKS``): humans add
+            ``keypoints``, ``keypoints_3d``, ``keypoints_depth``, ``player_depth``,
+            ``surface_points`` and ``surface_normals`` to every frame.
     """
 
     def __init__(
@@ -61,9 +64,10 @@ class SoccerFrameSource:
         max_settle_steps: int = 30,
         team_colours: str = "kits",
         appearance: Any = "random",
+        players: str = "robot",
     ) -> None:
         from visiongym.sims.appearance import make_appearance
-        from visiongym.sims.soccer import CAMERAS
+        from visiongym.sims.soccer import CAMERAS, PLAYER_LOOKS
 
         if camera not in CAMERAS:
             raise UsageError(f"camera {camera!r} unknown; choose one of: {', '.join(CAMERAS)}")
@@ -71,6 +75,9 @@ class SoccerFrameSource:
             raise UsageError(
                 f"team_colours {team_colours!r} unknown; choose one of: {', '.join(TEAM_COLOURS)}"
             )
+        if players not in PLAYER_LOOKS:
+            raise UsageError(f"players {players!r} unknown; choose one of: {', '.join(PLAYER_LOOKS)}")
+        self.players = players
         self.team_colours = team_colours
         self.appearance = make_appearance(appearance)
         self.camera = camera
@@ -83,7 +90,7 @@ class SoccerFrameSource:
         if team_size not in self._scenes:
             from visiongym.sims.soccer import SoccerScene
 
-            self._scenes[team_size] = SoccerScene(team_size=team_size)
+            self._scenes[team_size] = SoccerScene(team_size=team_size, players=self.players)
         return self._scenes[team_size]
 
     def frame(self, rng: np.random.Generator, appearance: Any = None) -> dict[str, Any]:
@@ -130,6 +137,7 @@ class SoccerFrameSource:
             "camera": self.camera,
             "player": player,
             "team_colours": self.team_colours,
+            "players": self.players,
             "look": None if look is None else look.to_dict(),
         }
         return ground_truth
@@ -219,10 +227,12 @@ class ShapesFrameSource:
 
 
 def make_source(name: str, camera: str, size: int, team_colours: str = "kits",
-                appearance: Any = "random") -> FrameSource:
-    """Build a frame source by name (``soccer`` or ``shapes``; ``shapes`` has no appearance)."""
+                appearance: Any = "random", players: str = "robot") -> FrameSource:
+    """Build a frame source by name (``soccer`` or ``shapes``; ``shapes`` has neither appearance
+    nor human players)."""
     if name == "soccer":
-        return SoccerFrameSource(camera=camera, size=size, team_colours=team_colours, appearance=appearance)
+        return SoccerFrameSource(camera=camera, size=size, team_colours=team_colours, appearance=appearance,
+                                 players=players)
     if name == "shapes":
         return ShapesFrameSource(camera=camera, size=size)
     raise UsageError(f"source {name!r} unknown; choose one of: {', '.join(SOURCES)}")
