@@ -184,6 +184,7 @@ class SoccerParallelEnv(ParallelEnv):
         self.agent_name_mapping = self.agent_players  # PettingZoo's conventional name
         self.agents: list[str] = []
         self._flipped = {p: bool(scene.teams[p] == 1) for p in players}
+        self._infos = {ids[p]: {"player": p, "team": int(scene.teams[p])} for p in players}
         self._scripted = len(players) < scene.n_players
         for player in players:
             aim_kicks(scene, player, kick_aim)
@@ -232,7 +233,8 @@ class SoccerParallelEnv(ParallelEnv):
         self._steps = 0
         self.agents = list(self.possible_agents)
         score = scene.score()
-        infos = {agent: self._base_info(agent, score) for agent in self.agents}
+        infos = {agent: {**self._infos[agent], "score": score[::-1] if self._flipped[self.agent_players[agent]]
+                         else score} for agent in self.agents}
         return self._observations(), infos
 
     def step(self, actions: dict[str, Any]):
@@ -256,9 +258,10 @@ class SoccerParallelEnv(ParallelEnv):
         rewards, infos = {}, {}
         for agent in self.agents:
             player = self.agent_players[agent]
+            flipped = self._flipped[player]
             rewards[agent] = sum_terms(terms[player])
-            infos[agent] = {**self._base_info(agent, score), "goal": -goal if self._flipped[player] else goal,
-                            **terms[player], "restart": restart}
+            infos[agent] = {**self._infos[agent], "score": score[::-1] if flipped else score,
+                            "goal": -goal if flipped else goal, **terms[player], "restart": restart}
         terminations = dict.fromkeys(self.agents, terminated)
         truncations = dict.fromkeys(self.agents, truncated)
         if terminated or truncated:
@@ -330,11 +333,6 @@ class SoccerParallelEnv(ParallelEnv):
             missing = [agent for agent in live if agent not in actions]
             raise UsageError(f"no action for live agent(s) {', '.join(missing)}; every live agent needs one: "
                              f"{', '.join(live)}")
-
-    def _base_info(self, agent: str, score: tuple[int, int]) -> dict[str, Any]:
-        player = self.agent_players[agent]
-        team = int(self.scene.teams[player])
-        return {"player": player, "team": team, "score": score if team == 0 else score[::-1]}
 
     def _time_left(self) -> float:
         return 1.0 - self._steps / self.max_cycles if self.max_cycles else 1.0

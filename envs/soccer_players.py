@@ -28,6 +28,7 @@ __all__ = ["ACTION_TYPES", "KICK_AIMS", "image_shape", "make_scene", "state_size
 
 ACTION_TYPES = ("discrete", "continuous")
 KICK_AIMS = ("facing", "goal", "on_target")
+_DISCRETE_CHOICES = "choose 0 no-op, 1-8 move (E, NE, N, NW, W, SW, S, SE) or 9 kick"
 
 
 def image_shape(image_size: int | tuple[int, int]) -> tuple[int, int]:
@@ -107,6 +108,7 @@ class StateVectors:
         self.players = tuple(int(p) for p in players)
         self.others = {player: others_of(scene, player) for player in self.players}
         self.flipped = {player: bool(scene.teams[player] == 1) for player in self.players}
+        self._any_flipped = any(self.flipped.values())
         self.size = state_size(scene.n_players - 1)
 
     def __call__(self, time_left: float) -> dict[int, np.ndarray]:
@@ -120,20 +122,18 @@ class StateVectors:
         q = scene.player_poses().tolist()
         v = scene.player_velocities().tolist()
         goals_a, goals_b = scene.referee.goals
+        frames = {False: (ball, q, v, goals_a - goals_b)}
+        if self._any_flipped:  # negation is exact, so team A's bytes never depend on this
+            frames[True] = ([-x for x in ball], [(-x, -y, yaw) for x, y, yaw in q], [(-x, -y) for x, y in v],
+                            goals_b - goals_a)
         out = {}
         for player in self.players:
-            bx, by, bvx, bvy = ball
-            qq, vv = q, v
-            difference = goals_a - goals_b
-            if self.flipped[player]:  # negation is exact, so team A's bytes never depend on this
-                bx, by, bvx, bvy = -bx, -by, -bvx, -bvy
-                qq = [(-x, -y, yaw) for x, y, yaw in q]
-                vv = [(-x, -y) for x, y in v]
-                difference = -difference
+            flipped = self.flipped[player]
+            (bx, by, bvx, bvy), qq, vv, difference = frames[flipped]
             mx, my, yaw = qq[player]
             mvx, mvy = vv[player]
             cos_yaw, sin_yaw = math.cos(yaw), math.sin(yaw)
-            if self.flipped[player]:
+            if flipped:
                 cos_yaw, sin_yaw = -cos_yaw, -sin_yaw
             values = [
                 bx * scale, by * scale, bvx * vscale, bvy * vscale,
@@ -159,6 +159,11 @@ def action_to_command(action, action_type: str, yaw: float, flipped: bool = Fals
         flipped: the player is on team B (its team frame is the world turned by 180 degrees).
     """
     if action_type == "discrete":
+        if type(action) is int or isinstance(action, np.integer):  # the common case, checked cheaply
+            index = int(action)
+            if not 0 <= index < len(DISCRETE_ACTIONS):
+                raise UsageError(f"action {action!r} outside Discrete(10); {_DISCRETE_CHOICES}")
+            return _discrete(index, yaw, flipped)
         if isinstance(action, np.ndarray) and action.shape not in ((), (1,)):
             raise UsageError(f"action {action!r} has shape {action.shape}; expected a scalar in [0, 10)")
         try:
@@ -166,15 +171,8 @@ def action_to_command(action, action_type: str, yaw: float, flipped: bool = Fals
         except (TypeError, ValueError) as error:
             raise UsageError(f"action {action!r} is not an integer in [0, 10)") from error
         if not (0 <= index < len(DISCRETE_ACTIONS)) or index != np.asarray(action).reshape(()):
-            raise UsageError(
-                f"action {action!r} outside Discrete(10); choose 0 no-op, 1-8 move "
-                "(E, NE, N, NW, W, SW, S, SE) or 9 kick"
-            )
-        if not flipped:
-            return discrete_command(index, yaw)
-        command = discrete_command(index, yaw + math.pi)  # turning is the same in both frames
-        command[:2] = -command[:2]
-        return command
+            raise UsageError(f"action {action!r} outside Discrete(10); {_DISCRETE_CHOICES}")
+        return _discrete(index, yaw, flipped)
     check_choice("action_type", action_type, ACTION_TYPES)
     action = np.asarray(action, dtype=np.float64)
     if action.shape != (4,):
@@ -185,6 +183,14 @@ def action_to_command(action, action_type: str, yaw: float, flipped: bool = Fals
         action = action.copy()
         action[:2] = -action[:2]
     return action
+
+
+def _discrete(index: int, yaw: float, flipped: bool) -> np.ndarray:
+    if not flipped:
+        return discrete_command(index, yaw)
+    command = discrete_command(index, yaw + math.pi)  # turning is the same in both frames
+    command[:2] = -command[:2]
+    return command
 
 
 def aim_kicks(scene: SoccerScene, player: int, kick_aim: str) -> None:
