@@ -126,12 +126,17 @@ class StateVectors:
         if self._any_flipped:  # negation is exact, so team A's bytes never depend on this
             frames[True] = ([-x for x in ball], [(-x, -y, yaw) for x, y, yaw in q], [(-x, -y) for x, y in v],
                             goals_b - goals_a)
+        # Every player's (position, velocity) entry once per frame; each vector picks its others'.
+        rows = {flipped: [(x * scale, y * scale, vx * vscale, vy * vscale)
+                          for (x, y, _), (vx, vy) in zip(qq, vv, strict=True)]
+                for flipped, (_, qq, vv, _) in frames.items()}
         out = {}
         for player in self.players:
             flipped = self.flipped[player]
             (bx, by, bvx, bvy), qq, vv, difference = frames[flipped]
             mx, my, yaw = qq[player]
             mvx, mvy = vv[player]
+            table = rows[flipped]
             cos_yaw, sin_yaw = math.cos(yaw), math.sin(yaw)
             if flipped:
                 cos_yaw, sin_yaw = -cos_yaw, -sin_yaw
@@ -143,7 +148,7 @@ class StateVectors:
                 (half_length - mx) * scale, -my * scale,
             ]
             for other in self.others[player]:
-                values += (qq[other][0] * scale, qq[other][1] * scale, vv[other][0] * vscale, vv[other][1] * vscale)
+                values += table[other]
             values += (time_left, max(-5, min(5, difference)) / 5)
             out[player] = np.array(values, dtype=np.float32)
         return out
