@@ -122,14 +122,31 @@ def test_a_checkpoint_of_another_kind_is_refused(tmp_path: Path):
         Segmenter("yolo")
 
 
-def test_training_resumes_from_the_run_folder(trained, capsys):
-    config, _, checkpoint = trained
-    from dataclasses import replace
+def test_an_interrupted_run_resumes_from_its_checkpoint(soccer_dataset: Path, tmp_path: Path, monkeypatch, capsys):
+    import visiongym.vision.segment.train as train_module
 
-    torch.set_num_threads(1)
-    train_segmenter(replace(config, epochs=21, samples=0))
-    assert f"resuming {checkpoint} at epoch 20" in capsys.readouterr().out
-    assert load_checkpoint(checkpoint, "segmenter")["meta"]["epoch"] == 21
+    config = SegmentTrainConfig(
+        data=soccer_dataset, model="fcn", image_size=64, epochs=3, batch_size=12, augment=False,
+        run_dir=tmp_path / "run", progress=False, samples=0,
+    )
+    calls = {"n": 0}
+    real_evaluate = train_module.evaluate
+
+    def interrupted_after_epoch_two(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the third epoch's validation: its checkpoint is never written
+            raise KeyboardInterrupt
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "evaluate", interrupted_after_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        train_segmenter(config)
+    checkpoint = tmp_path / "run" / "segmenter.pt"
+    assert load_checkpoint(checkpoint, "segmenter")["meta"]["epoch"] == 2
+    monkeypatch.setattr(train_module, "evaluate", real_evaluate)
+    train_segmenter(config)
+    assert f"resuming {checkpoint} at epoch 2" in capsys.readouterr().out
+    assert load_checkpoint(checkpoint, "segmenter")["meta"]["epoch"] == 3
 
 
 def test_mask_rcnn_trains_and_predicts_through_the_same_interface(soccer_dataset: Path):
@@ -183,4 +200,6 @@ def test_cli_trains_and_evaluates(soccer_dataset: Path, tmp_path: Path, capsys):
 
     with Image.open(grid) as picture:
         assert 1.3 < picture.width / picture.height < 1.7  # 2 rows of frame | truth | prediction
-    assert main(["segment", "train", "--data", str(soccer_dataset), "--model", "yolo"]) == 2
+    with pytest.raises(SystemExit) as exit_info:  # tyro refuses the choice, naming the allowed ones
+        main(["segment", "train", "--data", str(soccer_dataset), "--model", "yolo"])
+    assert exit_info.value.code == 2 and "'unet_tiny', 'fcn', 'maskrcnn'" in capsys.readouterr().err
