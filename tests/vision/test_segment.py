@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from visiongym.sims.errors import UsageError
+from visiongym.vision.data.dataset import detection_loader
 from visiongym.vision.runtime import load_checkpoint, save_checkpoint
 from visiongym.vision.segment.engine import Segmenter, evaluate, load_segmenter
 from visiongym.vision.segment.metrics import (
@@ -17,7 +18,7 @@ from visiongym.vision.segment.metrics import (
     class_mask_from_instances,
     instances_from_class_mask,
 )
-from visiongym.vision.segment.train import SegmentTrainConfig, loader, segmentation_split, train_segmenter
+from visiongym.vision.segment.train import SegmentTrainConfig, segmentation_split, train_segmenter
 
 NAMES = ("background", "ball", "team_a", "team_b", "goal")
 
@@ -106,7 +107,7 @@ def test_unet_learns_rendered_frames_well_above_chance(trained, soccer_dataset: 
     segmenter, payload = load_segmenter(checkpoint)
     assert payload["kind"] == "segmenter" and payload["meta"]["model"] == "unet_tiny"
     untrained = Segmenter("unet_tiny", 64)
-    frames = loader(segmentation_split(soccer_dataset, "train", 64), 12, shuffle=False)
+    frames = detection_loader(segmentation_split(soccer_dataset, "train", 64), 12, shuffle=False)
     before, after = evaluate(untrained, frames)["miou"], evaluate(segmenter, frames)["miou"]
     # Predicting background everywhere scores about 0.9 / 5 = 0.18.
     assert before < 0.3 and after > 0.4, (before, after)
@@ -152,7 +153,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(soccer_dataset: Path, tm
 def test_mask_rcnn_trains_and_predicts_through_the_same_interface(soccer_dataset: Path):
     torch.manual_seed(0)
     segmenter = Segmenter("maskrcnn", 64)
-    images, targets = next(iter(loader(segmentation_split(soccer_dataset, "train", 64), 4, shuffle=False)))
+    images, targets = next(iter(detection_loader(segmentation_split(soccer_dataset, "train", 64), 4, shuffle=False)))
     segmenter.train()
     loss, terms = segmenter.loss(images, targets)
     loss.backward()

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from visiongym.envs.cli import run_command
+from visiongym.vision.data.dataset import detection_loader
 from visiongym.vision.metrics import print_table
 from visiongym.vision.runs import set_threads
 from visiongym.vision.segment.engine import evaluate, load_segmenter, save_grid
-from visiongym.vision.segment.train import loader, segmentation_split
+from visiongym.vision.segment.train import segmentation_split
 
 __all__ = ["SegmentEvaluateConfig", "compare"]
 
@@ -53,11 +54,11 @@ def compare(config: SegmentEvaluateConfig) -> dict[str, dict[str, float]]:
     for index, path in enumerate(config.model):
         segmenter, payload = load_segmenter(path, config.device)
         dataset = segmentation_split(config.data, config.split, segmenter.image_size, limit=config.limit)
-        scores = evaluate(segmenter, loader(dataset, 32, shuffle=False))
+        scores = evaluate(segmenter, detection_loader(dataset, 32, shuffle=False))
         scores["params_M"] = sum(p.numel() for p in segmenter.parameters()) / 1e6
         rows[f"{payload['meta']['model']} ({Path(path).parent.name})"] = scores
         if config.grid is not None:
-            images, targets = next(iter(loader(dataset, config.grid_frames, shuffle=False)))
+            images, targets = next(iter(detection_loader(dataset, config.grid_frames, shuffle=False)))
             grid = config.grid if len(config.model) == 1 else config.grid.with_name(f"{config.grid.stem}_{index}.png")
             print(f"wrote {save_grid(grid, segmenter, images, targets)}")
     print_table(f"segmenters on {config.data}/{config.split}", rows)

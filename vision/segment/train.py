@@ -25,19 +25,18 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from torch.utils.data import DataLoader, Dataset
 
 from visiongym.envs.cli import run_command
 from visiongym.sims.errors import UsageError
-from visiongym.vision.data.dataset import SoccerDetection, collate_detection, detection_transforms
+from visiongym.vision.data.dataset import SoccerDetection, detection_loader, detection_transforms
 from visiongym.vision.data.format import CLASS_NAMES
 from visiongym.vision.metrics import print_table
-from visiongym.vision.runs import RunOptions, log_losses, prepare_run, set_threads
+from visiongym.vision.runs import RunOptions, prepare_run, set_threads, train_epoch
 from visiongym.vision.runtime import pick_device, resume_epoch, seed_everything
 from visiongym.vision.segment.engine import CHECKPOINT_KIND, Segmenter, evaluate, save_grid
 from visiongym.vision.segment.models import SEGMENTERS, TASKS
 
-__all__ = ["SegmentTrainConfig", "train_segmenter", "segmentation_split", "loader"]
+__all__ = ["SegmentTrainConfig", "train_segmenter", "segmentation_split"]
 
 SegmenterName = SEGMENTERS.choices()
 """The ``--model`` choices: every registered segmenter."""
@@ -86,18 +85,6 @@ def segmentation_split(
     return SoccerDetection(data, split, detection_transforms(augment, size, photometric), masks=True, limit=limit)
 
 
-def loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
-    """Batches of ``(uint8 images, targets)`` (:func:`collate_detection`)."""
-    return DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        collate_fn=collate_detection,
-        generator=torch.Generator().manual_seed(seed),
-        drop_last=shuffle and len(dataset) > batch_size,
-    )
-
-
 def train_segmenter(config: SegmentTrainConfig) -> dict[str, float]:
     """Train (or resume), score on the test split, print the table; return the test scores."""
     SEGMENTERS.check(config.model)
@@ -115,7 +102,7 @@ def train_segmenter(config: SegmentTrainConfig) -> dict[str, float]:
     segmenter = Segmenter(config.model, size, CLASS_NAMES).to(device)
     lr = config.lr / 10 if TASKS[config.model] == "instance" else config.lr
     optimizer = torch.optim.AdamW(segmenter.parameters(), lr=lr, weight_decay=1e-4)
-    batches = loader(train_set, config.batch_size, shuffle=True, seed=config.seed)
+    batches = detection_loader(train_set, config.batch_size, shuffle=True, seed=config.seed)
     steps_per_epoch = len(batches)
     total_steps = config.steps or config.epochs * steps_per_epoch
     epochs = -(-total_steps // steps_per_epoch)
@@ -130,32 +117,21 @@ def train_segmenter(config: SegmentTrainConfig) -> dict[str, float]:
     started = time.perf_counter()
     bar = tqdm(range(start_epoch, epochs), desc=config.model, disable=not config.progress)
     for epoch in bar:
-        segmenter.train()
-        for images, targets in batches:
-            loss, terms = segmenter.loss(images.to(device), targets)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(segmenter.parameters(), 10.0)
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            log_losses(writer, step, {"total": loss, **terms})
-            if step >= total_steps:
-                break
+        step, loss = train_epoch(segmenter, batches, optimizer, scheduler, writer, step, total_steps, device)
         elapsed = time.perf_counter() - started
         writer.add_scalar("charts/frames_per_s", (step - start_epoch * steps_per_epoch) * config.batch_size / elapsed, step)
-        scores = evaluate(segmenter, loader(val_set, 32, shuffle=False))
+        scores = evaluate(segmenter, detection_loader(val_set, 32, shuffle=False))
         writer.add_scalar("val/miou", scores["miou"], step)
         writer.add_scalar("val/player_iou", scores["player_iou"], step)
         bar.set_postfix(loss=f"{loss.item():.3f}", val_miou=f"{scores['miou']:.3f}")
         segmenter.save(checkpoint_path, epoch=epoch + 1, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict())
 
     test_set = segmentation_split(config.data, "test", size, limit=config.eval_limit)
-    scores = evaluate(segmenter, loader(test_set, 32, shuffle=False))
+    scores = evaluate(segmenter, detection_loader(test_set, 32, shuffle=False))
     for name, value in scores.items():
         writer.add_scalar(f"test/{name.replace('/', '_')}", value, step)
     if config.samples > 0:
-        images, targets = next(iter(loader(test_set, config.samples, shuffle=False)))
+        images, targets = next(iter(detection_loader(test_set, config.samples, shuffle=False)))
         grid = save_grid(run_dir / "samples.png", segmenter, images, targets)
         with Image.open(grid) as picture:
             writer.add_image("test/samples", np.asarray(picture.convert("RGB")), step, dataformats="HWC")
