@@ -160,6 +160,8 @@ def test_mask_rcnn_trains_and_predicts_through_the_same_interface(soccer_dataset
     assert {"loss_mask", "loss_classifier"} <= set(terms) and torch.isfinite(loss)
     (prediction, *_) = segmenter.predict(images, score_threshold=0.0)
     assert prediction["class_mask"].shape == (64, 64) and prediction["masks"].shape[1:] == (64, 64)
+    scores = evaluate(segmenter, [(images, targets)])  # untrained: few or no instances, still scored
+    assert 0.0 <= scores["miou"] <= 1.0 and 0.0 <= scores["player_iou"] <= 1.0
 
 
 def test_robustness_suite_scores_a_segmenter(trained, soccer_dataset: Path, tmp_path: Path):
