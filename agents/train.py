@@ -28,7 +28,7 @@ __all__ = ["train", "main"]
 
 def train(config: TrainConfig) -> Path:
     """Train ``config`` (a config from :data:`visiongym.agents.config.CONFIGS`); returns the run folder."""
-    return get_algorithm(config.algo).load("trainer")(config).train()
+    return get_algorithm(config.algo).load("trainer", getattr(config, "engine", None))(config).train()
 
 
 def _resume_config(argv: list[str]) -> TrainConfig:
