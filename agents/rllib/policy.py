@@ -8,6 +8,7 @@ classes are imported.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import gymnasium as gym
@@ -16,14 +17,31 @@ import torch
 
 from visiongym.agents.rllib.envs import import_ray
 from visiongym.agents.sb3.spaces import space_from_dict, space_to_dict
+from visiongym.vision.runtime import CheckpointError
 
 __all__ = ["RLlibPolicy", "module_record", "build_module", "rllib_policy_from_checkpoint", "module_policies"]
 
 
-def module_record(module: Any, model_config: dict[str, Any]) -> dict[str, Any]:
-    """What rebuilding ``module`` needs, as plain values: its spaces and model config."""
+def module_record(module: Any) -> dict[str, Any]:
+    """What rebuilding ``module`` needs, as plain values: its spaces and its full model config
+    (RLlib's defaults merged in: they decide the layer names, e.g. a shared or separate encoder)."""
+    model_config = module.model_config
+    if dataclasses.is_dataclass(model_config):
+        model_config = dataclasses.asdict(model_config)
+    plain = {key: value for key, value in dict(model_config).items() if _is_plain(value)}
     return {"observation_space": space_to_dict(module.observation_space),
-            "action_space": space_to_dict(module.action_space), "model_config": dict(model_config)}
+            "action_space": space_to_dict(module.action_space), "model_config": plain}
+
+
+def _is_plain(value: Any) -> bool:
+    """Kept in a ``weights_only`` checkpoint: numbers, strings, None and lists/dicts of them."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _is_plain(item) for key, item in value.items())
+    return False
 
 
 def build_module(record: dict[str, Any], state: dict[str, torch.Tensor], device: torch.device | str = "cpu") -> Any:
@@ -37,7 +55,11 @@ def build_module(record: dict[str, Any], state: dict[str, torch.Tensor], device:
         model_config=dict(record["model_config"]),
         inference_only=True,
     )
-    module.load_state_dict(state, strict=False)  # the value head is not part of an inference module
+    # strict=False: a learner's module also holds the value head, which an inference module lacks
+    missing = module.load_state_dict(state, strict=False).missing_keys
+    if missing:
+        raise CheckpointError(f"the checkpoint's weights do not fit the RLlib module it describes "
+                              f"(missing {', '.join(missing[:4])}); was it written by another RLlib version?")
     return module.to(device).eval()
 
 

@@ -194,8 +194,7 @@ class RLlibTrainer:
                             for mid in self.module_ids()}}
 
     def meta(self) -> dict[str, Any]:
-        model = self.model_config(self.image)
-        records = {mid: module_record(self.algo.get_module(mid), model) for mid in self.module_ids()}
+        records = {mid: module_record(self.algo.get_module(mid)) for mid in self.module_ids()}
         extra = self.multi.meta() if self.multi else {}
         return checkpoint_meta(self.config, self.env_kwargs, engine="rllib", modules=records, image=self.image,
                                multi_agent=self.multi is not None, **extra)
