@@ -10,7 +10,6 @@ and builds the observation.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import gymnasium as gym
@@ -18,21 +17,24 @@ import numpy as np
 from gymnasium import spaces
 
 from visiongym.envs.appearance import LookStream
-from visiongym.envs.soccer_actions import (
-    DISCRETE_ACTIONS,
-    discrete_command,
-    nearest_discrete_action,
+from visiongym.envs.soccer_actions import DISCRETE_ACTIONS, nearest_discrete_action
+from visiongym.envs.soccer_players import (
+    ACTION_TYPES,
+    KICK_AIMS,
+    StateVectors,
+    action_to_command,
+    aim_kicks,
+    image_shape,
+    make_scene,
 )
 from visiongym.envs.soccer_tasks import SCENARIOS, Scenario, make_task
 from visiongym.sims.errors import UsageError, check_choice
-from visiongym.sims.soccer import CAMERAS, SoccerScene
+from visiongym.sims.soccer import CAMERAS
 
 __all__ = ["TabletopSoccerEnv", "OBS_MODES", "ACTION_TYPES", "KICK_AIMS", "DISCRETE_ACTIONS", "SCENARIOS",
            "Scenario"]
 
 OBS_MODES = ("state", "pixels", "pixels_state")
-ACTION_TYPES = ("discrete", "continuous")
-KICK_AIMS = ("facing", "goal", "on_target")
 
 
 class TabletopSoccerEnv(gym.Env):
@@ -181,22 +183,9 @@ class TabletopSoccerEnv(gym.Env):
         check_choice("kick_aim", kick_aim, KICK_AIMS)
         if render_mode is not None:
             check_choice("render_mode", render_mode, self.metadata["render_modes"])
-        if isinstance(image_size, (int, np.integer)):
-            image_size = (int(image_size), int(image_size))
-        image_size = tuple(int(v) for v in image_size)
-        if len(image_size) != 2 or not all(16 <= v <= 1024 for v in image_size):
-            raise UsageError(f"image_size {image_size!r} out of range; each side must lie in [16, 1024]")
-        if not 0.25 <= pitch_scale <= 8:
-            raise UsageError(f"pitch_scale {pitch_scale!r} out of range; must lie in [0.25, 8]")
+        image_size = image_shape(image_size)
         self.scenario_name = scenario
         self.scenario = SCENARIOS[scenario]
-        sizes = self.scenario.team_sizes
-        if team_size is not None:
-            if self.scenario.task.fixed_teams:
-                raise UsageError(
-                    f"team_size applies to matches only; scenario {scenario!r} has fixed teams"
-                )
-            sizes = (team_size, team_size) if isinstance(team_size, (int, np.integer)) else tuple(team_size)
         self.obs_mode = obs_mode
         self.action_type = action_type
         self.image_size = image_size
@@ -204,35 +193,21 @@ class TabletopSoccerEnv(gym.Env):
         self.ground_truth = ground_truth
         self.render_mode = render_mode
         self.render_size = tuple(render_size)
-        self.scene = SoccerScene(
-            team_size=sizes,
-            pitch_length=2.4 * pitch_scale,
-            pitch_width=1.6 * pitch_scale,
-            image_size=image_size,
-            ego_cameras=camera == "ego",
-            skill=skill,
-            roles=self.scenario.roles,
-            appearance=appearance,
-        )
+        self.scene = make_scene(scenario, image_size, pitch_scale=pitch_scale, team_size=team_size, skill=skill,
+                                ego_cameras=camera == "ego", appearance=appearance)
         self._looks = LookStream()
-        n_a, n_b = self.scene.team_sizes
+        n_a = self.scene.team_sizes[0]
         if n_a == 0:
             raise UsageError("team A needs at least one player: the agent controls one of them")
         roles = self.scene.roles
         self.controlled = next((i for i in range(n_a) if roles[i] == "chaser"), 0)
         self.kick_aim = kick_aim
-        if kick_aim == "goal":
-            self.scene.kick_targets[self.controlled] = (self.scene.pitch.length / 2, 0.0)
-        elif kick_aim == "on_target":
-            inside = 0.95 * self.scene.pitch.goal_width / 2
-            self.scene.kick_windows[self.controlled] = (self.scene.pitch.length / 2, -inside, inside)
+        aim_kicks(self.scene, self.controlled, kick_aim)
         self.task = make_task(scenario, (self.controlled,), shaping=float(shaping),
                               terminate_on_goal=terminate_on_goal)
-        self._others = [i for i in range(n_a) if i != self.controlled] + list(range(n_a, n_a + n_b))
-        self._half_length = self.scene.pitch.length / 2
-        self._state_size = 14 + 4 * len(self._others) + 2
+        self._state_vectors = StateVectors(self.scene, (self.controlled,))
 
-        state_space = spaces.Box(-5.0, 5.0, (self._state_size,), np.float32)
+        state_space = spaces.Box(-5.0, 5.0, (self._state_vectors.size,), np.float32)
         pixel_space = spaces.Box(0, 255, (*image_size, 3), np.uint8)
         if obs_mode == "state":
             self.observation_space = state_space
@@ -343,50 +318,11 @@ class TabletopSoccerEnv(gym.Env):
         return nearest_discrete_action(command, float(self.scene.player_yaws()[self.controlled]))
 
     def _action_to_command(self, action) -> np.ndarray:
-        if self.action_type == "discrete":
-            if isinstance(action, np.ndarray) and action.shape not in ((), (1,)):
-                raise UsageError(f"action {action!r} has shape {action.shape}; expected a scalar in [0, 10)")
-            try:
-                index = int(np.asarray(action).reshape(()))
-            except (TypeError, ValueError) as error:
-                raise UsageError(f"action {action!r} is not an integer in [0, 10)") from error
-            if not (0 <= index < len(DISCRETE_ACTIONS)) or index != np.asarray(action).reshape(()):
-                raise UsageError(
-                    f"action {action!r} outside Discrete(10); choose 0 no-op, 1-8 move "
-                    "(E, NE, N, NW, W, SW, S, SE) or 9 kick"
-                )
-            return discrete_command(index, float(self.scene.player_yaws()[self.controlled]))
-        action = np.asarray(action, dtype=np.float64)
-        if action.shape != (4,):
-            raise UsageError(f"action has shape {action.shape}; expected (4,) = (vx, vy, turn, kick)")
-        if not np.isfinite(action).all() or np.abs(action).max() > 1.0 + 1e-6:
-            raise UsageError(f"action {action.tolist()} outside Box(-1, 1, (4,)); every entry must lie in [-1, 1]")
-        return action
+        return action_to_command(action, self.action_type, float(self.scene.player_yaws()[self.controlled]))
 
     def _state(self) -> np.ndarray:
-        # Plain floats into one array: a dozen numpy calls on 2-vectors cost more than this.
-        scene = self.scene
-        scale = 1.0 / self._half_length
-        vscale = 1.0 / scene.max_speed
-        bx, by = scene.ball_position().tolist()
-        bvx, bvy = scene.ball_velocity().tolist()
-        q = scene.player_poses().tolist()
-        v = scene.player_velocities().tolist()
-        mx, my, yaw = q[self.controlled]
-        mvx, mvy = v[self.controlled]
-        values = [
-            bx * scale, by * scale, bvx * vscale, bvy * vscale,
-            mx * scale, my * scale, mvx * vscale, mvy * vscale,
-            math.cos(yaw), math.sin(yaw),
-            (bx - mx) * scale, (by - my) * scale,
-            (self._half_length - mx) * scale, -my * scale,
-        ]
-        for other in self._others:
-            values += (q[other][0] * scale, q[other][1] * scale, v[other][0] * vscale, v[other][1] * vscale)
         limit = self.spec.max_episode_steps if self.spec is not None else None
-        goals_a, goals_b = scene.referee.goals
-        values += (1.0 - self._steps / limit if limit else 1.0, max(-5, min(5, goals_a - goals_b)) / 5)
-        return np.array(values, dtype=np.float32)
+        return self._state_vectors(1.0 - self._steps / limit if limit else 1.0)[self.controlled]
 
     def _pixels(self) -> np.ndarray:
         return self.scene.render(self.camera, *self.image_size, player=self.controlled)

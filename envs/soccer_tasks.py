@@ -37,13 +37,15 @@ __all__ = [
     "PenaltyTask",
     "MatchTask",
     "make_task",
+    "sum_terms",
 ]
 
 #: Names of the reward terms, as they appear in ``info`` (``reward_<name>``).
 REWARD_TERMS = ("scoring", "ball_progress", "ball_approach")
 
 
-def _total(terms: dict[str, float]) -> float:
+def sum_terms(terms: dict[str, float]) -> float:
+    """A player's reward: its terms (``reward_<name>`` -> value) added up."""
     # Added left to right, as the env always has: sum() compensates since Python 3.12, which can
     # change the last bit of a reward (and the seed pins).
     total = 0.0
@@ -149,7 +151,7 @@ class SoccerTask:
         """One step for the first controlled player: reward, terminated, truncated, reward terms."""
         self.after_step(scene)
         terms = self.rewards(scene, goal)[self.players[0]]
-        return _total(terms), self.terminated(scene, goal), False, terms
+        return sum_terms(terms), self.terminated(scene, goal), False, terms
 
 
 class MatchTask(SoccerTask):

@@ -8,6 +8,7 @@ first use and dropped when the scene is pickled.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import mujoco
@@ -16,13 +17,15 @@ import numpy as np
 from visiongym.sims.errors import UsageError, check_choice
 from visiongym.sims.gl import make_renderer
 
-__all__ = ["CAMERAS", "PLAYER_CAMERAS", "MIN_IMAGE", "MAX_IMAGE", "check_image_size", "camera_id",
-           "RendererCache"]
+__all__ = ["CAMERAS", "PLAYER_CAMERAS", "MIN_IMAGE", "MAX_IMAGE", "MAX_TILED", "check_image_size", "camera_id",
+           "RendererCache", "tile_grid", "render_tiled"]
 
 CAMERAS = ("broadcast", "top", "ego", "follow", "heading")
 #: Cameras that belong to one player (``player=i`` picks whose).
 PLAYER_CAMERAS = ("ego", "follow", "heading")
 MIN_IMAGE, MAX_IMAGE = 16, 1024
+#: Largest side of the buffer that :func:`render_tiled` draws several views into.
+MAX_TILED = 4096
 
 
 def check_image_size(height: int, width: int) -> None:
@@ -58,9 +61,11 @@ class RendererCache:
         self.model = model
         self._renderers: dict[tuple[int, int], Any] = {}
 
-    def get(self, height: int, width: int):
-        """The renderer of ``height`` x ``width`` frames."""
-        check_image_size(height, width)
+    def get(self, height: int, width: int, tiled: bool = False):
+        """The renderer of ``height`` x ``width`` frames (``tiled``: a buffer of several frames,
+        each side up to :data:`MAX_TILED`)."""
+        if not tiled:
+            check_image_size(height, width)
         key = (height, width)
         if key not in self._renderers:
             vis = self.model.vis.global_
@@ -77,3 +82,34 @@ class RendererCache:
 
     def __getstate__(self) -> dict:
         return {"model": self.model, "_renderers": {}}
+
+
+def tile_grid(count: int, height: int, width: int) -> tuple[int, int]:
+    """(rows, columns) of the near-square grid :func:`render_tiled` lays ``count`` views out in."""
+    columns = max(1, math.ceil(math.sqrt(count)))
+    return max(1, math.ceil(count / columns)), columns
+
+
+def render_tiled(renderer, data: mujoco.MjData, camera_ids: list[int], height: int, width: int) -> np.ndarray:
+    """Several cameras' frames, (len(camera_ids), height, width, 3) uint8, drawn in one pass.
+
+    Each camera is drawn into its own viewport of one offscreen buffer (``renderer`` is a
+    ``mujoco.Renderer`` of the whole grid, :func:`tile_grid`), and the buffer is read back once:
+    the read-back waits for the GPU or the software rasteriser to finish, so one read instead
+    of one per view is most of the saving. Each frame has the same bytes as a frame of its own.
+    """
+    rows, columns = tile_grid(len(camera_ids), height, width)
+    context = renderer._mjr_context  # noqa: SLF001 - mujoco.Renderer draws one viewport; we draw several
+    if renderer._gl_context:  # noqa: SLF001
+        renderer._gl_context.make_current()  # noqa: SLF001
+    for index, cam in enumerate(camera_ids):
+        renderer.update_scene(data, cam)
+        row, column = divmod(index, columns)
+        viewport = mujoco.MjrRect(column * width, row * height, width, height)
+        mujoco.mjr_render(viewport, renderer.scene, context)
+    buffer = np.empty((rows * height, columns * width, 3), dtype=np.uint8)
+    mujoco.mjr_readPixels(buffer, None, mujoco.MjrRect(0, 0, columns * width, rows * height), context)
+    # GL rows run bottom-up: tile (row, column) sits upside down in rows row*height.. of the buffer.
+    tiles = buffer.reshape(rows, height, columns, width, 3).transpose(0, 2, 1, 3, 4)
+    tiles = tiles.reshape(rows * columns, height, width, 3)[: len(camera_ids), ::-1]
+    return np.ascontiguousarray(tiles)

@@ -28,7 +28,15 @@ from visiongym.sims.errors import UsageError
 from visiongym.sims.soccer import ground_truth as _ground_truth
 from visiongym.sims.soccer.appearance import KIT_HUES, TEAM_COLOUR_MODES, Appearance
 from visiongym.sims.soccer.builders import PitchSpec, SceneSpec, build_mjcf
-from visiongym.sims.soccer.cameras import CAMERAS, RendererCache, camera_id, check_image_size
+from visiongym.sims.soccer.cameras import (
+    CAMERAS,
+    MAX_TILED,
+    RendererCache,
+    camera_id,
+    check_image_size,
+    render_tiled,
+    tile_grid,
+)
 from visiongym.sims.soccer.ground_truth import CLASS_NAMES, instance_table
 from visiongym.sims.soccer.referee import Referee
 from visiongym.sims.soccer.scripted import ROLES, default_lanes, default_roles, scripted_commands
@@ -439,6 +447,18 @@ class SoccerScene:
         renderer = self._renderers.get(height, width)
         renderer.update_scene(self.data, cam)
         return renderer.render(out=out)
+
+    def render_players(self, camera: str, height: int, width: int, players) -> np.ndarray:
+        """Frames (len(players), height, width, 3) uint8 of each player's own view ``camera``
+        (``ego``, ``follow`` or ``heading``), drawn in one pass of one renderer; each is the frame
+        :meth:`render` gives for that player."""
+        check_image_size(height, width)
+        cams = [self.camera_id(camera, int(player)) for player in players]
+        rows, columns = tile_grid(len(cams), height, width)
+        if len(cams) == 1 or rows * height > MAX_TILED or columns * width > MAX_TILED:
+            return np.stack([self.render(camera, height, width, player=int(p)) for p in players])
+        renderer = self._renderers.get(rows * height, columns * width, tiled=True)
+        return render_tiled(renderer, self.data, cams, height, width)
 
     def render_ground_truth(self, camera: str = "broadcast", height: int = 128, width: int = 128,
                             player: int = 0) -> dict[str, np.ndarray]:

@@ -1,0 +1,205 @@
+"""What a soccer env does for each player it controls: its frame, its state vector, its actions.
+
+Both soccer envs use these, so a player of the single-agent env (:mod:`visiongym.envs.soccer`)
+and an agent of the multi-agent one (:mod:`visiongym.envs.soccer_multi`) see the same vector,
+decode actions the same way and aim kicks the same way.
+
+*Team frame*: every player sees the pitch as if its team attacked +x. For team A that is the
+world frame; for team B it is the world turned by 180 degrees about the centre spot (x and y
+negated, headings plus pi), a rotation, so left stays left. Observations and actions are both
+in the team frame, so a policy trained on one side plays the other unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from visiongym.envs.soccer_actions import DISCRETE_ACTIONS, discrete_command
+from visiongym.envs.soccer_tasks import SCENARIOS
+from visiongym.sims.errors import UsageError, check_choice
+from visiongym.sims.soccer import SoccerScene
+
+__all__ = ["ACTION_TYPES", "KICK_AIMS", "image_shape", "make_scene", "state_size", "others_of", "StateVectors", "action_to_command",
+           "aim_kicks"]
+
+ACTION_TYPES = ("discrete", "continuous")
+KICK_AIMS = ("facing", "goal", "on_target")
+_DISCRETE_CHOICES = "choose 0 no-op, 1-8 move (E, NE, N, NW, W, SW, S, SE) or 9 kick"
+
+
+def image_shape(image_size: int | tuple[int, int]) -> tuple[int, int]:
+    """``image_size`` as (height, width), refusing a side outside [16, 1024]."""
+    if isinstance(image_size, (int, np.integer)):
+        image_size = (int(image_size), int(image_size))
+    image_size = tuple(int(v) for v in image_size)
+    if len(image_size) != 2 or not all(16 <= v <= 1024 for v in image_size):
+        raise UsageError(f"image_size {image_size!r} out of range; each side must lie in [16, 1024]")
+    return image_size
+
+
+def make_scene(scenario: str, image_size: tuple[int, int], pitch_scale: float = 1.0,
+               team_size: int | tuple[int, int] | None = None, skill: float = 1.0, ego_cameras: bool = False,
+               appearance: Any = "default") -> SoccerScene:
+    """The scene of ``scenario``: its team sizes (or ``team_size`` for a match) and roles, on a
+    pitch 2.4 x 1.6 m times ``pitch_scale``, its buffers sized for ``image_size`` observations."""
+    check_choice("scenario", scenario, SCENARIOS)
+    if not 0.25 <= pitch_scale <= 8:
+        raise UsageError(f"pitch_scale {pitch_scale!r} out of range; must lie in [0.25, 8]")
+    sizes = SCENARIOS[scenario].team_sizes
+    if team_size is not None:
+        if SCENARIOS[scenario].task.fixed_teams:
+            raise UsageError(f"team_size applies to matches only; scenario {scenario!r} has fixed teams")
+        sizes = (team_size, team_size) if isinstance(team_size, (int, np.integer)) else tuple(team_size)
+    return SoccerScene(
+        team_size=sizes,
+        pitch_length=2.4 * pitch_scale,
+        pitch_width=1.6 * pitch_scale,
+        image_size=image_size,
+        ego_cameras=ego_cameras,
+        skill=skill,
+        roles=SCENARIOS[scenario].roles,
+        appearance=appearance,
+    )
+
+
+def state_size(n_others: int) -> int:
+    """Length of a player's state vector in a scene with ``n_others`` other players."""
+    return 14 + 4 * n_others + 2
+
+
+def others_of(scene: SoccerScene, player: int) -> list[int]:
+    """The other players in state-vector order: teammates in shirt order, then opponents."""
+    team = scene.teams[player]
+    mates = [int(i) for i in scene.team_players(team) if i != player]
+    return mates + [int(i) for i in scene.team_players(1 - team)]
+
+
+class StateVectors:
+    """State vectors of some players, in their team frames, read from the scene once per call.
+
+    | index | field |
+    |---|---|
+    | 0-1 | ball position (x, y) |
+    | 2-3 | ball velocity |
+    | 4-5 | own position |
+    | 6-7 | own velocity |
+    | 8-9 | own heading (cos, sin) |
+    | 10-11 | ball relative to the player |
+    | 12-13 | opponents' goal centre relative to the player |
+    | next 4 per teammate | teammate position, velocity (shirt order, the player skipped) |
+    | next 4 per opponent | opponent position, velocity (shirt order) |
+    | -2 | fraction of the episode time limit left (1 when unknown) |
+    | -1 | own goals minus conceded, clipped to [-5, 5] / 5 |
+
+    Positions are divided by half the pitch length, velocities by the player top speed, all in
+    the player's team frame (module docstring).
+
+    Args:
+        scene: the scene.
+        players: the players to observe (scene indices).
+    """
+
+    def __init__(self, scene: SoccerScene, players: Sequence[int]) -> None:
+        self.scene = scene
+        self.players = tuple(int(p) for p in players)
+        self.others = {player: others_of(scene, player) for player in self.players}
+        self.flipped = {player: bool(scene.teams[player] == 1) for player in self.players}
+        self._any_flipped = any(self.flipped.values())
+        self.size = state_size(scene.n_players - 1)
+
+    def __call__(self, time_left: float) -> dict[int, np.ndarray]:
+        """Each player's vector; ``time_left`` is the fraction of the time limit left."""
+        # Plain floats into one array: a dozen numpy calls on 2-vectors cost more than this.
+        scene = self.scene
+        half_length = scene.pitch.length / 2
+        scale = 1.0 / half_length
+        vscale = 1.0 / scene.max_speed
+        ball = scene.ball_position().tolist() + scene.ball_velocity().tolist()
+        q = scene.player_poses().tolist()
+        v = scene.player_velocities().tolist()
+        goals_a, goals_b = scene.referee.goals
+        frames = {False: (ball, q, v, goals_a - goals_b)}
+        if self._any_flipped:  # negation is exact, so team A's bytes never depend on this
+            frames[True] = ([-x for x in ball], [(-x, -y, yaw) for x, y, yaw in q], [(-x, -y) for x, y in v],
+                            goals_b - goals_a)
+        out = {}
+        for player in self.players:
+            flipped = self.flipped[player]
+            (bx, by, bvx, bvy), qq, vv, difference = frames[flipped]
+            mx, my, yaw = qq[player]
+            mvx, mvy = vv[player]
+            cos_yaw, sin_yaw = math.cos(yaw), math.sin(yaw)
+            if flipped:
+                cos_yaw, sin_yaw = -cos_yaw, -sin_yaw
+            values = [
+                bx * scale, by * scale, bvx * vscale, bvy * vscale,
+                mx * scale, my * scale, mvx * vscale, mvy * vscale,
+                cos_yaw, sin_yaw,
+                (bx - mx) * scale, (by - my) * scale,
+                (half_length - mx) * scale, -my * scale,
+            ]
+            for other in self.others[player]:
+                values += (qq[other][0] * scale, qq[other][1] * scale, vv[other][0] * vscale, vv[other][1] * vscale)
+            values += (time_left, max(-5, min(5, difference)) / 5)
+            out[player] = np.array(values, dtype=np.float32)
+        return out
+
+
+def action_to_command(action, action_type: str, yaw: float, flipped: bool = False) -> np.ndarray:
+    """The scene command (vx, vy, turn, kick) of one player's action, refusing a bad action.
+
+    Args:
+        action: an index of ``Discrete(10)`` or a ``Box(-1, 1, (4,))`` vector, in the team frame.
+        action_type: ``discrete`` or ``continuous``.
+        yaw: the player's heading in the world frame.
+        flipped: the player is on team B (its team frame is the world turned by 180 degrees).
+    """
+    if action_type == "discrete":
+        if type(action) is int or isinstance(action, np.integer):  # the common case, checked cheaply
+            index = int(action)
+            if not 0 <= index < len(DISCRETE_ACTIONS):
+                raise UsageError(f"action {action!r} outside Discrete(10); {_DISCRETE_CHOICES}")
+            return _discrete(index, yaw, flipped)
+        if isinstance(action, np.ndarray) and action.shape not in ((), (1,)):
+            raise UsageError(f"action {action!r} has shape {action.shape}; expected a scalar in [0, 10)")
+        try:
+            index = int(np.asarray(action).reshape(()))
+        except (TypeError, ValueError) as error:
+            raise UsageError(f"action {action!r} is not an integer in [0, 10)") from error
+        if not (0 <= index < len(DISCRETE_ACTIONS)) or index != np.asarray(action).reshape(()):
+            raise UsageError(f"action {action!r} outside Discrete(10); {_DISCRETE_CHOICES}")
+        return _discrete(index, yaw, flipped)
+    check_choice("action_type", action_type, ACTION_TYPES)
+    action = np.asarray(action, dtype=np.float64)
+    if action.shape != (4,):
+        raise UsageError(f"action has shape {action.shape}; expected (4,) = (vx, vy, turn, kick)")
+    if not np.isfinite(action).all() or np.abs(action).max() > 1.0 + 1e-6:
+        raise UsageError(f"action {action.tolist()} outside Box(-1, 1, (4,)); every entry must lie in [-1, 1]")
+    if flipped:
+        action = action.copy()
+        action[:2] = -action[:2]
+    return action
+
+
+def _discrete(index: int, yaw: float, flipped: bool) -> np.ndarray:
+    if not flipped:
+        return discrete_command(index, yaw)
+    command = discrete_command(index, yaw + math.pi)  # turning is the same in both frames
+    command[:2] = -command[:2]
+    return command
+
+
+def aim_kicks(scene: SoccerScene, player: int, kick_aim: str) -> None:
+    """Aim ``player``'s kicks: ``facing`` (as it faces), ``goal`` (at the centre of the goal it
+    attacks) or ``on_target`` (as it faces, kept just inside the posts)."""
+    check_choice("kick_aim", kick_aim, KICK_AIMS)
+    goal_x = float(scene.attack_signs[player]) * scene.pitch.length / 2
+    if kick_aim == "goal":
+        scene.kick_targets[player] = (goal_x, 0.0)
+    elif kick_aim == "on_target":
+        inside = 0.95 * scene.pitch.goal_width / 2
+        scene.kick_windows[player] = (goal_x, -inside, inside)
