@@ -10,7 +10,6 @@ against scripted opponents and reports wins, draws, losses and the goal differen
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,12 +101,7 @@ class MultiAgentSetup:
         agent_modules = eval_agent_modules(c.env, self.env_kwargs, self.meta())
         result = play_matches(c.env, self.env_kwargs, policies, agent_modules, c.eval_episodes,
                               seed=c.seed + EVAL_SEED_OFFSET)
-        summary = result.summary()
-        evaluator.run.log_evaluation(step, summary, time.time() - evaluator.start_time)
-        if summary["mean_return"] > evaluator.best_return:
-            evaluator.best_return = summary["mean_return"]
-            evaluator.save("best.pt", policy_state(), meta, step, mean_return=summary["mean_return"])
-        return summary
+        return evaluator.record(result.summary(), step, meta, policy_state)
 
 
 @dataclass

@@ -141,7 +141,8 @@ class RLlibTrainer:
             return self.multi.configure(algo_config, self.model_config(image=False))
         return algo_config.rl_module(model_config=self.model_config(self.image))
 
-    def build(self) -> None:
+    def build_algo(self) -> Any:
+        """Ray (started or joined), the env creators registered, and RLlib's algorithm built."""
         c = self.config
         # --threads 0 (torch's choice) means one thread here: the driver's learner and env runner
         # push small MLP batches, which extra threads only slow down (45x slower sampling measured
@@ -163,6 +164,11 @@ class RLlibTrainer:
                 raise UsageError(f"RLlib's default CNN does not take {c.env}'s images ({error}); use "
                                  "obs_mode=state, image_size=64 or 84, or --engine sb3") from error
             raise
+        return self.algo
+
+    def build(self) -> None:
+        self.build_algo()
+        c = self.config
         if self.run is None:
             self.run = Run.create(c)
         self.step = 0
