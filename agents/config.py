@@ -309,7 +309,7 @@ class SB3Config(TrainConfig):
 ENGINE_ONLY: dict[str, tuple[str, ...]] = {
     "sb3": ("encoder", "encoder_checkpoint", "freeze_encoder", "features_dim", "frame_stack", "normalize",
             "log_std_init", "target_kl", "lr_schedule", "detector", "detector_players", "vectorization"),
-    "rllib": ("multi_agent", "ray_address", "num_env_runners", "num_cpus", "policy_mapping"),
+    "rllib": ("multi_agent", "ray_address", "num_env_runners", "num_learners", "num_cpus", "policy_mapping"),
 }
 """Options of :class:`PPOConfig` that only one engine reads; set away from its default with the
 other engine, each is refused by name (:func:`check_options`)."""
@@ -335,6 +335,9 @@ class PPOConfig(SB3Config):
     Ray with --num-cpus."""
     num_env_runners: int = 0
     """RLlib: Ray actors that collect experience (0: the driver collects between its updates)."""
+    num_learners: int = 0
+    """RLlib: learner actors that update in parallel on shards of each batch (DDP; one GPU each when
+    --device resolves to cuda); 0 updates in this process."""
     num_cpus: int | None = None
     """RLlib, local Ray only: CPUs Ray may use (default: all of this machine's)."""
 
@@ -411,8 +414,9 @@ def _check_engine_options(config: TrainConfig, defaults: dict[str, Any]) -> None
         for name in fields:
             if name in defaults and getattr(config, name) != defaults[name]:
                 raise UsageError(f"--{name.replace('_', '-')} applies to --engine {other}, not --engine {engine}")
-    if engine == "rllib" and config.num_env_runners < 0:
-        raise UsageError(f"--num-env-runners {config.num_env_runners} must be >= 0")
+    for name in ("num_env_runners", "num_learners"):
+        if engine == "rllib" and getattr(config, name) < 0:
+            raise UsageError(f"--{name.replace('_', '-')} {getattr(config, name)} must be >= 0")
     if engine == "rllib" and config.num_cpus is not None and config.ray_address is not None:
         raise UsageError(f"--num-cpus {config.num_cpus} sizes a local Ray; a cluster (--ray-address "
                          f"{config.ray_address}) has its own CPUs")

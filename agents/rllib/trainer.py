@@ -118,7 +118,8 @@ class RLlibTrainer:
 
         c = self.config
         runners = max(1, c.num_env_runners)
-        batch = _value(c, "n_steps") * c.num_envs * runners  # SB3's rollout: n_steps per env
+        # SB3's rollout (n_steps per env) from every runner, shared out among the learners
+        batch = _value(c, "n_steps") * c.num_envs * runners // max(1, c.num_learners)
         training = {
             "lr": _value(c, "learning_rate"), "gamma": _value(c, "gamma"), "lambda_": _value(c, "gae_lambda"),
             "clip_param": _value(c, "clip_range"), "entropy_coeff": _value(c, "ent_coef"),
@@ -133,10 +134,14 @@ class RLlibTrainer:
             .environment(MULTI_AGENT if self.multi else SINGLE_AGENT, env_config=env_config(c, self.env_kwargs))
             .env_runners(num_env_runners=c.num_env_runners, num_envs_per_env_runner=c.num_envs,
                          num_cpus_per_env_runner=1, rollout_fragment_length="auto")
-            .learners(num_learners=0, num_gpus_per_learner=1 if device.type == "cuda" else 0)
-            .training(**training)
+            .learners(num_learners=c.num_learners, num_gpus_per_learner=1 if device.type == "cuda" else 0)
             .debugging(seed=c.seed)
         )
+        try:
+            algo_config = algo_config.training(**training)
+        except TypeError as error:
+            raise UsageError(f"--hyperparameters {' '.join(c.hyperparameters)}: RLlib's PPOConfig.training() "
+                             f"refused them ({error})") from error
         if self.multi:
             return self.multi.configure(algo_config, self.model_config(image=False))
         return algo_config.rl_module(model_config=self.model_config(self.image))

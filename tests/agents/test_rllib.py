@@ -103,6 +103,8 @@ def test_errors_name_the_bad_value(tmp_path):
         train(small(encoder="impala", runs_dir=tmp_path))
     with pytest.raises(UsageError, match="--num-env-runners applies to --engine rllib"):
         train(PPOConfig(num_env_runners=2, runs_dir=tmp_path))
+    with pytest.raises(UsageError, match="--hyperparameters no_such_knob=1"):
+        train(small(env="CartPole-v1", hyperparameters=("no_such_knob=1",), runs_dir=tmp_path))
     with pytest.raises(SystemExit):  # tyro refuses a mapping outside the Literal
         main(["ppo", "--engine", "rllib", "--policy-mapping", "per_player"])
     assert not list(tmp_path.iterdir())  # nothing was created
