@@ -11,6 +11,7 @@ rllib`` (our :class:`~visiongym.agents.rllib.trainer.RLlibTrainer` config) on a 
   steps at once with the current policy, nothing sent back); with 0 runners the driver samples.
 - train(): whole PPO iterations, their env steps per second, and the shares spent sampling
   (with the episodes' transfer to the learner) and updating.
+- env alone: the env stepped with random actions in this process, no RLlib (the ceiling of a runner).
 - learner: env steps (and agent steps) the learner updates on per second: the train batch over
   ``learner_update_timer``, with ``--n-epochs`` passes of ``--batch-size`` minibatches.
 
@@ -26,6 +27,33 @@ import time
 from datetime import datetime, timezone
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+
+def raw_env_sps(args: argparse.Namespace, steps: int = 2000) -> float:
+    """Env steps per second of the env alone, random actions, no RLlib (what a runner could reach)."""
+    from visiongym.agents.common.envs import make_env
+
+    if args.multi_agent:
+        from visiongym.agents.rllib.multi import make_parallel_env
+
+        env = make_parallel_env(args.env)
+        env.reset(seed=0)
+        tick = time.perf_counter()
+        for _ in range(steps):
+            if not env.agents:
+                env.reset()
+            env.step({agent: env.action_space(agent).sample() for agent in env.agents})
+    else:
+        env = make_env(args.env)()
+        env.reset(seed=0)
+        tick = time.perf_counter()
+        for _ in range(steps):
+            _, _, terminated, truncated, _ = env.step(env.action_space.sample())
+            if terminated or truncated:
+                env.reset()
+    seconds = time.perf_counter() - tick
+    env.close()
+    return steps / seconds
 
 
 def measure(args: argparse.Namespace, runners: int) -> dict[str, float]:
@@ -95,6 +123,7 @@ def main() -> None:
           f"load {os.getloadavg()[0]:.1f}; {args.env} {'multi-agent' if args.multi_agent else 'single-agent'}, "
           f"state obs, {args.num_envs} env(s) a runner, PPO minibatch {args.batch_size} x {args.n_epochs} epochs, "
           "1 torch thread a process")
+    print(f"env alone (random actions, no RLlib): {raw_env_sps(args):.0f} env-steps/s")
     print(f"{'runners':>7} {'sampling env-steps/s':>21} {'train() env-steps/s':>20} {'sampling %':>10} "
           f"{'learning %':>10} {'learner env-steps/s':>20} {'learner agent-steps/s':>22} {'batch':>6}")
     try:
