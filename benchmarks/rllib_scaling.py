@@ -118,7 +118,7 @@ def main() -> None:
     from visiongym.agents.rllib.envs import import_ray
 
     ray = import_ray()
-    ray.init(num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False)
     print(f"# {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.1f}; {args.env} {'multi-agent' if args.multi_agent else 'single-agent'}, "
           f"state obs, {args.num_envs} env(s) a runner, PPO minibatch {args.batch_size} x {args.n_epochs} epochs, "

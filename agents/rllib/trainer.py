@@ -66,7 +66,8 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     if address is not None:
         ray.init(address=address, log_to_driver=False)
     else:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+        # address "local": a new Ray here, never the cluster an earlier `ray start` left on record
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
     return True
 
 

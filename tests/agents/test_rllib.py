@@ -33,7 +33,7 @@ def small(**fields):
 @pytest.fixture(scope="module", autouse=True)
 def local_ray():
     ray = import_ray()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 
