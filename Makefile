@@ -16,7 +16,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,zoo,atari]'
+	$(PY) -m pip install -q -e '.[dev,zoo,atari,rllib]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from visiongym.sims.errors import UsageError
 
-__all__ = ["Algorithm", "ALGORITHMS", "get_algorithm", "unknown_algorithm", "names"]
+__all__ = ["Algorithm", "ALGORITHMS", "ENGINES", "get_algorithm", "unknown_algorithm", "names"]
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,28 @@ class Algorithm:
     """The action spaces it can act in."""
     recurrent: bool = False
     """Its policy carries an LSTM state (SB3: the ``*LstmPolicy`` policies)."""
+    engines: tuple[str, ...] = ()
+    """Other libraries that also train it (``--engine``), each with the trainer and policy loader
+    of :data:`ENGINES`."""
 
-    def load(self, what: Literal["trainer", "policy_loader", "sb3_class"]) -> Any:
-        """Import the object named by ``trainer``, ``policy_loader`` or ``sb3_class``."""
-        module, _, attribute = getattr(self, what).partition(":")
+    def load(self, what: Literal["trainer", "policy_loader", "sb3_class"], engine: str | None = None) -> Any:
+        """Import the object named by ``trainer``, ``policy_loader`` or ``sb3_class`` (of ``engine``,
+        one of :attr:`engines`, when given; the algorithm's own family's when None or that family)."""
+        target = getattr(self, what)
+        if engine not in (None, self.family):
+            if engine not in self.engines:
+                raise UsageError(f"engine {engine!r} does not train {self.name}; choose one of: "
+                                 f"{', '.join((self.family, *self.engines))}")
+            target = ENGINES[engine][what]
+        module, _, attribute = target.partition(":")
         return getattr(importlib.import_module(module), attribute)
 
+
+ENGINES: dict[str, dict[str, str]] = {
+    "rllib": {"trainer": "visiongym.agents.rllib.trainer:RLlibTrainer",
+              "policy_loader": "visiongym.agents.rllib.policy:rllib_policy_from_checkpoint"},
+}
+"""Engines other than an algorithm's own family: ``--engine NAME`` -> its trainer and policy loader."""
 
 _OURS = {"family": "ours", "trainer": "", "policy_loader": "visiongym.agents.dqn.loading:dqn_policy_from_checkpoint",
          "actions": "discrete"}
@@ -58,8 +74,8 @@ ALGORITHMS: dict[str, Algorithm] = {
                   config="DQNConfig", **{**_OURS, "trainer": "visiongym.agents.dqn.trainer:DQNTrainer"}),
         Algorithm("drqn", description="our DRQN: an LSTM after the encoder, sequence replay with burn-in",
                   config="DRQNConfig", recurrent=True, **{**_OURS, "trainer": "visiongym.agents.dqn.drqn:DRQNTrainer"}),
-        Algorithm("ppo", description="Stable-Baselines3 PPO with our encoder",
-                  sb3_class="stable_baselines3:PPO", on_policy=True, **_SB3),
+        Algorithm("ppo", description="PPO: Stable-Baselines3 with our encoder, or Ray RLlib (--engine rllib)",
+                  sb3_class="stable_baselines3:PPO", on_policy=True, config="PPOConfig", engines=("rllib",), **_SB3),
         Algorithm("a2c", description="Stable-Baselines3 A2C with our encoder",
                   sb3_class="stable_baselines3:A2C", on_policy=True, **_SB3),
         Algorithm("sac", description="Stable-Baselines3 SAC (continuous actions) with our encoder",

@@ -29,6 +29,8 @@ __all__ = [
     "DQNConfig",
     "DRQNConfig",
     "SB3Config",
+    "PPOConfig",
+    "ENGINE_ONLY",
     "CONFIGS",
     "OPTION_ALGORITHMS",
     "check_options",
@@ -304,6 +306,42 @@ class SB3Config(TrainConfig):
     algo: ClassVar[str] = "ppo"
 
 
+ENGINE_ONLY: dict[str, tuple[str, ...]] = {
+    "sb3": ("encoder", "encoder_checkpoint", "freeze_encoder", "features_dim", "frame_stack", "normalize",
+            "log_std_init", "target_kl", "lr_schedule", "detector", "detector_players", "vectorization"),
+    "rllib": ("multi_agent", "ray_address", "num_env_runners", "num_learners", "num_cpus", "policy_mapping"),
+}
+"""Options of :class:`PPOConfig` that only one engine reads; set away from its default with the
+other engine, each is refused by name (:func:`check_options`)."""
+
+
+@dataclass
+class PPOConfig(SB3Config):
+    """PPO, trained by Stable-Baselines3 (with our encoder) or by Ray RLlib (--engine rllib)."""
+
+    engine: Literal["sb3", "rllib"] = "sb3"
+    """Who trains: sb3 (Stable-Baselines3 in this process) or rllib (Ray RLlib's PPO on the new API
+    stack: env runners collect in Ray actors, a learner updates; needs pip install 'visiongym[rllib]').
+    RLlib runs observe vectors, or images of a size RLlib's default CNN takes (42, 64 or 84 px), one
+    frame each, unnormalised; unset PPO hyperparameters take SB3's values with either engine, and
+    --hyperparameters go to RLlib's PPOConfig.training()."""
+    multi_agent: bool = False
+    """RLlib: train the multi-agent soccer env (visiongym.envs.soccer_multi, PettingZoo parallel)
+    that --env names (e.g. visiongym/TabletopSoccer-2v2-v0), every controlled player an agent."""
+    policy_mapping: Literal["shared", "per_team"] = "shared"
+    """RLlib --multi-agent: every player acts with one shared policy, or each team with its own."""
+    ray_address: str | None = None
+    """RLlib: join this running Ray cluster (e.g. auto, or ray://head:10001); default starts a local
+    Ray with --num-cpus."""
+    num_env_runners: int = 0
+    """RLlib: Ray actors that collect experience (0: the driver collects between its updates)."""
+    num_learners: int = 0
+    """RLlib: learner actors that update in parallel on shards of each batch (DDP; one GPU each when
+    --device resolves to cuda); 0 updates in this process."""
+    num_cpus: int | None = None
+    """RLlib, local Ray only: CPUs Ray may use (default: all of this machine's)."""
+
+
 def _config_class(algo: Algorithm) -> type[TrainConfig]:
     """The config class of ``algo``: ours are written out above, each SB3 one is an :class:`SB3Config`
     subclass of its own (so tyro shows it as its own subcommand)."""
@@ -358,10 +396,30 @@ def check_options(config: TrainConfig) -> None:
             )
     if config.detector is None and config.detector_players != 1:
         raise UsageError(f"--detector-players {config.detector_players} needs --detector (a detector checkpoint)")
+    _check_engine_options(config, defaults)
     colour = getattr(config, "augment_colour", 0.0)
     if not 0.0 <= colour <= 2.0:
         raise UsageError(f"--augment-colour {colour} is outside [0, 2] (0 off, 0.5 about 0.6-1.65x brightness)")
     check_encoder_options(config)
+
+
+def _check_engine_options(config: TrainConfig, defaults: dict[str, Any]) -> None:
+    """Refuse an option of one engine set away from its default while the other one trains."""
+    engine = getattr(config, "engine", None)
+    if engine is None:
+        return
+    for other, fields in ENGINE_ONLY.items():
+        if other == engine:
+            continue
+        for name in fields:
+            if name in defaults and getattr(config, name) != defaults[name]:
+                raise UsageError(f"--{name.replace('_', '-')} applies to --engine {other}, not --engine {engine}")
+    for name in ("num_env_runners", "num_learners"):
+        if engine == "rllib" and getattr(config, name) < 0:
+            raise UsageError(f"--{name.replace('_', '-')} {getattr(config, name)} must be >= 0")
+    if engine == "rllib" and config.num_cpus is not None and config.ray_address is not None:
+        raise UsageError(f"--num-cpus {config.num_cpus} sizes a local Ray; a cluster (--ray-address "
+                         f"{config.ray_address}) has its own CPUs")
 
 
 def check_encoder_options(config: TrainConfig) -> None:

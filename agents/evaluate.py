@@ -3,6 +3,9 @@
     python -m visiongym.agents.evaluate runs/CatchBall-v0__dqn__1__20261129-050000 --episodes 20
     python -m visiongym.agents.evaluate runs/.../checkpoints/last.pt --episodes 50 --video eval.mp4
     python -m visiongym.agents.evaluate runs/... --appearance held_out   # or light_dim, camera_high, ...
+
+A multi-agent run (``ppo --engine rllib --multi-agent``) plays its team A against scripted
+opponents and reports wins, draws, losses and the goal difference.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from visiongym.agents.common.evaluation import EvaluationResult, evaluate
 from visiongym.agents.policies import load_policy, read_checkpoint
 from visiongym.envs.cli import run_command
 from visiongym.envs.play import appearance_argument
+from visiongym.sims.errors import UsageError
 
 __all__ = ["EvaluateConfig", "run_evaluation", "main"]
 
@@ -48,10 +52,18 @@ class EvaluateConfig:
 
 def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
     """Load the policy, play ``config.episodes`` episodes and return the per-episode figures."""
-    meta = read_checkpoint(config.path)["meta"]
+    payload = read_checkpoint(config.path)
+    meta = payload["meta"]
     env_kwargs = {**meta.get("env_kwargs", {}), **parse_env_kwargs(config.env_kwargs)}
     if config.appearance is not None:
         env_kwargs["appearance"] = appearance_argument(config.appearance)
+    if meta.get("multi_agent"):  # an RLlib team: matches against scripted opponents
+        from visiongym.agents.rllib.multi import evaluate_checkpoint
+
+        if config.video is not None:
+            raise UsageError(f"--video {config.video}: the evaluation of a multi-agent run writes no video")
+
+        return evaluate_checkpoint(payload, config.episodes, config.seed, env_kwargs, device=config.device)
     thunk = make_env(meta["env_id"], env_kwargs, render_mode="rgb_array", **wrapper_options(meta.get("config", {}), training=False))
     probe = thunk()
     policy = load_policy(config.path, probe, device=config.device, epsilon=config.epsilon)

@@ -52,7 +52,7 @@ def load_policy(path: str | Path, env: gym.Env | None = None, device: str = "aut
     meta, kind = payload["meta"], payload["kind"]
     if env is not None:
         _check_spaces(env, meta, path)
-    policy = get_algorithm(kind).load("policy_loader")(payload, torch_device, epsilon)
+    policy = get_algorithm(kind).load("policy_loader", meta.get("engine"))(payload, torch_device, epsilon)
     return EpisodeAwarePolicy(policy, env, meta) if env is not None else policy
 
 

@@ -3,6 +3,7 @@
     python -m visiongym.agents.train dqn --env visiongym/TabletopSoccer-v0 \\
         --env-kwargs scenario=empty_goal obs_mode=pixels
     python -m visiongym.agents.train ppo --env visiongym/CatchBall-v0 --total-steps 20000
+    python -m visiongym.agents.train ppo --engine rllib --env visiongym/TabletopSoccer-2v2-v0 --multi-agent
     python -m visiongym.agents.train --resume runs/CatchBall-v0__dqn__1__20261129-050000 [--total-steps N] [--no-progress]
 
 The algorithms are those of :data:`visiongym.agents.algorithms.ALGORITHMS` (``--help`` lists them);
@@ -28,7 +29,7 @@ __all__ = ["train", "main"]
 
 def train(config: TrainConfig) -> Path:
     """Train ``config`` (a config from :data:`visiongym.agents.config.CONFIGS`); returns the run folder."""
-    return get_algorithm(config.algo).load("trainer")(config).train()
+    return get_algorithm(config.algo).load("trainer", getattr(config, "engine", None))(config).train()
 
 
 def _resume_config(argv: list[str]) -> TrainConfig:

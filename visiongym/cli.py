@@ -18,7 +18,7 @@ __all__ = ["COMMANDS", "main"]
 #: (``detect train``) are written with a space.
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("visiongym.agents.train",
-              "train an agent (our dqn/drqn, or ppo, sac, sb3-dqn, ...) on any Gymnasium env"),
+              "train an agent (our dqn/drqn, or ppo, sac, sb3-dqn, ...; ppo --engine rllib on Ray) on any Gymnasium env"),
     "evaluate": ("visiongym.agents.evaluate",
                  "evaluate a run or checkpoint: returns, goal rate and lengths with 95% intervals"),
     "play": ("visiongym.envs.play",

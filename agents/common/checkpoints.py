@@ -60,7 +60,12 @@ class RunEvaluator:
         video = self.run.videos / f"eval_{step:09d}.mp4" if c.video else None
         result, _ = evaluate(policy, thunk, c.eval_episodes, seed=c.seed + EVAL_SEED_OFFSET, video_path=video,
                              info_keys=c.eval_info_keys)
-        summary = result.summary()
+        return self.record(result.summary(), step, meta, policy_state)
+
+    def record(self, summary: dict[str, float], step: int, meta: dict[str, Any],
+               policy_state: Callable[[], dict[str, Any]]) -> dict[str, float]:
+        """Log an evaluation's ``summary`` (csv, TensorBoard) and save ``policy_state()`` as
+        ``best.pt`` when its mean return beats the best so far. Returns the summary."""
         self.run.log_evaluation(step, summary, time.time() - self.start_time)
         if summary["mean_return"] > self.best_return:
             self.best_return = summary["mean_return"]
