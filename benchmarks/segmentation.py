@@ -3,7 +3,8 @@
     python benchmarks/segmentation.py                       # CPU scale, one thread: 14 CPU minutes
     python benchmarks/segmentation.py --maskrcnn-steps 0    # without Mask R-CNN: about half that
     python benchmarks/segmentation.py --steps 3000 --frames 4000 --maskrcnn-steps 3000 --threads 0   # longer (GPU)
-    python benchmarks/segmentation.py --data data/human --appearance <the human look>   # another look
+    python benchmarks/segmentation.py --players human --data data/seg_bench_human --out runs/segmentation_human \
+        --models unet --tag human                           # the human look (players drawn as people)
 
 Steps (each resumes, or only re-scores when its run folder already holds a finished checkpoint):
 
@@ -58,6 +59,12 @@ class Benchmark:
     """Frame side in pixels (rendered and trained)."""
     appearance: str = "random"
     """Looks of step 1 (visiongym render-data --appearance)."""
+    players: str = "robot"
+    """What the players of step 1 look like (visiongym render-data --players: robot or human)."""
+    models: tuple[str, ...] = ("unet", "fcn", "maskrcnn")
+    """Models of step 2 (unet, fcn, maskrcnn)."""
+    tag: str = ""
+    """Suffix of the result files (segmentation<_tag>.csv, ...), so runs on other data keep theirs."""
     steps: int = 300
     """Optimiser steps of the U-Net and the FCN."""
     maskrcnn_steps: int = 300
@@ -92,11 +99,17 @@ def main() -> None:
     if not (bench.data / "dataset.json").is_file():
         render = RenderConfig(
             out=bench.data, frames=bench.frames, val_fraction=60 / 700, test_fraction=60 / 700,
-            size=bench.size, workers=1, depth="none", appearance=bench.appearance, progress=False,
+            size=bench.size, workers=1, depth="none", appearance=bench.appearance, players=bench.players,
+            progress=False,
         )
         _timed("render", times, render_dataset, render)
 
-    runs = {"unet": bench.steps, "fcn": bench.steps, "maskrcnn": bench.maskrcnn_steps}
+    unknown = sorted(set(bench.models) - {"unet", "fcn", "maskrcnn"})
+    if unknown:
+        raise SystemExit(f"--models {' '.join(unknown)} unknown; choose from: unet, fcn, maskrcnn")
+    runs = {model: steps for model, steps in
+            {"unet": bench.steps, "fcn": bench.steps, "maskrcnn": bench.maskrcnn_steps}.items()
+            if model in bench.models}
     checkpoints = {}
     for model, steps in runs.items():
         if steps <= 0:
@@ -110,7 +123,8 @@ def main() -> None:
         checkpoints[model] = bench.out / model / "segmenter.pt"
 
     bench.results.mkdir(parents=True, exist_ok=True)
-    grid = bench.results / "segmentation.png"
+    stem = f"segmentation_{bench.tag}" if bench.tag else "segmentation"
+    grid = bench.results / f"{stem}.png"
     rows = _timed(
         "evaluate", times, compare,
         SegmentEvaluateConfig(model=tuple(checkpoints.values()), data=bench.data, grid=grid, device=bench.device,
@@ -119,7 +133,7 @@ def main() -> None:
     for index, model in enumerate(checkpoints):  # compare() numbers the grids of several; name them by model
         written = grid if len(checkpoints) == 1 else grid.with_name(f"{grid.stem}_{index}.png")
         if written.is_file():
-            shutil.move(written, bench.results / f"segmentation_{model}.png")
+            shutil.move(written, bench.results / f"{stem}_{model}.png")
 
     names = dict(zip(checkpoints, rows, strict=True))
     columns = ("miou", "iou/background", "iou/ball", "iou/team_a", "iou/team_b", "iou/goal", "player_iou",
@@ -136,8 +150,8 @@ def main() -> None:
         miou, player = rows[row]["miou"], rows[row]["player_iou"]
         print(f"goal mIoU >= {GOAL_MIOU}, {model}: {miou:.3f} -> {'met' if miou >= GOAL_MIOU else 'MISSED'}")
         print(f"goal player mask IoU >= {GOAL_PLAYER_IOU}, {model}: {player:.3f} -> "
-              f"{'met' if player >= GOAL_PLAYER_IOU else 'MISSED'} (look: {bench.appearance})")
-    with (bench.results / "segmentation.csv").open("w", newline="") as handle:
+              f"{'met' if player >= GOAL_PLAYER_IOU else 'MISSED'} (look: {bench.appearance}, players: {bench.players})")
+    with (bench.results / f"{stem}.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["model", "train_s", *columns])
         for model, row in names.items():
@@ -152,9 +166,9 @@ def main() -> None:
                 progress=False,
             ),
         )
-        shutil.copy(report["summary"]["files"]["markdown"], bench.results / "segmentation_robustness.md")
+        shutil.copy(report["summary"]["files"]["markdown"], bench.results / f"{stem}_robustness.md")
     print("wall seconds this invocation: " + ", ".join(f"{k} {v:.0f}" for k, v in times.items()))
-    print(f"results written to {bench.results / 'segmentation.csv'}")
+    print(f"results written to {bench.results / (stem + '.csv')}")
 
 
 if __name__ == "__main__":
