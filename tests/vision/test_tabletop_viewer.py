@@ -10,8 +10,16 @@ import pytest
 from visiongym.sims.errors import UsageError
 from visiongym.sims.soccer.builders import PitchSpec
 from visiongym.vision.tabletop.plyio import PointCloud, frame_path, read_ply, write_ply
-from visiongym.vision.tabletop.viewer import (FORMAT, OrbitView, SceneRenderer, default_view, load_reconstruction,
-                                              record_orbit, screenshot, write_ground_truth_reconstruction)
+from visiongym.vision.tabletop.viewer import (
+    FORMAT,
+    OrbitView,
+    SceneRenderer,
+    default_view,
+    load_reconstruction,
+    record_orbit,
+    screenshot,
+    write_ground_truth_reconstruction,
+)
 
 FRAMES = 12
 

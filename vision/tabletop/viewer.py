@@ -498,6 +498,7 @@ def record_orbit(recon: Reconstruction, out: str | os.PathLike, view_: OrbitView
 def view(recon: Reconstruction, size: tuple[int, int] = (960, 640), view_: OrbitView | None = None,
          frame: int = 0) -> None:
     """The interactive window; returns when the user closes it (Escape or the close button)."""
+    import cv2
     import pygame
 
     from visiongym.envs.viewer import _set_x11_name
@@ -511,6 +512,7 @@ def view(recon: Reconstruction, size: tuple[int, int] = (960, 640), view_: Orbit
     screen = pygame.display.set_mode(size)
     _set_x11_name(title)
     clock, clip_time, drawn = pygame.time.Clock(), 0.0, None
+    arrows = (pygame.K_LEFT, pygame.K_RIGHT, pygame.K_UP, pygame.K_DOWN)
     try:
         while True:
             seconds = clock.tick(60) / 1000.0
@@ -537,9 +539,14 @@ def view(recon: Reconstruction, size: tuple[int, int] = (960, 640), view_: Orbit
                 clip_time += seconds
                 advance = int(clip_time * recon.fps)
                 index, clip_time = (index + advance) % recon.frames, clip_time - advance / recon.fps
-            state = (current, index, playing)
+            # While the mouse or an arrow key moves the view, draw at half size: it follows the hand.
+            moving = any(pygame.mouse.get_pressed()) or any(keys[k] for k in arrows)
+            state = (current, index, playing, moving)
             if state != drawn:  # nothing moved: leave the picture as it is
-                image = renderer.render(recon.cloud(index), current.camera(size[1], size[0]))
+                scale = 2 if moving else 1
+                image = renderer.render(recon.cloud(index), current.camera(size[1] // scale, size[0] // scale))
+                if scale > 1:
+                    image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
                 surface = pygame.surfarray.make_surface(_hud(image, recon, index, current, playing).swapaxes(0, 1))
                 screen.blit(surface, (0, 0))
                 pygame.display.flip()
