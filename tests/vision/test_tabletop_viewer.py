@@ -96,6 +96,9 @@ def test_points_are_drawn_where_they_project_and_the_boards_hide_what_is_behind_
     image = renderer.render(on_pitch, camera)
     assert tuple(image[int(v), int(u)]) == (255, 0, 255)
     assert (image == (255, 0, 255)).all(axis=2).sum() in range(4, 37)  # one splat, 2 to 6 pixels a side
+    on_plane = PointCloud(np.array([[0.5, 0.2, 0.0]], np.float32), magenta, np.array([-1], np.int32))
+    (u, v), = camera.project(on_plane.points)[0]
+    assert tuple(renderer.render(on_plane, camera)[int(v), int(u)]) == (255, 0, 255)  # not under the pitch
 
 
 def _counts(image: np.ndarray) -> dict[str, int]:

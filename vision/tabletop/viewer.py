@@ -364,8 +364,14 @@ class SceneRenderer:
         first[1:] = pixels[1:] != pixels[:-1]
         return pixels[first], depths[first], owners[first]
 
-    def render(self, cloud: PointCloud, camera: CameraModel, splat_metres: float = 0.006) -> np.ndarray:
-        """(H, W, 3) uint8: the table with ``cloud`` drawn on it."""
+    def render(self, cloud: PointCloud, camera: CameraModel, splat_metres: float = 0.006,
+               surface_tolerance: float = 0.02) -> np.ndarray:
+        """(H, W, 3) uint8: the table with ``cloud`` drawn on it.
+
+        A point shows unless the table is more than ``surface_tolerance`` metres (along the view)
+        in front of it: points a pipeline put on the pitch plane (z = 0) stay above the drawn
+        pitch (1 mm up), while a board (6 cm thick) still hides what stands behind it.
+        """
         image, depth = self.table(camera)
         flat, zbuf = image.reshape(-1, 3), depth.reshape(-1)
         players = cloud.tracks >= 0
@@ -377,7 +383,7 @@ class SceneRenderer:
             flat[shadowed] = (flat[shadowed] * 0.62).astype(np.uint8)
         if len(cloud):
             pixels, depths, owners = self._splats(camera, cloud.points, splat_metres)
-            front = depths < zbuf[pixels]
+            front = depths < zbuf[pixels] + surface_tolerance
             flat[pixels[front]] = cloud.colours[owners[front]]
         return image
 
