@@ -335,7 +335,7 @@ class SceneRenderer:
             region[front] = t[front]
         return image, depth
 
-    def _splats(self, camera: CameraModel, points: np.ndarray, size_metres: float):
+    def _splats(self, camera: CameraModel, points: np.ndarray, size_metres: float, scale: int = 1):
         """Pixels (flat index) and depths of each point's square splat, nearest first per pixel."""
         h, w = camera.height, camera.width
         uv, depth = camera.project(points)
@@ -343,7 +343,8 @@ class SceneRenderer:
             (uv[:, 1] > -8) & (uv[:, 1] < h + 8)
         index = np.flatnonzero(ok)
         uv, depth = uv[ok], depth[ok]
-        sides = np.clip(np.round(size_metres * camera.focal / np.maximum(depth, 1e-6)), 2, 6).astype(int)
+        sides = np.clip(np.round(size_metres * camera.focal / np.maximum(depth, 1e-6)), 2 * scale, 6 * scale)
+        sides = sides.astype(int)
         pixels, depths, owners = [], [], []
         for side in np.unique(sides):
             pick = np.flatnonzero(sides == side)
@@ -365,24 +366,35 @@ class SceneRenderer:
         return pixels[first], depths[first], owners[first]
 
     def render(self, cloud: PointCloud, camera: CameraModel, splat_metres: float = 0.006,
-               surface_tolerance: float = 0.02) -> np.ndarray:
+               surface_tolerance: float = 0.02, supersample: int = 1) -> np.ndarray:
         """(H, W, 3) uint8: the table with ``cloud`` drawn on it.
 
         A point shows unless the table is more than ``surface_tolerance`` metres (along the view)
         in front of it: points a pipeline put on the pitch plane (z = 0) stay above the drawn
-        pitch (1 mm up), while a board (6 cm thick) still hides what stands behind it.
+        pitch (1 mm up), while a board (6 cm thick) still hides what stands behind it. With
+        ``supersample`` k the picture is drawn k times larger and shrunk (smooth edges).
         """
+        if supersample > 1:
+            import cv2
+
+            big = replace(camera, height=camera.height * supersample, width=camera.width * supersample)
+            image = self._render(cloud, big, splat_metres, surface_tolerance, supersample)
+            return cv2.resize(image, (camera.width, camera.height), interpolation=cv2.INTER_AREA)
+        return self._render(cloud, camera, splat_metres, surface_tolerance, 1)
+
+    def _render(self, cloud: PointCloud, camera: CameraModel, splat_metres: float, surface_tolerance: float,
+                scale: int) -> np.ndarray:
         image, depth = self.table(camera)
         flat, zbuf = image.reshape(-1, 3), depth.reshape(-1)
         players = cloud.tracks >= 0
         if players.any():  # a soft shadow under each player: its points dropped onto the pitch
             ground = cloud.points[players].astype(float)
             ground[:, 2] = 0.0015
-            pixels, depths, _ = self._splats(camera, ground, 1.5 * splat_metres)
+            pixels, depths, _ = self._splats(camera, ground, 1.5 * splat_metres, scale)
             shadowed = pixels[depths <= zbuf[pixels] + 1e-3]
             flat[shadowed] = (flat[shadowed] * 0.62).astype(np.uint8)
         if len(cloud):
-            pixels, depths, owners = self._splats(camera, cloud.points, splat_metres)
+            pixels, depths, owners = self._splats(camera, cloud.points, splat_metres, scale)
             front = depths < zbuf[pixels] + surface_tolerance
             flat[pixels[front]] = cloud.colours[owners[front]]
         return image
@@ -467,12 +479,14 @@ def _hud(image: np.ndarray, recon: Reconstruction, index: int, view_: OrbitView,
 
 
 def screenshot(recon: Reconstruction, out: str | os.PathLike, frame: int = 0, view_: OrbitView | None = None,
-               size: tuple[int, int] = (960, 640), hud: bool = True) -> Path:
-    """Render one view of frame ``frame`` to a PNG (no window). ``size`` is (width, height)."""
+               size: tuple[int, int] = (960, 640), hud: bool = True, supersample: int = 2) -> Path:
+    """Render one view of frame ``frame`` to a PNG (no window). ``size`` is (width, height); the
+    picture is drawn ``supersample`` times larger and shrunk, for smooth edges."""
     import imageio.v3 as iio
 
     view_ = view_ or default_view(recon.pitch, size[0] / size[1])
-    image = SceneRenderer(recon.pitch).render(recon.cloud(frame), view_.camera(size[1], size[0]))
+    image = SceneRenderer(recon.pitch).render(recon.cloud(frame), view_.camera(size[1], size[0]),
+                                              supersample=supersample)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     iio.imwrite(out, _hud(image, recon, frame % recon.frames, view_, False) if hud else image)
