@@ -15,6 +15,8 @@ from visiongym.sims.gl import configure_gl  # noqa: E402
 
 configure_gl()
 
+from xwindow import command, x, xserver  # noqa: E402, F401 - the real-window fixtures (tests/xwindow.py)
+
 try:
     import torch
 

@@ -66,6 +66,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                           "write a dataset of StarGAN-translated training frames for detector augmentation"),
     "calibrate": ("visiongym.vision.calibrate.__main__",
                   "estimate the broadcast camera from the pitch lines (no clicks); errors against the exact camera"),
+    "tabletop view": ("visiongym.vision.tabletop.viewer",
+                      "orbit a 3-D tabletop reconstruction in a window (or a screenshot, an orbit video)"),
     "filters": ("visiongym.vision.filters.__main__", "course: filters as convolutions (edges, blur, sharpen)"),
     "classify": ("visiongym.vision.classify.__main__",
                  "course: digits (LeNet against an SVM) and the architecture tour (VGG, ResNet, ...)"),
