@@ -48,6 +48,7 @@ __all__ = [
     "occlusion_group",
     "billboard_depth",
     "crops_from_ground_truth",
+    "ground_truth_from_target",
     "ground_truth_from_dataset",
     "ground_truth_from_simulator",
     "build_crops",
@@ -231,6 +232,19 @@ def crops_from_ground_truth(ground_truth: dict[str, Any], spec: CropSpec) -> lis
     return crops
 
 
+def ground_truth_from_target(image: np.ndarray, target: dict[str, np.ndarray]) -> dict[str, Any]:
+    """A ground-truth dict from an RGB frame and its target (``boxes``, ``labels``, ``masks``
+    (K, H, W), ``depth`` (H, W)), as :class:`~visiongym.vision.robustness.shifts.EvalFrames` holds them."""
+    if "depth" not in target:
+        raise UsageError("the frames carry no depth; render the dataset with --depth npy (or png16)")
+    masks = np.asarray(target["masks"], bool)
+    instance_mask = np.zeros(masks.shape[1:], np.int32)
+    for k in range(len(masks)):
+        instance_mask[masks[k]] = k + 1
+    return {"rgb": image, "depth": target["depth"], "instance_mask": instance_mask,
+            "instance_ids": np.arange(1, len(masks) + 1), "boxes": target["boxes"], "labels": target["labels"]}
+
+
 def ground_truth_from_dataset(root: str | Path, split: str, limit: int | None = None):
     """Yield each frame of a rendered dataset (``visiongym render-data``) as a ground-truth dict.
 
@@ -242,20 +256,10 @@ def ground_truth_from_dataset(root: str | Path, split: str, limit: int | None = 
     dataset = SoccerDetection(root, split, masks=True, depth=True, limit=limit)
     for index in range(len(dataset)):
         image, target = dataset[index]
-        annotations = dataset.annotations[dataset.images[index]["id"]]
-        masks = target["masks"].numpy().astype(bool)
-        ids = np.array([a.get("instance_id", j + 1) for j, a in enumerate(annotations)], np.int64)
-        instance_mask = np.zeros(masks.shape[1:], np.int32)
-        for j in range(len(ids)):
-            instance_mask[masks[j]] = ids[j]
-        yield {
-            "rgb": image.permute(1, 2, 0).numpy(),
-            "depth": target["depth"].numpy()[0],
-            "instance_mask": instance_mask,
-            "instance_ids": ids,
-            "boxes": target["boxes"].numpy(),
-            "labels": target["labels"].numpy(),
-        }
+        yield ground_truth_from_target(
+            image.permute(1, 2, 0).numpy(),
+            {"masks": target["masks"].numpy(), "depth": target["depth"].numpy()[0],
+             "boxes": target["boxes"].numpy(), "labels": target["labels"].numpy()})
 
 
 def ground_truth_from_simulator(frames: int, split: str, frame_size: int = 512, camera: str = "broadcast",

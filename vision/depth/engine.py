@@ -127,11 +127,11 @@ def baseline_predictions(name: str, crops: CropSet, elevation: float = BROADCAST
     across it plus the upright ramp (its top face is treated as side). Units are pixels;
     st-RMSE solves the scale.
     """
+    if name not in BASELINES:
+        raise UsageError(f"baseline {name!r} unknown; choose one of: {', '.join(BASELINES)}")
     box = _box_mask(crops)
     if name == "billboard":
         return np.zeros(crops.mask.shape, np.float32), box
-    if name not in ("plane", "cylinder"):
-        raise UsageError(f"baseline {name!r} unknown; choose one of: {', '.join(BASELINES)}")
     size = crops.mask.shape[-1]
     centres = np.arange(size) + 0.5
     tilt = np.deg2rad(elevation)

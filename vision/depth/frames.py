@@ -74,11 +74,14 @@ def load_depth_frames(source: dict, split: str, cache_dir: Path | None = None, p
     return out
 
 
-def scale_invariant_loss(log_prediction: torch.Tensor, depth: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """Eigen et al.'s scale-invariant log loss (lambda 0.5) over ``valid`` pixels, per frame, averaged."""
+def scale_invariant_loss(log_prediction: torch.Tensor, depth: torch.Tensor, valid: torch.Tensor,
+                         lam: float = 0.5) -> torch.Tensor:
+    """Eigen et al.'s scale-invariant log loss over ``valid`` pixels, per frame, averaged:
+    ``mean(g^2) - lam mean(g)^2``; ``lam = 1`` ignores a global scale entirely, Eigen's 0.5
+    charges half of its squared log."""
     g = (log_prediction - torch.log(depth.clamp(min=1e-4))) * valid
     count = valid.sum((1, 2)).clamp(min=1)
-    return ((g**2).sum((1, 2)) / count - 0.5 * (g.sum((1, 2)) / count) ** 2).mean()
+    return ((g**2).sum((1, 2)) / count - lam * (g.sum((1, 2)) / count) ** 2).mean()
 
 
 @torch.no_grad()
