@@ -296,7 +296,8 @@ def build_crops(frames, spec: CropSpec, progress: bool = False, total: int | Non
 def load_crops(source: dict[str, Any], split: str, spec: CropSpec, cache_dir: Path | None = None,
                progress: bool = False) -> CropSet:
     """The crops of ``split`` from ``source`` (``{"data": folder}`` for a rendered dataset, or
-    ``{"frames": n, "frame_size", "camera", "appearance", "seed"}`` for the simulator), cached as
+    ``{"frames": n, "frame_size", "camera", "appearance", "seed"}`` for the soccer simulator, with
+    ``"scene": "humanoid"`` for the LearnToMove humanoid alone), cached as
     ``.npz`` under ``cache_dir`` keyed by source, split and spec."""
     key = hashlib.sha1(json.dumps([source, split, asdict(spec)], sort_keys=True, default=str).encode()).hexdigest()[:12]
     path = None if cache_dir is None else Path(cache_dir) / f"crops_{split}_{key}.npz"
@@ -306,6 +307,11 @@ def load_crops(source: dict[str, Any], split: str, spec: CropSpec, cache_dir: Pa
     if source.get("data"):
         frames = ground_truth_from_dataset(source["data"], split, source.get("limit"))
         total = None
+    elif source.get("scene", "soccer") == "humanoid":
+        from visiongym.vision.depth.humanoid import ground_truth_from_humanoid
+
+        total = int(source["frames"])
+        frames = ground_truth_from_humanoid(total, split, source.get("frame_size", 128), source.get("seed", 0))
     else:
         count = int(source["frames"])
         total = count

@@ -51,6 +51,9 @@ class CropSourceOptions:
 
     data: Path | None = None
     """Rendered dataset folder (visiongym render-data, best with --depth npy); None renders from the simulator."""
+    scene: Literal["soccer", "humanoid"] = "soccer"
+    """Simulator scene (without --data): soccer, or the LearnToMove humanoid alone (use --frame-size
+    128 --bin-width 0.02: a 1.6 m human in the paper's bins)."""
     frames: int = 400
     """Simulator training frames (without --data); val and test get --eval-frames each."""
     eval_frames: int = 60
@@ -90,6 +93,8 @@ def crop_source(options: CropSourceOptions, split: str, seed: int = 0, appearanc
     if options.data is not None:
         return {"data": str(options.data)}
     frames = options.frames if split == "train" else options.eval_frames
+    if options.scene == "humanoid":
+        return {"scene": "humanoid", "frames": frames, "frame_size": options.frame_size, "seed": seed}
     return {"frames": frames, "frame_size": options.frame_size, "camera": options.camera,
             "appearance": appearance or options.appearance, "seed": seed}
 
@@ -160,7 +165,7 @@ def train_depth(config: DepthTrainConfig) -> dict[str, dict[str, float]]:
     crops = {split: load_crops(crop_source(config, split, config.seed), split, spec, config.cache_dir, config.progress)
              for split in ("train", "val", "test")}
     train = crops["train"] if config.train_limit is None else crops["train"].subset(slice(0, config.train_limit))
-    source_name = Path(config.data).name if config.data else f"sim{config.frame_size}"
+    source_name = Path(config.data).name if config.data else f"{config.scene}{config.frame_size}"
     run_dir, writer = prepare_run(config, Path(source_name), f"depth-{config.head}", config.run_dir)
     checkpoint_path = run_dir / "depth.pt"
     meta = checkpoint_meta(config)
