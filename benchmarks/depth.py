@@ -12,7 +12,9 @@ Rows (Rematas et al., *Soccer on Your Tabletop*, 2018, Table 1 for the paper's f
   trained on soccer" row;
 - ``billboard``, ``plane``, ``cylinder``: the parametric shapes, fitted to the player's box;
 - ``unet (whole frame)``: the whole-frame monocular U-Net, st-RMSE over each player's pixels of
-  its 128 px frames (coarser than the crops' 32 px output), the paper's "generic depth" row.
+  its 128 px frames (coarser than the crops' 32 px output), the paper's "generic depth" row;
+  ``unet trained without players``: the same U-Net trained on the same scenes with every player
+  moved off the table, the paper's "depth network trained on scenes without players".
 
 st-RMSE is per player, after least-squares scale and translation over the true mask at the
 output resolution (``visiongym.vision.depth.metrics``), in millimetres and in paper metres
@@ -33,7 +35,13 @@ import torch
 import tyro
 
 from visiongym.vision.depth.crops import load_crops
-from visiongym.vision.depth.engine import BASELINES, baseline_predictions, load_depth_model, meta_objects, predict_crops, score_crops
+from visiongym.vision.depth.engine import (
+    BASELINES,
+    load_depth_model,
+    meta_objects,
+    predict_crops,
+    score_crops,
+)
 from visiongym.vision.depth.evaluate import score_table
 from visiongym.vision.depth.frames import FrameDepthConfig, train_frame_depth
 from visiongym.vision.depth.humanoid import HUMANOID_BIN_WIDTH
@@ -66,6 +74,8 @@ class Benchmark:
     unet_frames: int = 300
     """Whole-frame U-Net training frames (128 px)."""
     unet_epochs: int = 6
+    unet_without_players: bool = True
+    """Also train the U-Net on the same scenes with the players moved off the table."""
     shifts: bool = True
     """Score the robustness shifts."""
     runs: Path = Path("runs/bench_depth")
@@ -104,6 +114,13 @@ def main(bench: Benchmark) -> None:
                                               cache_dir=bench.cache_dir, run_dir=bench.runs / "unet", device=bench.device,
                                               threads=bench.threads, seed=bench.seed, progress=bench.progress))
     rows["unet (whole frame, 128 px)"] = {"st_rmse_paper_m": unet["st_rmse_paper_m"], "crops": unet["players"]}
+    if bench.unet_without_players:
+        empty = train_frame_depth(FrameDepthConfig(frames=bench.unet_frames, eval_frames=bench.eval_frames,
+                                                   epochs=bench.unet_epochs, train_players=False,
+                                                   cache_dir=bench.cache_dir, run_dir=bench.runs / "unet_noplayers",
+                                                   device=bench.device, threads=bench.threads, seed=bench.seed,
+                                                   progress=bench.progress))
+        rows["unet trained without players"] = {"st_rmse_paper_m": empty["st_rmse_paper_m"], "crops": empty["players"]}
 
     print("\n=== per-player depth on held-out robot frames ===")
     score_table(rows, f"{len(test)} test crops from {bench.eval_frames} frames (st-RMSE: mm and paper metres x20; mask IoU)")

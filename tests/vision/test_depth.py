@@ -7,7 +7,13 @@ import pytest
 import torch
 
 from visiongym.sims.errors import UsageError
-from visiongym.vision.depth.crops import CropSpec, DepthBins, build_crops, crops_from_ground_truth, ground_truth_from_simulator
+from visiongym.vision.depth.crops import (
+    CropSpec,
+    DepthBins,
+    build_crops,
+    crops_from_ground_truth,
+    ground_truth_from_simulator,
+)
 from visiongym.vision.depth.engine import (
     baseline_predictions,
     crop_batch,
@@ -154,6 +160,15 @@ def test_rendered_dataset_gives_the_simulators_crops(depth_dataset):
     assert np.array_equal(from_disk.mask, from_simulator.mask)
     assert np.allclose(from_disk.relative, from_simulator.relative, atol=1e-6)
     assert np.array_equal(from_disk.rgb, from_simulator.rgb)
+
+
+def test_scenes_without_players_hide_every_player():
+    from visiongym.vision.depth.frames import load_depth_frames
+
+    shown = load_depth_frames({"frames": 2, "frame_size": 64, "seed": 0}, "train")
+    hidden = load_depth_frames({"frames": 2, "frame_size": 64, "seed": 0, "players": False}, "train")
+    assert shown["players"].max() >= 2 and hidden["players"].max() == 0
+    assert (hidden["depth"] != shown["depth"]).any() and hidden["rgb"].shape == shown["rgb"].shape
 
 
 def test_train_resumes_evaluates_and_scores_under_shifts(depth_dataset, tmp_path, capsys):

@@ -262,14 +262,38 @@ def ground_truth_from_dataset(root: str | Path, split: str, limit: int | None = 
              "boxes": target["boxes"].numpy(), "labels": target["labels"].numpy()})
 
 
+def _hide_players(scene) -> None:
+    """Make ``scene`` move every player far off the table right before it renders."""
+    if getattr(scene, "_players_hidden", False):
+        return
+    render = scene.render_ground_truth
+
+    def render_without_players(*args, **kwargs):
+        for index in range(scene.n_players):
+            scene.set_player(index, (100.0 + 2.0 * index, 100.0), 0.0)
+        return render(*args, **kwargs)
+
+    scene.render_ground_truth = render_without_players
+    scene._players_hidden = True
+
+
 def ground_truth_from_simulator(frames: int, split: str, frame_size: int = 512, camera: str = "broadcast",
-                                appearance: str = "random", seed: int = 0):
+                                appearance: str = "random", seed: int = 0, players: bool = True):
     """Yield ``frames`` soccer frames of ``split`` straight from the simulator (nothing on disk),
-    frame ``i`` drawn like ``visiongym render-data`` draws it (:func:`frame_rng`)."""
+    frame ``i`` drawn like ``visiongym render-data`` draws it (:func:`frame_rng`). With
+    ``players=False`` every player is moved far off the table before the frame is rendered (the
+    ball, goals and looks stay): scenes without players."""
     from visiongym.vision.data.render_soccer import frame_rng
     from visiongym.vision.data.sources import SoccerFrameSource
 
-    source = SoccerFrameSource(camera=camera, size=frame_size, appearance=appearance)
+    class Source(SoccerFrameSource):
+        def _scene(self, team_size: int):
+            scene = super()._scene(team_size)
+            if not players:
+                _hide_players(scene)
+            return scene
+
+    source = Source(camera=camera, size=frame_size, appearance=appearance)
     try:
         for index in range(frames):
             yield source.frame(frame_rng(seed, split, index))

@@ -25,7 +25,13 @@ import torch
 from torch.nn import functional as F
 
 from visiongym.sims.errors import UsageError
-from visiongym.vision.depth.crops import OCCLUSION_BINS, CropSet, CropSpec, DepthBins, occlusion_group
+from visiongym.vision.depth.crops import (
+    OCCLUSION_BINS,
+    CropSet,
+    CropSpec,
+    DepthBins,
+    occlusion_group,
+)
 from visiongym.vision.depth.metrics import mask_iou, st_rmse
 from visiongym.vision.depth.models import DEPTH_MODELS
 from visiongym.vision.runs import load_state

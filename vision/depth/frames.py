@@ -27,13 +27,30 @@ import torch
 
 from visiongym.envs.cli import run_command
 from visiongym.sims.errors import UsageError
-from visiongym.vision.depth.crops import PLAYER_LABELS, ground_truth_from_dataset, ground_truth_from_simulator
+from visiongym.vision.depth.crops import (
+    PLAYER_LABELS,
+    ground_truth_from_dataset,
+    ground_truth_from_simulator,
+)
 from visiongym.vision.depth.engine import PAPER_PLAYER_HEIGHT
 from visiongym.vision.depth.metrics import abs_rel, median_scale, rmse, st_rmse
 from visiongym.vision.depth.models import DEPTH_MODELS
 from visiongym.vision.metrics import print_table
-from visiongym.vision.runs import RunOptions, config_dict, load_state, log_losses, prepare_run, set_threads
-from visiongym.vision.runtime import load_checkpoint, pick_device, resume_epoch, save_checkpoint, seed_everything
+from visiongym.vision.runs import (
+    RunOptions,
+    config_dict,
+    load_state,
+    log_losses,
+    prepare_run,
+    set_threads,
+)
+from visiongym.vision.runtime import (
+    load_checkpoint,
+    pick_device,
+    resume_epoch,
+    save_checkpoint,
+    seed_everything,
+)
 
 __all__ = ["FRAMES_KIND", "FrameDepthConfig", "load_depth_frames", "scale_invariant_loss", "score_frames",
            "train_frame_depth", "load_frame_model"]
@@ -53,7 +70,8 @@ def load_depth_frames(source: dict, split: str, cache_dir: Path | None = None, p
         frames = ground_truth_from_dataset(source["data"], split)
     else:
         frames = ground_truth_from_simulator(source["frames"], split, source["frame_size"], source.get("camera", "broadcast"),
-                                             source.get("appearance", "random"), source.get("seed", 0))
+                                             source.get("appearance", "random"), source.get("seed", 0),
+                                             players=source.get("players", True))
     from tqdm import tqdm
 
     rgb, depth, players = [], [], []
@@ -124,6 +142,10 @@ class FrameDepthConfig(RunOptions):
     """Frame side in pixels."""
     appearance: str = "random"
     """Simulator looks."""
+    train_players: bool = True
+    """Training frames show the players; --no-train-players trains on the same scenes with every
+    player moved off the table (the paper's network trained on scenes without players); val and
+    test frames always show them."""
     width: int = 16
     """U-Net channels at full resolution."""
     levels: int = 4
@@ -149,8 +171,11 @@ class FrameDepthConfig(RunOptions):
 def _source(config: FrameDepthConfig, split: str) -> dict:
     if config.data is not None:
         return {"data": str(config.data)}
-    return {"frames": config.frames if split == "train" else config.eval_frames, "frame_size": config.frame_size,
-            "appearance": config.appearance, "seed": config.seed}
+    source = {"frames": config.frames if split == "train" else config.eval_frames, "frame_size": config.frame_size,
+              "appearance": config.appearance, "seed": config.seed}
+    if split == "train" and not config.train_players:
+        source["players"] = False
+    return source
 
 
 def load_frame_model(path: str | Path, device: str | torch.device = "cpu"):
@@ -172,7 +197,8 @@ def train_frame_depth(config: FrameDepthConfig) -> dict[str, float]:
     data = {split: load_depth_frames(_source(config, split), split, config.cache_dir, config.progress)
             for split in ("train", "val", "test")}
     name = Path(config.data).name if config.data else f"sim{config.frame_size}"
-    run_dir, writer = prepare_run(config, Path(name), "depth-unet", config.run_dir)
+    run_dir, writer = prepare_run(config, Path(name), "depth-unet" if config.train_players else "depth-unet-noplayers",
+                                  config.run_dir)
     checkpoint_path = run_dir / "depth_unet.pt"
     meta = {"width": config.width, "levels": config.levels, "frame_size": int(data["train"]["rgb"].shape[-1]),
             "max_depth": config.max_depth, "player_height": config.player_height}

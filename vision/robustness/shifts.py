@@ -300,7 +300,6 @@ def load_eval_frames(root: str | Path, split: str = "test", limit: int | None = 
     """A dataset split (``visiongym render-data``) in memory, with boxes, labels, masks and, when
     the dataset has it, ``depth`` (H, W) in metres."""
     from visiongym.vision.data.dataset import SoccerDetection
-
     from visiongym.vision.data.format import read_dataset_info
 
     depth = read_dataset_info(root).get("depth", "none") != "none"
