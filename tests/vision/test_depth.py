@@ -91,6 +91,25 @@ def test_billboard_target_on_synthetic_planes():
     assert tilted["box"] == pytest.approx([8, 0, 24, 32])
 
 
+def test_parametric_baselines_fit_their_own_shapes():
+    from visiongym.vision.depth.crops import CropSet
+
+    size, n = 16, 1
+    box = np.array([[4.0, 2.0, 12.0, 14.0]], np.float32)  # 8 px wide, 12 tall
+    rows, cols = np.mgrid[0:size, 0:size] + 0.5
+    inside = (cols >= 4) & (cols < 12) & (rows >= 2) & (rows < 14)
+    x = (cols - 8) / 4
+    cylinder = np.where(inside, 0.001 * (rows - 8) - 0.004 * np.cos(np.pi / 4) * np.sqrt(np.clip(1 - x**2, 0, 1)), 0)
+    crops = CropSet(rgb=np.zeros((n, 3, size, size), np.uint8), mask_input=np.zeros((n, size, size), np.uint8),
+                    mask=inside[None], relative=cylinder[None].astype(np.float32), box=box,
+                    occlusion=np.zeros(n, np.float32), billboard=np.ones(n, np.float32), frame=np.zeros(n, np.int64))
+    scores = {name: score_crops(*baseline_predictions(name, crops), crops) for name in ("billboard", "plane", "cylinder")}
+    # A 45-degree upright cylinder (ramp tan 45 per px, profile w/2 cos 45): the cylinder is exact up to scale.
+    assert scores["cylinder"]["st_rmse_mm"] == pytest.approx(0.0, abs=1e-4)
+    assert scores["billboard"]["st_rmse_mm"] > scores["plane"]["st_rmse_mm"] > 0.1
+    assert scores["cylinder"]["mask_iou"] == 1.0  # the mask is the box, here the whole silhouette
+
+
 def test_bins_and_spec_refuse_bad_values():
     with pytest.raises(UsageError, match="odd"):
         DepthBins(bins=48)
