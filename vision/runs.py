@@ -41,6 +41,7 @@ __all__ = [
     "prepare_run",
     "set_threads",
     "log_losses",
+    "train_epoch",
 ]
 
 DEVICE_DEFAULT = "auto"
@@ -166,3 +167,33 @@ def log_losses(writer, step: int, losses: dict[str, Any]) -> None:
         for name, value in losses.items():
             value = value.detach().item() if isinstance(value, torch.Tensor) else float(value)
             writer.add_scalar(f"losses/{name}", value, step)
+
+
+def train_epoch(
+    model: torch.nn.Module,
+    batches,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    writer,
+    step: int,
+    total_steps: int,
+    device: torch.device,
+    clip_norm: float = 10.0,
+) -> tuple[int, torch.Tensor]:
+    """One pass of ``(images, targets)`` batches through ``model.loss`` (the detector's and the
+    segmenter's interface): clipped optimiser and scheduler steps, losses logged; stops at
+    ``total_steps``. Returns ``(step, last loss)``."""
+    model.train()
+    loss = torch.tensor(float("nan"))
+    for images, targets in batches:
+        loss, terms = model.loss(images.to(device), targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        log_losses(writer, step, {"total": loss, **terms})
+        if step >= total_steps:
+            break
+    return step, loss

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
@@ -28,7 +28,7 @@ from visiongym.vision.data.format import (
     read_split,
 )
 
-__all__ = ["SoccerDetection", "detection_transforms", "collate_detection", "load_frames"]
+__all__ = ["SoccerDetection", "detection_transforms", "collate_detection", "detection_loader", "load_frames"]
 
 
 class SoccerDetection(Dataset):
@@ -177,6 +177,19 @@ def collate_detection(
     """Stack equally sized images; keep targets as a list (object counts differ per frame)."""
     images, targets = zip(*batch, strict=True)
     return torch.stack([torch.as_tensor(image) for image in images]), list(targets)
+
+
+def detection_loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
+    """Batches of ``(uint8 images, targets)`` (:func:`collate_detection`); shuffled from ``seed``,
+    dropping the last short batch when shuffling (the detector and segmenter trainers)."""
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        collate_fn=collate_detection,
+        generator=torch.Generator().manual_seed(seed),
+        drop_last=shuffle and len(dataset) > batch_size,
+    )
 
 
 def load_frames(

@@ -20,16 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch.utils.data import ConcatDataset, DataLoader, Dataset
+from torch.utils.data import ConcatDataset, Dataset
 
 from visiongym.envs.cli import run_command
 from visiongym.sims.errors import UsageError
-from visiongym.vision.data.dataset import SoccerDetection, collate_detection, detection_transforms
+from visiongym.vision.data.dataset import SoccerDetection, detection_loader, detection_transforms
 from visiongym.vision.data.format import DETECTION_CLASSES
 from visiongym.vision.detect.engine import CHECKPOINT_KIND, MODELS, Detector, evaluate, measure_fps
 from visiongym.vision.detect.model import DETECTORS
 from visiongym.vision.metrics import print_table
-from visiongym.vision.runs import RunOptions, log_losses, prepare_run, set_threads
+from visiongym.vision.runs import RunOptions, prepare_run, set_threads, train_epoch
 from visiongym.vision.runtime import pick_device, resume_epoch, seed_everything
 
 __all__ = ["DetectorTrainConfig", "train_detector"]
@@ -76,17 +76,6 @@ class DetectorTrainConfig(RunOptions):
     """Test frames timed for the inference-speed figure (0 skips it)."""
 
 
-def _loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
-    return DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        collate_fn=collate_detection,
-        generator=torch.Generator().manual_seed(seed),
-        drop_last=shuffle and len(dataset) > batch_size,
-    )
-
-
 def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     """Train (or resume), score on the test split, print the table; return the test scores."""
     if config.model not in MODELS:
@@ -128,7 +117,7 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     detector = Detector(config.model, size, DETECTION_CLASSES).to(device)
     lr = config.lr / 10 if config.model == "faster_rcnn" else config.lr
     optimizer = torch.optim.AdamW(detector.parameters(), lr=lr, weight_decay=5e-4)
-    loader = _loader(train_set, config.batch_size, shuffle=True, seed=config.seed)
+    loader = detection_loader(train_set, config.batch_size, shuffle=True, seed=config.seed)
     steps_per_epoch = len(loader)
     if config.steps is not None and config.steps < 1:
         raise UsageError(f"steps={config.steps} must be at least 1 (or None: --epochs whole epochs)")
@@ -147,18 +136,7 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     started = time.perf_counter()
     bar = tqdm(range(start_epoch, epochs), desc=config.model, disable=not config.progress)
     for epoch in bar:
-        detector.train()
-        for images, targets in loader:
-            loss, terms = detector.loss(images.to(device), targets)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(detector.parameters(), 10.0)
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            log_losses(writer, step, {"total": loss, **terms})
-            if step >= total_steps:
-                break
+        step, loss = train_epoch(detector, loader, optimizer, scheduler, writer, step, total_steps, device)
         writer.add_scalar(
             "charts/frames_per_s",
             (step - start_epoch * steps_per_epoch)
@@ -166,7 +144,7 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
             / (time.perf_counter() - started),
             step,
         )
-        scores = evaluate(detector, _loader(val_set, 32, shuffle=False))
+        scores = evaluate(detector, detection_loader(val_set, 32, shuffle=False))
         writer.add_scalar("val/map_50", scores["map_50"], step)
         writer.add_scalar("val/map", scores["map"], step)
         bar.set_postfix(loss=f"{loss.item():.3f}", val_map50=f"{scores['map_50']:.3f}")
@@ -180,7 +158,7 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     test_set = SoccerDetection(
         config.data, "test", detection_transforms(False, size), masks=False, limit=config.eval_limit
     )
-    scores = evaluate(detector, _loader(test_set, 32, shuffle=False))
+    scores = evaluate(detector, detection_loader(test_set, 32, shuffle=False))
     if config.fps_frames > 0:
         frames = torch.stack([test_set[i][0] for i in range(min(config.fps_frames, len(test_set)))])
         scores[f"fps_{device.type}"] = measure_fps(detector, frames)

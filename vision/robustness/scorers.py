@@ -16,6 +16,9 @@ kind                  metric                              error
 ``frame_classifier``  accuracy, the mean over the         1 - accuracy
                       checkpoint's label tasks, also
                       ``accuracy_<task>``
+``segmenter``         mIoU over the classes (``miou``),   1 - mIoU
+                      also ``player_iou`` (per-player
+                      mask IoU) and ``pixel_acc``
 ====================  ==================================  ===================================
 
 A frame classifier (``visiongym classify frames``) is scored on labels computed from each
@@ -26,7 +29,9 @@ with the picture. The two course classifiers are not scorable on a dataset folde
 ``lenet_digits`` (``visiongym classify digits``) reads 8 x 8 scikit-learn digits and
 ``transfer_smallcnn`` (``visiongym transfer``) keeps no input size.
 
-A segmentation or depth model plugs in the same way: a class with ``metric``,
+A segmenter (``visiongym segment train``) is scored on class masks painted from each frame's
+(shifted) instance masks: an ``elastic_transform`` warps them with the pixels, a simulator shift
+re-renders them exactly. A depth model plugs in the same way: a class with ``metric``,
 ``higher_is_better``, ``error_definition``, ``name``, ``score(frames) -> dict`` and
 ``error(scores) -> float``, built as ``Scorer(path, device)``, registered with
 ``@SCORERS.register("<its checkpoint kind>")`` and reading ``targets["masks"]`` (or a depth
@@ -52,6 +57,7 @@ __all__ = [
     "DetectorScorer",
     "AutoencoderScorer",
     "FrameClassifierScorer",
+    "SegmenterScorer",
     "load_scorer",
     "frames_to_tensor",
 ]
@@ -202,6 +208,48 @@ class FrameClassifierScorer:
 
     def error(self, scores: dict[str, float]) -> float:
         return 1.0 - scores["accuracy"]
+
+
+@SCORERS.register("segmenter")
+class SegmenterScorer:
+    """mIoU and player mask IoU of a ``visiongym segment train`` checkpoint; frames resized to
+    its input (antialiased), instance masks with them (nearest neighbour)."""
+
+    metric = "miou"
+    higher_is_better = True
+    error_definition = "1 - mIoU"
+
+    def __init__(self, path: str | Path, device: str = "cpu", batch_size: int = 32) -> None:
+        from visiongym.vision.segment.engine import load_segmenter
+
+        self.segmenter, payload = load_segmenter(path, device)
+        self.name = f"{payload['meta']['model']} ({Path(path).parent.name or Path(path).stem})"
+        self.batch_size = batch_size
+
+    def score(self, frames: EvalFrames) -> dict[str, float]:
+        from torch.nn import functional as F
+
+        from visiongym.vision.segment.engine import evaluate
+
+        size = self.segmenter.image_size
+        images = frames_to_tensor(frames.images, size)
+        targets = []
+        for index, target in enumerate(frames.targets):
+            if "masks" not in target:
+                raise UsageError(f"frame {index} has no instance masks; the segmenter scorer needs a dataset with masks")
+            masks = torch.as_tensor(target["masks"], dtype=torch.uint8).reshape(-1, *frames.images[index].shape[:2])
+            if tuple(masks.shape[-2:]) != (size, size):
+                masks = F.interpolate(masks[None].float(), size=(size, size), mode="nearest")[0].to(torch.uint8)
+            targets.append({"masks": masks, "labels": torch.as_tensor(target["labels"])})
+        batches = [
+            (images[i : i + self.batch_size], targets[i : i + self.batch_size])
+            for i in range(0, len(targets), self.batch_size)
+        ]
+        scores = evaluate(self.segmenter, batches)
+        return {"miou": scores["miou"], "player_iou": scores["player_iou"], "pixel_acc": scores["pixel_acc"]}
+
+    def error(self, scores: dict[str, float]) -> float:
+        return 1.0 - scores["miou"]
 
 
 def load_scorer(path: str | Path, device: str = "cpu") -> ModelScorer:

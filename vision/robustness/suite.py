@@ -33,7 +33,7 @@ class RobustnessConfig(RunOptions):
     simulator shifts), with the drop against clean frames and the mean corruption error (mCE)."""
 
     model: Path
-    """Checkpoint to score: a detector (visiongym detect train), an autoencoder (visiongym autoencoder train) or a frame classifier (visiongym classify frames)."""
+    """Checkpoint to score: a detector (visiongym detect train), an autoencoder (visiongym autoencoder train), a frame classifier (visiongym classify frames) or a segmenter (visiongym segment train)."""
     data: Path = Path("data/soccer")
     """Dataset folder written by visiongym render-data."""
     split: str = "test"

@@ -1,0 +1,200 @@
+"""One interface over the semantic segmenters (U-Net, FCN) and Mask R-CNN: loss, predict, save, load.
+
+Both take uint8 image batches (N x 3 x H x W) and targets with instance ``masks`` (K x H x W),
+``labels`` (1..C-1) and ``boxes`` (xyxy pixels), as :class:`visiongym.vision.data.dataset.SoccerDetection`
+yields them. :meth:`Segmenter.predict` returns, per frame, a ``class_mask`` (H x W) *and*
+instances (``masks``, ``labels``, ``scores``): a semantic model's instances are the connected
+components of its player classes, Mask R-CNN's class mask is its instances painted by score, so
+every model is scored on both (:func:`evaluate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from visiongym.sims.errors import UsageError
+from visiongym.vision.data.format import CLASS_NAMES
+from visiongym.vision.runs import load_state
+from visiongym.vision.runtime import CheckpointError, load_checkpoint, pick_device, save_checkpoint
+from visiongym.vision.segment.metrics import (
+    ConfusionIoU,
+    PlayerMaskIoU,
+    class_mask_from_instances,
+    instances_from_class_mask,
+)
+from visiongym.vision.segment.models import SEGMENTERS, TASKS
+
+__all__ = ["CHECKPOINT_KIND", "Segmenter", "load_segmenter", "evaluate", "class_masks", "save_grid", "PALETTE"]
+
+CHECKPOINT_KIND = "segmenter"
+TRAINER = "visiongym segment train"
+
+PALETTE = torch.tensor(
+    [[40, 40, 40], [255, 255, 255], [230, 40, 40], [40, 90, 240], [250, 210, 40]], dtype=torch.uint8
+)
+"""Colour per class index in the pictures: background, ball, team_a, team_b, goal."""
+
+
+def class_masks(targets: Sequence[dict[str, Any]], shape: tuple[int, int]) -> torch.Tensor:
+    """(N, H, W) int64 class masks painted from the targets' instance masks and labels."""
+    return torch.stack([class_mask_from_instances(t["masks"], t["labels"], shape) for t in targets])
+
+
+def _dice_loss(logits: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """1 - soft Dice, averaged over the classes present in the batch's truth: it weighs the
+    2-4 pixel ball as much as the pitch, which pixel cross-entropy alone does not."""
+    probabilities = logits.softmax(1)
+    one_hot = F.one_hot(truth, logits.shape[1]).permute(0, 3, 1, 2).float()
+    intersection = (probabilities * one_hot).sum((0, 2, 3))
+    total = probabilities.sum((0, 2, 3)) + one_hot.sum((0, 2, 3))
+    present = one_hot.sum((0, 2, 3)) > 0
+    dice = (2 * intersection + 1.0) / (total + 1.0)
+    return 1.0 - dice[present].mean()
+
+
+def _class_weights(truth: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Cross-entropy weights ``1 / sqrt(pixel share)`` of each class in the batch, scaled so the
+    mean pixel weight is 1: objects are ~1.5 % of a frame's pixels, and unweighted the loss is
+    first minimised by painting everything background."""
+    counts = torch.bincount(truth.reshape(-1), minlength=num_classes).float()
+    share = counts / counts.sum()
+    weights = torch.where(counts > 0, share.clamp(min=1e-6).rsqrt(), torch.zeros_like(share))
+    return weights / (weights * share).sum()
+
+
+class Segmenter(nn.Module):
+    """A segmenter by name with a uniform ``loss`` / ``predict`` interface.
+
+    Args:
+        name: a registered segmenter (:data:`visiongym.vision.segment.models.SEGMENTERS`).
+        image_size: square input side in pixels.
+        class_names: every class name, the background first (class index = position).
+    """
+
+    def __init__(self, name: str, image_size: int = 128, class_names: Sequence[str] = CLASS_NAMES) -> None:
+        super().__init__()
+        builder = SEGMENTERS.get(name)
+        self.name = name
+        self.task = TASKS[name]
+        self.image_size = int(image_size)
+        self.class_names = tuple(class_names)
+        self.net = builder(num_classes=len(self.class_names), image_size=(self.image_size, self.image_size))
+
+    def _check(self, images: torch.Tensor) -> None:
+        if tuple(images.shape[-2:]) != (self.image_size, self.image_size):
+            raise UsageError(
+                f"image size {tuple(images.shape[-2:])} does not match the segmenter's "
+                f"({self.image_size}, {self.image_size}); resize frames to {self.image_size}x{self.image_size}"
+            )
+
+    def loss(self, images: torch.Tensor, targets: Sequence[dict[str, Any]]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Training loss of a uint8 batch; the module must be in train mode."""
+        self._check(images)
+        device = images.device
+        if self.task == "instance":
+            clean = [
+                {
+                    "boxes": torch.as_tensor(t["boxes"]).float().reshape(-1, 4).to(device),
+                    "labels": torch.as_tensor(t["labels"]).to(device),
+                    "masks": torch.as_tensor(t["masks"]).to(torch.uint8).to(device),
+                }
+                for t in targets
+            ]
+            terms = self.net([image.float() / 255.0 for image in images], clean)
+            return sum(terms.values()), {k: v.detach() for k, v in terms.items()}
+        truth = class_masks(targets, tuple(images.shape[-2:])).to(device)
+        logits = self.net(images)
+        cross_entropy = F.cross_entropy(logits, truth, weight=_class_weights(truth, logits.shape[1]))
+        dice = _dice_loss(logits, truth)
+        return cross_entropy + dice, {"cross_entropy": cross_entropy.detach(), "dice": dice.detach()}
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor, score_threshold: float = 0.5) -> list[dict[str, torch.Tensor]]:
+        """Per frame: ``class_mask`` (H, W) int64, and instances ``masks`` (K, H, W) uint8,
+        ``labels`` (K,), ``scores`` (K,) (Mask R-CNN's above ``score_threshold``)."""
+        self._check(images)
+        was_training = self.training
+        self.eval()
+        results = []
+        if self.task == "instance":
+            for output in self.net([image.float() / 255.0 for image in images]):
+                keep = output["scores"] > score_threshold
+                masks = (output["masks"][keep, 0] > 0.5).to(torch.uint8).cpu()
+                labels, scores = output["labels"][keep].cpu(), output["scores"][keep].cpu()
+                order = scores.argsort()  # paint the most confident last, so it wins overlaps
+                class_mask = class_mask_from_instances(masks[order], labels[order], tuple(images.shape[-2:]))
+                results.append({"class_mask": class_mask, "masks": masks, "labels": labels, "scores": scores})
+        else:
+            for class_mask in self.net(images).argmax(1).cpu():
+                results.append({"class_mask": class_mask, **instances_from_class_mask(class_mask)})
+        self.train(was_training)
+        return results
+
+    def save(self, path: str | Path, epoch: int = 0, **extra_state: Any) -> Path:
+        """Write an atomic checkpoint (``kind="segmenter"``): model state plus ``extra_state``."""
+        return save_checkpoint(
+            path,
+            CHECKPOINT_KIND,
+            {"model": self.net.state_dict(), **extra_state},
+            model=self.name,
+            image_size=self.image_size,
+            class_names=list(self.class_names),
+            epoch=epoch,
+        )
+
+
+def load_segmenter(path: str | Path, device: str | torch.device = "cpu") -> tuple[Segmenter, dict[str, Any]]:
+    """Load a segmenter checkpoint; return ``(segmenter in eval mode, payload)``."""
+    payload = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    meta = payload["meta"]
+    if meta.get("model") not in SEGMENTERS:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} holds model {meta.get('model')!r}; known: {', '.join(SEGMENTERS.names())}"
+        )
+    segmenter = Segmenter(meta["model"], int(meta["image_size"]), meta["class_names"])
+    load_state(segmenter.net, payload["state"]["model"], path, meta["model"], TRAINER)
+    return segmenter.to(pick_device(device)).eval(), payload
+
+
+@torch.no_grad()
+def evaluate(
+    segmenter: Segmenter, batches: Iterable[tuple[torch.Tensor, Sequence[dict[str, Any]]]]
+) -> dict[str, float]:
+    """mIoU, pixel accuracy, IoU per class and player mask IoU over ``(images, targets)`` batches."""
+    device = next(segmenter.parameters()).device
+    classes, players = ConfusionIoU(segmenter.class_names), PlayerMaskIoU()
+    for images, targets in batches:
+        predictions = segmenter.predict(images.to(device))
+        truth = class_masks(targets, tuple(images.shape[-2:]))
+        classes.update(torch.stack([p["class_mask"] for p in predictions]), truth)
+        for prediction, target in zip(predictions, targets, strict=True):
+            players.update(target["masks"], target["labels"], prediction["masks"], prediction["labels"])
+    return {**classes.compute(), **players.compute()}
+
+
+def colourise(class_mask: torch.Tensor) -> torch.Tensor:
+    """(H, W) class indices as a (3, H, W) uint8 picture (:data:`PALETTE`)."""
+    return PALETTE[class_mask.clamp(0, len(PALETTE) - 1)].permute(2, 0, 1)
+
+
+@torch.no_grad()
+def save_grid(path: str | Path, segmenter: Segmenter, images: torch.Tensor, targets: Sequence[dict[str, Any]]) -> Path:
+    """One row per frame: the frame | the ground-truth class mask | the prediction."""
+    from torchvision.utils import save_image
+
+    device = next(segmenter.parameters()).device
+    predictions = segmenter.predict(images.to(device))
+    truth = class_masks(targets, tuple(images.shape[-2:]))
+    tiles = []
+    for image, true_mask, prediction in zip(images, truth, predictions, strict=True):
+        tiles += [image.cpu(), colourise(true_mask), colourise(prediction["class_mask"])]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(torch.stack(tiles).float() / 255.0, path, nrow=3, padding=2)
+    return path
