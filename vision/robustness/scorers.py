@@ -19,6 +19,9 @@ kind                  metric                              error
 ``segmenter``         mIoU over the classes (``miou``),   1 - mIoU
                       also ``player_iou`` (per-player
                       mask IoU) and ``pixel_acc``
+``depth_hourglass``   per-player st-RMSE in paper metres  the same st-RMSE
+                      (``st_rmse_paper_m``), also mask
+                      IoU; needs a depth dataset
 ====================  ==================================  ===================================
 
 A frame classifier (``visiongym classify frames``) is scored on labels computed from each
@@ -58,6 +61,7 @@ __all__ = [
     "AutoencoderScorer",
     "FrameClassifierScorer",
     "SegmenterScorer",
+    "DepthScorer",
     "load_scorer",
     "frames_to_tensor",
 ]
@@ -250,6 +254,37 @@ class SegmenterScorer:
 
     def error(self, scores: dict[str, float]) -> float:
         return 1.0 - scores["miou"]
+@SCORERS.register("depth_hourglass")
+class DepthScorer:
+    """Per-player depth of a ``visiongym depth train`` checkpoint: each frame's players are cut
+    into crops (:mod:`visiongym.vision.depth.crops`) from its (shifted) image, masks, boxes and
+    true depth, so the frames must carry ``targets["depth"]`` (a dataset rendered with depth; the
+    frames should be large enough for player crops, e.g. 512 px). Under ``elastic_transform``
+    the masks move with the pixels but the depth map does not."""
+
+    metric = "st_rmse_paper_m"
+    higher_is_better = False
+    error_definition = "per-player st-RMSE in paper metres (x 1.8 / player height)"
+
+    def __init__(self, path: str | Path, device: str = "cpu") -> None:
+        from visiongym.vision.depth.engine import load_depth_model
+
+        self.model, self.meta = load_depth_model(path, device)
+        self.name = f"hourglass-{self.meta['head']} ({Path(path).parent.name or Path(path).stem})"
+
+    def score(self, frames: EvalFrames) -> dict[str, float]:
+        from visiongym.vision.depth.crops import build_crops, ground_truth_from_target
+        from visiongym.vision.depth.engine import meta_objects, predict_crops, score_crops
+
+        bins, spec = meta_objects(self.meta)
+        crops = build_crops((ground_truth_from_target(image, target)
+                             for image, target in zip(frames.images, frames.targets, strict=True)), spec)
+        scores = score_crops(*predict_crops(self.model, self.meta["head"], crops, bins), crops,
+                             self.meta.get("player_height", 0.09))
+        return {k: v for k, v in scores.items() if "/" not in k}
+
+    def error(self, scores: dict[str, float]) -> float:
+        return scores["st_rmse_paper_m"]
 
 
 def load_scorer(path: str | Path, device: str = "cpu") -> ModelScorer:

@@ -204,11 +204,14 @@ def targets_from_ground_truth(ground_truth: dict[str, Any]) -> dict[str, np.ndar
     instance_mask = ground_truth["instance_mask"]
     ids = np.asarray(ground_truth["instance_ids"])
     masks = (instance_mask[None] == ids[:, None, None]).astype(np.uint8)
-    return {
+    target = {
         "boxes": np.asarray(ground_truth["boxes"], np.float32).reshape(-1, 4),
         "labels": np.asarray(ground_truth["labels"], np.int64),
         "masks": masks.reshape(-1, *instance_mask.shape),
     }
+    if "depth" in ground_truth:
+        target["depth"] = np.asarray(ground_truth["depth"], np.float32)
+    return target
 
 
 class SimulatorShifts:
@@ -294,10 +297,13 @@ def _simulator_family(**_: Any) -> SimulatorShifts:
 
 
 def load_eval_frames(root: str | Path, split: str = "test", limit: int | None = None) -> EvalFrames:
-    """A dataset split (``visiongym render-data``) in memory, with boxes, labels and masks."""
+    """A dataset split (``visiongym render-data``) in memory, with boxes, labels, masks and, when
+    the dataset has it, ``depth`` (H, W) in metres."""
     from visiongym.vision.data.dataset import SoccerDetection
+    from visiongym.vision.data.format import read_dataset_info
 
-    dataset = SoccerDetection(root, split, masks=True, limit=limit)
+    depth = read_dataset_info(root).get("depth", "none") != "none"
+    dataset = SoccerDetection(root, split, masks=True, depth=depth, limit=limit)
     if len(dataset) == 0:
         raise UsageError(f"split {split!r} of {str(root)!r} has no frames")
     images, targets = [], []
@@ -309,6 +315,7 @@ def load_eval_frames(root: str | Path, split: str = "test", limit: int | None = 
                 "boxes": target["boxes"].numpy().astype(np.float32).reshape(-1, 4),
                 "labels": target["labels"].numpy(),
                 "masks": target["masks"].numpy().astype(np.uint8),
+                **({"depth": target["depth"].numpy()[0]} if depth else {}),
             }
         )
     return EvalFrames(images, targets, list(dataset.images), info=dict(dataset.info))
