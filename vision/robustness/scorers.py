@@ -254,6 +254,8 @@ class SegmenterScorer:
 
     def error(self, scores: dict[str, float]) -> float:
         return 1.0 - scores["miou"]
+
+
 @SCORERS.register("depth_hourglass")
 class DepthScorer:
     """Per-player depth of a ``visiongym depth train`` checkpoint: each frame's players are cut
