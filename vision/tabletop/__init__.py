@@ -5,7 +5,13 @@
 
 from visiongym.vision.tabletop.clip import Clip, Frame, read_video, render_demo_clip
 from visiongym.vision.tabletop.lift import chamfer, foot_pixel, ground_position, lift_player
-from visiongym.vision.tabletop.pipeline import FORMAT, PitchSkippedWarning, atomic_folder, reconstruct, write_outputs
+from visiongym.vision.tabletop.pipeline import (
+           FORMAT,
+           PitchSkippedWarning,
+           atomic_folder,
+           reconstruct,
+           write_outputs,
+)
 from visiongym.vision.tabletop.render import read_ply, write_ply
 from visiongym.vision.tabletop.track import Tracker, count_id_switches
 

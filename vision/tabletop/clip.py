@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from visiongym.sims.camera import CameraModel
 from visiongym.sims.errors import UsageError
 
 __all__ = ["Frame", "Clip", "render_demo_clip", "read_video", "VIDEO_FORMATS"]

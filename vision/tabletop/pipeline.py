@@ -29,8 +29,14 @@ from visiongym.sims.errors import UsageError
 from visiongym.vision.tabletop.clip import Clip
 from visiongym.vision.tabletop.lift import chamfer, foot_pixel, ground_position, lift_player
 from visiongym.vision.tabletop.render import orbit_camera, render_tabletop, side_by_side, write_ply
-from visiongym.vision.tabletop.stages import (STAGES, LearnedDepth, LearnedSegmenter, OracleDepth,
-                                              OracleSegmenter, true_identity)
+from visiongym.vision.tabletop.stages import (
+    STAGES,
+    LearnedDepth,
+    LearnedSegmenter,
+    OracleDepth,
+    OracleSegmenter,
+    true_identity,
+)
 from visiongym.vision.tabletop.track import Tracker, count_id_switches
 
 __all__ = ["FORMAT", "PitchSkippedWarning", "PipelineResult", "reconstruct", "atomic_folder", "write_outputs"]
@@ -131,7 +137,7 @@ def reconstruct(clip: Clip, oracle: tuple[str, ...] = (), segment_checkpoint: st
         times["depth"] += time.perf_counter() - start
         start = time.perf_counter()
         positions = ground_position(camera, np.array([foot_pixel(d.mask) for d in detections]).reshape(-1, 2))
-        lifted = [lift_player(frame.rgb, d.mask, d.relative, camera, p, subsample) for d, p in zip(detections, positions)]
+        lifted = [lift_player(frame.rgb, d.mask, d.relative, camera, p, subsample) for d, p in zip(detections, positions, strict=False)]
         times["lift"] += time.perf_counter() - start
         start = time.perf_counter()
         ids = tracker.update(index, positions, np.array([d.team for d in detections], int))
@@ -140,7 +146,7 @@ def reconstruct(clip: Clip, oracle: tuple[str, ...] = (), segment_checkpoint: st
             camera=camera,
             points=np.concatenate([p for p, _, _ in lifted]) if lifted else np.zeros((0, 3), np.float32),
             colours=np.concatenate([c for _, c, _ in lifted]) if lifted else np.zeros((0, 3), np.uint8),
-            tracks=np.concatenate([np.full(len(p), i, np.int32) for (p, _, _), i in zip(lifted, ids)])
+            tracks=np.concatenate([np.full(len(p), i, np.int32) for (p, _, _), i in zip(lifted, ids, strict=False)])
             if lifted else np.zeros(0, np.int32),
             positions=positions,
         ))
@@ -148,7 +154,7 @@ def reconstruct(clip: Clip, oracle: tuple[str, ...] = (), segment_checkpoint: st
             players = len(truth["teams"])
             visible += sum(int((truth["instance_mask"] == 2 + i).sum() >= 8) for i in range(players))
             frame_assignment = {}
-            for detection, (points, _, position), track_id in zip(detections, lifted, ids):
+            for detection, (points, _, position), track_id in zip(detections, lifted, ids, strict=False):
                 identity = true_identity(detection.mask, truth["instance_mask"], players)
                 if identity < 0 or identity in frame_assignment:
                     continue
@@ -184,7 +190,7 @@ def _truth_scores(ground_errors, chamfers, assignments, found, visible) -> dict[
 
 def _camera_error(clip: Clip, results: list[FrameResult]) -> float:
     errors = [np.linalg.norm(r.camera.position - f.truth["camera"].position) * 100
-              for r, f in zip(results, clip.frames) if r.camera is not None]
+              for r, f in zip(results, clip.frames, strict=False) if r.camera is not None]
     return float(np.mean(errors)) if errors else float("nan")
 
 
@@ -243,7 +249,7 @@ def write_outputs(folder: Path, clip: Clip, result: PipelineResult, progress: bo
                                 macro_block_size=1, ffmpeg_log_level="error")
     try:
         count = len(result.frames)
-        for index, (frame, input_frame) in enumerate(zip(result.frames, clip.frames)):
+        for index, (frame, input_frame) in enumerate(zip(result.frames, clip.frames, strict=False)):
             camera = orbit_camera(pitch, height * scale, width * scale, index / max(count - 1, 1))
             view = render_tabletop(camera, pitch, frame.points, frame.colours, frame.positions,
                                    splat=max(2, round(scale * width / 128)))
