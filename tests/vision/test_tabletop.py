@@ -9,8 +9,18 @@ import numpy as np
 import pytest
 
 from visiongym.sims.errors import UsageError
-from visiongym.vision.tabletop import (FORMAT, PitchSkippedWarning, Tracker, chamfer, count_id_switches,
-                                       lift_player, read_ply, read_video, reconstruct, render_demo_clip)
+from visiongym.vision.tabletop import (
+    FORMAT,
+    PitchSkippedWarning,
+    Tracker,
+    chamfer,
+    count_id_switches,
+    lift_player,
+    read_ply,
+    read_video,
+    reconstruct,
+    render_demo_clip,
+)
 from visiongym.vision.tabletop.__main__ import main
 from visiongym.vision.tabletop.stages import OracleDepth, OracleSegmenter
 
@@ -139,9 +149,9 @@ def test_frames_without_pitch_are_skipped_with_a_warning_and_a_count(tmp_path, c
 
 
 def test_checkpoint_of_another_model_is_a_clear_error(tmp_path, clip):
-    from visiongym.vision.runtime import save_checkpoint
-
     import torch
+
+    from visiongym.vision.runtime import save_checkpoint
 
     other = save_checkpoint(tmp_path / "model.pt", "dqn", {"q": torch.zeros(1)})
     for flag, oracle in (("--segment-checkpoint", "calibrate,depth"), ("--depth-checkpoint", "calibrate,segment")):

@@ -82,7 +82,12 @@ def run_tabletop(config: TabletopConfig):
     import torch
 
     from visiongym.vision.tabletop.clip import read_video, render_demo_clip
-    from visiongym.vision.tabletop.pipeline import atomic_folder, reconstruct, write_outputs
+    from visiongym.vision.tabletop.pipeline import (
+        atomic_folder,
+        load_stages,
+        reconstruct,
+        write_outputs,
+    )
     from visiongym.vision.tabletop.stages import parse_oracle
 
     if config.demo == (config.video is not None):
@@ -91,13 +96,14 @@ def run_tabletop(config: TabletopConfig):
         raise UsageError(f"subsample={config.subsample} must be at least 1")
     torch.set_num_threads(max(1, config.threads))
     oracle = parse_oracle(config.oracle)
-    if config.demo:
+    clip = None if config.demo else read_video(config.video, max_frames=config.frames)
+    # Checkpoints are read before a demo clip is rendered: a wrong file fails at once.
+    models = load_stages(oracle, config.segment_checkpoint, config.depth_checkpoint, config.device,
+                         has_truth=config.demo)
+    if clip is None:
         clip = render_demo_clip(config.frames, config.size, team_size=config.team_size, seed=config.seed)
-    else:
-        clip = read_video(config.video, max_frames=config.frames)
     with atomic_folder(config.out) as folder:
-        result = reconstruct(clip, oracle, config.segment_checkpoint, config.depth_checkpoint, config.device,
-                             config.subsample, config.progress)
+        result = reconstruct(clip, oracle, subsample=config.subsample, progress=config.progress, models=models)
         write_outputs(folder, clip, result)
     return result
 

@@ -39,7 +39,7 @@ from visiongym.vision.tabletop.stages import (
 )
 from visiongym.vision.tabletop.track import Tracker, count_id_switches
 
-__all__ = ["FORMAT", "PitchSkippedWarning", "PipelineResult", "reconstruct", "atomic_folder", "write_outputs"]
+__all__ = ["FORMAT", "PitchSkippedWarning", "PipelineResult", "load_stages", "reconstruct", "atomic_folder", "write_outputs"]
 
 FORMAT = "visiongym-tabletop-1"
 VIEW_HEIGHT = 480  # pixels: inputs smaller than this are shown, and re-rendered, enlarged
@@ -68,8 +68,11 @@ class PipelineResult:
     scores: dict[str, Any]
 
 
-def _stage_models(clip: Clip, oracle: tuple[str, ...], segment_checkpoint, depth_checkpoint, device: str):
-    if oracle and not clip.has_truth:
+def load_stages(oracle: tuple[str, ...], segment_checkpoint=None, depth_checkpoint=None, device: str = "cpu",
+                has_truth: bool = True) -> dict[str, Any]:
+    """The segment and depth stages: oracles, or models loaded from their checkpoints (a missing
+    checkpoint, or one of another kind, raises :class:`UsageError`)."""
+    if oracle and not has_truth:
         raise UsageError(f"oracle stages {', '.join(oracle)} need the simulator's labels; a video file has none "
                          "(use --demo, or give checkpoints instead)")
     models = {}
@@ -99,11 +102,17 @@ def _calibrate(rgb: np.ndarray, clip: Clip, truth: dict | None, oracle: bool, pr
 
 def reconstruct(clip: Clip, oracle: tuple[str, ...] = (), segment_checkpoint: str | Path | None = None,
                 depth_checkpoint: str | Path | None = None, device: str = "cpu", subsample: int = 2,
-                progress: bool = True) -> PipelineResult:
-    """Run every stage over ``clip``; score against exact 3-D when the clip has it."""
+                progress: bool = True, models: dict[str, Any] | None = None) -> PipelineResult:
+    """Run every stage over ``clip``; score against exact 3-D when the clip has it.
+
+    ``models`` (from :func:`load_stages`) replaces loading the checkpoints here.
+    """
     from visiongym.vision.calibrate import CalibrationFailed, PitchNotVisible
 
-    models = _stage_models(clip, oracle, segment_checkpoint, depth_checkpoint, device)
+    if models is None:
+        models = load_stages(oracle, segment_checkpoint, depth_checkpoint, device, clip.has_truth)
+    elif oracle and not clip.has_truth:
+        raise UsageError(f"oracle stages {', '.join(oracle)} need the simulator's labels; a video file has none")
     stages = {"calibrate": "oracle" if "calibrate" in oracle else "classical"}
     stages.update({s: ("oracle" if s in oracle else "learned") for s in ("segment", "depth")})
     stages.update(lift="geometry", track="hungarian")
@@ -137,7 +146,8 @@ def reconstruct(clip: Clip, oracle: tuple[str, ...] = (), segment_checkpoint: st
         times["depth"] += time.perf_counter() - start
         start = time.perf_counter()
         positions = ground_position(camera, np.array([foot_pixel(d.mask) for d in detections]).reshape(-1, 2))
-        lifted = [lift_player(frame.rgb, d.mask, d.relative, camera, p, subsample) for d, p in zip(detections, positions, strict=False)]
+        lifted = [lift_player(frame.rgb, d.mask, d.relative, camera, p, subsample)
+                  for d, p in zip(detections, positions, strict=True)]
         times["lift"] += time.perf_counter() - start
         start = time.perf_counter()
         ids = tracker.update(index, positions, np.array([d.team for d in detections], int))
@@ -146,7 +156,7 @@ def reconstruct(clip: Clip, oracle: tuple[str, ...] = (), segment_checkpoint: st
             camera=camera,
             points=np.concatenate([p for p, _, _ in lifted]) if lifted else np.zeros((0, 3), np.float32),
             colours=np.concatenate([c for _, c, _ in lifted]) if lifted else np.zeros((0, 3), np.uint8),
-            tracks=np.concatenate([np.full(len(p), i, np.int32) for (p, _, _), i in zip(lifted, ids, strict=False)])
+            tracks=np.concatenate([np.full(len(p), i, np.int32) for (p, _, _), i in zip(lifted, ids, strict=True)])
             if lifted else np.zeros(0, np.int32),
             positions=positions,
         ))
@@ -154,7 +164,7 @@ def reconstruct(clip: Clip, oracle: tuple[str, ...] = (), segment_checkpoint: st
             players = len(truth["teams"])
             visible += sum(int((truth["instance_mask"] == 2 + i).sum() >= 8) for i in range(players))
             frame_assignment = {}
-            for detection, (points, _, position), track_id in zip(detections, lifted, ids, strict=False):
+            for detection, (points, _, position), track_id in zip(detections, lifted, ids, strict=True):
                 identity = true_identity(detection.mask, truth["instance_mask"], players)
                 if identity < 0 or identity in frame_assignment:
                     continue
@@ -190,7 +200,7 @@ def _truth_scores(ground_errors, chamfers, assignments, found, visible) -> dict[
 
 def _camera_error(clip: Clip, results: list[FrameResult]) -> float:
     errors = [np.linalg.norm(r.camera.position - f.truth["camera"].position) * 100
-              for r, f in zip(results, clip.frames, strict=False) if r.camera is not None]
+              for r, f in zip(results, clip.frames, strict=True) if r.camera is not None]
     return float(np.mean(errors)) if errors else float("nan")
 
 
@@ -249,7 +259,7 @@ def write_outputs(folder: Path, clip: Clip, result: PipelineResult, progress: bo
                                 macro_block_size=1, ffmpeg_log_level="error")
     try:
         count = len(result.frames)
-        for index, (frame, input_frame) in enumerate(zip(result.frames, clip.frames, strict=False)):
+        for index, (frame, input_frame) in enumerate(zip(result.frames, clip.frames, strict=True)):
             camera = orbit_camera(pitch, height * scale, width * scale, index / max(count - 1, 1))
             view = render_tabletop(camera, pitch, frame.points, frame.colours, frame.positions,
                                    splat=max(2, round(scale * width / 128)))

@@ -101,7 +101,7 @@ class LearnedSegmenter:
         if masks.shape[0] and (height, width) != (size, size):
             masks = F.interpolate(masks[None], size=(height, width), mode="nearest")[0]
         out = []
-        for mask, label in zip(masks.numpy().astype(bool), result["labels"].tolist(), strict=False):
+        for mask, label in zip(masks.numpy().astype(bool), result["labels"].tolist(), strict=True):
             if int(label) in PLAYER_CLASSES and mask.sum() >= MIN_PIXELS:
                 out.append(Detection(mask, PLAYER_CLASSES[int(label)]))
         return out
@@ -163,7 +163,7 @@ class LearnedDepth:
                         relative=empty, box=np.zeros((n, 4), np.float32), occlusion=np.zeros(n, np.float32),
                         billboard=np.zeros(n, np.float32), frame=np.zeros(n, np.int64))
         relative, _ = predict_crops(self.model, self.meta["head"], crops, self.bins)
-        for detection, region, depth in zip(detections, regions, relative, strict=False):
+        for detection, region, depth in zip(detections, regions, relative, strict=True):
             x0, y0, side = region
             rows, cols = np.nonzero(detection.mask)
             i = np.clip(((rows + 0.5 - y0) * out_size / side).astype(int), 0, out_size - 1)

@@ -59,7 +59,7 @@ class Tracker:
             cost[np.array([t.team for t in live])[:, None] != teams[None]] = _FORBIDDEN
             cost[cost > self.gate] = _FORBIDDEN
             rows, cols = linear_sum_assignment(cost)
-            for r, c in zip(rows, cols, strict=False):
+            for r, c in zip(rows, cols, strict=True):
                 if cost[r, c] >= _FORBIDDEN:
                     continue
                 track = live[r]
