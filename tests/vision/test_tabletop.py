@@ -105,21 +105,13 @@ def test_demo_command_writes_the_complete_folder(tmp_path):
 
 
 def test_learned_stages_run_from_checkpoints(tmp_path, clip):
-    from visiongym.vision.depth.engine import CHECKPOINT_KIND, build_model
-    from visiongym.vision.runtime import save_checkpoint
-    from visiongym.vision.segment.engine import Segmenter
-
-    Segmenter("unet_tiny", image_size=128).save(tmp_path / "seg.pt")
-    meta = {"head": "classification", "bins": {"bins": 49, "bin_width": 0.002},
-            "spec": {"crop_size": 64, "stride": 2, "context": 1.25, "mask_input": "box", "min_pixels": 20},
-            "stacks": 1, "features": 16, "depth": 3}
-    save_checkpoint(tmp_path / "depth.pt", CHECKPOINT_KIND, {"model": build_model(meta).state_dict()}, **meta)
+    segment, depth = _random_checkpoints(tmp_path)
     short = type(clip)(clip.frames[:2], clip.fps, clip.pitch, clip.source)
     result = reconstruct(short, oracle=("calibrate", "segment"), segment_checkpoint=None,
-                         depth_checkpoint=tmp_path / "depth.pt", progress=False)
+                         depth_checkpoint=depth, progress=False)
     assert result.stages["depth"] == "learned" and result.stages["segment"] == "oracle"
     assert np.isfinite(result.scores["chamfer_cm"])
-    result = reconstruct(short, oracle=("calibrate", "depth"), segment_checkpoint=tmp_path / "seg.pt", progress=False)
+    result = reconstruct(short, oracle=("calibrate", "depth"), segment_checkpoint=segment, progress=False)
     assert result.stages["segment"] == "learned"  # an untrained segmenter may find nobody; it still runs
 
 
@@ -192,3 +184,40 @@ def test_an_interrupted_run_leaves_nothing_half_written(tmp_path, monkeypatch):
         main(argv[:2] + ["3"] + argv[3:])  # a second run of 3 frames, interrupted: the first run stays whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     assert sorted(p.name for p in (out / "frames").iterdir()) == before
+
+
+def _random_checkpoints(folder):
+    from visiongym.vision.depth.engine import CHECKPOINT_KIND, build_model
+    from visiongym.vision.runtime import save_checkpoint
+    from visiongym.vision.segment.engine import Segmenter
+
+    Segmenter("unet_tiny", image_size=128).save(folder / "seg.pt")
+    meta = {"head": "classification", "bins": {"bins": 49, "bin_width": 0.002},
+            "spec": {"crop_size": 64, "stride": 2, "context": 1.25, "mask_input": "box", "min_pixels": 20},
+            "stacks": 1, "features": 16, "depth": 3}
+    save_checkpoint(folder / "depth.pt", CHECKPOINT_KIND, {"model": build_model(meta).state_dict()}, **meta)
+    return folder / "seg.pt", folder / "depth.pt"
+
+
+def test_a_video_file_runs_with_learned_stages_and_skips_frames_without_pitch(tmp_path, capsys):
+    import imageio.v2 as imageio
+
+    clip = render_demo_clip(frames=2, size=128, seed=1)
+    video = tmp_path / "game.mp4"
+    frames = [clip.frames[0].rgb, np.full_like(clip.frames[0].rgb, 20), clip.frames[1].rgb]
+    imageio.mimwrite(video, frames, fps=10, macro_block_size=1, quality=9)
+    segment, depth = _random_checkpoints(tmp_path)
+    out = tmp_path / "out"
+    main(["--video", str(video), "--segment-checkpoint", str(segment), "--depth-checkpoint", str(depth),
+          "--out", str(out), "--no-progress"])
+    info = json.loads((out / "reconstruction.json").read_text())
+    assert info["frames"] == 3 and info["skipped_frames"] == [1] and info["cameras"][1] is None
+    assert info["stages"] == {"calibrate": "learned", "segment": "learned", "depth": "learned"}
+    camera = info["cameras"][0]
+    exact = clip.frames[0].truth["camera"]
+    assert np.linalg.norm(np.asarray(camera["position"]) - exact.position) < 0.1  # calibrated from the lines
+    printed = capsys.readouterr().out
+    assert "1 frame(s) skipped" in printed and "frame 1 skipped" in printed
+    assert len(read_video(out / "ar_view.mp4").frames) == 3
+    with pytest.raises(UsageError, match="need the simulator's labels"):
+        main(["--video", str(video), "--oracle", "segment", "--depth-checkpoint", str(depth), "--out", str(out)])
