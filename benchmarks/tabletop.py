@@ -10,11 +10,12 @@ One clip (a scripted 2v2 game, human look, broadcast camera) is rendered once an
 1. every stage oracle (exact camera, masks, depth): the error of lifting and tracking alone;
 2. the camera calibrated from the pitch lines (classical, tracked from frame to frame), masks
    and depth oracle;
-3. with ``--depth-checkpoint``: the learned depth on calibrated cameras and exact masks;
-4. with ``--segment-checkpoint``: the learned masks (depth oracle);
-5. with both: every stage estimated.
+3. the flat baseline: every player a camera-facing cut-out on its billboard (no depth);
+4. with ``--depth-checkpoint``: the learned depth on calibrated cameras and exact masks;
+5. with ``--segment-checkpoint``: the learned masks (depth oracle);
+6. with both: every stage estimated.
 
-Rows 3-5 reuse row 2's cameras (their calibrate time is row 2's). Definitions of the figures:
+Rows 3-6 reuse row 2's cameras (their calibrate time is row 2's). Definitions of the figures:
 ``docs/vision/tabletop.md``. The tables go to ``benchmarks/results/tabletop_<size>.csv``.
 """
 
@@ -39,6 +40,7 @@ from visiongym.vision.metrics import print_table  # noqa: E402
 from visiongym.vision.tabletop import reconstruct, render_demo_clip  # noqa: E402
 from visiongym.vision.tabletop.__main__ import SCORE_KEYS, stage_label  # noqa: E402
 from visiongym.vision.tabletop.pipeline import load_stages, write_outputs  # noqa: E402
+from visiongym.vision.tabletop.stages import FlatDepth  # noqa: E402
 
 
 @dataclass
@@ -62,7 +64,8 @@ def main(args: Benchmark) -> dict[str, dict[str, float]]:
     start = time.perf_counter()
     clip = render_demo_clip(args.frames, args.size, seed=args.seed)
     print(f"rendered {args.frames} frames of {args.size} px in {time.perf_counter() - start:.1f} s")
-    runs = [(("calibrate", "segment", "depth"), None, None), (("segment", "depth"), None, None)]
+    runs = [(("calibrate", "segment", "depth"), None, None), (("segment", "depth"), None, None),
+            (("segment",), None, "billboard")]
     if args.depth_checkpoint:
         runs.append((("segment",), None, args.depth_checkpoint))
     if args.segment_checkpoint:
@@ -71,7 +74,10 @@ def main(args: Benchmark) -> dict[str, dict[str, float]]:
         runs.append(((), args.segment_checkpoint, args.depth_checkpoint))
     quality, speed, cameras = {}, {}, None
     for oracle, segment, depth in runs:
-        models = load_stages(oracle, segment, depth)
+        if depth == "billboard":  # the flat baseline: no depth model at all
+            models = {**load_stages(("segment", "depth")), "depth": FlatDepth()}
+        else:
+            models = load_stages(oracle, segment, depth)
         reuse = cameras if "calibrate" not in oracle else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -126,7 +126,7 @@ def reconstruct(clip: Clip, oracle: tuple[str, ...] = (), segment_checkpoint: st
     elif oracle and not clip.has_truth:
         raise UsageError(f"oracle stages {', '.join(oracle)} need the simulator's labels; a video file has none")
     stages = {"calibrate": "oracle" if "calibrate" in oracle else "classical"}
-    stages.update({s: ("oracle" if s in oracle else "learned") for s in ("segment", "depth")})
+    stages.update({s: getattr(models[s], "kind", "learned") for s in ("segment", "depth")})
     stages.update(lift="geometry", track="hungarian")
     times = dict.fromkeys(STAGES[:-1], 0.0)
     tracker, results, prior = Tracker(), [], None

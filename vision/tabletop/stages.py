@@ -18,7 +18,7 @@ import torch
 from visiongym.sims.errors import UsageError
 
 __all__ = ["STAGES", "ORACLE_STAGES", "Detection", "OracleSegmenter", "LearnedSegmenter",
-           "OracleDepth", "LearnedDepth", "parse_oracle"]
+           "OracleDepth", "FlatDepth", "LearnedDepth", "parse_oracle"]
 
 STAGES = ("calibrate", "segment", "depth", "lift", "track", "render")
 ORACLE_STAGES = ("calibrate", "segment", "depth")
@@ -63,7 +63,7 @@ def true_identity(mask: np.ndarray, instance_mask: np.ndarray, players: int) -> 
 class OracleSegmenter:
     """Players' exact visible masks and teams from the simulator's instance mask."""
 
-    name = "oracle"
+    name = kind = "oracle"
 
     def __call__(self, rgb: np.ndarray, truth: dict) -> list[Detection]:
         instance_mask = truth["instance_mask"]
@@ -83,7 +83,7 @@ class LearnedSegmenter:
         from visiongym.vision.segment.engine import load_segmenter
 
         self.segmenter, payload = load_segmenter(path, device)
-        self.name = f"{payload['meta']['model']} ({Path(path).name})"
+        self.name, self.kind = f"{payload['meta']['model']} ({Path(path).name})", "learned"
         self.device = next(self.segmenter.parameters()).device
 
     @torch.no_grad()
@@ -117,7 +117,7 @@ def _box_region(mask: np.ndarray, context: float) -> tuple[tuple[float, float, f
 class OracleDepth:
     """Exact depth minus the median exact depth of the mask (the depth module's billboard)."""
 
-    name = "oracle"
+    name = kind = "oracle"
 
     def __call__(self, rgb: np.ndarray, detections: list[Detection], truth: dict) -> None:
         depth = truth["depth"]
@@ -125,6 +125,16 @@ class OracleDepth:
             plane = float(np.median(depth[detection.mask]))
             relative = np.where(detection.mask, depth - plane, 0.0)
             detection.relative = np.clip(relative, -MAX_RELATIVE, MAX_RELATIVE).astype(np.float32)
+
+
+class FlatDepth:
+    """The baseline: every pixel on its billboard (a flat, camera-facing cut-out)."""
+
+    name = kind = "billboard"
+
+    def __call__(self, rgb: np.ndarray, detections: list[Detection], truth: dict | None = None) -> None:
+        for detection in detections:
+            detection.relative = np.zeros(detection.mask.shape, np.float32)
 
 
 class LearnedDepth:
@@ -137,7 +147,7 @@ class LearnedDepth:
 
         self.model, self.meta = load_depth_model(path, device)
         self.bins, self.spec = meta_objects(self.meta)
-        self.name = f"hourglass-{self.meta['head']} ({Path(path).name})"
+        self.name, self.kind = f"hourglass-{self.meta['head']} ({Path(path).name})", "learned"
 
     def __call__(self, rgb: np.ndarray, detections: list[Detection], truth: dict | None = None) -> None:
         from visiongym.vision.depth.crops import CropSet, _warp
