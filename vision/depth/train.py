@@ -35,6 +35,7 @@ from visiongym.vision.depth.engine import (
     build_model,
     crop_batch,
     crop_loss,
+    photometric_jitter,
     predict_crops,
     score_crops,
 )
@@ -117,6 +118,8 @@ class DepthTrainConfig(RunOptions, CropSourceOptions):
     """Crops per step (the paper: 6)."""
     lr: float = 1e-3
     """Adam learning rate, cosine-decayed (the paper: 3e-5 constant, for 300 epochs)."""
+    photometric: bool = False
+    """Also jitter the crops' light (gain 0.4-1.4, tint +-15 %, contrast 0.7-1.3) while training."""
     train_limit: int | None = None
     """Use only the first training crops."""
     seed: int = 0
@@ -187,6 +190,8 @@ def train_depth(config: DepthTrainConfig) -> dict[str, dict[str, float]]:
             index = np.sort(order[batch_index * config.batch_size:(batch_index + 1) * config.batch_size])
             flip = torch.rand(len(index), generator=generator) < 0.5
             rgb, mask_in, classes, relative_bins, mask = crop_batch(train, index, device, bins, flip)
+            if config.photometric:
+                rgb = photometric_jitter(rgb.cpu(), generator).to(device)
             loss, terms = crop_loss(model(rgb, mask_in), config.head, classes, relative_bins, mask)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
