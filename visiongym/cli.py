@@ -66,6 +66,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                           "write a dataset of StarGAN-translated training frames for detector augmentation"),
     "calibrate": ("visiongym.vision.calibrate.__main__",
                   "estimate the broadcast camera from the pitch lines (no clicks); errors against the exact camera"),
+    "tabletop": ("visiongym.vision.tabletop.__main__",
+                 "Soccer on Your Tabletop: a broadcast clip to tracked 3-D players on a table (PLY, AR video, scores)"),
     "tabletop view": ("visiongym.vision.tabletop.viewer",
                       "orbit a 3-D tabletop reconstruction in a window (or a screenshot, an orbit video)"),
     "depth train": ("visiongym.vision.depth.train",
