@@ -300,6 +300,34 @@ class SB3Config(TrainConfig):
     """Learning rate over the run: constant, or linear decay to 0 at total_steps (RL Zoo's lin_)."""
     hyperparameters: tuple[str, ...] = ()
     """Further algorithm arguments as KEY=VALUE pairs, e.g. ent_coef=0.01 gamma=0.98."""
+    multi_agent: bool = False
+    """ppo: train on the multi-agent soccer env of --env (visiongym/TabletopSoccer-1v1-v0 or -2v2-v0,
+    visiongym.envs.soccer_multi, state vectors): one policy shared by every player of the learning
+    team, the other team driven by an opponent from the pool (visiongym.agents.selfplay)."""
+    self_play: bool = False
+    """ppo --multi-agent: frozen snapshots of the learner join the scripted opponents; a new one is
+    frozen whenever its win rate against the newest passes --pool-threshold."""
+    pool_scripted_levels: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
+    """--multi-agent: skills (in [0, 1]) of the scripted opponent teams in the pool."""
+    pool_scripted_fraction: float = 0.5
+    """--self-play: share of matches played against a scripted level (the rest against snapshots)."""
+    pool_latest_fraction: float = 0.5
+    """--self-play: share of the snapshot matches played against the newest snapshot."""
+    pool_threshold: float = 0.6
+    """--self-play: win rate (draws count half) against the newest snapshot that freezes a new one."""
+    pool_window: int = 50
+    """--multi-agent: recent matches per opponent that the win rates are taken over."""
+    pool_min_matches: int = 20
+    """--self-play: matches against the newest snapshot needed before the next promotion."""
+    pool_max_snapshots: int = 10
+    """--self-play: opponents are drawn from the newest this many snapshots (older ones stay on disk)."""
+    pool_check_interval: int = 10_000
+    """--self-play: environment steps between promotion checks."""
+    swap_sides: bool = True
+    """--multi-agent: the learner plays team B (in its mirrored team frame) in half the matches."""
+    eval_opponent: str = "scripted:1"
+    """--multi-agent: the opponent of the periodic evaluation matches (scripted:<skill> or
+    snapshot:<k>); the default is the scripted team at the env's default skill."""
 
     algo: ClassVar[str] = "ppo"
 
@@ -336,6 +364,9 @@ OPTION_ALGORITHMS: dict[str, tuple[str, ...]] = {
     "priority_alpha": ("dqn",),
     "priority_beta": ("dqn",),
     "priority_eps": ("dqn",),
+    **dict.fromkeys(("multi_agent", "self_play", "pool_scripted_levels", "pool_scripted_fraction",
+                     "pool_latest_fraction", "pool_threshold", "pool_window", "pool_min_matches",
+                     "pool_max_snapshots", "pool_check_interval", "swap_sides", "eval_opponent"), ("ppo",)),
 }
 """Options that only some algorithms use -> those algorithms. Every other option is used by every
 algorithm whose config has it (SB3's optional hyperparameters are checked against the SB3 class)."""
