@@ -181,25 +181,13 @@ class SelfPlayTrainer(SB3Trainer):
         self.pool.save()
         return path
 
+    def make_callback(self):
+        return _SelfPlayCallback(self)
+
     def train(self) -> Path:
-        self.build()
-        c = self.config
-        self.start_time = time.time()
-        remaining = c.total_steps - self.model.num_timesteps
-        try:
-            if remaining > 0:
-                self.model.learn(remaining, callback=_SelfPlayCallback(self), reset_num_timesteps=not self.resuming,
-                                 progress_bar=c.progress)
-        except KeyboardInterrupt:
-            print(f"interrupted at step {self.model.num_timesteps}; saving a checkpoint")
-            self.checkpoint()
-            print(f"saved; continue with: visiongym train --resume {self.run.path}")
-        else:
-            self.checkpoint()
-        self.venv.close()
+        path = super().train()
         self.eval_env.close()
-        self.run.close()
-        return self.run.path
+        return path
 
 
 def _SelfPlayCallback(trainer: SelfPlayTrainer):  # noqa: N802 - reads as a class at the call site
