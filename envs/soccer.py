@@ -21,9 +21,11 @@ from visiongym.envs.soccer_actions import DISCRETE_ACTIONS, nearest_discrete_act
 from visiongym.envs.soccer_players import (
     ACTION_TYPES,
     KICK_AIMS,
+    OBS_MODES,
     StateVectors,
     action_to_command,
     aim_kicks,
+    check_options,
     image_shape,
     make_scene,
 )
@@ -34,7 +36,6 @@ from visiongym.sims.soccer import CAMERAS
 __all__ = ["TabletopSoccerEnv", "OBS_MODES", "ACTION_TYPES", "KICK_AIMS", "DISCRETE_ACTIONS", "SCENARIOS",
            "Scenario"]
 
-OBS_MODES = ("state", "pixels", "pixels_state")
 
 
 class TabletopSoccerEnv(gym.Env):
@@ -176,11 +177,7 @@ class TabletopSoccerEnv(gym.Env):
         render_size: tuple[int, int] = (360, 480),
         appearance: Any = "default",
     ) -> None:
-        check_choice("scenario", scenario, SCENARIOS)
-        check_choice("obs_mode", obs_mode, OBS_MODES)
-        check_choice("action_type", action_type, ACTION_TYPES)
-        check_choice("camera", camera, CAMERAS)
-        check_choice("kick_aim", kick_aim, KICK_AIMS)
+        check_options(scenario, obs_mode, action_type, camera, kick_aim, cameras=CAMERAS)
         if render_mode is not None:
             check_choice("render_mode", render_mode, self.metadata["render_modes"])
         image_size = image_shape(image_size)

@@ -35,22 +35,21 @@ from visiongym.envs.appearance import LookStream
 from visiongym.envs.registration import ENVIRONMENTS
 from visiongym.envs.soccer_actions import DISCRETE_ACTIONS
 from visiongym.envs.soccer_players import (
-    ACTION_TYPES,
-    KICK_AIMS,
+    OBS_MODES,
     StateVectors,
     action_to_command,
     aim_kicks,
+    check_options,
     image_shape,
     make_scene,
 )
-from visiongym.envs.soccer_tasks import SCENARIOS, make_task, sum_terms
+from visiongym.envs.soccer_tasks import make_task, sum_terms
 from visiongym.sims.errors import UsageError, check_choice
 from visiongym.sims.soccer.cameras import PLAYER_CAMERAS
 
 __all__ = ["SoccerParallelEnv", "parallel_env", "env", "raw_env", "parallel_env_from_id", "soccer_env_ids",
            "agent_id", "OBS_MODES", "CONTROLLED"]
 
-OBS_MODES = ("state", "pixels", "pixels_state")
 #: Named groups of controlled players; a list of agent ids or scene indices also works.
 CONTROLLED = ("both", "team_a", "team_b")
 _TEAM_NAMES = ("team_a", "team_b")
@@ -159,11 +158,7 @@ class SoccerParallelEnv(ParallelEnv):
         render_size: tuple[int, int] = (360, 480),
         appearance: Any = "default",
     ) -> None:
-        check_choice("scenario", scenario, SCENARIOS)
-        check_choice("obs_mode", obs_mode, OBS_MODES)
-        check_choice("action_type", action_type, ACTION_TYPES)
-        check_choice("camera", camera, PLAYER_CAMERAS)
-        check_choice("kick_aim", kick_aim, KICK_AIMS)
+        check_options(scenario, obs_mode, action_type, camera, kick_aim, cameras=PLAYER_CAMERAS)
         if render_mode is not None:
             check_choice("render_mode", render_mode, self.metadata["render_modes"])
         self.scenario_name = scenario

@@ -18,17 +18,28 @@ from typing import Any
 
 import numpy as np
 
-from visiongym.envs.soccer_actions import DISCRETE_ACTIONS, discrete_command
+from visiongym.envs.soccer_actions import DISCRETE_ACTIONS, discrete_values
 from visiongym.envs.soccer_tasks import SCENARIOS
 from visiongym.sims.errors import UsageError, check_choice
 from visiongym.sims.soccer import SoccerScene
 
-__all__ = ["ACTION_TYPES", "KICK_AIMS", "image_shape", "make_scene", "state_size", "others_of", "StateVectors", "action_to_command",
+__all__ = ["OBS_MODES", "ACTION_TYPES", "KICK_AIMS", "check_options", "image_shape", "make_scene", "state_size", "others_of", "StateVectors", "action_to_command",
            "aim_kicks"]
 
+OBS_MODES = ("state", "pixels", "pixels_state")
 ACTION_TYPES = ("discrete", "continuous")
 KICK_AIMS = ("facing", "goal", "on_target")
 _DISCRETE_CHOICES = "choose 0 no-op, 1-8 move (E, NE, N, NW, W, SW, S, SE) or 9 kick"
+
+
+def check_options(scenario: str, obs_mode: str, action_type: str, camera: str, kick_aim: str,
+                  cameras: Sequence[str]) -> None:
+    """Refuse an unknown scenario, observation mode, action type, camera (of ``cameras``) or kick aim."""
+    check_choice("scenario", scenario, SCENARIOS)
+    check_choice("obs_mode", obs_mode, OBS_MODES)
+    check_choice("action_type", action_type, ACTION_TYPES)
+    check_choice("camera", camera, cameras)
+    check_choice("kick_aim", kick_aim, KICK_AIMS)
 
 
 def image_shape(image_size: int | tuple[int, int]) -> tuple[int, int]:
@@ -126,12 +137,17 @@ class StateVectors:
         if self._any_flipped:  # negation is exact, so team A's bytes never depend on this
             frames[True] = ([-x for x in ball], [(-x, -y, yaw) for x, y, yaw in q], [(-x, -y) for x, y in v],
                             goals_b - goals_a)
+        # Every player's (position, velocity) entry once per frame; each vector picks its others'.
+        rows = {flipped: [(x * scale, y * scale, vx * vscale, vy * vscale)
+                          for (x, y, _), (vx, vy) in zip(qq, vv, strict=True)]
+                for flipped, (_, qq, vv, _) in frames.items()}
         out = {}
         for player in self.players:
             flipped = self.flipped[player]
             (bx, by, bvx, bvy), qq, vv, difference = frames[flipped]
             mx, my, yaw = qq[player]
             mvx, mvy = vv[player]
+            table = rows[flipped]
             cos_yaw, sin_yaw = math.cos(yaw), math.sin(yaw)
             if flipped:
                 cos_yaw, sin_yaw = -cos_yaw, -sin_yaw
@@ -143,14 +159,16 @@ class StateVectors:
                 (half_length - mx) * scale, -my * scale,
             ]
             for other in self.others[player]:
-                values += (qq[other][0] * scale, qq[other][1] * scale, vv[other][0] * vscale, vv[other][1] * vscale)
+                values += table[other]
             values += (time_left, max(-5, min(5, difference)) / 5)
             out[player] = np.array(values, dtype=np.float32)
         return out
 
 
-def action_to_command(action, action_type: str, yaw: float, flipped: bool = False) -> np.ndarray:
-    """The scene command (vx, vy, turn, kick) of one player's action, refusing a bad action.
+def action_to_command(action, action_type: str, yaw: float,
+                      flipped: bool = False) -> tuple[float, float, float, float] | np.ndarray:
+    """The scene command (vx, vy, turn, kick) of one player's action, refusing a bad action: four
+    floats for a discrete action, a (4,) array for a continuous one.
 
     Args:
         action: an index of ``Discrete(10)`` or a ``Box(-1, 1, (4,))`` vector, in the team frame.
@@ -185,12 +203,11 @@ def action_to_command(action, action_type: str, yaw: float, flipped: bool = Fals
     return action
 
 
-def _discrete(index: int, yaw: float, flipped: bool) -> np.ndarray:
+def _discrete(index: int, yaw: float, flipped: bool) -> tuple[float, float, float, float]:
     if not flipped:
-        return discrete_command(index, yaw)
-    command = discrete_command(index, yaw + math.pi)  # turning is the same in both frames
-    command[:2] = -command[:2]
-    return command
+        return discrete_values(index, yaw)
+    vx, vy, turn, kick = discrete_values(index, yaw + math.pi)  # turning is the same in both frames
+    return -vx, -vy, turn, kick
 
 
 def aim_kicks(scene: SoccerScene, player: int, kick_aim: str) -> None:

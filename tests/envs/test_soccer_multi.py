@@ -187,3 +187,11 @@ def test_eleven_a_side_works():
     assert len(observations) == 22 and observations["team_b_10"].shape == (16, 16, 3)
     while env.agents:
         env.step({agent: env.action_space(agent).sample() for agent in env.agents})
+
+
+def test_one_pass_render_gives_each_agent_its_own_view():
+    env = soccer_multi.parallel_env(scenario="3v3", obs_mode="pixels", image_size=32)
+    observations, _ = env.reset(seed=2)
+    for agent, player in env.agent_players.items():
+        assert np.array_equal(observations[agent], env.scene.render("heading", 32, 32, player=player))
+    assert not np.array_equal(observations["team_a_0"], observations["team_a_1"])
