@@ -125,8 +125,10 @@ def evaluate_run(run: Path, args: Args, seed: int) -> None:
     sps = median_sps(run)
     pool = load_checkpoint(run / "pool" / "pool.pt")["meta"]["members"] if (run / "pool" / "pool.pt").is_file() else []
     print(f"\n## {run.name}\n")
-    print(f"- steps {steps:,}, about {minutes:.0f} min of training (last evaluation), median SPS {sps:.0f} "
-          f"-> a 2-hour run reaches about {sps * 7200:,.0f} steps at this rate")
+    overall = float(rows[-1]["step"]) / float(rows[-1]["wall_time_s"]) if rows else float("nan")
+    print(f"- steps {steps:,}, about {minutes:.0f} min of training (last evaluation); median SPS of the 1k-step "
+          f"windows {sps:.0f}, overall {overall:.0f} steps/s with the evaluations -> a 2-hour run reaches about "
+          f"{overall * 7200:,.0f} to {sps * 7200:,.0f} steps")
     print(f"- pool: {', '.join(pool)}")
     best = max(rows, key=lambda r: float(r["success_rate"])) if rows else None
     if best:
