@@ -105,6 +105,7 @@ def median_sps(run: Path) -> float:
 def evaluate_run(run: Path, args: Args, seed: int) -> None:
     import csv
 
+    import torch
     from plot_eval_curve import Args as PlotArgs
     from plot_eval_curve import main as plot_curve
 
@@ -141,6 +142,7 @@ def evaluate_run(run: Path, args: Args, seed: int) -> None:
         path = run / "checkpoints" / name
         if path.is_file():
             player = load_policy_player(path, name)
+            torch.manual_seed(seed)  # the policies sample their actions: same seed, same figures
             step = load_checkpoint(path)["meta"]["step"]
             _row(f"{name} (step {step:,})", evaluate_matches(env, player, ScriptedPlayer(1.0), args.matches,
                                                              seed=500_000 + seed))
