@@ -302,14 +302,47 @@ class SB3Config(TrainConfig):
     """Learning rate over the run: constant, or linear decay to 0 at total_steps (RL Zoo's lin_)."""
     hyperparameters: tuple[str, ...] = ()
     """Further algorithm arguments as KEY=VALUE pairs, e.g. ent_coef=0.01 gamma=0.98."""
+    multi_agent: bool = False
+    """ppo: train on the multi-agent soccer env of --env (visiongym.envs.soccer_multi, e.g.
+    visiongym/TabletopSoccer-2v2-v0, state vectors). --engine sb3: one policy shared by every player
+    of the learning team, the other team driven by an opponent from the pool
+    (visiongym.agents.selfplay); --engine rllib: every controlled player an RLlib agent, mapped by
+    --policy-mapping."""
+    self_play: bool = False
+    """ppo --multi-agent: frozen snapshots of the learner join the scripted opponents; a new one is
+    frozen whenever its win rate against the newest passes --pool-threshold."""
+    pool_scripted_levels: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
+    """--multi-agent: skills (in [0, 1]) of the scripted opponent teams in the pool."""
+    pool_scripted_fraction: float = 0.5
+    """--self-play: share of matches played against a scripted level (the rest against snapshots)."""
+    pool_latest_fraction: float = 0.5
+    """--self-play: share of the snapshot matches played against the newest snapshot."""
+    pool_threshold: float = 0.6
+    """--self-play: win rate (draws count half) against the newest snapshot that freezes a new one."""
+    pool_window: int = 50
+    """--multi-agent: recent matches per opponent that the win rates are taken over."""
+    pool_min_matches: int = 20
+    """--self-play: matches against the newest snapshot needed before the next promotion."""
+    pool_max_snapshots: int = 10
+    """--self-play: opponents are drawn from the newest this many snapshots (older ones stay on disk)."""
+    pool_check_interval: int = 10_000
+    """--self-play: environment steps between promotion checks."""
+    swap_sides: bool = True
+    """--multi-agent: the learner plays team B (in its mirrored team frame) in half the matches."""
+    eval_opponent: str = "scripted:1"
+    """--multi-agent: the opponent of the periodic evaluation matches (scripted:<skill> or
+    snapshot:<k>); the default is the scripted team at the env's default skill."""
 
     algo: ClassVar[str] = "ppo"
 
 
 ENGINE_ONLY: dict[str, tuple[str, ...]] = {
     "sb3": ("encoder", "encoder_checkpoint", "freeze_encoder", "features_dim", "frame_stack", "normalize",
-            "log_std_init", "target_kl", "lr_schedule", "detector", "detector_players", "vectorization"),
-    "rllib": ("multi_agent", "ray_address", "num_env_runners", "num_learners", "num_cpus", "policy_mapping"),
+            "log_std_init", "target_kl", "lr_schedule", "detector", "detector_players", "vectorization",
+            "self_play", "pool_scripted_levels", "pool_scripted_fraction", "pool_latest_fraction", "pool_threshold",
+            "pool_window", "pool_min_matches", "pool_max_snapshots", "pool_check_interval", "swap_sides",
+            "eval_opponent"),
+    "rllib": ("ray_address", "num_env_runners", "num_learners", "num_cpus", "policy_mapping"),
 }
 """Options of :class:`PPOConfig` that only one engine reads; set away from its default with the
 other engine, each is refused by name (:func:`check_options`)."""
@@ -325,9 +358,6 @@ class PPOConfig(SB3Config):
     RLlib runs observe vectors, or images of a size RLlib's default CNN takes (42, 64 or 84 px), one
     frame each, unnormalised; unset PPO hyperparameters take SB3's values with either engine, and
     --hyperparameters go to RLlib's PPOConfig.training()."""
-    multi_agent: bool = False
-    """RLlib: train the multi-agent soccer env (visiongym.envs.soccer_multi, PettingZoo parallel)
-    that --env names (e.g. visiongym/TabletopSoccer-2v2-v0), every controlled player an agent."""
     policy_mapping: Literal["shared", "per_team"] = "shared"
     """RLlib --multi-agent: every player acts with one shared policy, or each team with its own."""
     ray_address: str | None = None
@@ -374,6 +404,9 @@ OPTION_ALGORITHMS: dict[str, tuple[str, ...]] = {
     "priority_alpha": ("dqn",),
     "priority_beta": ("dqn",),
     "priority_eps": ("dqn",),
+    **dict.fromkeys(("multi_agent", "self_play", "pool_scripted_levels", "pool_scripted_fraction",
+                     "pool_latest_fraction", "pool_threshold", "pool_window", "pool_min_matches",
+                     "pool_max_snapshots", "pool_check_interval", "swap_sides", "eval_opponent"), ("ppo",)),
 }
 """Options that only some algorithms use -> those algorithms. Every other option is used by every
 algorithm whose config has it (SB3's optional hyperparameters are checked against the SB3 class)."""

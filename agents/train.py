@@ -29,7 +29,18 @@ __all__ = ["train", "main"]
 
 def train(config: TrainConfig) -> Path:
     """Train ``config`` (a config from :data:`visiongym.agents.config.CONFIGS`); returns the run folder."""
-    return get_algorithm(config.algo).load("trainer", getattr(config, "engine", None))(config).train()
+    engine = getattr(config, "engine", None)
+    if getattr(config, "multi_agent", False) and engine != "rllib":
+        from visiongym.agents.selfplay.trainer import SelfPlayTrainer
+
+        return SelfPlayTrainer(config).train()
+    if getattr(config, "self_play", False):
+        from visiongym.agents.config import check_options
+        from visiongym.sims.errors import UsageError
+
+        check_options(config)  # --self-play with an algorithm other than ppo: say that first
+        raise UsageError("--self-play needs --multi-agent (the multi-agent soccer env)")
+    return get_algorithm(config.algo).load("trainer", engine)(config).train()
 
 
 def _resume_config(argv: list[str]) -> TrainConfig:

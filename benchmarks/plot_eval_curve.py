@@ -24,6 +24,10 @@ class Args:
     """PNG to write; the CSV is copied beside it with the same stem."""
     title: str = ""
     """Figure title (default: the run folder name)."""
+    success_label: str = "goal rate (95% Wilson CI)"
+    """Y label of the success-rate panel (self-play runs: the win rate)."""
+    return_label: str = "mean evaluation return"
+    """Y label of the mean-return panel (self-play runs: the mean goal difference)."""
 
 
 def main(args: Args) -> Path:
@@ -43,9 +47,9 @@ def main(args: Args) -> Path:
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     left.plot(steps, success, marker="o")
     left.fill_between(steps, low, high, alpha=0.25)
-    left.set(xlabel="env steps", ylabel="goal rate (95% Wilson CI)", ylim=(0, 1))
+    left.set(xlabel="env steps", ylabel=args.success_label, ylim=(0, 1))
     right.plot(steps, returns, marker="o", color="tab:orange")
-    right.set(xlabel="env steps", ylabel="mean evaluation return")
+    right.set(xlabel="env steps", ylabel=args.return_label)
     fig.suptitle(args.title or args.run.name)
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)

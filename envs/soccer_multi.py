@@ -98,6 +98,8 @@ class SoccerParallelEnv(ParallelEnv):
 
     As the single-agent env, in the team frame: ``Discrete(10)`` (0 no-op, 1-8 move E, NE, ...,
     SE, 9 kick) or, with ``action_type="continuous"``, ``Box(-1, 1, (4,))`` = (vx, vy, turn, kick).
+    An action of ``None`` makes that agent play its scripted role (at ``scene.skill``) for the
+    step, so a controlled team can be handed to the scripted players episode by episode.
 
     ## Observation Space
 
@@ -238,9 +240,13 @@ class SoccerParallelEnv(ParallelEnv):
     def step(self, actions: dict[str, Any]):
         self._check_actions(actions)
         scene = self.scene
-        commands = scene.scripted_commands(self._np_random) if self._scripted else np.zeros((scene.n_players, 4))
+        # An agent whose action is None plays its scripted role this step (self-play opponents).
+        scripted = self._scripted or any(action is None for action in actions.values())
+        commands = scene.scripted_commands(self._np_random) if scripted else np.zeros((scene.n_players, 4))
         yaws = scene.player_yaws().tolist()
         for agent, action in actions.items():
+            if action is None:
+                continue
             player = self.agent_players[agent]
             commands[player] = action_to_command(action, self.action_type, yaws[player], self._flipped[player])
         goal = scene.step(commands)

@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "train an agent (our dqn/drqn, or ppo, sac, sb3-dqn, ...; ppo --engine rllib on Ray) on any Gymnasium env"),
     "evaluate": ("visiongym.agents.evaluate",
                  "evaluate a run or checkpoint: returns, goal rate and lengths with 95% intervals"),
+    "league": ("visiongym.agents.selfplay.league",
+               "rate a self-play run's learner, snapshots and scripted levels: OpenSkill, cross-play, W/D/L"),
     "play": ("visiongym.envs.play",
              "play or watch an env in a pygame window (keyboard, random, scripted, a run), or record it"),
     "demo": ("visiongym.agents.demo",

@@ -307,6 +307,10 @@ class SB3Trainer:
             _atomic_sb3_save(self.model.save_replay_buffer, self._replay_path)
         return self.evaluator.save("last.pt", self._policy_state(), self.meta, self.model.num_timesteps)
 
+    def make_callback(self):
+        """The callback of SB3's ``learn``: our charts, evaluations and checkpoints."""
+        return _RunCallback(self)
+
     def train(self) -> Path:
         self.build()
         c = self.config
@@ -314,7 +318,7 @@ class SB3Trainer:
         remaining = c.total_steps - self.model.num_timesteps
         try:
             if remaining > 0:
-                self.model.learn(remaining, callback=_RunCallback(self), reset_num_timesteps=not self.resuming,
+                self.model.learn(remaining, callback=self.make_callback(), reset_num_timesteps=not self.resuming,
                                  progress_bar=c.progress)
         except KeyboardInterrupt:
             print(f"interrupted at step {self.model.num_timesteps}; saving a checkpoint")
