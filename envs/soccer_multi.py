@@ -54,6 +54,7 @@ __all__ = ["SoccerParallelEnv", "parallel_env", "env", "raw_env", "parallel_env_
 CONTROLLED = ("both", "team_a", "team_b")
 _TEAM_NAMES = ("team_a", "team_b")
 _SOCCER_ENTRY = "visiongym.envs.soccer:TabletopSoccerEnv"
+_IDLE = (0.0, 0.0, 0.0, 0.0)
 
 
 def agent_id(team: int, rank: int) -> str:
@@ -242,13 +243,17 @@ class SoccerParallelEnv(ParallelEnv):
         scene = self.scene
         # An agent whose action is None plays its scripted role this step (self-play opponents).
         scripted = self._scripted or any(action is None for action in actions.values())
-        commands = scene.scripted_commands(self._np_random) if scripted else np.zeros((scene.n_players, 4))
+        # Rows of plain floats, which the scene takes without an array round trip.
+        commands = (list(map(tuple, scene.scripted_commands(self._np_random).tolist())) if scripted
+                    else [_IDLE] * scene.n_players)
         yaws = scene.player_yaws().tolist()
+        agent_players, flipped, action_type = self.agent_players, self._flipped, self.action_type
         for agent, action in actions.items():
             if action is None:
                 continue
-            player = self.agent_players[agent]
-            commands[player] = action_to_command(action, self.action_type, yaws[player], self._flipped[player])
+            player = agent_players[agent]
+            command = action_to_command(action, action_type, yaws[player], flipped[player])
+            commands[player] = command if type(command) is tuple else tuple(command.tolist())
         goal = scene.step(commands)
         self._steps += 1
         task = self.task
