@@ -187,6 +187,8 @@ class SoccerParallelEnv(ParallelEnv):
         self._flipped = {p: bool(scene.teams[p] == 1) for p in players}
         self._infos = {ids[p]: {"player": p, "team": int(scene.teams[p])} for p in players}
         self._scripted = len(players) < scene.n_players
+        #: (agent, player, on team B, its constant infos) per agent, in agent order.
+        self._plan = [(ids[p], p, self._flipped[p], self._infos[ids[p]]) for p in players]
         for player in players:
             aim_kicks(scene, player, kick_aim)
         self.task = make_task(scenario, players, shaping=float(shaping), terminate_on_goal=terminate_on_goal)
@@ -264,13 +266,14 @@ class SoccerParallelEnv(ParallelEnv):
         observations = self._observations()
         score = scene.score()
         restart = scene.last_restart
+        # Per frame (False: team A's, True: team B's) the score and goal as that team sees them.
+        seen = {False: (score, goal), True: (score[::-1], -goal)}
         rewards, infos = {}, {}
-        for agent in self.agents:
-            player = self.agent_players[agent]
-            flipped = self._flipped[player]
-            rewards[agent] = sum_terms(terms[player])
-            infos[agent] = {**self._infos[agent], "score": score[::-1] if flipped else score,
-                            "goal": -goal if flipped else goal, **terms[player], "restart": restart}
+        for agent, player, flipped, base in self._plan:  # every agent is live: all end together
+            player_terms = terms[player]
+            rewards[agent] = sum_terms(player_terms)
+            team_score, team_goal = seen[flipped]
+            infos[agent] = {**base, "score": team_score, "goal": team_goal, **player_terms, "restart": restart}
         terminations = dict.fromkeys(self.agents, terminated)
         truncations = dict.fromkeys(self.agents, truncated)
         if terminated or truncated:
