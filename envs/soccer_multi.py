@@ -189,6 +189,7 @@ class SoccerParallelEnv(ParallelEnv):
         self._scripted = len(players) < scene.n_players
         #: (agent, player, on team B, its constant infos) per agent, in agent order.
         self._plan = [(ids[p], p, self._flipped[p], self._infos[ids[p]]) for p in players]
+        self._agent_set = frozenset(self.possible_agents)
         for player in players:
             aim_kicks(scene, player, kick_aim)
         self.task = make_task(scenario, players, shaping=float(shaping), terminate_on_goal=terminate_on_goal)
@@ -333,6 +334,8 @@ class SoccerParallelEnv(ParallelEnv):
         if not isinstance(actions, dict):
             raise UsageError(f"actions must be a dict of agent id -> action; got {type(actions).__name__}")
         live = self.agents
+        if live and actions.keys() == self._agent_set:  # the common case (live agents are all or none)
+            return
         for agent in actions:
             if agent not in self.agent_players:
                 raise UsageError(f"action for unknown agent {agent!r}; the agents are: {', '.join(self.possible_agents)}")
