@@ -57,9 +57,16 @@ def discrete_values(index: int, yaw: float) -> tuple[float, float, float, float]
     """:func:`discrete_command` as four Python floats (cheaper to build, for an env that writes
     many players' commands a step)."""
     if 1 <= index <= 8:
-        angle = direction_angle(index)
-        return math.cos(angle), math.sin(angle), turn_towards(angle, yaw), -1.0
+        cos, sin, angle = _MOVES[index]
+        error = (angle - yaw + math.pi) % _TWO_PI - math.pi  # turn_towards, inlined: it runs for every player every step
+        return cos, sin, max(-1.0, min(1.0, TURN_GAIN * error)), -1.0
     return 0.0, 0.0, 0.0, 1.0 if index == KICK else -1.0
+
+
+_TWO_PI = 2 * math.pi
+#: Move index -> (cos, sin, angle) of its heading (index 0 unused).
+_MOVES = [(0.0, 0.0, 0.0)] + [(math.cos(direction_angle(i)), math.sin(direction_angle(i)), direction_angle(i))
+                              for i in range(1, 9)]
 
 
 def nearest_discrete_action(command: np.ndarray, yaw: float) -> int:

@@ -54,6 +54,7 @@ __all__ = ["SoccerParallelEnv", "parallel_env", "env", "raw_env", "parallel_env_
 CONTROLLED = ("both", "team_a", "team_b")
 _TEAM_NAMES = ("team_a", "team_b")
 _SOCCER_ENTRY = "visiongym.envs.soccer:TabletopSoccerEnv"
+_IDLE = (0.0, 0.0, 0.0, 0.0)
 
 
 def agent_id(team: int, rank: int) -> str:
@@ -186,6 +187,9 @@ class SoccerParallelEnv(ParallelEnv):
         self._flipped = {p: bool(scene.teams[p] == 1) for p in players}
         self._infos = {ids[p]: {"player": p, "team": int(scene.teams[p])} for p in players}
         self._scripted = len(players) < scene.n_players
+        #: (agent, player, on team B, its constant infos) per agent, in agent order.
+        self._plan = [(ids[p], p, self._flipped[p], self._infos[ids[p]]) for p in players]
+        self._agent_set = frozenset(self.possible_agents)
         for player in players:
             aim_kicks(scene, player, kick_aim)
         self.task = make_task(scenario, players, shaping=float(shaping), terminate_on_goal=terminate_on_goal)
@@ -242,13 +246,17 @@ class SoccerParallelEnv(ParallelEnv):
         scene = self.scene
         # An agent whose action is None plays its scripted role this step (self-play opponents).
         scripted = self._scripted or any(action is None for action in actions.values())
-        commands = scene.scripted_commands(self._np_random) if scripted else np.zeros((scene.n_players, 4))
+        # Rows of plain floats, which the scene takes without an array round trip.
+        commands = (list(map(tuple, scene.scripted_commands(self._np_random).tolist())) if scripted
+                    else [_IDLE] * scene.n_players)
         yaws = scene.player_yaws().tolist()
+        agent_players, flipped, action_type = self.agent_players, self._flipped, self.action_type
         for agent, action in actions.items():
             if action is None:
                 continue
-            player = self.agent_players[agent]
-            commands[player] = action_to_command(action, self.action_type, yaws[player], self._flipped[player])
+            player = agent_players[agent]
+            command = action_to_command(action, action_type, yaws[player], flipped[player])
+            commands[player] = command if type(command) is tuple else tuple(command.tolist())
         goal = scene.step(commands)
         self._steps += 1
         task = self.task
@@ -259,13 +267,14 @@ class SoccerParallelEnv(ParallelEnv):
         observations = self._observations()
         score = scene.score()
         restart = scene.last_restart
+        # Per frame (False: team A's, True: team B's) the score and goal as that team sees them.
+        seen = {False: (score, goal), True: (score[::-1], -goal)}
         rewards, infos = {}, {}
-        for agent in self.agents:
-            player = self.agent_players[agent]
-            flipped = self._flipped[player]
-            rewards[agent] = sum_terms(terms[player])
-            infos[agent] = {**self._infos[agent], "score": score[::-1] if flipped else score,
-                            "goal": -goal if flipped else goal, **terms[player], "restart": restart}
+        for agent, player, flipped, base in self._plan:  # every agent is live: all end together
+            player_terms = terms[player]
+            rewards[agent] = sum_terms(player_terms)
+            team_score, team_goal = seen[flipped]
+            infos[agent] = {**base, "score": team_score, "goal": team_goal, **player_terms, "restart": restart}
         terminations = dict.fromkeys(self.agents, terminated)
         truncations = dict.fromkeys(self.agents, truncated)
         if terminated or truncated:
@@ -325,6 +334,8 @@ class SoccerParallelEnv(ParallelEnv):
         if not isinstance(actions, dict):
             raise UsageError(f"actions must be a dict of agent id -> action; got {type(actions).__name__}")
         live = self.agents
+        if live and actions.keys() == self._agent_set:  # the common case (live agents are all or none)
+            return
         for agent in actions:
             if agent not in self.agent_players:
                 raise UsageError(f"action for unknown agent {agent!r}; the agents are: {', '.join(self.possible_agents)}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -122,6 +123,11 @@ class StateVectors:
         self.flipped = {player: bool(scene.teams[player] == 1) for player in self.players}
         self._any_flipped = any(self.flipped.values())
         self.size = state_size(scene.n_players - 1)
+        # Per player: one getter of its own and then its others' (x, y, vx, vy) from a frame's
+        # flat table of every player's four values, so a vector is put together in a few calls.
+        self._plan = [(player, self.flipped[player],
+                       itemgetter(*[4 * p + j for p in [player] + self.others[player] for j in range(4)]))
+                      for player in self.players]
 
     def __call__(self, time_left: float) -> dict[int, np.ndarray]:
         """Each player's vector; ``time_left`` is the fraction of the time limit left."""
@@ -130,40 +136,35 @@ class StateVectors:
         half_length = scene.pitch.length / 2
         scale = 1.0 / half_length
         vscale = 1.0 / scene.max_speed
-        ball = scene.ball_position().tolist() + scene.ball_velocity().tolist()
+        bx, by, bvx, bvy = scene.ball_position().tolist() + scene.ball_velocity().tolist()
         q = scene.player_poses().tolist()
         v = scene.player_velocities().tolist()
         goals_a, goals_b = scene.referee.goals
-        frames = {False: (ball, q, v, goals_a - goals_b)}
+        table = []
+        for (x, y, _), (vx, vy) in zip(q, v, strict=True):
+            table += (x * scale, y * scale, vx * vscale, vy * vscale)
+        # Per frame: ball entries, the players' table, the ball position, the score entry.
+        frames = {False: ((bx * scale, by * scale, bvx * vscale, bvy * vscale), table, bx, by,
+                          max(-5, min(5, goals_a - goals_b)) / 5)}
         if self._any_flipped:  # negation is exact, so team A's bytes never depend on this
-            frames[True] = ([-x for x in ball], [(-x, -y, yaw) for x, y, yaw in q], [(-x, -y) for x, y in v],
-                            goals_b - goals_a)
-        # Every player's (position, velocity) entry once per frame; each vector picks its others'.
-        rows = {flipped: [(x * scale, y * scale, vx * vscale, vy * vscale)
-                          for (x, y, _), (vx, vy) in zip(qq, vv, strict=True)]
-                for flipped, (_, qq, vv, _) in frames.items()}
-        out = {}
-        for player in self.players:
-            flipped = self.flipped[player]
-            (bx, by, bvx, bvy), qq, vv, difference = frames[flipped]
-            mx, my, yaw = qq[player]
-            mvx, mvy = vv[player]
-            table = rows[flipped]
+            flipped_table = []
+            for (x, y, _), (vx, vy) in zip(q, v, strict=True):
+                flipped_table += (-x * scale, -y * scale, -vx * vscale, -vy * vscale)
+            frames[True] = ((-bx * scale, -by * scale, -bvx * vscale, -bvy * vscale), flipped_table, -bx, -by,
+                            max(-5, min(5, goals_b - goals_a)) / 5)
+        vectors = []
+        for player, flipped, getter in self._plan:
+            ball, rows, fbx, fby, score = frames[flipped]
+            mx, my, yaw = q[player]
             cos_yaw, sin_yaw = math.cos(yaw), math.sin(yaw)
             if flipped:
-                cos_yaw, sin_yaw = -cos_yaw, -sin_yaw
-            values = [
-                bx * scale, by * scale, bvx * vscale, bvy * vscale,
-                mx * scale, my * scale, mvx * vscale, mvy * vscale,
-                cos_yaw, sin_yaw,
-                (bx - mx) * scale, (by - my) * scale,
-                (half_length - mx) * scale, -my * scale,
-            ]
-            for other in self.others[player]:
-                values += table[other]
-            values += (time_left, max(-5, min(5, difference)) / 5)
-            out[player] = np.array(values, dtype=np.float32)
-        return out
+                mx, my, cos_yaw, sin_yaw = -mx, -my, -cos_yaw, -sin_yaw
+            own_and_others = getter(rows)
+            vectors.append((*ball, *own_and_others[:4], cos_yaw, sin_yaw,
+                            (fbx - mx) * scale, (fby - my) * scale,
+                            (half_length - mx) * scale, -my * scale,
+                            *own_and_others[4:], time_left, score))
+        return dict(zip(self.players, np.array(vectors, dtype=np.float32)))
 
 
 def action_to_command(action, action_type: str, yaw: float,

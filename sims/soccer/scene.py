@@ -197,6 +197,7 @@ class SoccerScene:
         self._player_qpos = self.data.qpos[2 : 2 + 3 * n].reshape(n, 3)
         self._player_qvel = self.data.qvel[2 : 2 + 3 * n].reshape(n, 3)
         self._ctrl = self.data.ctrl.reshape(n, 3)
+        self._qpos, self._qvel = self.data.qpos, self.data.qvel
         self._views = {
             "ball_position": _read_only(self.data.qpos[0:2]),
             "ball_velocity": _read_only(self.data.qvel[0:2]),
@@ -208,7 +209,7 @@ class SoccerScene:
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        for key in ("_ball_qpos", "_ball_qvel", "_player_qpos", "_player_qvel", "_ctrl", "_views"):
+        for key in ("_ball_qpos", "_ball_qvel", "_player_qpos", "_player_qvel", "_ctrl", "_qpos", "_qvel", "_views"):
             state.pop(key, None)
         return state
 
@@ -288,34 +289,42 @@ class SoccerScene:
             commands: (n_players, 4) array of (vx, vy, turn, kick) in [-1, 1]; velocities in the
                 world frame as fractions of ``max_speed``; a kick fires when ``kick > 0``.
         """
-        commands = np.asarray(commands, dtype=np.float64)
-        if commands.shape != (self.n_players, 4):
-            raise UsageError(
-                f"commands have shape {commands.shape}; expected ({self.n_players}, 4) = "
-                "(players, [vx, vy, turn, kick])"
-            )
         # Plain floats per player: for a handful of players a few numpy calls on (n, 4) arrays
         # cost more than the arithmetic, and IEEE gives the same bytes either way.
-        rows = commands.tolist()
-        if not all(-1.0 <= value <= 1.0 for row in rows for value in row):  # NaN/inf refused, the rest clipped
-            if not np.isfinite(commands).all():
-                raise UsageError("commands contain NaN or infinity")
-            commands = np.clip(commands, -1.0, 1.0)
+        n = self.n_players
+        if type(commands) is list and len(commands) == n and all(
+                type(row) is tuple and len(row) == 4 for row in commands):
+            rows = commands  # tuples of floats (the multi-agent env's fast path): no array round trip
+        else:
+            commands = np.asarray(commands, dtype=np.float64)
+            if commands.shape != (n, 4):
+                raise UsageError(
+                    f"commands have shape {commands.shape}; expected ({n}, 4) = "
+                    "(players, [vx, vy, turn, kick])"
+                )
             rows = commands.tolist()
         max_speed, max_turn = self.max_speed, self.max_turn
-        ctrl_rows, kick = [], False
+        ctrl_rows, kicks, in_range = [], [], True
         for vx, vy, turn, kick_command in rows:
+            if not (-1.0 <= vx <= 1.0 and -1.0 <= vy <= 1.0 and -1.0 <= turn <= 1.0 and -1.0 <= kick_command <= 1.0):
+                in_range = False  # NaN/inf refused, the rest clipped
+                break
             scale = max_speed / max(1.0, math.sqrt(vx * vx + vy * vy))
             ctrl_rows.append((vx * scale, vy * scale, turn * max_turn))
-            kick = kick or kick_command > 0
+            kicks.append(kick_command > 0)
+        if not in_range:
+            commands = np.asarray(rows, dtype=np.float64)
+            if not np.isfinite(commands).all():
+                raise UsageError("commands contain NaN or infinity")
+            return self.step(np.clip(commands, -1.0, 1.0))
         self._ctrl[:] = ctrl_rows
         self._cooldown -= self.control_dt
-        if kick:
-            self._try_kick(commands[:, 3] > 0)
+        if True in kicks and self._may_kick(kicks):
+            self._try_kick(np.array(kicks))
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
         ball = self._ball_qpos
         decision = self.referee.observe(ball, math.hypot(self._ball_qvel[0], self._ball_qvel[1]))
-        if not math.isfinite(self.data.qpos.sum() + self.data.qvel.sum()):
+        if not math.isfinite(self._qpos.sum() + self._qvel.sum()):
             decision.restart = "escape"
             self.referee.escapes += 1
         self.last_restart = decision.restart
@@ -393,6 +402,22 @@ class SoccerScene:
         """
         self.pose_humans()
         return self._surfaces.sample(self.view_data, count)
+
+    def _may_kick(self, kicks: list[bool]) -> bool:
+        """Whether :meth:`_try_kick` could move the ball: a kicking player off its cool-down within
+        reach (the distance in plain floats, with a margin far above their rounding). If none is,
+        start the cool-down of those off it, as :meth:`_try_kick` would, and return False."""
+        cooldown = self._cooldown.tolist()
+        ready = [i for i, kick in enumerate(kicks) if kick and cooldown[i] <= 0]
+        if not ready:
+            return False
+        bx, by = self._ball_qpos.tolist()
+        poses = self._player_qpos.tolist()
+        reach = self.reach + 1e-9
+        if any(math.hypot(bx - poses[i][0], by - poses[i][1]) < reach for i in ready):
+            return True
+        self._cooldown[ready] = self.kick_cooldown
+        return False
 
     def _try_kick(self, kicking: np.ndarray) -> None:
         """A kick is an impulse on the ball from a player close enough and facing it.
