@@ -120,7 +120,8 @@ class Run:
 def open_run(config: TrainConfig) -> tuple[TrainConfig, Run | None, bool]:
     """``(config, run, resuming)``: a ``--resume`` reopens the run with its saved config.
 
-    Only ``total_steps`` and ``progress`` come from the new command line; a run trained with
+    Only ``total_steps``, ``progress`` and (where the algorithm has it) ``max_minutes`` come from
+    the new command line; a run trained with
     another algorithm is refused. Without ``--resume`` the options are checked
     (:func:`visiongym.agents.config.check_options`: one the algorithm cannot use is refused) and
     the run folder is created later, once the env and memory checks have passed.
@@ -133,6 +134,8 @@ def open_run(config: TrainConfig) -> tuple[TrainConfig, Run | None, bool]:
     if saved.algo != config.algo:
         raise UsageError(f"run {str(config.resume)!r} was trained with {saved.algo!r}, not {config.algo!r}")
     saved.total_steps, saved.progress, saved.resume = config.total_steps, config.progress, config.resume
+    if hasattr(saved, "max_minutes"):
+        saved.max_minutes = getattr(config, "max_minutes", saved.max_minutes)
     return saved, run, True
 
 

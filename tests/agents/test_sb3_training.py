@@ -4,6 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from visiongym.agents.common.run import open_run
 from visiongym.agents.evaluate import main as evaluate_main
 from visiongym.agents.policies import load_policy
 from visiongym.agents.train import _resume_config
@@ -57,6 +58,8 @@ def test_sac_on_continuous_state_env_and_resume(tmp_path):
     assert (run / "checkpoints" / "sb3_replay.pkl").is_file()
     resumed = _resume_config(["--resume", str(run), "--total-steps", "160", "--max-minutes", "2.5", "--no-progress"])
     assert (resumed.algo, resumed.total_steps, resumed.max_minutes, resumed.progress) == ("sac", 160, 2.5, False)
+    reopened, _, resuming = open_run(resumed)  # what the trainer runs with: the new budget, not the saved one
+    assert resuming and (reopened.total_steps, reopened.max_minutes) == (160, 2.5)
     train_main(["--resume", str(run), "--total-steps", "160", "--no-progress"])
     assert load_checkpoint(run / "checkpoints" / "last.pt")["meta"]["step"] == 160
     env = gym.make("Pendulum-v1")
