@@ -164,7 +164,7 @@ class StateVectors:
                             (fbx - mx) * scale, (fby - my) * scale,
                             (half_length - mx) * scale, -my * scale,
                             *own_and_others[4:], time_left, score))
-        return dict(zip(self.players, np.array(vectors, dtype=np.float32)))
+        return dict(zip(self.players, np.array(vectors, dtype=np.float32), strict=True))
 
 
 def action_to_command(action, action_type: str, yaw: float,
