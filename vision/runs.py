@@ -157,6 +157,61 @@ def load_state(
         ) from error
 
 
+class NamedModel(torch.nn.Module):
+    """A registered network by name, for square uint8 frames: what the detector and the segmenter
+    share (building from the registry, the input size check, atomic self-describing checkpoints
+    and loading them back).
+
+    Subclasses set ``KIND`` (the checkpoint kind), ``REGISTRY`` (name -> builder taking
+    ``num_classes`` and ``image_size``), ``TRAINER`` (the command that retrains a checkpoint that no
+    longer fits) and ``WHAT`` (how errors call the model).
+    """
+
+    KIND: str
+    REGISTRY: Any
+    TRAINER: str
+    WHAT: str
+
+    def __init__(self, name: str, image_size: int, class_names) -> None:
+        super().__init__()
+        builder = self.REGISTRY.get(name)
+        self.name = name
+        self.image_size = int(image_size)
+        self.class_names = tuple(class_names)
+        self.net = builder(num_classes=len(self.class_names), image_size=(self.image_size, self.image_size))
+
+    def _check(self, images: torch.Tensor) -> None:
+        from visiongym.sims.errors import UsageError
+
+        if tuple(images.shape[-2:]) != (self.image_size, self.image_size):
+            raise UsageError(
+                f"image size {tuple(images.shape[-2:])} does not match the {self.WHAT}'s "
+                f"({self.image_size}, {self.image_size}); resize frames to {self.image_size}x{self.image_size}"
+            )
+
+    def save(self, path: str | Path, epoch: int = 0, **extra_state: Any) -> Path:
+        """Write an atomic checkpoint of kind ``KIND``: model state plus ``extra_state``."""
+        from visiongym.vision.runtime import save_checkpoint
+
+        return save_checkpoint(path, self.KIND, {"model": self.net.state_dict(), **extra_state}, model=self.name,
+                               image_size=self.image_size, class_names=list(self.class_names), epoch=epoch)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> tuple[NamedModel, dict[str, Any]]:
+        """A checkpoint written by :meth:`save`: ``(model in eval mode on device, payload)``."""
+        from visiongym.vision.runtime import CheckpointError, load_checkpoint, pick_device
+
+        payload = load_checkpoint(path, kind=cls.KIND)
+        meta = payload["meta"]
+        if meta.get("model") not in cls.REGISTRY:
+            raise CheckpointError(
+                f"checkpoint {str(path)!r} holds model {meta.get('model')!r}; known: {', '.join(cls.REGISTRY.names())}"
+            )
+        model = cls(meta["model"], int(meta["image_size"]), meta["class_names"])
+        load_state(model.net, payload["state"]["model"], path, meta["model"], cls.TRAINER)
+        return model.to(pick_device(device)).eval(), payload
+
+
 LOSS_LOG_INTERVAL = 10
 """Optimiser steps between two TensorBoard loss points of the vision trainers."""
 

@@ -13,15 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
-from visiongym.sims.errors import UsageError
 from visiongym.vision.data.format import DETECTION_CLASSES
 from visiongym.vision.detect.loss import detection_loss
 from visiongym.vision.detect.model import DETECTORS
 from visiongym.vision.metrics import detection_map
-from visiongym.vision.runs import load_state
-from visiongym.vision.runtime import CheckpointError, load_checkpoint, pick_device, save_checkpoint
+from visiongym.vision.runs import NamedModel
 
 __all__ = ["CHECKPOINT_KIND", "MODELS", "Detector", "load_detector", "evaluate", "measure_fps"]
 
@@ -31,7 +28,7 @@ MODELS = DETECTORS.names()
 """Every registered detector name (:data:`visiongym.vision.detect.model.DETECTORS`)."""
 
 
-class Detector(nn.Module):
+class Detector(NamedModel):
     """A detector by name with a uniform ``loss`` / ``predict`` interface.
 
     Args:
@@ -40,22 +37,15 @@ class Detector(nn.Module):
         class_names: foreground class names (labels ``1..len``).
     """
 
+    KIND = CHECKPOINT_KIND
+    REGISTRY = DETECTORS
+    TRAINER = "visiongym.vision.detect.train"
+    WHAT = "detector"
+
     def __init__(
         self, name: str, image_size: int = 128, class_names: Sequence[str] = DETECTION_CLASSES
     ) -> None:
-        super().__init__()
-        builder = DETECTORS.get(name)
-        self.name = name
-        self.image_size = image_size
-        self.class_names = tuple(class_names)
-        self.net = builder(num_classes=len(class_names), image_size=(image_size, image_size))
-
-    def _check(self, images: torch.Tensor) -> None:
-        if tuple(images.shape[-2:]) != (self.image_size, self.image_size):
-            raise UsageError(
-                f"image size {tuple(images.shape[-2:])} does not match the detector's "
-                f"({self.image_size}, {self.image_size}); resize frames to {self.image_size}x{self.image_size}"
-            )
+        super().__init__(name, image_size, class_names)
 
     def loss(
         self, images: torch.Tensor, targets: Sequence[dict[str, Any]]
@@ -92,32 +82,13 @@ class Detector(nn.Module):
         self.train(was_training)
         return outputs
 
-    def save(self, path: str | Path, epoch: int = 0, **extra_state: Any) -> Path:
-        """Write an atomic checkpoint (``kind="detector"``): model state plus ``extra_state``."""
-        return save_checkpoint(
-            path,
-            CHECKPOINT_KIND,
-            {"model": self.net.state_dict(), **extra_state},
-            model=self.name,
-            image_size=self.image_size,
-            class_names=list(self.class_names),
-            epoch=epoch,
-        )
 
 
 def load_detector(
     path: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[Detector, dict[str, Any]]:
     """Load a detector checkpoint; return ``(detector in eval mode, payload)``."""
-    payload = load_checkpoint(path, kind=CHECKPOINT_KIND)
-    meta = payload["meta"]
-    if meta.get("model") not in DETECTORS:
-        raise CheckpointError(
-            f"checkpoint {str(path)!r} holds model {meta.get('model')!r}; known: {', '.join(DETECTORS.names())}"
-        )
-    detector = Detector(meta["model"], int(meta["image_size"]), meta["class_names"])
-    load_state(detector.net, payload["state"]["model"], path, meta["model"], "visiongym.vision.detect.train")
-    return detector.to(pick_device(device)).eval(), payload
+    return Detector.load(path, device)
 
 
 @torch.no_grad()

@@ -15,13 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 from torch.nn import functional as F
 
-from visiongym.sims.errors import UsageError
 from visiongym.vision.data.format import CLASS_NAMES
-from visiongym.vision.runs import load_state
-from visiongym.vision.runtime import CheckpointError, load_checkpoint, pick_device, save_checkpoint
+from visiongym.vision.runs import NamedModel
 from visiongym.vision.segment.metrics import (
     ConfusionIoU,
     PlayerMaskIoU,
@@ -68,7 +65,7 @@ def _class_weights(truth: torch.Tensor, num_classes: int) -> torch.Tensor:
     return weights / (weights * share).sum()
 
 
-class Segmenter(nn.Module):
+class Segmenter(NamedModel):
     """A segmenter by name with a uniform ``loss`` / ``predict`` interface.
 
     Args:
@@ -77,21 +74,14 @@ class Segmenter(nn.Module):
         class_names: every class name, the background first (class index = position).
     """
 
-    def __init__(self, name: str, image_size: int = 128, class_names: Sequence[str] = CLASS_NAMES) -> None:
-        super().__init__()
-        builder = SEGMENTERS.get(name)
-        self.name = name
-        self.task = TASKS[name]
-        self.image_size = int(image_size)
-        self.class_names = tuple(class_names)
-        self.net = builder(num_classes=len(self.class_names), image_size=(self.image_size, self.image_size))
+    KIND = CHECKPOINT_KIND
+    REGISTRY = SEGMENTERS
+    TRAINER = TRAINER
+    WHAT = "segmenter"
 
-    def _check(self, images: torch.Tensor) -> None:
-        if tuple(images.shape[-2:]) != (self.image_size, self.image_size):
-            raise UsageError(
-                f"image size {tuple(images.shape[-2:])} does not match the segmenter's "
-                f"({self.image_size}, {self.image_size}); resize frames to {self.image_size}x{self.image_size}"
-            )
+    def __init__(self, name: str, image_size: int = 128, class_names: Sequence[str] = CLASS_NAMES) -> None:
+        super().__init__(name, image_size, class_names)
+        self.task = TASKS[name]
 
     def loss(self, images: torch.Tensor, targets: Sequence[dict[str, Any]]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Training loss of a uint8 batch; the module must be in train mode."""
@@ -136,30 +126,11 @@ class Segmenter(nn.Module):
         self.train(was_training)
         return results
 
-    def save(self, path: str | Path, epoch: int = 0, **extra_state: Any) -> Path:
-        """Write an atomic checkpoint (``kind="segmenter"``): model state plus ``extra_state``."""
-        return save_checkpoint(
-            path,
-            CHECKPOINT_KIND,
-            {"model": self.net.state_dict(), **extra_state},
-            model=self.name,
-            image_size=self.image_size,
-            class_names=list(self.class_names),
-            epoch=epoch,
-        )
 
 
 def load_segmenter(path: str | Path, device: str | torch.device = "cpu") -> tuple[Segmenter, dict[str, Any]]:
     """Load a segmenter checkpoint; return ``(segmenter in eval mode, payload)``."""
-    payload = load_checkpoint(path, kind=CHECKPOINT_KIND)
-    meta = payload["meta"]
-    if meta.get("model") not in SEGMENTERS:
-        raise CheckpointError(
-            f"checkpoint {str(path)!r} holds model {meta.get('model')!r}; known: {', '.join(SEGMENTERS.names())}"
-        )
-    segmenter = Segmenter(meta["model"], int(meta["image_size"]), meta["class_names"])
-    load_state(segmenter.net, payload["state"]["model"], path, meta["model"], TRAINER)
-    return segmenter.to(pick_device(device)).eval(), payload
+    return Segmenter.load(path, device)
 
 
 @torch.no_grad()
