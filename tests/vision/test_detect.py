@@ -185,13 +185,12 @@ def test_one_batched_pass_over_a_vector_env_equals_the_per_env_wrapper(square_de
 
     batched = DetectedObjectsVector(envs(False), square_detector, players_per_team=1)
     calls = []
-    predict = square_detector.predict
-    square_detector.predict = lambda images, **kw: calls.append(len(images)) or predict(images, **kw)
+    hook = batched.objects._grid.register_forward_pre_hook(lambda _, inputs: calls.append(len(inputs[0])))
     try:
         batched_obs, _ = batched.reset(seed=3)
         steps = [batched.step(np.array([0, 1, 1]))[0] for _ in range(5)]
     finally:
-        del square_detector.predict
+        hook.remove()
     assert calls == [3] * 6, "one pass of all three envs per reset and per step"
     assert batched.single_observation_space == gym.spaces.Box(0.0, 1.0, (5 * 6,), np.float32)
     assert batched.observation_space.shape == (3, 30) and batched.slot_names()[0] == "ball0.present"
@@ -206,6 +205,33 @@ def test_one_batched_pass_over_a_vector_env_equals_the_per_env_wrapper(square_de
     assert found >= 12, "the comparison is not of empty vectors"
     with pytest.raises(ValueError, match="DetectedObjectsVector needs RGB pixel observations"):
         DetectedObjectsVector(gym.make_vec("CartPole-v1", num_envs=2), square_detector)
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.02])
+def test_batched_slots_of_a_grid_detector_equal_predict_then_fill(square_detector: Detector, threshold: float):
+    """The grid path (folded batch norms, NMS picks batched over frames and classes) gives the
+    vectors of predict() + per-frame slot filling, also at a low threshold where many
+    overlapping cells fire and the class-wise NMS decides which fill the slots."""
+    import numpy as np
+
+    from visiongym.vision.detect.wrapper import ObjectSlots, fold_batch_norms
+
+    squares, _ = _one_square(torch.Generator().manual_seed(2), 8, size=64)
+    noise = torch.randint(0, 256, (4, 3, 64, 64), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    images = torch.cat([squares, noise])
+    found = square_detector.predict(images, score_threshold=threshold)
+    assert max(len(f["scores"]) for f in found) < 100, "below predict's cap of 100 detections a frame"
+    slots = ObjectSlots(square_detector, players_per_team=3, score_threshold=threshold)
+    expected = np.stack([slots._vector(f, 64) for f in found])
+    np.testing.assert_allclose(slots(images.permute(0, 2, 3, 1).numpy()), expected, atol=1e-5)
+    assert expected[:8, 6].min() == 1.0, "the square fills team_a's first slot in every square frame"
+    if threshold < 0.1:
+        assert (expected[:, 6::6][:, :3] == 1.0).sum() > 8, "more than one team_a slot: NMS chose them"
+    folded = fold_batch_norms(square_detector.net)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in square_detector.net.modules()), "original kept"
+    with torch.no_grad():
+        torch.testing.assert_close(folded(images), square_detector.net(images), atol=1e-4, rtol=1e-4)
 
 
 def test_predict_draws_boxes_on_an_image(square_detector: Detector, tmp_path: Path):
@@ -262,7 +288,7 @@ def test_checkpoint_of_another_model_is_refused(tmp_path: Path):
 
 
 def test_unknown_model_names_the_choices():
-    with pytest.raises(ValueError, match="choose one of: grid_small, grid_fine, grid_tiny, faster_rcnn"):
+    with pytest.raises(ValueError, match="choose one of: grid_small, grid_fine, grid_tiny, grid_nano, faster_rcnn"):
         Detector("yolo9000")
     with pytest.raises(ValueError, match="choose one of"):
         build_detector("nope")

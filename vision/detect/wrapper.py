@@ -21,23 +21,68 @@ wrapper :class:`DetectedObjects` calls it with a batch of one, the vector-env wr
 :class:`DetectedObjectsVector` with every env's frame of a step at once, so a vector step costs one
 detector pass instead of ``num_envs``. Both give the same vectors. This lives in ``vision/``
 because ``envs/`` may not import vision code.
+
+For the grid detectors the slots come straight from the raw cell map, batched over every frame
+and class: the first ``count`` picks of greedy class-wise NMS are the ``count`` rounds of "take the
+best cell left, drop the cells overlapping it", the same detections (and order) as
+:meth:`~visiongym.vision.detect.engine.Detector.predict` followed by the per-frame slot filling,
+without a Python loop over frames. The network runs with its batch norms folded into the
+convolutions (:func:`torch.nn.utils.fusion.fuse_conv_bn_eval`), on a copy: the detector passed in
+is left as it is.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import torch
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+from torchvision.ops import box_area
 from torchvision.transforms.v2 import functional as TF
 
 from visiongym.sims.errors import UsageError
-from visiongym.vision.detect.engine import Detector, load_detector
+from visiongym.vision.detect.engine import FASTER_RCNN, Detector, load_detector
 
-__all__ = ["DetectedObjects", "DetectedObjectsVector", "ObjectSlots", "SLOT_FIELDS", "pixel_space"]
+__all__ = [
+    "DetectedObjects",
+    "DetectedObjectsVector",
+    "ObjectSlots",
+    "SLOT_FIELDS",
+    "fold_batch_norms",
+    "pixel_space",
+]
 
 SLOT_FIELDS = ("present", "x", "y", "w", "h", "score")
+IOU_THRESHOLD = 0.5
+"""Class-wise NMS overlap, as :meth:`GridDetector.predict`'s default."""
+
+
+def _batched_iou(boxes: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
+    """IoU of xyxy ``boxes`` N x A x 4 against ``others`` N x B x 4, per frame: N x A x B."""
+    top_left = torch.maximum(boxes[:, :, None, :2], others[:, None, :, :2])
+    bottom_right = torch.minimum(boxes[:, :, None, 2:], others[:, None, :, 2:])
+    inter = (bottom_right - top_left).clamp(min=0).prod(-1)
+    union = box_area(boxes.flatten(0, 1)).view(boxes.shape[:2])[..., None] + box_area(
+        others.flatten(0, 1)
+    ).view(others.shape[:2])[:, None, :]
+    return inter / union.sub(inter).clamp(min=1e-12)
+
+
+def fold_batch_norms(module: nn.Module) -> nn.Module:
+    """An eval-mode copy of ``module`` with each ``Conv2d`` -> ``BatchNorm2d`` pair of a
+    ``Sequential`` folded into one convolution (same outputs up to rounding, fewer ops)."""
+    module = copy.deepcopy(module).eval()
+    for sequential in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
+        for index in range(len(sequential) - 1):
+            conv, norm = sequential[index], sequential[index + 1]
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                sequential[index] = fuse_conv_bn_eval(conv, norm)
+                sequential[index + 1] = nn.Identity()
+    return module
 
 
 def pixel_space(space: gym.Space, owner: str) -> gym.spaces.Box:
@@ -85,6 +130,13 @@ class ObjectSlots:
         self._label_of = {name: names.index(name) + 1 for name, _ in self.slots}
         size = sum(count for _, count in self.slots) * len(SLOT_FIELDS)
         self.space = gym.spaces.Box(0.0, 1.0, (size,), np.float32)
+        # The batched grid path stands in for Detector.predict; a detector whose predict was
+        # replaced (a stand-in, a subclass) keeps its own.
+        plain = "predict" not in vars(self.detector) and type(self.detector).predict is Detector.predict
+        grid = plain and self.detector.name != FASTER_RCNN
+        self._grid = fold_batch_norms(self.detector.net) if grid else None
+        # Slot rows as (class channel, pick number): the grid path reads its picks in this order.
+        self._rows = [(self._label_of[name] - 1, k) for name, count in self.slots for k in range(count)]
 
     def slot_names(self) -> list[str]:
         """Human-readable name of every entry of the observation vector."""
@@ -105,8 +157,40 @@ class ObjectSlots:
         size = self.detector.image_size
         if tuple(images.shape[-2:]) != (size, size):
             images = TF.resize(images, [size, size], antialias=True)
+        if self._grid is not None:
+            return self._grid_vectors(images, size)
         found = self.detector.predict(images, score_threshold=self.score_threshold)
         return np.stack([self._vector(item, size) for item in found])
+
+    @torch.inference_mode()
+    def _grid_vectors(self, images: torch.Tensor, size: int) -> np.ndarray:
+        """Slots of a whole batch from the grid detector's cell map, no loop over frames."""
+        self.detector._check(images)
+        raw = self._grid(images)
+        boxes = self._grid.boxes_from_map(raw).flatten(1, 2)  # N x cells x 4
+        scores = raw[:, 0].sigmoid()[:, None] * raw[:, 5:].softmax(dim=1)
+        scores = scores.flatten(2)  # N x C x cells
+        left = scores.masked_fill(scores <= self.score_threshold, -1.0)
+        picks = max(count for _, count in self.slots)
+        picked_scores, picked_boxes = [], []
+        for _ in range(picks):
+            best, cell = left.max(dim=-1)  # N x C
+            box = torch.gather(boxes, 1, cell.flatten(1)[..., None].expand(-1, -1, 4))  # N x C x 4
+            picked_scores.append(best)
+            picked_boxes.append(box)
+            overlap = _batched_iou(box, boxes)
+            left = left.masked_fill(overlap > IOU_THRESHOLD, -1.0)
+            left.scatter_(-1, cell[..., None], -1.0)
+        picked_scores = torch.stack(picked_scores, dim=-1)  # N x C x picks
+        picked_boxes = torch.stack(picked_boxes, dim=2) / size  # N x C x picks x 4
+        channel = torch.tensor([c for c, _ in self._rows])
+        pick = torch.tensor([k for _, k in self._rows])
+        score = picked_scores[:, channel, pick]  # N x rows
+        x0, y0, x1, y1 = picked_boxes[:, channel, pick].unbind(-1)
+        present = score > self.score_threshold
+        rows = torch.stack([present.float(), (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0, score], -1)
+        rows = rows * present[..., None]
+        return rows.flatten(1).clamp(0.0, 1.0).cpu().numpy().astype(np.float32)
 
     def _vector(self, found: dict[str, torch.Tensor], size: int) -> np.ndarray:
         boxes, scores, labels = (found[key].cpu().numpy() for key in ("boxes", "scores", "labels"))
