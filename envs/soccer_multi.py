@@ -353,15 +353,15 @@ class SoccerParallelEnv(ParallelEnv):
         return 1.0 - self._steps / self.max_cycles if self.max_cycles else 1.0
 
     def _observations(self) -> dict[str, Any]:
+        # Rows of one fresh array, in agent order (the state vectors' player order).
         if self.obs_mode == "state":
-            states = self._state_vectors(self._time_left())
-            return {agent: states[self.agent_players[agent]] for agent in self.possible_agents}
+            return dict(zip(self.possible_agents, self._state_vectors.array(self._time_left()), strict=True))
         frames = self._frames()
         if self.obs_mode == "pixels":
             return frames
-        states = self._state_vectors(self._time_left())
-        return {agent: {"pixels": frames[agent], "state": states[self.agent_players[agent]]}
-                for agent in self.possible_agents}
+        states = self._state_vectors.array(self._time_left())
+        return {agent: {"pixels": frames[agent], "state": state}
+                for agent, state in zip(self.possible_agents, states, strict=True)}
 
     def _frames(self) -> dict[str, np.ndarray]:
         players = list(self.agent_players.values())

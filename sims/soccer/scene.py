@@ -205,6 +205,8 @@ class SoccerScene:
             "player_velocities": _read_only(self._player_qvel[:, :2]),
             "player_yaws": _read_only(self._player_qpos[:, 2]),
             "player_poses": _read_only(self._player_qpos[:]),
+            "joint_positions": _read_only(self.data.qpos[:]),
+            "joint_velocities": _read_only(self.data.qvel[:]),
         }
 
     def __getstate__(self) -> dict:
@@ -500,6 +502,15 @@ class SoccerScene:
     def player_poses(self) -> np.ndarray:
         """(n_players, 3) player (x, y, yaw) in one contiguous read-only view (the fastest to read)."""
         return self._views["player_poses"]
+
+    def joint_positions(self) -> np.ndarray:
+        """Every joint's position (``qpos``) in one read-only view: the ball's (x, y), then each
+        player's (x, y, yaw) in player order; what a caller that reads the whole state at once uses."""
+        return self._views["joint_positions"]
+
+    def joint_velocities(self) -> np.ndarray:
+        """Every joint's velocity (``qvel``) in one read-only view, laid out as :meth:`joint_positions`."""
+        return self._views["joint_velocities"]
 
     def team_players(self, team: int) -> np.ndarray:
         """Indices of team ``team``'s players (0 = A, 1 = B), in shirt order."""
