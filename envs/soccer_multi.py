@@ -189,6 +189,8 @@ class SoccerParallelEnv(ParallelEnv):
         self._scripted = len(players) < scene.n_players
         #: (agent, player, on team B, its constant infos) per agent, in agent order.
         self._plan = [(ids[p], p, self._flipped[p], self._infos[ids[p]]) for p in players]
+        #: agent id -> (its player, on team B).
+        self._controls = {ids[p]: (p, self._flipped[p]) for p in players}
         self._agent_set = frozenset(self.possible_agents)
         for player in players:
             aim_kicks(scene, player, kick_aim)
@@ -244,19 +246,23 @@ class SoccerParallelEnv(ParallelEnv):
     def step(self, actions: dict[str, Any]):
         self._check_actions(actions)
         scene = self.scene
-        # An agent whose action is None plays its scripted role this step (self-play opponents).
-        scripted = self._scripted or any(action is None for action in actions.values())
-        # Rows of plain floats, which the scene takes without an array round trip.
-        commands = (list(map(tuple, scene.scripted_commands(self._np_random).tolist())) if scripted
-                    else [_IDLE] * scene.n_players)
         yaws = scene.player_yaws().tolist()
-        agent_players, flipped, action_type = self.agent_players, self._flipped, self.action_type
+        # Rows of plain floats, which the scene takes without an array round trip.
+        commands = self._scripted_rows() if self._scripted else [_IDLE] * scene.n_players
+        controls, action_type, handed_over = self._controls, self.action_type, False
         for agent, action in actions.items():
-            if action is None:
+            if action is None:  # the agent plays its scripted role this step (self-play opponents)
+                handed_over = True
                 continue
-            player = agent_players[agent]
-            command = action_to_command(action, action_type, yaws[player], flipped[player])
+            player, flipped = controls[agent]
+            command = action_to_command(action, action_type, yaws[player], flipped)
             commands[player] = command if type(command) is tuple else tuple(command.tolist())
+        if handed_over and not self._scripted:
+            scripted = self._scripted_rows()
+            for agent, action in actions.items():
+                if action is None:
+                    player = controls[agent][0]
+                    commands[player] = scripted[player]
         goal = scene.step(commands)
         self._steps += 1
         task = self.task
@@ -348,6 +354,9 @@ class SoccerParallelEnv(ParallelEnv):
             missing = [agent for agent in live if agent not in actions]
             raise UsageError(f"no action for live agent(s) {', '.join(missing)}; every live agent needs one: "
                              f"{', '.join(live)}")
+
+    def _scripted_rows(self) -> list[tuple[float, float, float, float]]:
+        return list(map(tuple, self.scene.scripted_commands(self._np_random).tolist()))
 
     def _time_left(self) -> float:
         return 1.0 - self._steps / self.max_cycles if self.max_cycles else 1.0

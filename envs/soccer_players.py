@@ -29,6 +29,7 @@ __all__ = ["OBS_MODES", "ACTION_TYPES", "KICK_AIMS", "check_options", "image_sha
 OBS_MODES = ("state", "pixels", "pixels_state")
 ACTION_TYPES = ("discrete", "continuous")
 KICK_AIMS = ("facing", "goal", "on_target")
+_N_DISCRETE = len(DISCRETE_ACTIONS)
 _DISCRETE_CHOICES = "choose 0 no-op, 1-8 move (E, NE, N, NW, W, SW, S, SE) or 9 kick"
 
 
@@ -211,9 +212,12 @@ def action_to_command(action, action_type: str, yaw: float,
     if action_type == "discrete":
         if type(action) is int or isinstance(action, np.integer):  # the common case, checked cheaply
             index = int(action)
-            if not 0 <= index < len(DISCRETE_ACTIONS):
+            if not 0 <= index < _N_DISCRETE:
                 raise UsageError(f"action {action!r} outside Discrete(10); {_DISCRETE_CHOICES}")
-            return _discrete(index, yaw, flipped)
+            if not flipped:  # _discrete, inlined: this runs for every agent every step
+                return discrete_values(index, yaw)
+            vx, vy, turn, kick = discrete_values(index, yaw + math.pi)
+            return -vx, -vy, turn, kick
         if isinstance(action, np.ndarray) and action.shape not in ((), (1,)):
             raise UsageError(f"action {action!r} has shape {action.shape}; expected a scalar in [0, 10)")
         try:
