@@ -222,11 +222,13 @@ class SoccerParallelEnv(ParallelEnv):
     # ------------------------------------------------------------------ PettingZoo API
     def observation_space(self, agent: str) -> spaces.Space:
         """The observation space of ``agent`` (the same object on every call)."""
-        return self.observation_spaces[self._known(agent)]
+        space = self.observation_spaces.get(agent)  # called for every agent every step: one look-up
+        return self.observation_spaces[self._known(agent)] if space is None else space
 
     def action_space(self, agent: str) -> spaces.Space:
         """The action space of ``agent`` (the same object on every call)."""
-        return self.action_spaces[self._known(agent)]
+        space = self.action_spaces.get(agent)
+        return self.action_spaces[self._known(agent)] if space is None else space
 
     def reset(self, seed: int | None = None, options: dict | None = None):
         if seed is not None or self._np_random is None:

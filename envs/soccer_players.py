@@ -143,7 +143,8 @@ class StateVectors:
         values[nq:2 * nq] = scene.joint_velocities()
         values[2 * nq:] = extras
         # float64 arithmetic, then one rounding to float32, as plain Python floats would give
-        return ((values[plan.minuend] - values[plan.subtrahend]) * plan.scale).astype(np.float32)
+        minuend, subtrahend = values[plan.operands]
+        return ((minuend - subtrahend) * plan.scale).astype(np.float32)
 
 
 class _GatherPlan:
@@ -192,8 +193,8 @@ class _GatherPlan:
                         + [(time_left, zero, 1.0), (score, zero, 1.0)])
         table = np.array(rows, dtype=object).reshape(len(players), -1, 3) if rows else None
         assert table is not None and table.shape[1] == state_size(scene.n_players - 1)
-        self.minuend = table[..., 0].astype(np.intp)
-        self.subtrahend = table[..., 1].astype(np.intp)
+        #: (2, players, size) indices into ``values``: the minuends, then the subtrahends
+        self.operands = np.stack([table[..., 0], table[..., 1]]).astype(np.intp)
         self.scale = table[..., 2].astype(np.float64)
         self.values = np.zeros(2 * nq + 2 * len(players) + 6)
 

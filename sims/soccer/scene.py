@@ -295,9 +295,8 @@ class SoccerScene:
         # Plain floats per player: for a handful of players a few numpy calls on (n, 4) arrays
         # cost more than the arithmetic, and IEEE gives the same bytes either way.
         n = self.n_players
-        if type(commands) is list and len(commands) == n and all(
-                type(row) is tuple and len(row) == 4 for row in commands):
-            rows = commands  # tuples of floats (the multi-agent env's fast path): no array round trip
+        if type(commands) is list and len(commands) == n:
+            rows = commands  # rows of four floats (the multi-agent env's fast path): no array round trip
         else:
             commands = np.asarray(commands, dtype=np.float64)
             if commands.shape != (n, 4):
@@ -308,13 +307,16 @@ class SoccerScene:
             rows = commands.tolist()
         max_speed, max_turn = self.max_speed, self.max_turn
         ctrl, kicks, in_range = [], [], True
-        for vx, vy, turn, kick_command in rows:
-            if not (-1.0 <= vx <= 1.0 and -1.0 <= vy <= 1.0 and -1.0 <= turn <= 1.0 and -1.0 <= kick_command <= 1.0):
-                in_range = False  # NaN/inf refused, the rest clipped
-                break
-            scale = max_speed / max(1.0, math.sqrt(vx * vx + vy * vy))
-            ctrl += (vx * scale, vy * scale, turn * max_turn)
-            kicks.append(kick_command > 0)
+        try:
+            for vx, vy, turn, kick_command in rows:
+                if not (-1.0 <= vx <= 1.0 and -1.0 <= vy <= 1.0 and -1.0 <= turn <= 1.0 and -1.0 <= kick_command <= 1.0):
+                    in_range = False  # NaN/inf refused, the rest clipped
+                    break
+                scale = max_speed / max(1.0, math.sqrt(vx * vx + vy * vy))
+                ctrl += (vx * scale, vy * scale, turn * max_turn)
+                kicks.append(kick_command > 0)
+        except (TypeError, ValueError):  # a list whose rows are not four numbers: the array path refuses it
+            return self.step(np.asarray(commands, dtype=np.float64))
         if not in_range:
             commands = np.asarray(rows, dtype=np.float64)
             if not np.isfinite(commands).all():
