@@ -246,7 +246,8 @@ class SoccerParallelEnv(ParallelEnv):
         return self._observations(), infos
 
     def step(self, actions: dict[str, Any]):
-        self._check_actions(actions)
+        if type(actions) is not dict or not self.agents or actions.keys() != self._agent_set:
+            self._check_actions(actions)  # not the common case: one action for each agent, all live
         scene = self.scene
         yaws = scene.player_yaws().tolist()
         # Rows of plain floats, which the scene takes without an array round trip.
@@ -342,7 +343,7 @@ class SoccerParallelEnv(ParallelEnv):
         if not isinstance(actions, dict):
             raise UsageError(f"actions must be a dict of agent id -> action; got {type(actions).__name__}")
         live = self.agents
-        if live and actions.keys() == self._agent_set:  # the common case (live agents are all or none)
+        if live and actions.keys() == self._agent_set:  # live agents are all or none
             return
         for agent in actions:
             if agent not in self.agent_players:

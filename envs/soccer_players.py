@@ -143,8 +143,8 @@ class StateVectors:
         values[nq:2 * nq] = scene.joint_velocities()
         values[2 * nq:] = extras
         # float64 arithmetic, then one rounding to float32, as plain Python floats would give
-        minuend, subtrahend = values[plan.operands]
-        return ((minuend - subtrahend) * plan.scale).astype(np.float32)
+        operands = values[plan.operands]  # minuends, subtrahends
+        return ((operands[0] - operands[1]) * plan.scale).astype(np.float32)
 
 
 class _GatherPlan:

@@ -75,7 +75,7 @@ class SoccerScene:
             the view above the bottom edge.
         max_speed: player top speed in m/s (commands are fractions of it).
         kick_speed: ball speed right after a full kick, m/s.
-        control_dt: seconds per :meth:`step` (a whole number of 5 ms physics steps).
+        control_dt: seconds per :meth:`step` (a whole number of the model's 10 ms physics steps).
         skill: scripted players' speed scale in [0, 1].
         roles: one role per player (``keeper``, ``chaser``, ``defender``, ``support``); default
             by shirt order.
