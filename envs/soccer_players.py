@@ -191,11 +191,11 @@ class _GatherPlan:
             score = time_left + (2 if flipped[player] else 1)
             rows.append(entries[:4] + own_entries + cos_sin + relative + others_entries
                         + [(time_left, zero, 1.0), (score, zero, 1.0)])
-        table = np.array(rows, dtype=object).reshape(len(players), -1, 3) if rows else None
-        assert table is not None and table.shape[1] == state_size(scene.n_players - 1)
+        table = np.array(rows)  # (players, size, 3): minuend, subtrahend, scale
+        assert table.shape == (len(players), state_size(scene.n_players - 1), 3), table.shape
         #: (2, players, size) indices into ``values``: the minuends, then the subtrahends
-        self.operands = np.stack([table[..., 0], table[..., 1]]).astype(np.intp)
-        self.scale = table[..., 2].astype(np.float64)
+        self.operands = np.moveaxis(table[..., :2], -1, 0).astype(np.intp, order="C")
+        self.scale = np.ascontiguousarray(table[..., 2])
         self.values = np.zeros(2 * nq + 2 * len(players) + 6)
 
 
