@@ -189,6 +189,8 @@ class SoccerParallelEnv(ParallelEnv):
         self._scripted = len(players) < scene.n_players
         #: (agent, player, on team B, its constant infos) per agent, in agent order.
         self._plan = [(ids[p], p, self._flipped[p], self._infos[ids[p]]) for p in players]
+        #: agent id -> (its player, on team B).
+        self._controls = {ids[p]: (p, self._flipped[p]) for p in players}
         self._agent_set = frozenset(self.possible_agents)
         for player in players:
             aim_kicks(scene, player, kick_aim)
@@ -220,11 +222,13 @@ class SoccerParallelEnv(ParallelEnv):
     # ------------------------------------------------------------------ PettingZoo API
     def observation_space(self, agent: str) -> spaces.Space:
         """The observation space of ``agent`` (the same object on every call)."""
-        return self.observation_spaces[self._known(agent)]
+        space = self.observation_spaces.get(agent)  # called for every agent every step: one look-up
+        return self.observation_spaces[self._known(agent)] if space is None else space
 
     def action_space(self, agent: str) -> spaces.Space:
         """The action space of ``agent`` (the same object on every call)."""
-        return self.action_spaces[self._known(agent)]
+        space = self.action_spaces.get(agent)
+        return self.action_spaces[self._known(agent)] if space is None else space
 
     def reset(self, seed: int | None = None, options: dict | None = None):
         if seed is not None or self._np_random is None:
@@ -242,21 +246,26 @@ class SoccerParallelEnv(ParallelEnv):
         return self._observations(), infos
 
     def step(self, actions: dict[str, Any]):
-        self._check_actions(actions)
+        if type(actions) is not dict or not self.agents or actions.keys() != self._agent_set:
+            self._check_actions(actions)  # not the common case: one action for each agent, all live
         scene = self.scene
-        # An agent whose action is None plays its scripted role this step (self-play opponents).
-        scripted = self._scripted or any(action is None for action in actions.values())
-        # Rows of plain floats, which the scene takes without an array round trip.
-        commands = (list(map(tuple, scene.scripted_commands(self._np_random).tolist())) if scripted
-                    else [_IDLE] * scene.n_players)
         yaws = scene.player_yaws().tolist()
-        agent_players, flipped, action_type = self.agent_players, self._flipped, self.action_type
+        # Rows of plain floats, which the scene takes without an array round trip.
+        commands = self._scripted_rows() if self._scripted else [_IDLE] * scene.n_players
+        controls, action_type, handed_over = self._controls, self.action_type, False
         for agent, action in actions.items():
-            if action is None:
+            if action is None:  # the agent plays its scripted role this step (self-play opponents)
+                handed_over = True
                 continue
-            player = agent_players[agent]
-            command = action_to_command(action, action_type, yaws[player], flipped[player])
+            player, flipped = controls[agent]
+            command = action_to_command(action, action_type, yaws[player], flipped)
             commands[player] = command if type(command) is tuple else tuple(command.tolist())
+        if handed_over and not self._scripted:
+            scripted = self._scripted_rows()
+            for agent, action in actions.items():
+                if action is None:
+                    player = controls[agent][0]
+                    commands[player] = scripted[player]
         goal = scene.step(commands)
         self._steps += 1
         task = self.task
@@ -334,7 +343,7 @@ class SoccerParallelEnv(ParallelEnv):
         if not isinstance(actions, dict):
             raise UsageError(f"actions must be a dict of agent id -> action; got {type(actions).__name__}")
         live = self.agents
-        if live and actions.keys() == self._agent_set:  # the common case (live agents are all or none)
+        if live and actions.keys() == self._agent_set:  # live agents are all or none
             return
         for agent in actions:
             if agent not in self.agent_players:
@@ -349,19 +358,22 @@ class SoccerParallelEnv(ParallelEnv):
             raise UsageError(f"no action for live agent(s) {', '.join(missing)}; every live agent needs one: "
                              f"{', '.join(live)}")
 
+    def _scripted_rows(self) -> list[tuple[float, float, float, float]]:
+        return list(map(tuple, self.scene.scripted_commands(self._np_random).tolist()))
+
     def _time_left(self) -> float:
         return 1.0 - self._steps / self.max_cycles if self.max_cycles else 1.0
 
     def _observations(self) -> dict[str, Any]:
+        # Rows of one fresh array, in agent order (the state vectors' player order).
         if self.obs_mode == "state":
-            states = self._state_vectors(self._time_left())
-            return {agent: states[self.agent_players[agent]] for agent in self.possible_agents}
+            return dict(zip(self.possible_agents, self._state_vectors.array(self._time_left()), strict=True))
         frames = self._frames()
         if self.obs_mode == "pixels":
             return frames
-        states = self._state_vectors(self._time_left())
-        return {agent: {"pixels": frames[agent], "state": states[self.agent_players[agent]]}
-                for agent in self.possible_agents}
+        states = self._state_vectors.array(self._time_left())
+        return {agent: {"pixels": frames[agent], "state": state}
+                for agent, state in zip(self.possible_agents, states, strict=True)}
 
     def _frames(self) -> dict[str, np.ndarray]:
         players = list(self.agent_players.values())

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -30,6 +29,7 @@ __all__ = ["OBS_MODES", "ACTION_TYPES", "KICK_AIMS", "check_options", "image_sha
 OBS_MODES = ("state", "pixels", "pixels_state")
 ACTION_TYPES = ("discrete", "continuous")
 KICK_AIMS = ("facing", "goal", "on_target")
+_N_DISCRETE = len(DISCRETE_ACTIONS)
 _DISCRETE_CHOICES = "choose 0 no-op, 1-8 move (E, NE, N, NW, W, SW, S, SE) or 9 kick"
 
 
@@ -121,50 +121,82 @@ class StateVectors:
         self.players = tuple(int(p) for p in players)
         self.others = {player: others_of(scene, player) for player in self.players}
         self.flipped = {player: bool(scene.teams[player] == 1) for player in self.players}
-        self._any_flipped = any(self.flipped.values())
         self.size = state_size(scene.n_players - 1)
-        # Per player: one getter of its own and then its others' (x, y, vx, vy) from a frame's
-        # flat table of every player's four values, so a vector is put together in a few calls.
-        self._plan = [(player, self.flipped[player],
-                       itemgetter(*[4 * p + j for p in [player] + self.others[player] for j in range(4)]))
-                      for player in self.players]
+        self._plan = _GatherPlan(scene, self.players, self.others, self.flipped)
 
     def __call__(self, time_left: float) -> dict[int, np.ndarray]:
         """Each player's vector; ``time_left`` is the fraction of the time limit left."""
-        # Plain floats into one array: a dozen numpy calls on 2-vectors cost more than this.
-        scene = self.scene
-        half_length = scene.pitch.length / 2
-        scale = 1.0 / half_length
-        vscale = 1.0 / scene.max_speed
-        bx, by, bvx, bvy = scene.ball_position().tolist() + scene.ball_velocity().tolist()
-        q = scene.player_poses().tolist()
-        v = scene.player_velocities().tolist()
+        return dict(zip(self.players, self.array(time_left), strict=True))
+
+    def array(self, time_left: float) -> np.ndarray:
+        """The vectors as one fresh (len(players), size) float32 array, rows in ``players`` order."""
+        plan, scene = self._plan, self.scene
         goals_a, goals_b = scene.referee.goals
-        table = []
-        for (x, y, _), (vx, vy) in zip(q, v, strict=True):
-            table += (x * scale, y * scale, vx * vscale, vy * vscale)
-        # Per frame: ball entries, the players' table, the ball position, the score entry.
-        frames = {False: ((bx * scale, by * scale, bvx * vscale, bvy * vscale), table, bx, by,
-                          max(-5, min(5, goals_a - goals_b)) / 5)}
-        if self._any_flipped:  # negation is exact, so team A's bytes never depend on this
-            flipped_table = []
-            for (x, y, _), (vx, vy) in zip(q, v, strict=True):
-                flipped_table += (-x * scale, -y * scale, -vx * vscale, -vy * vscale)
-            frames[True] = ((-bx * scale, -by * scale, -bvx * vscale, -bvy * vscale), flipped_table, -bx, -by,
-                            max(-5, min(5, goals_b - goals_a)) / 5)
-        vectors = []
-        for player, flipped, getter in self._plan:
-            ball, rows, fbx, fby, score = frames[flipped]
-            mx, my, yaw = q[player]
-            cos_yaw, sin_yaw = math.cos(yaw), math.sin(yaw)
-            if flipped:
-                mx, my, cos_yaw, sin_yaw = -mx, -my, -cos_yaw, -sin_yaw
-            own_and_others = getter(rows)
-            vectors.append((*ball, *own_and_others[:4], cos_yaw, sin_yaw,
-                            (fbx - mx) * scale, (fby - my) * scale,
-                            (half_length - mx) * scale, -my * scale,
-                            *own_and_others[4:], time_left, score))
-        return dict(zip(self.players, np.array(vectors, dtype=np.float32), strict=True))
+        extras = []
+        yaws = scene.player_yaws() if plan.observed is None else scene.player_yaws()[plan.observed]
+        for yaw in yaws.tolist():
+            extras += (math.cos(yaw), math.sin(yaw))
+        extras += (0.0, plan.half_length, -plan.half_length, time_left,
+                   max(-5, min(5, goals_a - goals_b)) / 5, max(-5, min(5, goals_b - goals_a)) / 5)
+        values, nq = plan.values, plan.nq  # scratch: read within this call only
+        values[:nq] = scene.joint_positions()
+        values[nq:2 * nq] = scene.joint_velocities()
+        values[2 * nq:] = extras
+        # float64 arithmetic, then one rounding to float32, as plain Python floats would give
+        operands = values[plan.operands]  # minuends, subtrahends
+        return ((operands[0] - operands[1]) * plan.scale).astype(np.float32)
+
+
+class _GatherPlan:
+    """Where each entry of each player's state vector comes from, as ``(values[minuend] -
+    values[subtrahend]) * scale`` over one flat float64 ``values`` array built per step: the
+    joint positions, the joint velocities, (cos, sin) of each observed player's heading, then
+    ``0, h, -h, time left, team A's score entry, team B's`` (``h`` half the pitch length).
+
+    Every entry is the float64 expression of the plain formula, rearranged only by exact steps
+    (``-a * s == a * -s``, ``(-b) - (-a) == a - b``, ``h - (-x) == x - (-h)``, ``a - 0 == a``),
+    so a vector has the same bytes as one computed a float at a time; team B's frame (the world
+    turned by 180 degrees) is a sign in ``scale`` or swapped operands.
+    """
+
+    def __init__(self, scene: SoccerScene, players: Sequence[int], others: dict[int, list[int]],
+                 flipped: dict[int, bool]) -> None:
+        self.nq = nq = scene.model.nq
+        self.half_length = scene.pitch.length / 2
+        scale, vscale = 1.0 / self.half_length, 1.0 / scene.max_speed
+        # the players whose headings the vectors hold (None: all, in order)
+        self.observed = None if tuple(players) == tuple(range(scene.n_players)) else np.array(players, np.intp)
+        extra = 2 * nq  # first index after the joint velocities
+        zero, half, minus_half, time_left = (extra + 2 * len(players) + k for k in range(4))
+
+        def x_of(player: int) -> int:  # qpos index of a player's x (the ball's is 0)
+            return 2 + 3 * player
+
+        rows = []
+        for row, player in enumerate(players):
+            sign = -1.0 if flipped[player] else 1.0
+            own = x_of(player)
+            entries = [(0, zero, sign * scale), (1, zero, sign * scale),
+                       (nq, zero, sign * vscale), (nq + 1, zero, sign * vscale)]  # the ball
+            for mover in [player] + others[player]:
+                at = x_of(mover)
+                entries += [(at, zero, sign * scale), (at + 1, zero, sign * scale),
+                            (nq + at, zero, sign * vscale), (nq + at + 1, zero, sign * vscale)]
+            own_entries, others_entries = entries[4:8], entries[8:]
+            cos_sin = [(extra + 2 * row, zero, sign), (extra + 2 * row + 1, zero, sign)]
+            if flipped[player]:  # (-bx) - (-x) = x - bx; h - (-x) = x - (-h); -(-y) = y
+                relative = [(own, 0, scale), (own + 1, 1, scale), (own, minus_half, scale), (own + 1, zero, scale)]
+            else:
+                relative = [(0, own, scale), (1, own + 1, scale), (half, own, scale), (own + 1, zero, -scale)]
+            score = time_left + (2 if flipped[player] else 1)
+            rows.append(entries[:4] + own_entries + cos_sin + relative + others_entries
+                        + [(time_left, zero, 1.0), (score, zero, 1.0)])
+        table = np.array(rows)  # (players, size, 3): minuend, subtrahend, scale
+        assert table.shape == (len(players), state_size(scene.n_players - 1), 3), table.shape
+        #: (2, players, size) indices into ``values``: the minuends, then the subtrahends
+        self.operands = np.moveaxis(table[..., :2], -1, 0).astype(np.intp, order="C")
+        self.scale = np.ascontiguousarray(table[..., 2])
+        self.values = np.zeros(2 * nq + 2 * len(players) + 6)
 
 
 def action_to_command(action, action_type: str, yaw: float,
@@ -181,9 +213,12 @@ def action_to_command(action, action_type: str, yaw: float,
     if action_type == "discrete":
         if type(action) is int or isinstance(action, np.integer):  # the common case, checked cheaply
             index = int(action)
-            if not 0 <= index < len(DISCRETE_ACTIONS):
+            if not 0 <= index < _N_DISCRETE:
                 raise UsageError(f"action {action!r} outside Discrete(10); {_DISCRETE_CHOICES}")
-            return _discrete(index, yaw, flipped)
+            if not flipped:  # _discrete, inlined: this runs for every agent every step
+                return discrete_values(index, yaw)
+            vx, vy, turn, kick = discrete_values(index, yaw + math.pi)
+            return -vx, -vy, turn, kick
         if isinstance(action, np.ndarray) and action.shape not in ((), (1,)):
             raise UsageError(f"action {action!r} has shape {action.shape}; expected a scalar in [0, 10)")
         try:

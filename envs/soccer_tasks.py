@@ -82,6 +82,7 @@ class SoccerTask:
         if len(players) == 0:
             raise UsageError("a soccer task needs at least one controlled player; got none")
         self.players = tuple(int(p) for p in players)
+        #: weight of the shaping terms, fixed for the task's life (without it no potential is measured)
         self.shaping = float(shaping)
         self.terminate_on_goal = self.ends_on_goal if terminate_on_goal is None else bool(terminate_on_goal)
         #: Scene steps since the episode started.
@@ -130,6 +131,9 @@ class SoccerTask:
             scene: the scene, after its step.
             goal: what :meth:`SoccerScene.step` returned (+1 team A scored, -1 team B, 0 none).
         """
+        if not self.shaping:  # scoring only: the potentials are never read, so not measured
+            return {player: {"reward_scoring": float(goal * sign), "reward_ball_progress": 0.0,
+                             "reward_ball_approach": 0.0} for player, (sign, _) in self._sides.items()}
         restart = bool(scene.last_restart)
         ball, positions, length = scene.ball_position().tolist(), scene.player_positions().tolist(), scene.pitch.length
         terms = {}

@@ -12,17 +12,19 @@ goals it has two restarts:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from visiongym.sims.soccer.builders import PitchSpec
 
 
-@dataclass
+@dataclass(frozen=True)
 class RefereeDecision:
     goal: int = 0  # +1 team A scored, -1 team B scored
     restart: str = ""  # "", "kickoff", "drop_ball", "escape"
+
+
+_PLAY_ON = RefereeDecision()  # shared: decisions are frozen
 
 
 class Referee:
@@ -46,8 +48,8 @@ class Referee:
     def time(self) -> float:
         return self.elapsed_steps * self.control_dt
 
-    def observe(self, ball: np.ndarray, ball_speed: float) -> RefereeDecision:
-        """Judge the position after a control step."""
+    def observe(self, ball: Sequence[float], ball_speed: float) -> RefereeDecision:
+        """Judge the position after a control step (``ball``: its x, y)."""
         p = self.pitch
         self.elapsed_steps += 1
         self.last_goal = 0
@@ -80,4 +82,4 @@ class Referee:
             self.stuck_counter = 0
             self.drop_balls += 1
             return RefereeDecision(restart="drop_ball")
-        return RefereeDecision()
+        return _PLAY_ON

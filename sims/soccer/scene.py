@@ -75,7 +75,7 @@ class SoccerScene:
             the view above the bottom edge.
         max_speed: player top speed in m/s (commands are fractions of it).
         kick_speed: ball speed right after a full kick, m/s.
-        control_dt: seconds per :meth:`step` (a whole number of 5 ms physics steps).
+        control_dt: seconds per :meth:`step` (a whole number of the model's 10 ms physics steps).
         skill: scripted players' speed scale in [0, 1].
         roles: one role per player (``keeper``, ``chaser``, ``defender``, ``support``); default
             by shirt order.
@@ -196,7 +196,8 @@ class SoccerScene:
         self._ball_qvel = self.data.qvel[0:2]
         self._player_qpos = self.data.qpos[2 : 2 + 3 * n].reshape(n, 3)
         self._player_qvel = self.data.qvel[2 : 2 + 3 * n].reshape(n, 3)
-        self._ctrl = self.data.ctrl.reshape(n, 3)
+        self._ctrl_flat = self.data.ctrl
+        self._ctrl = self._ctrl_flat.reshape(n, 3)
         self._qpos, self._qvel = self.data.qpos, self.data.qvel
         self._views = {
             "ball_position": _read_only(self.data.qpos[0:2]),
@@ -205,11 +206,13 @@ class SoccerScene:
             "player_velocities": _read_only(self._player_qvel[:, :2]),
             "player_yaws": _read_only(self._player_qpos[:, 2]),
             "player_poses": _read_only(self._player_qpos[:]),
+            "joint_positions": _read_only(self.data.qpos[:]),
+            "joint_velocities": _read_only(self.data.qvel[:]),
         }
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        for key in ("_ball_qpos", "_ball_qvel", "_player_qpos", "_player_qvel", "_ctrl", "_qpos", "_qvel", "_views"):
+        for key in ("_ball_qpos", "_ball_qvel", "_player_qpos", "_player_qvel", "_ctrl", "_ctrl_flat", "_qpos", "_qvel", "_views"):
             state.pop(key, None)
         return state
 
@@ -292,9 +295,8 @@ class SoccerScene:
         # Plain floats per player: for a handful of players a few numpy calls on (n, 4) arrays
         # cost more than the arithmetic, and IEEE gives the same bytes either way.
         n = self.n_players
-        if type(commands) is list and len(commands) == n and all(
-                type(row) is tuple and len(row) == 4 for row in commands):
-            rows = commands  # tuples of floats (the multi-agent env's fast path): no array round trip
+        if type(commands) is list and len(commands) == n:
+            rows = commands  # rows of four floats (the multi-agent env's fast path): no array round trip
         else:
             commands = np.asarray(commands, dtype=np.float64)
             if commands.shape != (n, 4):
@@ -304,39 +306,44 @@ class SoccerScene:
                 )
             rows = commands.tolist()
         max_speed, max_turn = self.max_speed, self.max_turn
-        ctrl_rows, kicks, in_range = [], [], True
-        for vx, vy, turn, kick_command in rows:
-            if not (-1.0 <= vx <= 1.0 and -1.0 <= vy <= 1.0 and -1.0 <= turn <= 1.0 and -1.0 <= kick_command <= 1.0):
-                in_range = False  # NaN/inf refused, the rest clipped
-                break
-            scale = max_speed / max(1.0, math.sqrt(vx * vx + vy * vy))
-            ctrl_rows.append((vx * scale, vy * scale, turn * max_turn))
-            kicks.append(kick_command > 0)
+        ctrl, kicks, in_range = [], [], True
+        try:
+            for vx, vy, turn, kick_command in rows:
+                if not (-1.0 <= vx <= 1.0 and -1.0 <= vy <= 1.0 and -1.0 <= turn <= 1.0 and -1.0 <= kick_command <= 1.0):
+                    in_range = False  # NaN/inf refused, the rest clipped
+                    break
+                scale = max_speed / max(1.0, math.sqrt(vx * vx + vy * vy))
+                ctrl += (vx * scale, vy * scale, turn * max_turn)
+                kicks.append(kick_command > 0)
+        except (TypeError, ValueError):  # a list whose rows are not four numbers: the array path refuses it
+            return self.step(np.asarray(commands, dtype=np.float64))
         if not in_range:
             commands = np.asarray(rows, dtype=np.float64)
             if not np.isfinite(commands).all():
                 raise UsageError("commands contain NaN or infinity")
             return self.step(np.clip(commands, -1.0, 1.0))
-        self._ctrl[:] = ctrl_rows
+        self._ctrl_flat[:] = ctrl
         self._cooldown -= self.control_dt
         if True in kicks and self._may_kick(kicks):
             self._try_kick(np.array(kicks))
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
         ball = self._ball_qpos
-        decision = self.referee.observe(ball, math.hypot(self._ball_qvel[0], self._ball_qvel[1]))
-        if not math.isfinite(self._qpos.sum() + self._qvel.sum()):
-            decision.restart = "escape"
+        decision = self.referee.observe(ball.tolist(), math.hypot(*self._ball_qvel.tolist()))
+        restart = decision.restart
+        # Summed as Python floats (a tenth of numpy's cost on 14 values); any NaN or inf shows.
+        if not math.isfinite(sum(self._qpos.tolist()) + sum(self._qvel.tolist())):
+            restart = "escape"
             self.referee.escapes += 1
-        self.last_restart = decision.restart
-        if decision.restart == "kickoff":
+        self.last_restart = restart
+        if restart == "kickoff":
             self.kickoff(np.random.default_rng(self.referee.elapsed_steps), kicking_team=1 if decision.goal > 0 else 0)
-        elif decision.restart == "drop_ball":
+        elif restart == "drop_ball":
             x, y = ball
             inward = 0.2 + self.pitch.ball_radius
             new_y = np.sign(y) * max(0.0, abs(y) - inward) if abs(y) > self.pitch.width / 2 - inward else y
             new_x = np.sign(x) * min(abs(x), self.pitch.length / 2 - inward)
             self.set_ball((new_x, new_y))
-        elif decision.restart == "escape":
+        elif restart == "escape":
             mujoco.mj_resetData(self.model, self.data)
             self.kickoff(np.random.default_rng(self.referee.elapsed_steps))
         return decision.goal
@@ -500,6 +507,15 @@ class SoccerScene:
     def player_poses(self) -> np.ndarray:
         """(n_players, 3) player (x, y, yaw) in one contiguous read-only view (the fastest to read)."""
         return self._views["player_poses"]
+
+    def joint_positions(self) -> np.ndarray:
+        """Every joint's position (``qpos``) in one read-only view: the ball's (x, y), then each
+        player's (x, y, yaw) in player order; what a caller that reads the whole state at once uses."""
+        return self._views["joint_positions"]
+
+    def joint_velocities(self) -> np.ndarray:
+        """Every joint's velocity (``qvel``) in one read-only view, laid out as :meth:`joint_positions`."""
+        return self._views["joint_velocities"]
 
     def team_players(self, team: int) -> np.ndarray:
         """Indices of team ``team``'s players (0 = A, 1 = B), in shirt order."""
