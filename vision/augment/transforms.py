@@ -7,14 +7,17 @@ all three. Gaussian noise changes pixels only.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
 from visiongym.sims.errors import UsageError
 
-__all__ = ["TRANSFORM_NAMES", "make_transform", "make_pipeline", "photometric_transforms", "mask_boxes",
-           "make_sample"]
+__all__ = ["TRANSFORM_NAMES", "make_transform", "make_pipeline", "photometric_transforms",
+           "ROBUST_RANGES", "MIX_OPS", "PhotometricMix", "CameraBlur", "robust_photometric_transforms",
+           "mask_boxes", "make_sample"]
 
 TRANSFORM_NAMES = ("flip", "rotation", "scale", "crop", "translation", "noise")
 
@@ -82,6 +85,168 @@ def photometric_transforms(p: float = 0.3) -> v2.Transform:
         v2.RandomApply([v2.GaussianBlur(kernel_size=5, sigma=(0.3, 1.2))], p=p),
         v2.RandomApply([noise], p=p),
         v2.RandomApply([v2.JPEG(quality=(30, 90))], p=p),
+    ])
+
+
+# The robust set's ranges (``robust_photometric_transforms``). Each stays outside what the
+# robustness suite scores (visiongym.vision.robustness.corruptions), whose severity-1 value is
+# named beside it, so that training randomises one set of looks and the suite holds out another;
+# tests/vision/test_robust_augment.py checks every pair.
+ROBUST_RANGES: dict[str, tuple[float, float]] = {
+    "gaussian_blur_sigma": (0.3, 0.8),  # defocus_blur sev 1: a disk of radius 1.7 px at 128 px
+    "line_blur_sigma": (0.4, 1.2),  # motion_blur sev 1: a line of sigma 1.7 px at 128 px
+    "box_blur_side": (2, 3),  # px; defocus_blur sev 1's disk is 3.4 px wide
+    "downscale_factor": (0.7, 0.95),  # bilinear; pixelate sev 1: box-resampled at 0.6
+    "contrast_factor": (0.5, 1.5),  # contrast sev 1 keeps 0.4 of each deviation from the mean
+    "brightness_factor": (0.6, 1.4),  # multiplicative; brightness sev 1 adds +0.1 to HSV value
+    "noise_sigma": (0.01, 0.05),  # gaussian_noise sev 1: sigma 0.08
+    "impulse_fraction": (0.0, 0.01),  # impulse_noise sev 1: 3 % of the channel values
+    "jpeg_quality": (35, 90),  # jpeg_compression sev 1: quality 25
+}
+
+MIX_OPS = ("autocontrast", "equalize", "posterize", "solarize", "sharpness", "colour", "contrast",
+           "brightness")
+"""The photometric ops of :class:`PhotometricMix`: AugMix's (Hendrycks et al., ICLR 2020) minus
+its geometric ones (shear, translate, rotate would move boxes without telling them)."""
+
+
+def _uniform(low: float, high: float) -> float:
+    return float(low + (high - low) * torch.rand(()))
+
+
+def _mix_op(image: torch.Tensor, name: str) -> torch.Tensor:
+    """One AugMix op on a uint8 (3, H, W) tensor, with a random magnitude."""
+    F = v2.functional
+    if name == "autocontrast":
+        return F.autocontrast(image)
+    if name == "equalize":
+        return F.equalize(image)
+    if name == "posterize":
+        return F.posterize(image, int(torch.randint(4, 8, ())))
+    if name == "solarize":
+        return F.solarize(image, _uniform(160.0, 255.0))
+    if name == "sharpness":
+        return F.adjust_sharpness(image, _uniform(0.1, 1.9))
+    if name == "colour":
+        return F.adjust_saturation(image, _uniform(0.1, 1.9))
+    if name == "contrast":
+        return F.adjust_contrast(image, _uniform(*ROBUST_RANGES["contrast_factor"]))
+    return F.adjust_brightness(image, _uniform(*ROBUST_RANGES["brightness_factor"]))
+
+
+class _ImageOnly(v2.Transform):
+    """Base for pixel-only transforms: images change; boxes, masks and labels pass through."""
+
+    _transformed_types = (tv_tensors.Image,)
+
+    def transform(self, inpt, params):
+        return tv_tensors.wrap(self.apply(inpt.as_subclass(torch.Tensor)), like=inpt)
+
+    def apply(self, image: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class PhotometricMix(_ImageOnly):
+    """AugMix's mixture of photometric op chains, on ``uint8`` images (boxes untouched).
+
+    ``width`` chains of 1..``depth`` ops drawn from :data:`MIX_OPS` each transform the image;
+    the chains are averaged with Dirichlet(1) weights and the average is blended with the
+    original by a Beta(1, 1) weight, as in AugMix. Contrast and brightness keep to
+    :data:`ROBUST_RANGES`.
+    """
+
+    def __init__(self, width: int = 3, depth: int = 3) -> None:
+        super().__init__()
+        if width < 1 or depth < 1:
+            raise UsageError(f"width {width} and depth {depth} must be at least 1")
+        self.width, self.depth = width, depth
+
+    def apply(self, image: torch.Tensor) -> torch.Tensor:
+        weights = torch.distributions.Dirichlet(torch.ones(self.width)).sample()
+        mixed = torch.zeros(image.shape, dtype=torch.float32)
+        for weight in weights:
+            chain = image
+            for _ in range(int(torch.randint(1, self.depth + 1, ()))):
+                chain = _mix_op(chain, MIX_OPS[int(torch.randint(len(MIX_OPS), ()))])
+            mixed += weight * chain.float()
+        keep = float(torch.distributions.Beta(1.0, 1.0).sample())
+        return (keep * image.float() + (1.0 - keep) * mixed).round().clamp(0, 255).to(torch.uint8)
+
+
+def _line_kernel(sigma: float, angle: float) -> torch.Tensor:
+    """A centred line kernel, Gaussian-weighted along its length, at ``angle`` radians."""
+    half = max(1, int(math.ceil(2.5 * sigma)))
+    coords = torch.arange(-half, half + 1, dtype=torch.float32)
+    yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+    along = xx * math.cos(angle) + yy * math.sin(angle)
+    across = -xx * math.sin(angle) + yy * math.cos(angle)
+    kernel = torch.exp(-0.5 * (along / sigma) ** 2) * torch.clamp(1.0 - across.abs(), min=0.0)
+    return kernel / kernel.sum()
+
+
+class CameraBlur(_ImageOnly):
+    """One random, mild camera blur: Gaussian, box, a short line (shake) or a bilinear
+    down-and-up resize, each within :data:`ROBUST_RANGES` (below the scored severity 1)."""
+
+    def apply(self, image: torch.Tensor) -> torch.Tensor:
+        kind = int(torch.randint(4, ()))
+        x = image.float()[None]
+        if kind == 0:
+            sigma = _uniform(*ROBUST_RANGES["gaussian_blur_sigma"])
+            return v2.functional.gaussian_blur(image, [5, 5], [sigma, sigma])
+        if kind == 3:
+            height, width = image.shape[-2:]
+            factor = _uniform(*ROBUST_RANGES["downscale_factor"])
+            small = torch.nn.functional.interpolate(
+                x, size=(max(1, round(height * factor)), max(1, round(width * factor))),
+                mode="bilinear", antialias=True, align_corners=False)
+            x = torch.nn.functional.interpolate(small, size=(height, width), mode="bilinear",
+                                                align_corners=False)
+            return x[0].round().clamp(0, 255).to(torch.uint8)
+        if kind == 1:
+            low, high = ROBUST_RANGES["box_blur_side"]
+            side = int(torch.randint(int(low), int(high) + 1, ()))
+            kernel = torch.full((side, side), 1.0 / side**2)
+        else:
+            kernel = _line_kernel(_uniform(*ROBUST_RANGES["line_blur_sigma"]),
+                                  _uniform(0.0, math.pi))
+        # An even box is padded one pixel more on the far side: a half-pixel shift at most.
+        kh, kw = kernel.shape
+        padded = torch.nn.functional.pad(x, ((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2),
+                                         mode="replicate")
+        weight = kernel.expand(3, 1, kh, kw)
+        out = torch.nn.functional.conv2d(padded, weight, groups=3)
+        return out[0].round().clamp(0, 255).to(torch.uint8)
+
+
+class _SensorNoise(_ImageOnly):
+    """Gaussian read noise of a random sigma, then a sparse salt and pepper (uint8 in, out)."""
+
+    def apply(self, image: torch.Tensor) -> torch.Tensor:
+        sigma = _uniform(*ROBUST_RANGES["noise_sigma"]) * 255.0
+        x = image.float() + sigma * torch.randn(image.shape)
+        fraction = _uniform(*ROBUST_RANGES["impulse_fraction"])
+        hit = torch.rand(image.shape) < fraction
+        x[hit] = 255.0 * (torch.rand(int(hit.sum())) < 0.5).float()
+        return x.round().clamp(0, 255).to(torch.uint8)
+
+
+def robust_photometric_transforms(p: float = 0.5) -> v2.Transform:
+    """The detector's default pixel-only augmentation, wider than :func:`photometric_transforms`.
+
+    With probability ``p`` each: an AugMix-style mixture of photometric op chains
+    (:class:`PhotometricMix`), one mild camera blur (:class:`CameraBlur`), sensor noise, JPEG
+    compression; then grey with probability 0.1. Every parameter keeps to :data:`ROBUST_RANGES`,
+    outside the severities the robustness suite scores. Nothing moves: boxes and masks stay
+    exact and images stay ``uint8``.
+    """
+    low, high = ROBUST_RANGES["jpeg_quality"]
+    return v2.Compose([
+        v2.RandomApply([PhotometricMix()], p=p),
+        v2.RandomApply([CameraBlur()], p=p),
+        v2.RandomApply([_SensorNoise()], p=p),
+        v2.RandomApply([v2.JPEG(quality=(int(low), int(high)))], p=p),
+        v2.RandomGrayscale(p=0.1),
     ])
 
 

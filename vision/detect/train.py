@@ -68,6 +68,10 @@ class DetectorTrainConfig(RunOptions):
     """Random flips, affine and colour jitter."""
     photometric: bool = True
     """With augment, also random blur, noise and JPEG compression (pixels only; --no-photometric turns it off)."""
+    robust: bool = True
+    """With photometric, the wider robust set: an AugMix-style mixture of photometric ops, mild
+    Gaussian/box/line/down-up blurs, sensor noise, JPEG and grey, every range outside the
+    robustness suite's scored severities (--no-robust: the mild blur/noise/JPEG set)."""
     seed: int = 0
     """Seed for torch, NumPy and Python."""
     run_dir: Path | None = None
@@ -87,7 +91,7 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     train_set: Dataset = SoccerDetection(
         config.data,
         "train",
-        detection_transforms(config.augment, size, config.photometric),
+        detection_transforms(config.augment, size, config.photometric, config.robust),
         masks=False,
         limit=config.train_limit,
     )
@@ -101,7 +105,7 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
                     SoccerDetection(
                         folder,
                         "train",
-                        detection_transforms(config.augment, size, config.photometric),
+                        detection_transforms(config.augment, size, config.photometric, config.robust),
                         masks=False,
                     )
                     for folder in extra
