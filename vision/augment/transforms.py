@@ -16,7 +16,8 @@ from torchvision.transforms import v2
 from visiongym.sims.errors import UsageError
 
 __all__ = ["TRANSFORM_NAMES", "make_transform", "make_pipeline", "photometric_transforms",
-           "ROBUST_RANGES", "MIX_OPS", "PhotometricMix", "CameraBlur", "robust_photometric_transforms",
+           "ROBUST_RANGES", "MIX_OPS", "PhotometricMix", "CameraBlur", "RadialBlur",
+           "robust_photometric_transforms",
            "mask_boxes", "make_sample"]
 
 TRANSFORM_NAMES = ("flip", "rotation", "scale", "crop", "translation", "noise")
@@ -102,6 +103,7 @@ ROBUST_RANGES: dict[str, tuple[float, float]] = {
     "noise_sigma": (0.01, 0.05),  # gaussian_noise sev 1: sigma 0.08
     "impulse_fraction": (0.0, 0.01),  # impulse_noise sev 1: 3 % of the channel values
     "jpeg_quality": (35, 90),  # jpeg_compression sev 1: quality 25
+    "radial_zoom": (1.02, 1.06),  # largest zoom, steps of 0.01; zoom_blur sev 1: up to 1.10
 }
 
 MIX_OPS = ("autocontrast", "equalize", "posterize", "solarize", "sharpness", "colour", "contrast",
@@ -219,6 +221,23 @@ class CameraBlur(_ImageOnly):
         return out[0].round().clamp(0, 255).to(torch.uint8)
 
 
+class RadialBlur(_ImageOnly):
+    """A weak zoom blur: the mean of the frame and copies zoomed about its centre in steps of
+    0.01 up to a largest zoom within :data:`ROBUST_RANGES` ``radial_zoom`` (below the scored
+    severity 1). As in the suite, the labels stay those of the unzoomed frame."""
+
+    def apply(self, image: torch.Tensor) -> torch.Tensor:
+        top = _uniform(*ROBUST_RANGES["radial_zoom"])
+        zooms = torch.arange(1.01, top + 1e-6, 0.01)
+        x = image.float()[None]
+        total = x.clone()
+        for zoom in zooms:
+            theta = torch.tensor([[[1.0 / float(zoom), 0.0, 0.0], [0.0, 1.0 / float(zoom), 0.0]]])
+            grid = torch.nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
+            total += torch.nn.functional.grid_sample(x, grid, mode="bilinear", align_corners=False)
+        return (total[0] / (len(zooms) + 1)).round().clamp(0, 255).to(torch.uint8)
+
+
 class _SensorNoise(_ImageOnly):
     """Gaussian read noise of a random sigma, then a sparse salt and pepper (uint8 in, out)."""
 
@@ -231,19 +250,21 @@ class _SensorNoise(_ImageOnly):
         return x.round().clamp(0, 255).to(torch.uint8)
 
 
-def robust_photometric_transforms(p: float = 0.5) -> v2.Transform:
+def robust_photometric_transforms(p: float = 0.5, radial: bool = False) -> v2.Transform:
     """The detector's default pixel-only augmentation, wider than :func:`photometric_transforms`.
 
     With probability ``p`` each: an AugMix-style mixture of photometric op chains
     (:class:`PhotometricMix`), one mild camera blur (:class:`CameraBlur`), sensor noise, JPEG
     compression; then grey with probability 0.1. Every parameter keeps to :data:`ROBUST_RANGES`,
     outside the severities the robustness suite scores. Nothing moves: boxes and masks stay
-    exact and images stay ``uint8``.
+    exact and images stay ``uint8``. ``radial`` adds a weak zoom blur (:class:`RadialBlur`)
+    as a fifth blur choice.
     """
     low, high = ROBUST_RANGES["jpeg_quality"]
+    blur = v2.RandomChoice([CameraBlur(), RadialBlur()], p=[0.8, 0.2]) if radial else CameraBlur()
     return v2.Compose([
         v2.RandomApply([PhotometricMix()], p=p),
-        v2.RandomApply([CameraBlur()], p=p),
+        v2.RandomApply([blur], p=p),
         v2.RandomApply([_SensorNoise()], p=p),
         v2.RandomApply([v2.JPEG(quality=(int(low), int(high)))], p=p),
         v2.RandomGrayscale(p=0.1),

@@ -145,7 +145,11 @@ class SoccerDetection(Dataset):
 
 
 def detection_transforms(
-    train: bool, size: int | None = None, photometric: bool = True, robust: bool = False
+    train: bool,
+    size: int | None = None,
+    photometric: bool = True,
+    robust: bool = False,
+    radial: bool = False,
 ) -> v2.Compose:
     """Default augmentation: flips, small affine jitter, colour jitter; boxes and masks follow.
 
@@ -157,6 +161,7 @@ def detection_transforms(
         robust: with ``photometric``, the wider set instead: an AugMix-style mixture, mild
             blurs, sensor noise, JPEG and grey, all outside the robustness suite's severities
             (:func:`visiongym.vision.augment.transforms.robust_photometric_transforms`).
+        radial: with ``robust``, also a weak zoom blur among the blurs.
     """
     steps: list[Callable] = []
     if size is not None:
@@ -173,7 +178,7 @@ def detection_transforms(
                 robust_photometric_transforms,
             )
 
-            steps.append(robust_photometric_transforms() if robust else photometric_transforms())
+            steps.append(robust_photometric_transforms(radial=radial) if robust else photometric_transforms())
     # Drop boxes pushed (almost) out of the frame, with their labels and masks.
     steps += [v2.ClampBoundingBoxes(), v2.SanitizeBoundingBoxes(min_size=1.0)]
     return v2.Compose(steps)

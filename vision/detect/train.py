@@ -72,6 +72,8 @@ class DetectorTrainConfig(RunOptions):
     """With photometric, the wider robust set: an AugMix-style mixture of photometric ops, mild
     Gaussian/box/line/down-up blurs, sensor noise, JPEG and grey, every range outside the
     robustness suite's scored severities (--no-robust: the mild blur/noise/JPEG set)."""
+    radial_blur: bool = False
+    """With robust, also a weak zoom blur (largest zoom 1.02-1.06; the suite's zoom_blur starts at 1.10)."""
     seed: int = 0
     """Seed for torch, NumPy and Python."""
     run_dir: Path | None = None
@@ -91,7 +93,9 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     train_set: Dataset = SoccerDetection(
         config.data,
         "train",
-        detection_transforms(config.augment, size, config.photometric, config.robust),
+        detection_transforms(
+            config.augment, size, config.photometric, config.robust, config.radial_blur
+        ),
         masks=False,
         limit=config.train_limit,
     )
@@ -105,7 +109,9 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
                     SoccerDetection(
                         folder,
                         "train",
-                        detection_transforms(config.augment, size, config.photometric, config.robust),
+                        detection_transforms(
+            config.augment, size, config.photometric, config.robust, config.radial_blur
+        ),
                         masks=False,
                     )
                     for folder in extra
