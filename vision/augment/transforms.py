@@ -16,7 +16,7 @@ from torchvision.transforms import v2
 from visiongym.sims.errors import UsageError
 
 __all__ = ["TRANSFORM_NAMES", "make_transform", "make_pipeline", "photometric_transforms",
-           "ROBUST_RANGES", "MIX_OPS", "PhotometricMix", "CameraBlur", "RadialBlur",
+           "ROBUST_RANGES", "MIX_OPS", "PhotometricMix", "BLUR_KINDS", "CameraBlur", "RadialBlur",
            "robust_photometric_transforms",
            "mask_boxes", "make_sample"]
 
@@ -96,8 +96,7 @@ def photometric_transforms(p: float = 0.3) -> v2.Transform:
 ROBUST_RANGES: dict[str, tuple[float, float]] = {
     "gaussian_blur_sigma": (0.3, 0.8),  # defocus_blur sev 1: a disk of radius 1.7 px at 128 px
     "line_blur_sigma": (0.4, 1.2),  # motion_blur sev 1: a line of sigma 1.7 px at 128 px
-    "box_blur_side": (2, 3),  # px; defocus_blur sev 1's disk is 3.4 px wide
-    "downscale_factor": (0.7, 0.95),  # bilinear; pixelate sev 1: box-resampled at 0.6
+    "downscale_factor": (0.8, 0.95),  # bilinear, antialiased; pixelate sev 1: box-resampled at 0.6
     "contrast_factor": (0.5, 1.5),  # contrast sev 1 keeps 0.4 of each deviation from the mean
     "brightness_factor": (0.6, 1.4),  # multiplicative; brightness sev 1 adds +0.1 to HSV value
     "noise_sigma": (0.01, 0.05),  # gaussian_noise sev 1: sigma 0.08
@@ -186,17 +185,34 @@ def _line_kernel(sigma: float, angle: float) -> torch.Tensor:
     return kernel / kernel.sum()
 
 
+# No box kernel: a 3 x 3 box is defocus_blur's severity-1 disk at 128 px, and an even one
+# would shift the frame by half a pixel against its boxes.
+BLUR_KINDS = ("gaussian", "line", "down_up")
+"""The kernels of :class:`CameraBlur`."""
+
+
 class CameraBlur(_ImageOnly):
-    """One random, mild camera blur: Gaussian, box, a short line (shake) or a bilinear
-    down-and-up resize, each within :data:`ROBUST_RANGES` (below the scored severity 1)."""
+    """One random, mild camera blur: Gaussian, a short line (shake) or a bilinear
+    down-and-up resize, each within :data:`ROBUST_RANGES` (below the scored severity 1).
+
+    Args:
+        kinds: the kernels drawn from (default: all of :data:`BLUR_KINDS`).
+    """
+
+    def __init__(self, kinds: tuple[str, ...] = BLUR_KINDS) -> None:
+        super().__init__()
+        unknown = [kind for kind in kinds if kind not in BLUR_KINDS]
+        if unknown or not kinds:
+            raise UsageError(f"blur kinds {kinds!r}; choose from: {', '.join(BLUR_KINDS)}")
+        self.kinds = tuple(kinds)
 
     def apply(self, image: torch.Tensor) -> torch.Tensor:
-        kind = int(torch.randint(4, ()))
-        x = image.float()[None]
-        if kind == 0:
+        kind = self.kinds[int(torch.randint(len(self.kinds), ()))]
+        if kind == "gaussian":
             sigma = _uniform(*ROBUST_RANGES["gaussian_blur_sigma"])
             return v2.functional.gaussian_blur(image, [5, 5], [sigma, sigma])
-        if kind == 3:
+        x = image.float()[None]
+        if kind == "down_up":
             height, width = image.shape[-2:]
             factor = _uniform(*ROBUST_RANGES["downscale_factor"])
             small = torch.nn.functional.interpolate(
@@ -205,19 +221,10 @@ class CameraBlur(_ImageOnly):
             x = torch.nn.functional.interpolate(small, size=(height, width), mode="bilinear",
                                                 align_corners=False)
             return x[0].round().clamp(0, 255).to(torch.uint8)
-        if kind == 1:
-            low, high = ROBUST_RANGES["box_blur_side"]
-            side = int(torch.randint(int(low), int(high) + 1, ()))
-            kernel = torch.full((side, side), 1.0 / side**2)
-        else:
-            kernel = _line_kernel(_uniform(*ROBUST_RANGES["line_blur_sigma"]),
-                                  _uniform(0.0, math.pi))
-        # An even box is padded one pixel more on the far side: a half-pixel shift at most.
-        kh, kw = kernel.shape
-        padded = torch.nn.functional.pad(x, ((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2),
-                                         mode="replicate")
-        weight = kernel.expand(3, 1, kh, kw)
-        out = torch.nn.functional.conv2d(padded, weight, groups=3)
+        kernel = _line_kernel(_uniform(*ROBUST_RANGES["line_blur_sigma"]), _uniform(0.0, math.pi))
+        half = kernel.shape[-1] // 2  # odd and centred: nothing moves
+        padded = torch.nn.functional.pad(x, (half, half, half, half), mode="replicate")
+        out = torch.nn.functional.conv2d(padded, kernel.expand(3, 1, *kernel.shape), groups=3)
         return out[0].round().clamp(0, 255).to(torch.uint8)
 
 
