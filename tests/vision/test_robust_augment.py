@@ -14,6 +14,7 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
+from visiongym.sims.errors import UsageError
 from visiongym.vision.augment import transforms as T
 from visiongym.vision.augment.transforms import (
     BLUR_KINDS,
@@ -28,7 +29,6 @@ from visiongym.vision.augment.transforms import (
 from visiongym.vision.classify.training import torch_threads
 from visiongym.vision.data.dataset import detection_transforms
 from visiongym.vision.robustness.corruptions import corrupt
-from visiongym.sims.errors import UsageError
 
 
 @pytest.fixture(autouse=True)
