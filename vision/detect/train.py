@@ -6,8 +6,10 @@ Examples::
     python -m visiongym.vision.detect.train --data data/soccer --model faster_rcnn --epochs 10
 
 Frames go through ``transforms.v2`` augmentation (flip, affine jitter, colour jitter; boxes move
-with the pixels), plus blur, noise and JPEG compression by default (``--no-photometric`` turns
-them off). With ``render-data``'s default ``--appearance random`` the frames also vary in light,
+with the pixels), plus, by default, the robust photometric set: an AugMix-style mixture of
+photometric ops, mild blurs, sensor noise, JPEG and grey, every range outside the robustness
+suite's scored severities (``--no-robust``: the mild blur/noise/JPEG set; ``--no-photometric``:
+neither). With ``render-data``'s default ``--appearance random`` the frames also vary in light,
 textures, tints, kits and camera: the robust defaults. Every epoch logs losses and validation mAP to TensorBoard and writes the
 checkpoint atomically; the same ``--run-dir`` resumes. At the end the test split is scored
 (mAP@0.5:0.95, mAP@0.5, AP per class) and CPU inference speed is measured.
