@@ -5,7 +5,8 @@
 For each run folder written by ``visiongym robustness`` it prints the clean score, the mean drop
 over the simulator shifts, over the corruptions at severity <= 3 (the goal's average) and over
 both together, and the worst shift. Detector goal: mean drop of at most 0.05 mAP@0.5;
-autoencoder goal: at most 2 dB PSNR.
+autoencoder goal: at most 2 dB PSNR. ``--per-shift`` adds a table of each shift's drop (a
+corruption's averaged over its severities <= ``--max-severity``), the runs side by side.
 """
 
 from __future__ import annotations
@@ -39,10 +40,22 @@ def summarise(folder: Path, max_severity: int) -> dict:
     }
 
 
+def per_shift(folder: Path, max_severity: int) -> dict[str, float]:
+    """``{family/shift: mean drop}`` over the severities counted, in the CSV's order."""
+    with (folder / "scores.csv").open() as handle:
+        rows = [r for r in csv.DictReader(handle) if r["family"] != "clean"]
+    drops: dict[str, list[float]] = {}
+    for r in rows:
+        if r["family"] != "corruptions" or int(r["severity"]) <= max_severity:
+            drops.setdefault(f"{r['family']}/{r['shift']}", []).append(float(r["drop"]))
+    return {name: mean(values) for name, values in drops.items()}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path, help="run folders of visiongym robustness")
     parser.add_argument("--max-severity", type=int, default=3, help="corruption severities counted (goal: 3)")
+    parser.add_argument("--per-shift", action="store_true", help="also each shift's drop, runs side by side")
     args = parser.parse_args(argv)
     print("| run | metric | clean | mean drop, simulator shifts | mean drop, corruptions sev <= "
           f"{args.max_severity} | mean drop, both | worst | shifts |")
@@ -51,6 +64,14 @@ def main(argv: list[str] | None = None) -> None:
         s = summarise(folder, args.max_severity)
         print(f"| {s['run']} | {s['metric']} | {s['clean']:.3f} | {s['simulator_drop']:+.3f} | "
               f"{s['corruption_drop']:+.3f} | {s['mean_drop']:+.3f} | {s['worst']} | {s['shifts']} |")
+    if args.per_shift:
+        tables = [per_shift(folder, args.max_severity) for folder in args.runs]
+        print()
+        print("| shift | " + " | ".join(folder.name for folder in args.runs) + " |")
+        print("|---|" + "---:|" * len(args.runs))
+        for name in tables[0]:
+            print(f"| {name} | " + " | ".join(
+                f"{table[name]:+.3f}" if name in table else "-" for table in tables) + " |")
 
 
 if __name__ == "__main__":

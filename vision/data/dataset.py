@@ -144,7 +144,13 @@ class SoccerDetection(Dataset):
         return image, target
 
 
-def detection_transforms(train: bool, size: int | None = None, photometric: bool = True) -> v2.Compose:
+def detection_transforms(
+    train: bool,
+    size: int | None = None,
+    photometric: bool = True,
+    robust: bool = False,
+    radial: bool = False,
+) -> v2.Compose:
     """Default augmentation: flips, small affine jitter, colour jitter; boxes and masks follow.
 
     Args:
@@ -152,6 +158,10 @@ def detection_transforms(train: bool, size: int | None = None, photometric: bool
         size: resize to ``size`` x ``size`` when given.
         photometric: with ``train``, also blur, noise and JPEG compression
             (:func:`visiongym.vision.augment.transforms.photometric_transforms`; pixels only).
+        robust: with ``photometric``, the wider set instead: an AugMix-style mixture, mild
+            blurs, sensor noise, JPEG and grey, all outside the robustness suite's severities
+            (:func:`visiongym.vision.augment.transforms.robust_photometric_transforms`).
+        radial: with ``robust``, also a weak zoom blur among the blurs.
     """
     steps: list[Callable] = []
     if size is not None:
@@ -163,9 +173,12 @@ def detection_transforms(train: bool, size: int | None = None, photometric: bool
             v2.ColorJitter(brightness=0.25, contrast=0.25, saturation=0.25, hue=0.03),
         ]
         if photometric:
-            from visiongym.vision.augment.transforms import photometric_transforms
+            from visiongym.vision.augment.transforms import (
+                photometric_transforms,
+                robust_photometric_transforms,
+            )
 
-            steps.append(photometric_transforms())
+            steps.append(robust_photometric_transforms(radial=radial) if robust else photometric_transforms())
     # Drop boxes pushed (almost) out of the frame, with their labels and masks.
     steps += [v2.ClampBoundingBoxes(), v2.SanitizeBoundingBoxes(min_size=1.0)]
     return v2.Compose(steps)

@@ -6,8 +6,10 @@ Examples::
     python -m visiongym.vision.detect.train --data data/soccer --model faster_rcnn --epochs 10
 
 Frames go through ``transforms.v2`` augmentation (flip, affine jitter, colour jitter; boxes move
-with the pixels), plus blur, noise and JPEG compression by default (``--no-photometric`` turns
-them off). With ``render-data``'s default ``--appearance random`` the frames also vary in light,
+with the pixels), plus, by default, the robust photometric set: an AugMix-style mixture of
+photometric ops, mild blurs, sensor noise, JPEG and grey, every range outside the robustness
+suite's scored severities (``--no-robust``: the mild blur/noise/JPEG set; ``--no-photometric``:
+neither). With ``render-data``'s default ``--appearance random`` the frames also vary in light,
 textures, tints, kits and camera: the robust defaults. Every epoch logs losses and validation mAP to TensorBoard and writes the
 checkpoint atomically; the same ``--run-dir`` resumes. At the end the test split is scored
 (mAP@0.5:0.95, mAP@0.5, AP per class) and CPU inference speed is measured.
@@ -68,6 +70,12 @@ class DetectorTrainConfig(RunOptions):
     """Random flips, affine and colour jitter."""
     photometric: bool = True
     """With augment, also random blur, noise and JPEG compression (pixels only; --no-photometric turns it off)."""
+    robust: bool = True
+    """With photometric, the wider robust set: an AugMix-style mixture of photometric ops, mild
+    Gaussian/box/line/down-up blurs, sensor noise, JPEG and grey, every range outside the
+    robustness suite's scored severities (--no-robust: the mild blur/noise/JPEG set)."""
+    radial_blur: bool = False
+    """With robust, also a weak zoom blur (largest zoom 1.02-1.06; the suite's zoom_blur starts at 1.10)."""
     seed: int = 0
     """Seed for torch, NumPy and Python."""
     run_dir: Path | None = None
@@ -87,7 +95,9 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     train_set: Dataset = SoccerDetection(
         config.data,
         "train",
-        detection_transforms(config.augment, size, config.photometric),
+        detection_transforms(
+            config.augment, size, config.photometric, config.robust, config.radial_blur
+        ),
         masks=False,
         limit=config.train_limit,
     )
@@ -101,7 +111,9 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
                     SoccerDetection(
                         folder,
                         "train",
-                        detection_transforms(config.augment, size, config.photometric),
+                        detection_transforms(
+            config.augment, size, config.photometric, config.robust, config.radial_blur
+        ),
                         masks=False,
                     )
                     for folder in extra
