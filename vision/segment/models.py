@@ -211,20 +211,6 @@ def unet(*, num_classes: int = 5, image_size: tuple[int, int] = (128, 128)) -> U
     return UNet(num_classes, widths=(16, 32, 64, 128))
 
 
-@_register("unet_contact", "semantic")
-def unet_contact(*, num_classes: int = 5, image_size: tuple[int, int] = (128, 128)) -> UNet:
-    """The ``unet`` with a contact head (``num_classes + 1`` outputs, the last the contact logit):
-    its instances are split where touching players of one team meet. Same layers otherwise, so it
-    can start from a ``unet`` checkpoint (``visiongym segment train --init-from``)."""
-    return UNet(num_classes, widths=(16, 32, 64, 128), contact=True)
-
-
-@_register("unet_tiny_contact", "semantic")
-def unet_tiny_contact(*, num_classes: int = 5, image_size: tuple[int, int] = (128, 128)) -> UNet:
-    """``unet_tiny`` with the contact head: for tests."""
-    return UNet(num_classes, widths=(8, 16, 32), contact=True)
-
-
 @_register("unet_tiny", "semantic")
 def unet_tiny(*, num_classes: int = 5, image_size: tuple[int, int] = (128, 128)) -> UNet:
     """Three narrow levels (8-16-32): for tests and quick CPU runs."""
@@ -263,6 +249,20 @@ def maskrcnn_r50(*, num_classes: int = 5, image_size: tuple[int, int] = (128, 12
     )
     model.rpn.anchor_generator = _small_anchors()
     return model
+
+
+@_register("unet_contact", "semantic")
+def unet_contact(*, num_classes: int = 5, image_size: tuple[int, int] = (128, 128)) -> UNet:
+    """The ``unet`` with a contact head (``num_classes + 1`` outputs, the last the contact logit):
+    its instances are split where touching players of one team meet. Same layers otherwise, so it
+    can start from a ``unet`` checkpoint (``visiongym segment train --init-from``)."""
+    return UNet(num_classes, widths=(16, 32, 64, 128), contact=True)
+
+
+@_register("unet_tiny_contact", "semantic")
+def unet_tiny_contact(*, num_classes: int = 5, image_size: tuple[int, int] = (128, 128)) -> UNet:
+    """``unet_tiny`` with the contact head: for tests."""
+    return UNet(num_classes, widths=(8, 16, 32), contact=True)
 
 
 def build_segmenter(name: str, **kwargs) -> nn.Module:

@@ -78,6 +78,9 @@ class SegmentTrainConfig(RunOptions):
     """Run folder (default runs/<data>__<model>__<seed>__<time>); an existing checkpoint there resumes."""
     samples: int = 6
     """Test frames drawn in samples.png (0 skips it)."""
+    class_weight_power: float = 0.5
+    """U-Net/FCN cross-entropy weights are (pixel share of the class) ** -this: 0.5 (1/sqrt) is
+    the default; lower (0.25) draws small objects less fat, 0 is unweighted."""
     init_from: Path | None = None
     """Start from the weights of this segmenter checkpoint: every tensor whose name and shape fit
     (a unet checkpoint for unet_contact: all but the new contact head, which starts fresh).
@@ -125,6 +128,7 @@ def train_segmenter(config: SegmentTrainConfig) -> dict[str, float]:
     checkpoint_path = run_dir / "segmenter.pt"
 
     segmenter = Segmenter(config.model, size, CLASS_NAMES).to(device)
+    segmenter.class_weight_power = config.class_weight_power
     if config.init_from is not None and not checkpoint_path.exists():
         init_weights(segmenter, config.init_from)
     lr = config.lr / 10 if TASKS[config.model] == "instance" else config.lr
