@@ -101,7 +101,7 @@ def _touching_pairs(frames: int, seed: int, size: int = 40):
     return torch.from_numpy(np.stack(images)), targets
 
 
-def test_the_contact_head_learns_to_split_touching_players():
+def test_the_contact_head_learns_to_split_touching_players(tmp_path: Path):
     torch.manual_seed(0)
     segmenter = Segmenter("unet_tiny_contact", 40)
     images, targets = _touching_pairs(16, seed=0)
@@ -123,6 +123,13 @@ def test_the_contact_head_learns_to_split_touching_players():
     # Connected components see one blob per pair: half the players found at best.
     assert components["player_recall50"] <= 0.5 and split["player_recall50"] >= 0.8, (split, components)
     assert "contact" in segmenter.predict(test[0][0][:1])[0]
+
+    # The tabletop pipeline's learned segmenter gets the split players by default.
+    from visiongym.vision.tabletop.stages import LearnedSegmenter
+
+    path = segmenter.save(tmp_path / "segmenter.pt")
+    rgb = test[0][0][0].permute(1, 2, 0).numpy()
+    assert len(LearnedSegmenter(path)(rgb)) == 2 and len(LearnedSegmenter(path, instances="components")(rgb)) == 1
 
 
 def test_a_contact_model_starts_from_a_plain_unet_checkpoint(tmp_path: Path, capsys):
