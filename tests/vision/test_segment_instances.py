@@ -11,8 +11,16 @@ import torch
 
 from visiongym.sims.errors import UsageError
 from visiongym.vision.segment.engine import Segmenter, evaluate
-from visiongym.vision.segment.instances import class_instances, contact_mask_from_instances, split_instances
-from visiongym.vision.segment.metrics import PlayerMaskIoU, class_mask_from_instances, instances_from_class_mask
+from visiongym.vision.segment.instances import (
+    class_instances,
+    contact_mask_from_instances,
+    split_instances,
+)
+from visiongym.vision.segment.metrics import (
+    PlayerMaskIoU,
+    class_mask_from_instances,
+    instances_from_class_mask,
+)
 from visiongym.vision.segment.train import init_weights
 
 TEAM_A, TEAM_B = 2, 3

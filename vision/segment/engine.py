@@ -21,12 +21,16 @@ from torch.nn import functional as F
 from visiongym.sims.errors import UsageError
 from visiongym.vision.data.format import CLASS_NAMES
 from visiongym.vision.runs import NamedModel
+from visiongym.vision.segment.instances import (
+    INSTANCE_METHODS,
+    class_instances,
+    contact_mask_from_instances,
+)
 from visiongym.vision.segment.metrics import (
     ConfusionIoU,
     PlayerMaskIoU,
     class_mask_from_instances,
 )
-from visiongym.vision.segment.instances import INSTANCE_METHODS, class_instances, contact_mask_from_instances
 from visiongym.vision.segment.models import SEGMENTERS, TASKS
 
 __all__ = ["CHECKPOINT_KIND", "Segmenter", "load_segmenter", "evaluate", "class_masks", "save_grid", "PALETTE"]

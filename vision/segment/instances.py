@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from visiongym.sims.errors import UsageError
-from visiongym.vision.segment.metrics import PLAYER_CLASSES, instances_from_class_mask
+from visiongym.vision.segment.metrics import PLAYER_CLASSES, instance_set, instances_from_class_mask
 
 __all__ = ["InstanceMethod", "INSTANCE_METHODS", "split_instances", "class_instances", "contact_mask_from_instances"]
 
@@ -164,13 +164,7 @@ def split_instances(
             if label:
                 masks.append(pieces == label)
                 labels.append(cls)
-    height, width = class_mask.shape
-    stacked = np.stack(masks).astype(np.uint8) if masks else np.zeros((0, height, width), np.uint8)
-    return {
-        "masks": torch.from_numpy(stacked),
-        "labels": torch.as_tensor(labels, dtype=torch.int64),
-        "scores": torch.ones(len(labels)),
-    }
+    return instance_set(masks, labels, class_mask.shape)
 
 
 def class_instances(
