@@ -82,7 +82,7 @@ class Benchmark:
     """torch CPU threads (0: torch's own choice)."""
     instances: InstanceMethod = "split"
     """How step 3 turns the semantic models' class masks into players: split or components
-    (visiongym segment evaluate --instances)."""
+    (visiongym segment evaluate --instances; contact needs a unet_contact model)."""
     device: str = "auto"
     """Where to train and score."""
     results: Path = Path("benchmarks/results")

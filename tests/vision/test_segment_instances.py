@@ -62,7 +62,7 @@ def test_a_cut_off_limb_rejoins_its_player_and_a_speck_is_dropped():
     (mask,) = split_instances(class_mask)["masks"]
     assert mask.sum() == 32 + 3 and mask[18, 15] == 1 and mask[28, 2] == 0
     assert class_instances(class_mask, method="components")["masks"].shape[0] == 3
-    with pytest.raises(UsageError, match="instances 'blobs' unknown; choose one of: split, components"):
+    with pytest.raises(UsageError, match="instances 'blobs' unknown; choose one of: split, contact, components"):
         class_instances(class_mask, method="blobs")
 
 
@@ -126,18 +126,21 @@ def test_the_contact_head_learns_to_split_touching_players(tmp_path: Path):
     assert terms["contact"].item() < first / 2
 
     test = [_touching_pairs(8, seed=1)]
-    split, components = evaluate(segmenter, test), evaluate(segmenter, test, instances="components")
+    split, components = evaluate(segmenter, test, "contact"), evaluate(segmenter, test, instances="components")
     assert split["miou"] > 0.8
     # Connected components see one blob per pair: half the players found at best.
     assert components["player_recall50"] <= 0.5 and split["player_recall50"] >= 0.8, (split, components)
+    with pytest.raises(UsageError, match="needs a model with the contact head; 'unet_tiny' has none"):
+        Segmenter("unet_tiny", 40).predict(test[0][0][:1], instances="contact")
     assert "contact" in segmenter.predict(test[0][0][:1])[0]
 
-    # The tabletop pipeline's learned segmenter gets the split players by default.
+    # The tabletop pipeline's learned segmenter takes the same choice.
     from visiongym.vision.tabletop.stages import LearnedSegmenter
 
     path = segmenter.save(tmp_path / "segmenter.pt")
     rgb = test[0][0][0].permute(1, 2, 0).numpy()
-    assert len(LearnedSegmenter(path)(rgb)) == 2 and len(LearnedSegmenter(path, instances="components")(rgb)) == 1
+    assert len(LearnedSegmenter(path, instances="contact")(rgb)) == 2
+    assert len(LearnedSegmenter(path, instances="components")(rgb)) == 1
 
 
 def test_a_contact_model_starts_from_a_plain_unet_checkpoint(tmp_path: Path, capsys):

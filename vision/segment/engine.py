@@ -140,11 +140,15 @@ class Segmenter(NamedModel):
 
         ``instances`` is how a semantic model's class mask becomes instances
         (:data:`~visiongym.vision.segment.instances.INSTANCE_METHODS`): ``split`` (touching players
-        split, with the contact head where the model has one; cut-off pieces re-attached) or
-        ``components`` (connected components). A semantic model with the contact head also returns
+        split by the distance transform, cut-off pieces re-attached), ``contact`` (split at the
+        contact head's contacts instead: ``unet_contact`` only) or ``components`` (connected
+        components). A semantic model with the contact head also returns
         ``contact`` (H, W), the contact probability."""
         if instances not in INSTANCE_METHODS:
             raise UsageError(f"instances {instances!r} unknown; choose one of: {', '.join(INSTANCE_METHODS)}")
+        if instances == "contact" and not self.contact:
+            raise UsageError(f"instances 'contact' needs a model with the contact head; {self.name!r} has none "
+                             "(train unet_contact, or use split or components)")
         self._check(images)
         was_training = self.training
         self.eval()

@@ -6,7 +6,7 @@ Example (the U-Net against Mask R-CNN on the same test split)::
 
 Prints one table: mIoU, pixel accuracy, IoU per class, player mask IoU (every ground-truth
 player matched to a predicted instance of its class; the semantic models' instances by
-``--instances``: ``split``, the default, or plain connected ``components``), its recall and precision at IoU 0.5, and the
+``--instances``: ``split``, the default, ``contact`` or plain connected ``components``), its recall and precision at IoU 0.5, and the
 parameter count. ``--grid`` writes frame | truth | prediction rows per checkpoint.
 """
 
@@ -48,8 +48,9 @@ class SegmentEvaluateConfig:
     """torch CPU threads (0: torch's own choice)."""
     instances: InstanceMethod = "split"
     """How the semantic models' class masks become player instances: split (touching players split
-    at the contact head's contacts or the distance transform's maxima, cut-off pieces re-attached
-    to their player, specks dropped) or components (plain connected components of each team)."""
+    at the distance transform's maxima, cut-off pieces re-attached to their player, specks
+    dropped), contact (split at the contact head's contacts instead: unet_contact only) or
+    components (plain connected components of each team)."""
 
 
 def compare(config: SegmentEvaluateConfig) -> dict[str, dict[str, float]]:

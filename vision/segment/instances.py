@@ -34,10 +34,12 @@ from visiongym.vision.segment.metrics import PLAYER_CLASSES, instance_set, insta
 
 __all__ = ["InstanceMethod", "INSTANCE_METHODS", "split_instances", "class_instances", "contact_mask_from_instances"]
 
-InstanceMethod = Literal["split", "components"]
+InstanceMethod = Literal["split", "contact", "components"]
 INSTANCE_METHODS: tuple[str, ...] = get_args(InstanceMethod)
-"""How a semantic model's class mask becomes instances: :func:`split_instances` (the default) or
-plain connected components (:func:`~visiongym.vision.segment.metrics.instances_from_class_mask`)."""
+"""How a semantic model's class mask becomes instances: ``split`` (:func:`split_instances` by the
+distance transform, the default), ``contact`` (:func:`split_instances` at the contact head's
+contacts: ``unet_contact`` models only) or ``components`` (plain connected components,
+:func:`~visiongym.vision.segment.metrics.instances_from_class_mask`)."""
 
 _EIGHT = np.ones((3, 3), bool)
 
@@ -170,8 +172,14 @@ def split_instances(
 def class_instances(
     class_mask: torch.Tensor, contact: torch.Tensor | None = None, method: str = "split"
 ) -> dict[str, torch.Tensor]:
-    """A semantic model's instances by ``method`` (:data:`INSTANCE_METHODS`)."""
+    """A semantic model's instances by ``method`` (:data:`INSTANCE_METHODS`); ``contact`` (the
+    contact head's probability) is used by ``contact`` only, which needs it."""
     if method == "split":
+        return split_instances(class_mask)
+    if method == "contact":
+        if contact is None:
+            raise UsageError("instances 'contact' needs a model with the contact head (unet_contact); "
+                             "use split or components")
         return split_instances(class_mask, contact)
     if method == "components":
         return instances_from_class_mask(class_mask)

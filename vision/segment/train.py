@@ -87,7 +87,8 @@ class SegmentTrainConfig(RunOptions):
     Ignored when the run folder already holds a checkpoint (that one resumes)."""
     instances: InstanceMethod = "split"
     """How the semantic models' class masks become player instances when scored: split (touching
-    players split, cut-off pieces re-attached) or components (connected components)."""
+    players split by the distance transform, cut-off pieces re-attached), contact (split at the
+    contact head's contacts: unet_contact only) or components (connected components)."""
 
 
 def segmentation_split(
