@@ -13,8 +13,8 @@ Steps (each resumes, or only re-scores when its run folder already holds a finis
    ``--maskrcnn-steps`` (0 skips it), all at batch ``--batch-size`` with the same augmentation:
    the budget is counted in steps (and reported in wall seconds);
 3. score every model on the test split (``visiongym segment evaluate``): mIoU, IoU per class,
-   player mask IoU (the semantic models' instances are connected components of their player
-   classes); print the table and check the goals (mIoU >= 0.85, player mask IoU >= 0.90);
+   player mask IoU (the semantic models' instances by ``--instances``: ``split``, the default, or
+   the connected ``components`` of their player classes); print the table and check the goals (mIoU >= 0.85, player mask IoU >= 0.90);
 4. run the robustness suite on the U-Net (``python -m visiongym.vision.robustness``) on
    ``--robustness-limit`` test frames: every corruption at ``--severities`` and the simulator
    shifts, and print its table.
@@ -40,6 +40,7 @@ import tyro
 from visiongym.vision.data.render_soccer import RenderConfig, render_dataset
 from visiongym.vision.robustness.suite import RobustnessConfig, run_robustness
 from visiongym.vision.segment.evaluate import SegmentEvaluateConfig, compare
+from visiongym.vision.segment.instances import InstanceMethod
 from visiongym.vision.segment.train import SegmentTrainConfig, train_segmenter
 
 GOAL_MIOU, GOAL_PLAYER_IOU = 0.85, 0.90
@@ -79,6 +80,9 @@ class Benchmark:
     """Test frames the robustness suite shifts and scores (0 skips step 4)."""
     threads: int = 1
     """torch CPU threads (0: torch's own choice)."""
+    instances: InstanceMethod = "split"
+    """How step 3 turns the semantic models' class masks into players: split or components
+    (visiongym segment evaluate --instances; contact needs a unet_contact model)."""
     device: str = "auto"
     """Where to train and score."""
     results: Path = Path("benchmarks/results")
@@ -128,7 +132,7 @@ def main() -> None:
     rows = _timed(
         "evaluate", times, compare,
         SegmentEvaluateConfig(model=tuple(checkpoints.values()), data=bench.data, grid=grid, device=bench.device,
-                              threads=bench.threads),
+                              threads=bench.threads, instances=bench.instances),
     )
     for index, model in enumerate(checkpoints):  # compare() numbers the grids of several; name them by model
         written = grid if len(checkpoints) == 1 else grid.with_name(f"{grid.stem}_{index}.png")

@@ -3,9 +3,10 @@
 Both take uint8 image batches (N x 3 x H x W) and targets with instance ``masks`` (K x H x W),
 ``labels`` (1..C-1) and ``boxes`` (xyxy pixels), as :class:`visiongym.vision.data.dataset.SoccerDetection`
 yields them. :meth:`Segmenter.predict` returns, per frame, a ``class_mask`` (H x W) *and*
-instances (``masks``, ``labels``, ``scores``): a semantic model's instances are the connected
-components of its player classes, Mask R-CNN's class mask is its instances painted by score, so
-every model is scored on both (:func:`evaluate`).
+instances (``masks``, ``labels``, ``scores``): a semantic model's instances come from its class
+mask (:mod:`visiongym.vision.segment.instances`: split touching players, re-attach cut-off
+pieces; ``instances="components"`` for plain connected components), Mask R-CNN's class mask is
+its instances painted by score, so every model is scored on both (:func:`evaluate`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
+from visiongym.sims.errors import UsageError
 from visiongym.vision.data.format import CLASS_NAMES
 from visiongym.vision.runs import NamedModel
+from visiongym.vision.segment.instances import (
+    INSTANCE_METHODS,
+    class_instances,
+    contact_mask_from_instances,
+)
 from visiongym.vision.segment.metrics import (
     ConfusionIoU,
     PlayerMaskIoU,
     class_mask_from_instances,
-    instances_from_class_mask,
 )
 from visiongym.vision.segment.models import SEGMENTERS, TASKS
 
@@ -55,14 +61,25 @@ def _dice_loss(logits: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
     return 1.0 - dice[present].mean()
 
 
-def _class_weights(truth: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """Cross-entropy weights ``1 / sqrt(pixel share)`` of each class in the batch, scaled so the
-    mean pixel weight is 1: objects are ~1.5 % of a frame's pixels, and unweighted the loss is
-    first minimised by painting everything background."""
+def _class_weights(truth: torch.Tensor, num_classes: int, power: float = 0.5) -> torch.Tensor:
+    """Cross-entropy weights ``pixel share ** -power`` of each class in the batch (``1 / sqrt``
+    by default), scaled so the mean pixel weight is 1: objects are ~1.5 % of a frame's pixels, and
+    unweighted the loss is first minimised by painting everything background. A weight ``w``
+    shifts a class's decision boundary by ``log w`` in logits, so heavy weights draw objects a
+    pixel fat all round: what costs a 28-pixel player most of its IoU (see ``class_weight_power``)."""
     counts = torch.bincount(truth.reshape(-1), minlength=num_classes).float()
     share = counts / counts.sum()
-    weights = torch.where(counts > 0, share.clamp(min=1e-6).rsqrt(), torch.zeros_like(share))
+    weights = torch.where(counts > 0, share.clamp(min=1e-6).pow(-power), torch.zeros_like(share))
     return weights / (weights * share).sum()
+
+
+def _contact_loss(logits: torch.Tensor, contact: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of the contact head, positives weighted by the batch's negatives over
+    positives (capped at 100): contacts are a few pixels of a frame, and unweighted the head
+    learns to say "never"."""
+    positives = contact.sum().clamp(min=1)
+    weight = ((contact.numel() - positives) / positives).clamp(max=100.0)
+    return F.binary_cross_entropy_with_logits(logits, contact.float(), pos_weight=weight)
 
 
 class Segmenter(NamedModel):
@@ -82,6 +99,10 @@ class Segmenter(NamedModel):
     def __init__(self, name: str, image_size: int = 128, class_names: Sequence[str] = CLASS_NAMES) -> None:
         super().__init__(name, image_size, class_names)
         self.task = TASKS[name]
+        self.contact = bool(getattr(self.net, "contact", False))
+        """Whether the network has the contact head (its last output channel)."""
+        self.class_weight_power = 0.5
+        """Cross-entropy class weights are ``pixel share ** -class_weight_power`` (training only)."""
 
     def loss(self, images: torch.Tensor, targets: Sequence[dict[str, Any]]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Training loss of a uint8 batch; the module must be in train mode."""
@@ -100,14 +121,34 @@ class Segmenter(NamedModel):
             return sum(terms.values()), {k: v.detach() for k, v in terms.items()}
         truth = class_masks(targets, tuple(images.shape[-2:])).to(device)
         logits = self.net(images)
-        cross_entropy = F.cross_entropy(logits, truth, weight=_class_weights(truth, logits.shape[1]))
-        dice = _dice_loss(logits, truth)
-        return cross_entropy + dice, {"cross_entropy": cross_entropy.detach(), "dice": dice.detach()}
+        terms = {}
+        if self.contact:
+            logits, contact_logits = logits[:, :-1], logits[:, -1]
+            contact = torch.stack([contact_mask_from_instances(t["masks"], t["labels"]) for t in targets]).to(device)
+            terms["contact"] = _contact_loss(contact_logits, contact)
+        weights = _class_weights(truth, logits.shape[1], self.class_weight_power)
+        terms["cross_entropy"] = F.cross_entropy(logits, truth, weight=weights)
+        terms["dice"] = _dice_loss(logits, truth)
+        return sum(terms.values()), {k: v.detach() for k, v in terms.items()}
 
     @torch.no_grad()
-    def predict(self, images: torch.Tensor, score_threshold: float = 0.5) -> list[dict[str, torch.Tensor]]:
+    def predict(
+        self, images: torch.Tensor, score_threshold: float = 0.5, instances: str = "split"
+    ) -> list[dict[str, torch.Tensor]]:
         """Per frame: ``class_mask`` (H, W) int64, and instances ``masks`` (K, H, W) uint8,
-        ``labels`` (K,), ``scores`` (K,) (Mask R-CNN's above ``score_threshold``)."""
+        ``labels`` (K,), ``scores`` (K,) (Mask R-CNN's above ``score_threshold``).
+
+        ``instances`` is how a semantic model's class mask becomes instances
+        (:data:`~visiongym.vision.segment.instances.INSTANCE_METHODS`): ``split`` (touching players
+        split by the distance transform, cut-off pieces re-attached), ``contact`` (split at the
+        contact head's contacts instead: ``unet_contact`` only) or ``components`` (connected
+        components). A semantic model with the contact head also returns
+        ``contact`` (H, W), the contact probability."""
+        if instances not in INSTANCE_METHODS:
+            raise UsageError(f"instances {instances!r} unknown; choose one of: {', '.join(INSTANCE_METHODS)}")
+        if instances == "contact" and not self.contact:
+            raise UsageError(f"instances 'contact' needs a model with the contact head; {self.name!r} has none "
+                             "(train unet_contact, or use split or components)")
         self._check(images)
         was_training = self.training
         self.eval()
@@ -121,8 +162,14 @@ class Segmenter(NamedModel):
                 class_mask = class_mask_from_instances(masks[order], labels[order], tuple(images.shape[-2:]))
                 results.append({"class_mask": class_mask, "masks": masks, "labels": labels, "scores": scores})
         else:
-            for class_mask in self.net(images).argmax(1).cpu():
-                results.append({"class_mask": class_mask, **instances_from_class_mask(class_mask)})
+            logits = self.net(images).cpu()
+            contacts = logits[:, -1].sigmoid() if self.contact else [None] * len(logits)
+            class_masks_ = (logits[:, :-1] if self.contact else logits).argmax(1)
+            for class_mask, contact in zip(class_masks_, contacts, strict=True):
+                result = {"class_mask": class_mask, **class_instances(class_mask, contact, instances)}
+                if contact is not None:
+                    result["contact"] = contact
+                results.append(result)
         self.train(was_training)
         return results
 
@@ -135,13 +182,14 @@ def load_segmenter(path: str | Path, device: str | torch.device = "cpu") -> tupl
 
 @torch.no_grad()
 def evaluate(
-    segmenter: Segmenter, batches: Iterable[tuple[torch.Tensor, Sequence[dict[str, Any]]]]
+    segmenter: Segmenter, batches: Iterable[tuple[torch.Tensor, Sequence[dict[str, Any]]]], instances: str = "split"
 ) -> dict[str, float]:
-    """mIoU, pixel accuracy, IoU per class and player mask IoU over ``(images, targets)`` batches."""
+    """mIoU, pixel accuracy, IoU per class and player mask IoU over ``(images, targets)`` batches
+    (a semantic model's instances by ``instances``: see :meth:`Segmenter.predict`)."""
     device = next(segmenter.parameters()).device
     classes, players = ConfusionIoU(segmenter.class_names), PlayerMaskIoU()
     for images, targets in batches:
-        predictions = segmenter.predict(images.to(device))
+        predictions = segmenter.predict(images.to(device), instances=instances)
         truth = class_masks(targets, tuple(images.shape[-2:]))
         classes.update(torch.stack([p["class_mask"] for p in predictions]), truth)
         for prediction, target in zip(predictions, targets, strict=True):

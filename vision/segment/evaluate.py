@@ -5,8 +5,8 @@ Example (the U-Net against Mask R-CNN on the same test split)::
     visiongym segment evaluate --model runs/unet/segmenter.pt runs/mrcnn/segmenter.pt --data data/soccer
 
 Prints one table: mIoU, pixel accuracy, IoU per class, player mask IoU (every ground-truth
-player matched to a predicted instance of its class; the semantic models' instances are the
-connected components of their player classes), its recall and precision at IoU 0.5, and the
+player matched to a predicted instance of its class; the semantic models' instances by
+``--instances``: ``split``, the default, ``contact`` or plain connected ``components``), its recall and precision at IoU 0.5, and the
 parameter count. ``--grid`` writes frame | truth | prediction rows per checkpoint.
 """
 
@@ -20,6 +20,7 @@ from visiongym.vision.data.dataset import detection_loader
 from visiongym.vision.metrics import print_table
 from visiongym.vision.runs import set_threads
 from visiongym.vision.segment.engine import evaluate, load_segmenter, save_grid
+from visiongym.vision.segment.instances import InstanceMethod
 from visiongym.vision.segment.train import segmentation_split
 
 __all__ = ["SegmentEvaluateConfig", "compare"]
@@ -45,6 +46,11 @@ class SegmentEvaluateConfig:
     """Where to run: auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps."""
     threads: int = 0
     """torch CPU threads (0: torch's own choice)."""
+    instances: InstanceMethod = "split"
+    """How the semantic models' class masks become player instances: split (touching players split
+    at the distance transform's maxima, cut-off pieces re-attached to their player, specks
+    dropped), contact (split at the contact head's contacts instead: unet_contact only) or
+    components (plain connected components of each team)."""
 
 
 def compare(config: SegmentEvaluateConfig) -> dict[str, dict[str, float]]:
@@ -54,7 +60,7 @@ def compare(config: SegmentEvaluateConfig) -> dict[str, dict[str, float]]:
     for index, path in enumerate(config.model):
         segmenter, payload = load_segmenter(path, config.device)
         dataset = segmentation_split(config.data, config.split, segmenter.image_size, limit=config.limit)
-        scores = evaluate(segmenter, detection_loader(dataset, 32, shuffle=False))
+        scores = evaluate(segmenter, detection_loader(dataset, 32, shuffle=False), config.instances)
         scores["params_M"] = sum(p.numel() for p in segmenter.parameters()) / 1e6
         rows[f"{payload['meta']['model']} ({Path(path).parent.name})"] = scores
         if config.grid is not None:

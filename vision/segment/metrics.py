@@ -27,6 +27,7 @@ __all__ = [
     "ious_from_confusion",
     "class_mask_from_instances",
     "instances_from_class_mask",
+    "instance_set",
     "mask_iou_matrix",
     "match_instances",
     "PlayerMaskIoU",
@@ -109,8 +110,13 @@ def instances_from_class_mask(
             if mask.sum() >= min_pixels:
                 masks.append(mask)
                 labels.append(cls)
-    height, width = class_mask.shape
-    stacked = np.stack(masks).astype(np.uint8) if masks else np.zeros((0, height, width), np.uint8)
+    return instance_set(masks, labels, class_mask.shape)
+
+
+def instance_set(masks: Sequence[np.ndarray], labels: Sequence[int], shape: tuple[int, int]) -> dict[str, torch.Tensor]:
+    """Boolean (H, W) masks and their class labels as a prediction: ``masks`` (K, H, W) uint8,
+    ``labels`` (K,) int64, ``scores`` (K,) all 1 (a class mask's instances have no confidence)."""
+    stacked = np.stack(masks).astype(np.uint8) if len(masks) else np.zeros((0, *shape), np.uint8)
     return {
         "masks": torch.from_numpy(stacked),
         "labels": torch.as_tensor(labels, dtype=torch.int64),

@@ -6,6 +6,7 @@ registered builders. Every builder is keyword-only (``num_classes`` counting the
 :data:`TASKS` says what the network returns:
 
 - ``semantic``: ``forward(uint8 N x 3 x H x W) -> logits N x C x H x W`` (:class:`UNet`, :class:`FCN`);
+  a U-Net built with ``contact=True`` returns one more channel, the contact logit;
 - ``instance``: torchvision's detection interface (a list of float images in, a loss dict in
   training, per-image ``boxes``/``labels``/``scores``/``masks`` in eval).
 
@@ -64,9 +65,13 @@ class UNet(nn.Module):
     Args:
         num_classes: output channels (classes including the background).
         widths: channels per level, the first at full resolution; each level halves the size.
+        contact: add a *contact* head (a 3x3 conv and a 1x1 score on the full-resolution
+            features): one more output channel, the logit that a pixel is a player pixel touching
+            another player of its team (the instance cue a class mask lacks; DCAN's contour
+            channel, narrowed to the contacts).
     """
 
-    def __init__(self, num_classes: int = 5, widths: tuple[int, ...] = (16, 32, 64, 128)) -> None:
+    def __init__(self, num_classes: int = 5, widths: tuple[int, ...] = (16, 32, 64, 128), contact: bool = False) -> None:
         super().__init__()
         if len(widths) < 2:
             raise UsageError(f"widths {widths!r} needs at least 2 levels")
@@ -79,6 +84,14 @@ class UNet(nn.Module):
             _Up(widths[level + 1], widths[level], widths[level]) for level in reversed(range(len(widths) - 1))
         )
         self.head = nn.Conv2d(widths[0], num_classes, 1)
+        self.contact = contact
+        if contact:
+            self.contact_head = nn.Sequential(
+                nn.Conv2d(widths[0], widths[0], 3, padding=1, bias=False),
+                nn.BatchNorm2d(widths[0]),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(widths[0], 1, 1),
+            )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = _normalise(images)
@@ -90,6 +103,8 @@ class UNet(nn.Module):
             skips.append(x)
         for block, skip in zip(self.up, reversed(skips[:-1]), strict=True):
             x = block(x, skip)
+        if self.contact:
+            return torch.cat([self.head(x), self.contact_head(x)], dim=1)
         return self.head(x)
 
 
@@ -234,6 +249,20 @@ def maskrcnn_r50(*, num_classes: int = 5, image_size: tuple[int, int] = (128, 12
     )
     model.rpn.anchor_generator = _small_anchors()
     return model
+
+
+@_register("unet_contact", "semantic")
+def unet_contact(*, num_classes: int = 5, image_size: tuple[int, int] = (128, 128)) -> UNet:
+    """The ``unet`` with a contact head (``num_classes + 1`` outputs, the last the contact logit):
+    its instances are split where touching players of one team meet. Same layers otherwise, so it
+    can start from a ``unet`` checkpoint (``visiongym segment train --init-from``)."""
+    return UNet(num_classes, widths=(16, 32, 64, 128), contact=True)
+
+
+@_register("unet_tiny_contact", "semantic")
+def unet_tiny_contact(*, num_classes: int = 5, image_size: tuple[int, int] = (128, 128)) -> UNet:
+    """``unet_tiny`` with the contact head: for tests."""
+    return UNet(num_classes, widths=(8, 16, 32), contact=True)
 
 
 def build_segmenter(name: str, **kwargs) -> nn.Module:

@@ -34,9 +34,10 @@ from visiongym.vision.metrics import print_table
 from visiongym.vision.runs import RunOptions, prepare_run, set_threads, train_epoch
 from visiongym.vision.runtime import pick_device, resume_epoch, seed_everything
 from visiongym.vision.segment.engine import CHECKPOINT_KIND, Segmenter, evaluate, save_grid
+from visiongym.vision.segment.instances import InstanceMethod
 from visiongym.vision.segment.models import SEGMENTERS, TASKS
 
-__all__ = ["SegmentTrainConfig", "train_segmenter", "segmentation_split"]
+__all__ = ["SegmentTrainConfig", "train_segmenter", "segmentation_split", "init_weights"]
 
 SegmenterName = SEGMENTERS.choices()
 """The ``--model`` choices: every registered segmenter."""
@@ -50,6 +51,7 @@ class SegmentTrainConfig(RunOptions):
     """Dataset folder written by visiongym render-data."""
     model: SegmenterName = "unet"
     """Segmenter (builders in visiongym.vision.segment.models): unet, unet_tiny, fcn (class masks),
+    unet_contact (the unet with a contact head that splits touching players; --init-from a unet),
     maskrcnn (CPU-sized Mask R-CNN), maskrcnn_r50 (torchvision's ResNet-50 FPN, for a GPU)."""
     image_size: int = 128
     """Frames are resized to this square size."""
@@ -76,6 +78,17 @@ class SegmentTrainConfig(RunOptions):
     """Run folder (default runs/<data>__<model>__<seed>__<time>); an existing checkpoint there resumes."""
     samples: int = 6
     """Test frames drawn in samples.png (0 skips it)."""
+    class_weight_power: float = 0.5
+    """U-Net/FCN cross-entropy weights are (pixel share of the class) ** -this: 0.5 (1/sqrt) is
+    the default; lower (0.25) draws small objects less fat, 0 is unweighted."""
+    init_from: Path | None = None
+    """Start from the weights of this segmenter checkpoint: every tensor whose name and shape fit
+    (a unet checkpoint for unet_contact: all but the new contact head, which starts fresh).
+    Ignored when the run folder already holds a checkpoint (that one resumes)."""
+    instances: InstanceMethod = "split"
+    """How the semantic models' class masks become player instances when scored: split (touching
+    players split by the distance transform, cut-off pieces re-attached), contact (split at the
+    contact head's contacts: unet_contact only) or components (connected components)."""
 
 
 def segmentation_split(
@@ -83,6 +96,22 @@ def segmentation_split(
 ) -> SoccerDetection:
     """A split with instance masks, resized to ``size`` (and augmented when ``augment``)."""
     return SoccerDetection(data, split, detection_transforms(augment, size, photometric), masks=True, limit=limit)
+
+
+def init_weights(segmenter: Segmenter, path: Path) -> int:
+    """Copy into ``segmenter`` every tensor of the checkpoint at ``path`` whose name and shape fit;
+    print and return how many of the model's tensors came from it."""
+    from visiongym.vision.runtime import load_checkpoint
+
+    source = load_checkpoint(path, kind=CHECKPOINT_KIND)["state"]["model"]
+    own = segmenter.net.state_dict()
+    fitting = {name: value for name, value in source.items() if name in own and own[name].shape == value.shape}
+    if not fitting:
+        raise UsageError(f"init_from {str(path)!r} has no tensor that fits {segmenter.name!r}; "
+                         f"start from a checkpoint of the same architecture (e.g. unet for unet_contact)")
+    segmenter.net.load_state_dict(fitting, strict=False)
+    print(f"initialised {len(fitting)} of {len(own)} tensors from {path}")
+    return len(fitting)
 
 
 def train_segmenter(config: SegmentTrainConfig) -> dict[str, float]:
@@ -100,6 +129,9 @@ def train_segmenter(config: SegmentTrainConfig) -> dict[str, float]:
     checkpoint_path = run_dir / "segmenter.pt"
 
     segmenter = Segmenter(config.model, size, CLASS_NAMES).to(device)
+    segmenter.class_weight_power = config.class_weight_power
+    if config.init_from is not None and not checkpoint_path.exists():
+        init_weights(segmenter, config.init_from)
     lr = config.lr / 10 if TASKS[config.model] == "instance" else config.lr
     optimizer = torch.optim.AdamW(segmenter.parameters(), lr=lr, weight_decay=1e-4)
     batches = detection_loader(train_set, config.batch_size, shuffle=True, seed=config.seed)
@@ -120,14 +152,14 @@ def train_segmenter(config: SegmentTrainConfig) -> dict[str, float]:
         step, loss = train_epoch(segmenter, batches, optimizer, scheduler, writer, step, total_steps, device)
         elapsed = time.perf_counter() - started
         writer.add_scalar("charts/frames_per_s", (step - start_epoch * steps_per_epoch) * config.batch_size / elapsed, step)
-        scores = evaluate(segmenter, detection_loader(val_set, 32, shuffle=False))
+        scores = evaluate(segmenter, detection_loader(val_set, 32, shuffle=False), config.instances)
         writer.add_scalar("val/miou", scores["miou"], step)
         writer.add_scalar("val/player_iou", scores["player_iou"], step)
         bar.set_postfix(loss=f"{loss.item():.3f}", val_miou=f"{scores['miou']:.3f}")
         segmenter.save(checkpoint_path, epoch=epoch + 1, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict())
 
     test_set = segmentation_split(config.data, "test", size, limit=config.eval_limit)
-    scores = evaluate(segmenter, detection_loader(test_set, 32, shuffle=False))
+    scores = evaluate(segmenter, detection_loader(test_set, 32, shuffle=False), config.instances)
     for name, value in scores.items():
         writer.add_scalar(f"test/{name.replace('/', '_')}", value, step)
     if config.samples > 0:

@@ -76,15 +76,17 @@ class OracleSegmenter:
 
 
 class LearnedSegmenter:
-    """A ``visiongym segment train`` checkpoint (U-Net/FCN class masks split into connected
-    components, or Mask R-CNN instances): frames resized to its input, masks resized back."""
+    """A ``visiongym segment train`` checkpoint (U-Net/FCN class masks split into players by
+    ``instances``, :meth:`visiongym.vision.segment.engine.Segmenter.predict`'s ``split`` or plain
+    connected ``components``; or Mask R-CNN instances): frames resized to its input, masks resized back."""
 
-    def __init__(self, path: str | Path, device: str = "cpu") -> None:
+    def __init__(self, path: str | Path, device: str = "cpu", instances: str = "split") -> None:
         from visiongym.vision.segment.engine import load_segmenter
 
         self.segmenter, payload = load_segmenter(path, device)
         self.name, self.kind = f"{payload['meta']['model']} ({Path(path).name})", "learned"
         self.device = next(self.segmenter.parameters()).device
+        self.instances = instances
 
     @torch.no_grad()
     def __call__(self, rgb: np.ndarray, truth: dict | None = None) -> list[Detection]:
@@ -96,7 +98,7 @@ class LearnedSegmenter:
         if (height, width) != (size, size):
             image = F.interpolate(image.float(), size=(size, size), mode="bilinear", antialias=True,
                                   align_corners=False).round().clamp(0, 255).to(torch.uint8)
-        result = self.segmenter.predict(image.to(self.device))[0]
+        result = self.segmenter.predict(image.to(self.device), instances=self.instances)[0]
         masks = result["masks"].float()
         if masks.shape[0] and (height, width) != (size, size):
             masks = F.interpolate(masks[None], size=(height, width), mode="nearest")[0]
