@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from visiongym.vision.autoencoders.degradations import DEGRADATIONS, degrade, degradation_names
+from visiongym.vision.autoencoders.degradations import DEGRADATIONS, degradation_names, degrade
 from visiongym.vision.autoencoders.evaluate import load_autoencoder, reconstruct
 from visiongym.vision.autoencoders.train import AutoencoderTrainConfig, train_autoencoder
 from visiongym.vision.data.dataset import load_frames
