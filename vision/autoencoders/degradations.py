@@ -209,7 +209,7 @@ DEGRADATIONS: dict[str, Degradation] = {
                     {"zoom": (1.03, 1.25), "copies": (2, 6), "centre_x": (-0.3, 0.3),
                      "centre_y": (-0.3, 0.3)},
                     _radial_blur, integers=("copies",),
-                    versus="zoom_blur: 10 .. 30 copies on a fixed step grid about the frame's "
+                    versus="zoom_blur: 10 .. 15 copies on a fixed step grid about the frame's "
                     "centre; here 2 .. 6 copies at random factors about a random centre"),
         Degradation("haze", "weather",
                     {"weight": (0.1, 0.6), "level": (0.55, 0.95), "variation": (0.0, 0.4),
