@@ -213,16 +213,6 @@ def spatial(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoenco
     return ConvAutoencoder(image_size, channels=(32, 64), code_channels=8, blocks=1, **kwargs)
 
 
-@AUTOENCODERS.register("spatial_context")
-def spatial_context(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder:
-    """``spatial`` with a global-context scale and shift after each encoder stage (the same
-    8 x 21 x 21 code, 13 % more weights): for restoring frames whose overall brightness,
-    contrast or haze is off, which a neighbourhood alone cannot tell from a pale look."""
-    return ConvAutoencoder(
-        image_size, channels=(32, 64), code_channels=8, blocks=1, context=True, **kwargs
-    )
-
-
 @AUTOENCODERS.register("small")
 def small(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder:
     """Three stages (32, 64, 128), 32-channel code at 1/8 size (32 x 11 x 11 at 84 px, 5.5x
@@ -234,6 +224,16 @@ def small(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencode
 def tiny(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder:
     """Three narrow stages (16, 32, 32), 16-channel code: for tests and quick CPU runs."""
     return ConvAutoencoder(image_size, channels=(16, 32, 32), code_channels=16, **kwargs)
+
+
+@AUTOENCODERS.register("spatial_context")
+def spatial_context(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder:
+    """``spatial`` with a global-context scale and shift after each encoder stage (the same
+    8 x 21 x 21 code, 13 % more weights): for restoring frames whose overall brightness,
+    contrast or haze is off, which a neighbourhood alone cannot tell from a pale look."""
+    return ConvAutoencoder(
+        image_size, channels=(32, 64), code_channels=8, blocks=1, context=True, **kwargs
+    )
 
 
 def list_autoencoders() -> tuple[str, ...]:
