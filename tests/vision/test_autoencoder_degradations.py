@@ -113,3 +113,21 @@ def test_restoring_training_undoes_degradations_it_was_never_shown_exactly(
 def test_clean_share_is_checked():
     with pytest.raises(ValueError, match="clean_p 1.5 must lie in"):
         degrade(torch.rand(1, 3, 8, 8), torch.Generator(), clean_p=1.5)
+
+
+def test_restoring_loss_degrades_the_input_and_keeps_the_clean_target():
+    from visiongym.vision.autoencoders.train import _loss
+
+    def identity(images):  # an "autoencoder" that returns its input: the loss is the input's error
+        return images, images
+
+    clean = torch.rand(4, 3, 16, 16)
+    config = AutoencoderTrainConfig(variant="restoring", clean_p=0.0)
+    plain, _ = _loss(identity, clean, AutoencoderTrainConfig(variant="conv"))
+    first, terms = _loss(identity, clean, config, torch.Generator().manual_seed(1))
+    again, _ = _loss(identity, clean, config, torch.Generator().manual_seed(1))
+    assert set(terms) == {"mse"} and plain.item() == 0.0
+    assert first.item() > 1e-3 and first.item() == again.item()
+    kept, _ = _loss(identity, clean, AutoencoderTrainConfig(variant="restoring", clean_p=1.0),
+                    torch.Generator().manual_seed(1))
+    assert kept.item() == 0.0  # nothing degraded
