@@ -223,7 +223,7 @@ DEGRADATIONS: dict[str, Degradation] = {
                     _specks,
                     versus="snow: a zoomed, thresholded normal layer, line-blurred and added twice "
                     "over a greyed frame; here sparse random dots, box-smeared"),
-        Degradation("gain_offset", "digital", {"gain": (0.7, 1.5), "offset": (-0.05, 0.3)},
+        Degradation("gain_offset", "digital", {"gain": (1.0, 1.3), "offset": (0.02, 0.3)},
                     _gain_offset,
                     versus="brightness: +0.1 .. +0.5 on the HSV value channel; here RGB x * gain + offset"),
         Degradation("grey_contrast", "digital", {"factor": (0.1, 0.9)}, _grey_contrast,

@@ -2,12 +2,15 @@
 
 Examples::
 
-    python -m visiongym.vision.autoencoders.train --data data/soccer --variant conv
+    python -m visiongym.vision.autoencoders.train --data data/soccer_random    # restoring, spatial_context
+    python -m visiongym.vision.autoencoders.train --data data/soccer --variant conv --arch spatial
     python -m visiongym.vision.autoencoders.train --data data/soccer --variant denoising --epochs 30
     python -m visiongym.vision.autoencoders.train --data data/soccer --variant sparse --l1-weight 1e-3
 
 Frames are loaded into memory (resized to ``--image-size``), flipped at random, and fitted with
-mean squared error (plus the L1 code penalty for ``sparse``; noisy inputs for ``denoising``).
+mean squared error (plus the L1 code penalty for ``sparse``; noisy inputs for ``denoising``;
+inputs degraded frame by frame for ``restoring``, see
+:mod:`visiongym.vision.autoencoders.degradations`).
 Every epoch logs losses and validation PSNR to TensorBoard and writes the checkpoint atomically;
 rerunning with the same ``--run-dir`` resumes. At the end the test split is scored and a table
 and an image grid (clean / reconstruction / noisy / denoised) are written.
@@ -56,13 +59,15 @@ class AutoencoderTrainConfig(RunOptions):
 
     data: Path = Path("data/soccer")
     """Dataset folder written by visiongym.vision.data.render_soccer."""
-    variant: Literal["conv", "denoising", "sparse", "restoring"] = "conv"
-    """conv: plain; denoising: noisy input, clean target; sparse: L1 penalty on the code;
-    restoring: input degraded per frame (noise, blur, haze, specks, contrast, brightness,
-    down-sampling, JPEG; visiongym.vision.autoencoders.degradations), clean target."""
-    arch: AutoencoderName = "spatial"
+    variant: Literal["conv", "denoising", "sparse", "restoring"] = "restoring"
+    """restoring: input degraded per frame (noise, blur, haze, specks, contrast, brightness,
+    down-sampling, JPEG; visiongym.vision.autoencoders.degradations), clean target, the robust
+    default; conv: plain; denoising: Gaussian-noised input, clean target; sparse: L1 penalty on the code."""
+    arch: AutoencoderName = "spatial_context"
     """Architecture (builders in visiongym.vision.autoencoders.models): spatial gives an 8 x 21 x 21
-    code at 84 px and sharp reconstructions, small a coarser 32 x 11 x 11 code for agents, tiny is for tests."""
+    code at 84 px and sharp reconstructions, spatial_context (the default) the same code with a
+    global-context scale and shift per encoder stage, small a coarser 32 x 11 x 11 code for agents,
+    tiny is for tests."""
     image_size: int = 84
     """Frames are resized to this square size."""
     epochs: int = 20
