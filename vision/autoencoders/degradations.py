@@ -225,7 +225,10 @@ DEGRADATIONS: dict[str, Degradation] = {
                     "over a greyed frame; here sparse random dots, box-smeared"),
         Degradation("gain_offset", "digital", {"gain": (1.0, 1.3), "offset": (0.02, 0.3)},
                     _gain_offset,
-                    versus="brightness: +0.1 .. +0.5 on the HSV value channel; here RGB x * gain + offset"),
+                    # Brightening only: trained to undo darkening, the model also brightened the
+                    # simulator's light_dim look, whose target is the dim frame (2.4 dB lost).
+                    versus="brightness: +0.1 .. +0.5 on the HSV value channel; here RGB x * gain + "
+                    "offset, brightening only"),
         Degradation("grey_contrast", "digital", {"factor": (0.1, 0.9)}, _grey_contrast,
                     versus="contrast: towards each channel's own mean, factor 0.4 .. 0.05; here "
                     "torchvision's blend towards the grey mean"),
