@@ -35,6 +35,7 @@ def summarise(folder: Path, max_severity: int) -> dict:
         "simulator_drop": mean(float(r["drop"]) for r in sim) if sim else float("nan"),
         "corruption_drop": mean(float(r["drop"]) for r in corr) if corr else float("nan"),
         "mean_drop": mean(float(r["drop"]) for r in both) if both else float("nan"),
+        "mean_shifted": mean(float(r[metric]) for r in both) if both else float("nan"),
         "worst": f"{worst['shift']}@{worst['severity']} ({float(worst['drop']):+.3f})" if worst else "-",
         "shifts": len(both),
     }
@@ -56,14 +57,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("runs", nargs="+", type=Path, help="run folders of visiongym robustness")
     parser.add_argument("--max-severity", type=int, default=3, help="corruption severities counted (goal: 3)")
     parser.add_argument("--per-shift", action="store_true", help="also each shift's drop, runs side by side")
+    parser.add_argument("--mean-shifted", action="store_true",
+                        help="add a column: the metric itself averaged over the same shifts (not the drop)")
     args = parser.parse_args(argv)
+    extra = " mean metric, shifted |" if args.mean_shifted else ""
     print("| run | metric | clean | mean drop, simulator shifts | mean drop, corruptions sev <= "
-          f"{args.max_severity} | mean drop, both | worst | shifts |")
-    print("|---|---|---:|---:|---:|---:|---|---:|")
+          f"{args.max_severity} | mean drop, both | worst | shifts |{extra}")
+    print("|---|---|---:|---:|---:|---:|---|---:|" + ("---:|" if args.mean_shifted else ""))
     for folder in args.runs:
         s = summarise(folder, args.max_severity)
+        cell = f" {s['mean_shifted']:.3f} |" if args.mean_shifted else ""
         print(f"| {s['run']} | {s['metric']} | {s['clean']:.3f} | {s['simulator_drop']:+.3f} | "
-              f"{s['corruption_drop']:+.3f} | {s['mean_drop']:+.3f} | {s['worst']} | {s['shifts']} |")
+              f"{s['corruption_drop']:+.3f} | {s['mean_drop']:+.3f} | {s['worst']} | {s['shifts']} |{cell}")
     if args.per_shift:
         tables = [per_shift(folder, args.max_severity) for folder in args.runs]
         print()

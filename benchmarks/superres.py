@@ -137,6 +137,7 @@ def main() -> None:
         features = bench.out / "autoencoder" / "autoencoder.pt"
         config = AutoencoderTrainConfig(
             data=bench.data,
+            variant="conv",
             arch="tiny",
             image_size=bench.size,
             epochs=bench.ae_epochs,

@@ -41,7 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "segment evaluate": ("visiongym.vision.segment.evaluate",
                          "compare segmenter checkpoints: mIoU, per-class IoU, player mask IoU, a picture grid"),
     "autoencoder train": ("visiongym.vision.autoencoders.train",
-                          "train an autoencoder (conv, denoising or sparse) on rendered frames"),
+                          "train an autoencoder (restoring, conv, denoising or sparse) on rendered frames"),
     "autoencoder evaluate": ("visiongym.vision.autoencoders.evaluate",
                              "score an autoencoder: PSNR, SSIM, denoising, a reconstruction grid"),
     "robustness": ("visiongym.vision.robustness.__main__",

@@ -26,7 +26,7 @@ __all__ = [
     "list_autoencoders",
 ]
 
-VARIANTS = ("conv", "denoising", "sparse")
+VARIANTS = ("conv", "denoising", "sparse", "restoring")
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,37 @@ class _Residual(nn.Module):
         return torch.relu(x + self.body(x))
 
 
-def _down(in_channels: int, out_channels: int, blocks: int = 0) -> nn.Sequential:
+class _GlobalContext(nn.Module):
+    """Per-channel scale and shift computed from the whole frame's feature means and stds.
+
+    Convolutions see a neighbourhood; whether a pale pitch is a pale look or a washed-out frame
+    (fog, low contrast, over-exposure) shows only in the frame's overall statistics. Starts as
+    the identity (last layer zero), so it adds nothing until training finds it useful.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.mlp = nn.Sequential(
+            nn.Linear(2 * channels, channels), nn.ReLU(inplace=True), nn.Linear(channels, 2 * channels)
+        )
+        nn.init.zeros_(self.mlp[-1].weight)
+        nn.init.zeros_(self.mlp[-1].bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        stats = torch.cat([x.mean(dim=(2, 3)), x.std(dim=(2, 3))], dim=1)
+        scale, shift = self.mlp(stats).chunk(2, dim=1)
+        return x * (1 + scale[..., None, None]) + shift[..., None, None]
+
+
+def _down(
+    in_channels: int, out_channels: int, blocks: int = 0, context: bool = False
+) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1),
         nn.BatchNorm2d(out_channels),
         nn.ReLU(inplace=True),
         *(_Residual(out_channels) for _ in range(blocks)),
+        *((_GlobalContext(out_channels),) if context else ()),
     )
 
 
@@ -101,6 +126,8 @@ class ConvAutoencoder(nn.Module):
         in_channels: image channels.
         blocks: residual blocks after each encoder stage and after each decoder upsampling
             but the last, full-resolution one (0 keeps the plain conv / transposed-conv stack).
+        context: end each encoder stage with a global-context scale and shift
+            (:class:`_GlobalContext`), for inputs whose brightness or contrast is off.
     """
 
     def __init__(
@@ -110,13 +137,14 @@ class ConvAutoencoder(nn.Module):
         code_channels: int = 32,
         in_channels: int = 3,
         blocks: int = 0,
+        context: bool = False,
     ) -> None:
         super().__init__()
         self.image_size = tuple(image_size)
         self.in_channels = in_channels
         widths = (in_channels, *channels)
         self.downs = nn.ModuleList(
-            _down(a, b, blocks) for a, b in zip(widths[:-1], widths[1:], strict=True)
+            _down(a, b, blocks, context) for a, b in zip(widths[:-1], widths[1:], strict=True)
         )
         self.to_code = nn.Conv2d(channels[-1], code_channels, 1)
         self.from_code = nn.Sequential(
@@ -196,6 +224,16 @@ def small(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencode
 def tiny(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder:
     """Three narrow stages (16, 32, 32), 16-channel code: for tests and quick CPU runs."""
     return ConvAutoencoder(image_size, channels=(16, 32, 32), code_channels=16, **kwargs)
+
+
+@AUTOENCODERS.register("spatial_context")
+def spatial_context(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder:
+    """``spatial`` with a global-context scale and shift after each encoder stage (the same
+    8 x 21 x 21 code, 13 % more weights): for restoring frames whose overall brightness,
+    contrast or haze is off, which a neighbourhood alone cannot tell from a pale look."""
+    return ConvAutoencoder(
+        image_size, channels=(32, 64), code_channels=8, blocks=1, context=True, **kwargs
+    )
 
 
 def list_autoencoders() -> tuple[str, ...]:

@@ -2,12 +2,15 @@
 
 Examples::
 
-    python -m visiongym.vision.autoencoders.train --data data/soccer --variant conv
+    python -m visiongym.vision.autoencoders.train --data data/soccer_random    # restoring, spatial_context
+    python -m visiongym.vision.autoencoders.train --data data/soccer --variant conv --arch spatial
     python -m visiongym.vision.autoencoders.train --data data/soccer --variant denoising --epochs 30
     python -m visiongym.vision.autoencoders.train --data data/soccer --variant sparse --l1-weight 1e-3
 
 Frames are loaded into memory (resized to ``--image-size``), flipped at random, and fitted with
-mean squared error (plus the L1 code penalty for ``sparse``; noisy inputs for ``denoising``).
+mean squared error (plus the L1 code penalty for ``sparse``; noisy inputs for ``denoising``;
+inputs degraded frame by frame for ``restoring``, see
+:mod:`visiongym.vision.autoencoders.degradations`).
 Every epoch logs losses and validation PSNR to TensorBoard and writes the checkpoint atomically;
 rerunning with the same ``--run-dir`` resumes. At the end the test split is scored and a table
 and an image grid (clean / reconstruction / noisy / denoised) are written.
@@ -25,6 +28,7 @@ from torch.nn import functional as F
 
 from visiongym.envs.cli import run_command
 from visiongym.sims.errors import UsageError
+from visiongym.vision.autoencoders.degradations import degrade
 from visiongym.vision.autoencoders.evaluate import (
     CHECKPOINT_KIND,
     add_noise,
@@ -55,11 +59,15 @@ class AutoencoderTrainConfig(RunOptions):
 
     data: Path = Path("data/soccer")
     """Dataset folder written by visiongym.vision.data.render_soccer."""
-    variant: Literal["conv", "denoising", "sparse"] = "conv"
-    """conv: plain; denoising: noisy input, clean target; sparse: L1 penalty on the code."""
-    arch: AutoencoderName = "spatial"
+    variant: Literal["conv", "denoising", "sparse", "restoring"] = "restoring"
+    """restoring: input degraded per frame (noise, blur, haze, specks, contrast, brightness,
+    down-sampling, JPEG; visiongym.vision.autoencoders.degradations), clean target, the robust
+    default; conv: plain; denoising: Gaussian-noised input, clean target; sparse: L1 penalty on the code."""
+    arch: AutoencoderName = "spatial_context"
     """Architecture (builders in visiongym.vision.autoencoders.models): spatial gives an 8 x 21 x 21
-    code at 84 px and sharp reconstructions, small a coarser 32 x 11 x 11 code for agents, tiny is for tests."""
+    code at 84 px and sharp reconstructions, spatial_context (the default) the same code with a
+    global-context scale and shift per encoder stage, small a coarser 32 x 11 x 11 code for agents,
+    tiny is for tests."""
     image_size: int = 84
     """Frames are resized to this square size."""
     epochs: int = 20
@@ -72,6 +80,8 @@ class AutoencoderTrainConfig(RunOptions):
     """Input noise std on the [0, 1] scale: used in training by denoising, in scoring by all."""
     l1_weight: float = 1e-3
     """Weight of mean |code| in the sparse variant's loss."""
+    clean_p: float = 0.15
+    """Share of frames the restoring variant leaves undegraded."""
     train_limit: int | None = None
     """Use only the first frames of the train split."""
     eval_limit: int | None = None
@@ -83,9 +93,17 @@ class AutoencoderTrainConfig(RunOptions):
 
 
 def _loss(
-    model: ConvAutoencoder, clean: torch.Tensor, config: AutoencoderTrainConfig
+    model: ConvAutoencoder,
+    clean: torch.Tensor,
+    config: AutoencoderTrainConfig,
+    generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, dict]:
-    inputs = add_noise(clean, config.noise_sigma) if config.variant == "denoising" else clean
+    if config.variant == "denoising":
+        inputs = add_noise(clean, config.noise_sigma)
+    elif config.variant == "restoring":
+        inputs = degrade(clean, generator or torch.Generator().manual_seed(config.seed), config.clean_p)
+    else:
+        inputs = clean
     reconstruction, code = model(inputs)
     mse = F.mse_loss(reconstruction, clean)
     terms = {"mse": mse}
@@ -141,7 +159,7 @@ def train_autoencoder(config: AutoencoderTrainConfig) -> dict[str, float]:
             flip = torch.rand(len(batch), generator=generator) < 0.5
             batch[flip] = batch[flip].flip(-1)
             clean = batch.to(device).float() / 255.0
-            loss, terms = _loss(model, clean, config)
+            loss, terms = _loss(model, clean, config, generator)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -168,10 +186,11 @@ def train_autoencoder(config: AutoencoderTrainConfig) -> dict[str, float]:
     writer.close()
     clean = test[:8].float() / 255.0
     noisy = add_noise(clean, config.noise_sigma, torch.Generator().manual_seed(config.seed))
-    save_grid(
-        run_dir / "grid.png",
-        [clean, reconstruct(model, test[:8]), noisy, reconstruct(model, noisy)],
-    )
+    rows = [clean, reconstruct(model, test[:8]), noisy, reconstruct(model, noisy)]
+    if config.variant == "restoring":
+        degraded = degrade(clean, torch.Generator().manual_seed(config.seed), clean_p=0.0)
+        rows += [degraded, reconstruct(model, degraded)]
+    save_grid(run_dir / "grid.png", rows)
     print_table(
         f"autoencoder {config.variant} ({config.arch}, {size}x{size}) on {len(test)} test frames",
         {config.variant: scores},
