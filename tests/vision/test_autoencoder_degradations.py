@@ -114,7 +114,7 @@ def test_weights_set_each_degradations_share_of_the_draws():
     """grey_contrast (weight 3) and radial_blur (weight 2) are drawn about 3 and 2 times as often
     as a weight-1 degradation; with one op per frame the shares follow the weights."""
     log: list = []
-    degrade(torch.rand(3000, 3, 4, 4), torch.Generator().manual_seed(1), clean_p=0.0, max_ops=1, log=log)
+    degrade(torch.rand(3000, 3, 16, 16), torch.Generator().manual_seed(1), clean_p=0.0, max_ops=1, log=log)
     counts = {name: 0 for name in degradation_names()}
     for applied in log:
         counts[applied[0][0]] += 1
