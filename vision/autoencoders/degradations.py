@@ -45,8 +45,6 @@ class Degradation:
         apply: ``apply(image, parameters, generator) -> image`` on float (3, H, W) in [0, 1].
         integers: parameters rounded to whole numbers after the draw.
         versus: the scored corruptions of its family and how this one differs from them.
-        weight: its relative share of the draws (1 for most; more for the ones the suite's worst
-            corruptions, contrast and zoom blur, call for).
     """
 
     name: str
@@ -55,7 +53,6 @@ class Degradation:
     apply: Callable[[torch.Tensor, Parameters, torch.Generator], torch.Tensor]
     integers: tuple[str, ...] = ()
     versus: str = ""
-    weight: float = 1.0
 
 
 def _uniform(generator: torch.Generator, low: float, high: float) -> float:
@@ -211,7 +208,7 @@ DEGRADATIONS: dict[str, Degradation] = {
         Degradation("radial_blur", "blur",
                     {"zoom": (1.03, 1.25), "copies": (2, 6), "centre_x": (-0.3, 0.3),
                      "centre_y": (-0.3, 0.3)},
-                    _radial_blur, integers=("copies",), weight=2.0,
+                    _radial_blur, integers=("copies",),
                     versus="zoom_blur: 10 .. 15 copies on a fixed step grid about the frame's "
                     "centre; here 2 .. 6 copies at random factors about a random centre"),
         Degradation("haze", "weather",
@@ -232,7 +229,7 @@ DEGRADATIONS: dict[str, Degradation] = {
                     # simulator's light_dim look, whose target is the dim frame (2.4 dB lost).
                     versus="brightness: +0.1 .. +0.5 on the HSV value channel; here RGB x * gain + "
                     "offset, brightening only"),
-        Degradation("grey_contrast", "digital", {"factor": (0.1, 0.9)}, _grey_contrast, weight=3.0,
+        Degradation("grey_contrast", "digital", {"factor": (0.1, 0.9)}, _grey_contrast,
                     versus="contrast: towards each channel's own mean, factor 0.4 .. 0.05; here "
                     "torchvision's blend towards the grey mean"),
         Degradation("down_up", "digital", {"factor": (0.62, 0.9)}, _down_up,
@@ -269,21 +266,20 @@ def degrade(
     """Degrade each frame of a float (N, 3, H, W) batch in [0, 1] with its own random draw.
 
     A frame stays clean with probability ``clean_p``; otherwise it gets ``k`` distinct
-    degradations (``k`` = 1, 2, 3 with probability 0.6, 0.3, 0.1, at most ``max_ops``), drawn
-    without replacement in proportion to their :attr:`Degradation.weight`, in a random order. ``log``, when given, receives one list of ``(name, parameters)`` per frame.
+    degradations (``k`` = 1, 2, 3 with probability 0.6, 0.3, 0.1, at most ``max_ops``) in a random
+    order. ``log``, when given, receives one list of ``(name, parameters)`` per frame.
     """
     if not 0.0 <= clean_p <= 1.0:
         raise UsageError(f"clean_p {clean_p} must lie in [0, 1]")
     out = torch.empty_like(clean)
     names = degradation_names()
-    weights = torch.tensor([DEGRADATIONS[name].weight for name in names])
     for index in range(len(clean)):
         x = clean[index]
         applied = []
         if float(torch.rand((), generator=generator)) >= clean_p:
             roll = float(torch.rand((), generator=generator))
             count = min(max_ops, 1 if roll < 0.6 else 2 if roll < 0.9 else 3)
-            for pick in torch.multinomial(weights, count, generator=generator).tolist():
+            for pick in torch.randperm(len(names), generator=generator)[:count].tolist():
                 degradation = DEGRADATIONS[names[pick]]
                 parameters = sample_parameters(degradation, generator)
                 x = degradation.apply(x, parameters, generator).clamp(0, 1)
