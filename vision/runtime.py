@@ -23,6 +23,7 @@ from visiongym.sims.errors import UsageError
 
 __all__ = [
     "CheckpointError",
+    "init_from_checkpoint",
     "pick_device",
     "seed_everything",
     "save_checkpoint",
@@ -167,6 +168,24 @@ def load_checkpoint(
                 f"checkpoint {str(path)!r} was written for {key}={have!r}, not {key}={want!r}"
             )
     return payload
+
+
+def init_from_checkpoint(module: torch.nn.Module, path: str | os.PathLike, kind: str | tuple[str, ...],
+                         key: str = "model", hint: str = "") -> int:
+    """Copy into ``module`` every tensor of the checkpoint at ``path`` (``state[key]``, of ``kind``)
+    whose name and shape fit; print and return how many of the module's tensors came from it.
+
+    Fine-tuning starts here: the optimizer and schedule start fresh. No fitting tensor at all
+    raises :class:`CheckpointError` ("... fits" + ``hint``, such as " 'unet'; start from ...").
+    """
+    source = load_checkpoint(path, kind=kind)["state"][key]
+    own = module.state_dict()
+    fitting = {name: value for name, value in source.items() if name in own and own[name].shape == value.shape}
+    if not fitting:
+        raise CheckpointError(f"init_from {str(path)!r} has no tensor that fits{hint or ' the model'}")
+    module.load_state_dict(fitting, strict=False)
+    print(f"initialised {len(fitting)} of {len(own)} tensors from {path}")
+    return len(fitting)
 
 
 def resume_epoch(

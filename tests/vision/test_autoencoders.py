@@ -99,6 +99,24 @@ def test_checkpoint_reloads_to_the_same_scores_and_resumes(
     assert resumed["psnr"] == pytest.approx(scores["psnr"], abs=1e-4)
 
 
+def test_fine_tuning_starts_from_the_trained_weights(trained_autoencoder, soccer_dataset: Path,
+                                                     tmp_path: Path, capsys):
+    """--init-from: one epoch from the trained checkpoint keeps its quality; one from scratch
+    is far worse; a checkpoint with nothing that fits is refused."""
+    config, scores = trained_autoencoder
+    one_epoch = dict(data=soccer_dataset, variant="conv", arch="tiny", image_size=32, epochs=1,
+                     batch_size=6, lr=1e-3, progress=False)
+    tuned = train_autoencoder(AutoencoderTrainConfig(
+        init_from=config.run_dir / "autoencoder.pt", run_dir=tmp_path / "tuned", **one_epoch))
+    assert "initialised" in capsys.readouterr().out
+    scratch = train_autoencoder(AutoencoderTrainConfig(run_dir=tmp_path / "scratch", **one_epoch))
+    assert tuned["psnr"] > scores["psnr"] - 1.0
+    assert tuned["psnr"] > scratch["psnr"] + 3.0
+    empty = save_checkpoint(tmp_path / "empty.pt", "autoencoder", {"model": {}})
+    with pytest.raises(CheckpointError, match="has no tensor that fits arch 'tiny'"):
+        train_autoencoder(AutoencoderTrainConfig(init_from=empty, run_dir=tmp_path / "other", **one_epoch))
+
+
 def test_checkpoint_of_another_model_is_refused(tmp_path: Path):
     path = save_checkpoint(tmp_path / "other.pt", "detector", {"model": {}}, model="grid_tiny")
     with pytest.raises(CheckpointError, match="holds a 'detector' model; expected 'autoencoder'"):

@@ -45,7 +45,13 @@ from visiongym.vision.autoencoders.models import (
 from visiongym.vision.data.dataset import load_frames
 from visiongym.vision.metrics import print_table, psnr
 from visiongym.vision.runs import RunOptions, log_losses, prepare_run, set_threads
-from visiongym.vision.runtime import pick_device, resume_epoch, save_checkpoint, seed_everything
+from visiongym.vision.runtime import (
+    init_from_checkpoint,
+    pick_device,
+    resume_epoch,
+    save_checkpoint,
+    seed_everything,
+)
 
 __all__ = ["AutoencoderTrainConfig", "train_autoencoder"]
 
@@ -88,6 +94,10 @@ class AutoencoderTrainConfig(RunOptions):
     """Use only the first frames of the val/test splits."""
     seed: int = 0
     """Seed for torch, NumPy and Python."""
+    init_from: Path | None = None
+    """Fine-tune: start from the weights of this autoencoder checkpoint (every tensor whose name
+    and shape fit), with a fresh optimizer and schedule over --epochs. Ignored when the run folder
+    already holds a checkpoint (that one resumes)."""
     run_dir: Path | None = None
     """Run folder (default runs/<data>__ae-<variant>__<seed>__<time>); an existing checkpoint there resumes."""
 
@@ -129,6 +139,9 @@ def train_autoencoder(config: AutoencoderTrainConfig) -> dict[str, float]:
     checkpoint_path = run_dir / "autoencoder.pt"
 
     model = build_autoencoder(config.arch, image_size=(size, size)).to(device)
+    if config.init_from is not None and not checkpoint_path.exists():
+        init_from_checkpoint(model, config.init_from, CHECKPOINT_KIND,
+                             hint=f" arch {config.arch!r}; start from a checkpoint of the same arch")
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
     steps_per_epoch = max(1, len(train) // config.batch_size)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(

@@ -101,17 +101,11 @@ def segmentation_split(
 def init_weights(segmenter: Segmenter, path: Path) -> int:
     """Copy into ``segmenter`` every tensor of the checkpoint at ``path`` whose name and shape fit;
     print and return how many of the model's tensors came from it."""
-    from visiongym.vision.runtime import load_checkpoint
+    from visiongym.vision.runtime import init_from_checkpoint
 
-    source = load_checkpoint(path, kind=CHECKPOINT_KIND)["state"]["model"]
-    own = segmenter.net.state_dict()
-    fitting = {name: value for name, value in source.items() if name in own and own[name].shape == value.shape}
-    if not fitting:
-        raise UsageError(f"init_from {str(path)!r} has no tensor that fits {segmenter.name!r}; "
-                         f"start from a checkpoint of the same architecture (e.g. unet for unet_contact)")
-    segmenter.net.load_state_dict(fitting, strict=False)
-    print(f"initialised {len(fitting)} of {len(own)} tensors from {path}")
-    return len(fitting)
+    return init_from_checkpoint(segmenter.net, path, CHECKPOINT_KIND,
+                                hint=f" {segmenter.name!r}; start from a checkpoint of the same "
+                                "architecture (e.g. unet for unet_contact)")
 
 
 def train_segmenter(config: SegmentTrainConfig) -> dict[str, float]:
