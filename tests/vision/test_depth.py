@@ -15,7 +15,9 @@ from visiongym.vision.depth.crops import (
     ground_truth_from_simulator,
 )
 from visiongym.vision.depth.engine import (
+    CHECKPOINT_KIND,
     baseline_predictions,
+    build_model,
     crop_batch,
     crop_loss,
     load_depth_model,
@@ -25,7 +27,7 @@ from visiongym.vision.depth.engine import (
 from visiongym.vision.depth.frames import scale_invariant_loss
 from visiongym.vision.depth.metrics import mask_iou, st_align, st_rmse
 from visiongym.vision.depth.models import StackedHourglass
-from visiongym.vision.runtime import save_checkpoint
+from visiongym.vision.runtime import init_from_checkpoint, save_checkpoint
 
 
 def test_st_rmse_known_values():
@@ -217,3 +219,31 @@ def test_train_resumes_evaluates_and_scores_under_shifts(depth_dataset, tmp_path
     assert clean["st_rmse_paper_m"] == pytest.approx(rows["hourglass-regression (run)"]["st_rmse_paper_m"])
     shifted = scorer.score(SHIFT_FAMILIES.build("simulator").apply(frames, "held_out", 1))
     assert np.isfinite(scorer.error(shifted)) and shifted["crops"] > 0
+
+
+def test_init_from_copies_a_depth_checkpoint_and_refuses_another_kind(robot_crops, depth_dataset, tmp_path, capsys):
+    from visiongym.vision.depth.train import DepthTrainConfig, checkpoint_meta, train_depth
+
+    common = dict(data=depth_dataset, crop_size=32, cache_dir=tmp_path / "cache", stacks=1, features=16, depth=2,
+                  epochs=1, batch_size=4, progress=False, threads=1)
+    meta = checkpoint_meta(DepthTrainConfig(**common))
+    torch.manual_seed(1)
+    source = build_model(meta)
+    path = save_checkpoint(tmp_path / "source.pt", CHECKPOINT_KIND, {"model": source.state_dict()}, epoch=1, **meta)
+    torch.manual_seed(2)
+    fresh = build_model(meta)
+    bins = DepthBins()
+    before = predict_crops(fresh, "classification", robot_crops, bins)[0]
+    assert not np.array_equal(before, predict_crops(source, "classification", robot_crops, bins)[0])
+    # Initialised from the checkpoint, the model predicts exactly what the checkpoint does.
+    copied = init_from_checkpoint(fresh, path, CHECKPOINT_KIND)
+    assert copied == len(source.state_dict())
+    for ours, theirs in zip(predict_crops(fresh, "classification", robot_crops, bins),
+                            predict_crops(source, "classification", robot_crops, bins)):
+        assert np.array_equal(ours, theirs)
+    # The trainer's --init-from says how many tensors it took, then fine-tunes.
+    train_depth(DepthTrainConfig(**common, init_from=path, run_dir=tmp_path / "tuned"))
+    assert f"initialised {copied} of {copied} tensors from {path}" in capsys.readouterr().out
+    other = save_checkpoint(tmp_path / "ae.pt", "autoencoder", {"model": source.state_dict()}, variant="conv")
+    with pytest.raises(UsageError, match="holds a 'autoencoder' model; expected 'depth_hourglass'"):
+        train_depth(DepthTrainConfig(**common, init_from=other, run_dir=tmp_path / "refused"))

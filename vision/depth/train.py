@@ -5,6 +5,7 @@ Examples::
     visiongym depth train --frames 400 --threads 1                  # classification (the paper)
     visiongym depth train --head regression --frames 400 --threads 1  # the regression ablation
     visiongym depth train --data data/soccer_512 --stacks 8 --crop-size 256 --stride 4   # paper size
+    visiongym depth train --init-from runs/a/depth.pt --lr 3e-4 --run-dir runs/b      # fine-tune
 
 Crops come from a rendered dataset (``--data``, e.g. one rendered with the human look) or, by
 default, straight from the simulator (``--frames`` training frames at ``--frame-size``; the
@@ -41,7 +42,13 @@ from visiongym.vision.depth.engine import (
 )
 from visiongym.vision.metrics import print_table
 from visiongym.vision.runs import RunOptions, log_losses, prepare_run, set_threads
-from visiongym.vision.runtime import pick_device, resume_epoch, save_checkpoint, seed_everything
+from visiongym.vision.runtime import (
+    init_from_checkpoint,
+    pick_device,
+    resume_epoch,
+    save_checkpoint,
+    seed_everything,
+)
 
 __all__ = ["CropSourceOptions", "DepthTrainConfig", "train_depth", "crop_source", "save_depth_grid"]
 
@@ -126,6 +133,10 @@ class DepthTrainConfig(RunOptions, CropSourceOptions):
     """Seed for torch, NumPy, Python and the simulator frames."""
     run_dir: Path | None = None
     """Run folder (default runs/<source>__depth-<head>__<seed>__<time>); a checkpoint there resumes."""
+    init_from: Path | None = None
+    """Start from the weights of this depth checkpoint (every tensor whose name and shape fit; a
+    fine-tune: the optimizer and the --lr schedule start afresh). Ignored when the run folder
+    already holds a checkpoint (that one resumes)."""
 
 
 def checkpoint_meta(config: DepthTrainConfig) -> dict:
@@ -173,6 +184,9 @@ def train_depth(config: DepthTrainConfig) -> dict[str, dict[str, float]]:
     checkpoint_path = run_dir / "depth.pt"
     meta = checkpoint_meta(config)
     model = build_model(meta).to(device)
+    if config.init_from is not None and not checkpoint_path.exists():
+        init_from_checkpoint(model, config.init_from, CHECKPOINT_KIND, hint=f" 'depth-{config.head}'; start from a "
+                             "depth checkpoint with the same --head, --stacks, --features and --depth")
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     steps_per_epoch = max(1, len(train) // config.batch_size)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.epochs * steps_per_epoch, eta_min=config.lr / 20)
