@@ -181,6 +181,8 @@ def init_from_checkpoint(module: torch.nn.Module, path: str | os.PathLike, kind:
     source = load_checkpoint(path, kind=kind)["state"][key]
     own = module.state_dict()
     fitting = {name: value for name, value in source.items() if name in own and own[name].shape == value.shape}
+    if not any(value.dim() > 0 for value in fitting.values()):  # scalars (BatchNorm counters) always fit
+        fitting = {}
     if not fitting:
         raise CheckpointError(f"init_from {str(path)!r} has no tensor that fits{hint or ' the model'}")
     module.load_state_dict(fitting, strict=False)

@@ -30,3 +30,23 @@ def test_tune_cpu_allocator_applies_on_glibc_and_keeps_tensors_working():
 def test_tune_cpu_allocator_reports_false_without_glibc(monkeypatch):
     monkeypatch.setattr(platform, "libc_ver", lambda: ("", ""))
     assert tune_cpu_allocator() is False
+
+
+def test_init_from_checkpoint_copies_what_fits_and_refuses_a_model_that_shares_only_counters(tmp_path, capsys):
+    """Weights of the same layout are copied; a model of another layout whose only matches are
+    BatchNorm's scalar step counters is refused, not reported as initialised."""
+    import torch
+    from torch import nn
+
+    from visiongym.vision.runtime import CheckpointError, init_from_checkpoint, save_checkpoint
+
+    torch.manual_seed(0)
+    trained = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+    path = save_checkpoint(tmp_path / "a.pt", "toy", {"model": trained.state_dict()})
+    same = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+    assert init_from_checkpoint(same, path, "toy") == len(same.state_dict())
+    assert torch.equal(same[0].weight, trained[0].weight)
+    assert "initialised 7 of 7 tensors" in capsys.readouterr().out
+    other = nn.Sequential(nn.Conv2d(3, 8, 5), nn.BatchNorm2d(8))
+    with pytest.raises(CheckpointError, match="has no tensor that fits"):
+        init_from_checkpoint(other, path, "toy")
