@@ -239,7 +239,7 @@ def test_init_from_copies_a_depth_checkpoint_and_refuses_another_kind(robot_crop
     copied = init_from_checkpoint(fresh, path, CHECKPOINT_KIND)
     assert copied == len(source.state_dict())
     for ours, theirs in zip(predict_crops(fresh, "classification", robot_crops, bins),
-                            predict_crops(source, "classification", robot_crops, bins)):
+                            predict_crops(source, "classification", robot_crops, bins), strict=True):
         assert np.array_equal(ours, theirs)
     # The trainer's --init-from says how many tensors it took, then fine-tunes.
     train_depth(DepthTrainConfig(**common, init_from=path, run_dir=tmp_path / "tuned"))
