@@ -135,7 +135,10 @@ class ObjectSlots:
         grid = plain and self.detector.name != FASTER_RCNN
         self._grid = fold_batch_norms(self.detector.net) if grid else None
         # Slot rows as (class channel, pick number): the grid path reads its picks in this order.
-        self._rows = [(self._label_of[name] - 1, k) for name, count in self.slots for k in range(count)]
+        rows = [(self._label_of[name] - 1, k) for name, count in self.slots for k in range(count)]
+        self._row_channel = torch.tensor([c for c, _ in rows])
+        self._row_pick = torch.tensor([k for _, k in rows])
+        self._picks = max(count for _, count in self.slots)
 
     def slot_names(self) -> list[str]:
         """Human-readable name of every entry of the observation vector."""
@@ -171,9 +174,8 @@ class ObjectSlots:
         exp = (logits - logits.amax(dim=1, keepdim=True)).exp()
         scores = raw[:, 0].flatten(1).sigmoid()[:, None] * exp / exp.sum(dim=1, keepdim=True)
         left = scores.masked_fill(scores <= self.score_threshold, -1.0)
-        picks = max(count for _, count in self.slots)
         picked_scores, picked_boxes = [], []
-        for _ in range(picks):
+        for _ in range(self._picks):
             best, cell = left.max(dim=-1)  # N x C
             box = torch.gather(boxes, 1, cell.flatten(1)[..., None].expand(-1, -1, 4))  # N x C x 4
             picked_scores.append(best)
@@ -183,14 +185,13 @@ class ObjectSlots:
             left.scatter_(-1, cell[..., None], -1.0)
         picked_scores = torch.stack(picked_scores, dim=-1)  # N x C x picks
         picked_boxes = torch.stack(picked_boxes, dim=2) / size  # N x C x picks x 4
-        channel = torch.tensor([c for c, _ in self._rows])
-        pick = torch.tensor([k for _, k in self._rows])
+        channel, pick = self._row_channel.to(raw.device), self._row_pick.to(raw.device)
         score = picked_scores[:, channel, pick]  # N x rows
         x0, y0, x1, y1 = picked_boxes[:, channel, pick].unbind(-1)
         present = score > self.score_threshold
         rows = torch.stack([present.float(), (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0, score], -1)
         rows = rows * present[..., None]
-        return rows.flatten(1).clamp(0.0, 1.0).cpu().numpy().astype(np.float32)
+        return rows.flatten(1).clamp(0.0, 1.0).cpu().numpy()
 
     def _vector(self, found: dict[str, torch.Tensor], size: int) -> np.ndarray:
         boxes, scores, labels = (found[key].cpu().numpy() for key in ("boxes", "scores", "labels"))

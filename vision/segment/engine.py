@@ -18,11 +18,10 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from visiongym.sims.errors import UsageError
 from visiongym.vision.data.format import CLASS_NAMES
 from visiongym.vision.runs import NamedModel
 from visiongym.vision.segment.instances import (
-    INSTANCE_METHODS,
+    check_instance_method,
     class_instances,
     contact_mask_from_instances,
 )
@@ -144,11 +143,7 @@ class Segmenter(NamedModel):
         contact head's contacts instead: ``unet_contact`` only) or ``components`` (connected
         components). A semantic model with the contact head also returns
         ``contact`` (H, W), the contact probability."""
-        if instances not in INSTANCE_METHODS:
-            raise UsageError(f"instances {instances!r} unknown; choose one of: {', '.join(INSTANCE_METHODS)}")
-        if instances == "contact" and not self.contact:
-            raise UsageError(f"instances 'contact' needs a model with the contact head; {self.name!r} has none "
-                             "(train unet_contact, or use split or components)")
+        check_instance_method(instances, self.contact, self.name)
         self._check(images)
         was_training = self.training
         self.eval()

@@ -32,7 +32,14 @@ import torch
 from visiongym.sims.errors import UsageError
 from visiongym.vision.segment.metrics import PLAYER_CLASSES, instance_set, instances_from_class_mask
 
-__all__ = ["InstanceMethod", "INSTANCE_METHODS", "split_instances", "class_instances", "contact_mask_from_instances"]
+__all__ = [
+    "InstanceMethod",
+    "INSTANCE_METHODS",
+    "check_instance_method",
+    "class_instances",
+    "contact_mask_from_instances",
+    "split_instances",
+]
 
 InstanceMethod = Literal["split", "contact", "components"]
 INSTANCE_METHODS: tuple[str, ...] = get_args(InstanceMethod)
@@ -169,18 +176,24 @@ def split_instances(
     return instance_set(masks, labels, class_mask.shape)
 
 
+def check_instance_method(method: str, has_contact: bool, model: str = "") -> str:
+    """``method`` if it is one of :data:`INSTANCE_METHODS` and usable (``contact`` needs the
+    contact head; ``model`` names the model in the error); otherwise a :class:`UsageError`."""
+    if method not in INSTANCE_METHODS:
+        raise UsageError(f"instances {method!r} unknown; choose one of: {', '.join(INSTANCE_METHODS)}")
+    if method == "contact" and not has_contact:
+        has = f"; {model!r} has none" if model else " (unet_contact)"
+        raise UsageError(f"instances 'contact' needs a model with the contact head{has} "
+                         "(train unet_contact, or use split or components)")
+    return method
+
+
 def class_instances(
     class_mask: torch.Tensor, contact: torch.Tensor | None = None, method: str = "split"
 ) -> dict[str, torch.Tensor]:
     """A semantic model's instances by ``method`` (:data:`INSTANCE_METHODS`); ``contact`` (the
     contact head's probability) is used by ``contact`` only, which needs it."""
-    if method == "split":
-        return split_instances(class_mask)
-    if method == "contact":
-        if contact is None:
-            raise UsageError("instances 'contact' needs a model with the contact head (unet_contact); "
-                             "use split or components")
-        return split_instances(class_mask, contact)
+    check_instance_method(method, contact is not None)
     if method == "components":
         return instances_from_class_mask(class_mask)
-    raise UsageError(f"instances {method!r} unknown; choose one of: {', '.join(INSTANCE_METHODS)}")
+    return split_instances(class_mask, contact if method == "contact" else None)

@@ -32,7 +32,12 @@ from visiongym.vision.data.dataset import SoccerDetection, detection_loader, det
 from visiongym.vision.data.format import CLASS_NAMES
 from visiongym.vision.metrics import print_table
 from visiongym.vision.runs import RunOptions, prepare_run, set_threads, train_epoch
-from visiongym.vision.runtime import pick_device, resume_epoch, seed_everything
+from visiongym.vision.runtime import (
+    init_from_checkpoint,
+    pick_device,
+    resume_epoch,
+    seed_everything,
+)
 from visiongym.vision.segment.engine import CHECKPOINT_KIND, Segmenter, evaluate, save_grid
 from visiongym.vision.segment.instances import InstanceMethod
 from visiongym.vision.segment.models import SEGMENTERS, TASKS
@@ -101,8 +106,6 @@ def segmentation_split(
 def init_weights(segmenter: Segmenter, path: Path) -> int:
     """Copy into ``segmenter`` every tensor of the checkpoint at ``path`` whose name and shape fit;
     print and return how many of the model's tensors came from it."""
-    from visiongym.vision.runtime import init_from_checkpoint
-
     return init_from_checkpoint(segmenter.net, path, CHECKPOINT_KIND,
                                 hint=f" {segmenter.name!r}; start from a checkpoint of the same "
                                 "architecture (e.g. unet for unet_contact)")
