@@ -17,7 +17,7 @@ from visiongym.sims.errors import UsageError
 
 __all__ = ["TRANSFORM_NAMES", "make_transform", "make_pipeline", "photometric_transforms",
            "ROBUST_RANGES", "MIX_OPS", "PhotometricMix", "BLUR_KINDS", "CameraBlur", "RadialBlur",
-           "robust_photometric_transforms",
+           "robust_photometric_transforms", "depthwise_convolve", "zoomed_mean",
            "mask_boxes", "make_sample"]
 
 TRANSFORM_NAMES = ("flip", "rotation", "scale", "crop", "translation", "noise")
@@ -185,6 +185,29 @@ def _line_kernel(sigma: float, angle: float) -> torch.Tensor:
     return kernel / kernel.sum()
 
 
+def depthwise_convolve(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Float ``x`` (C, H, W) convolved channel by channel with an odd, square ``kernel``, the edges
+    replicated: a centred kernel moves nothing."""
+    half = kernel.shape[-1] // 2
+    weight = kernel.to(x)[None, None].expand(x.shape[0], 1, *kernel.shape)
+    padded = torch.nn.functional.pad(x[None], (half, half, half, half), mode="replicate")
+    return torch.nn.functional.conv2d(padded, weight, groups=x.shape[0])[0]
+
+
+def zoomed_mean(x: torch.Tensor, factors, centre: tuple[float, float] = (0.0, 0.0)) -> torch.Tensor:
+    """The mean of float ``x`` (C, H, W) and its copies zoomed in by each of ``factors`` (> 1)
+    about ``centre`` (in [-1, 1] grid units; bilinear, edges replicated): a zoom blur."""
+    cx, cy = centre
+    total = x.clone()
+    for factor in factors:
+        theta = torch.tensor([[1 / factor, 0.0, cx * (1 - 1 / factor)], [0.0, 1 / factor, cy * (1 - 1 / factor)]],
+                             dtype=x.dtype, device=x.device)
+        grid = torch.nn.functional.affine_grid(theta[None], [1, *x.shape], align_corners=False)
+        total += torch.nn.functional.grid_sample(x[None], grid, mode="bilinear", padding_mode="border",
+                                                 align_corners=False)[0]
+    return total / (len(factors) + 1)
+
+
 # No box kernel: a 3 x 3 box is defocus_blur's severity-1 disk at 128 px, and an even one
 # would shift the frame by half a pixel against its boxes.
 BLUR_KINDS = ("gaussian", "line", "down_up")
@@ -222,10 +245,7 @@ class CameraBlur(_ImageOnly):
                                                 align_corners=False)
             return x[0].round().clamp(0, 255).to(torch.uint8)
         kernel = _line_kernel(_uniform(*ROBUST_RANGES["line_blur_sigma"]), _uniform(0.0, math.pi))
-        half = kernel.shape[-1] // 2  # odd and centred: nothing moves
-        padded = torch.nn.functional.pad(x, (half, half, half, half), mode="replicate")
-        out = torch.nn.functional.conv2d(padded, kernel.expand(3, 1, *kernel.shape), groups=3)
-        return out[0].round().clamp(0, 255).to(torch.uint8)
+        return depthwise_convolve(x[0], kernel).round().clamp(0, 255).to(torch.uint8)
 
 
 class RadialBlur(_ImageOnly):
@@ -235,14 +255,8 @@ class RadialBlur(_ImageOnly):
 
     def apply(self, image: torch.Tensor) -> torch.Tensor:
         top = _uniform(*ROBUST_RANGES["radial_zoom"])
-        zooms = torch.arange(1.01, top + 1e-6, 0.01)
-        x = image.float()[None]
-        total = x.clone()
-        for zoom in zooms:
-            theta = torch.tensor([[[1.0 / float(zoom), 0.0, 0.0], [0.0, 1.0 / float(zoom), 0.0]]])
-            grid = torch.nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
-            total += torch.nn.functional.grid_sample(x, grid, mode="bilinear", align_corners=False)
-        return (total[0] / (len(zooms) + 1)).round().clamp(0, 255).to(torch.uint8)
+        zooms = [float(zoom) for zoom in torch.arange(1.01, top + 1e-6, 0.01)]
+        return zoomed_mean(image.float(), zooms).round().clamp(0, 255).to(torch.uint8)
 
 
 class _SensorNoise(_ImageOnly):

@@ -28,6 +28,7 @@ from torch.nn import functional as F
 from torchvision.transforms.v2 import functional as TF
 
 from visiongym.sims.errors import UsageError
+from visiongym.vision.augment.transforms import depthwise_convolve, zoomed_mean
 
 __all__ = ["DEGRADATIONS", "Degradation", "degrade", "degradation_names", "sample_parameters"]
 
@@ -111,33 +112,15 @@ def _line_kernel(length: float, angle_degrees: float) -> torch.Tensor:
     return kernel / kernel.sum()
 
 
-def _convolve(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-    pad = kernel.shape[-1] // 2
-    weight = kernel.to(x)[None, None].expand(x.shape[0], 1, *kernel.shape)
-    padded = F.pad(x[None], (pad, pad, pad, pad), mode="replicate")
-    return F.conv2d(padded, weight, groups=x.shape[0])[0]
-
-
 def _box_motion_blur(x: torch.Tensor, p: Parameters, g: torch.Generator) -> torch.Tensor:
-    return _convolve(x, _line_kernel(p["length"], p["angle"]))
+    return depthwise_convolve(x, _line_kernel(p["length"], p["angle"]))
 
 
 def _radial_blur(x: torch.Tensor, p: Parameters, g: torch.Generator) -> torch.Tensor:
     """The mean of the frame and ``copies`` copies zoomed by random factors in (1, zoom] about a
     random centre: fast forward motion towards a point that need not be the frame's centre."""
-    cx, cy = p["centre_x"], p["centre_y"]  # in [-1, 1] grid units
-    total = x.clone()
-    copies = int(p["copies"])
-    for _ in range(copies):
-        factor = 1.0 + (p["zoom"] - 1.0) * _uniform(g, 0.05, 1.0)
-        theta = torch.tensor(
-            [[1 / factor, 0.0, cx * (1 - 1 / factor)], [0.0, 1 / factor, cy * (1 - 1 / factor)]],
-            dtype=x.dtype, device=x.device,
-        )
-        grid = F.affine_grid(theta[None], [1, *x.shape], align_corners=False)
-        total += F.grid_sample(x[None], grid, mode="bilinear", padding_mode="border",
-                               align_corners=False)[0]
-    return total / (copies + 1)
+    factors = [1.0 + (p["zoom"] - 1.0) * _uniform(g, 0.05, 1.0) for _ in range(int(p["copies"]))]
+    return zoomed_mean(x, factors, (p["centre_x"], p["centre_y"]))  # centre in [-1, 1] grid units
 
 
 # --- weather ----------------------------------------------------------------------------------
@@ -161,7 +144,7 @@ def _specks(x: torch.Tensor, p: Parameters, g: torch.Generator) -> torch.Tensor:
     """Occluding bright specks (flakes, drops, dust): sparse dots smeared along one direction."""
     dots = (_rand(x.shape[-2:], g, x) < p["density"]).to(x.dtype)
     dots = dots * (0.5 + 0.5 * _rand(x.shape[-2:], g, x))
-    streak = _convolve(dots[None], _line_kernel(p["length"], p["angle"]))[0]
+    streak = depthwise_convolve(dots[None], _line_kernel(p["length"], p["angle"]))[0]
     streak = streak / streak.max().clamp(min=1e-6)
     return x + p["brightness"] * streak[None]
 
