@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import tyro
 
@@ -56,6 +57,8 @@ class Experiment:
     """torch CPU threads."""
     seed: int = 0
     """Seed of every step."""
+    parts: tuple[Literal["cyclegan", "stargan"], ...] = ("cyclegan", "stargan")
+    """Which experiments to run (e.g. --parts cyclegan for more CycleGAN seeds)."""
     results: Path = Path("benchmarks/results/translate_recovery.csv")
     """Where the figures go."""
 
@@ -70,38 +73,40 @@ def main() -> None:
         train_detector(DetectorTrainConfig(data=exp.data, model="grid_small", image_size=64, epochs=exp.detector_epochs,
                                            threads=exp.threads, seed=exp.seed, run_dir=detector.parent, fps_frames=0))
     common = dict(data=exp.data, threads=exp.threads, seed=exp.seed)
-    cyclegan = exp.out / f"cyclegan_{exp.look}"
-    train_translator(TranslateTrainConfig(model="cyclegan", look_b=exp.look, steps=exp.cyclegan_steps,
-                                          run_dir=cyclegan, **common))
-    cycle = evaluate_translator(TranslateEvaluateConfig(checkpoint=cyclegan / "translator.pt", detector=detector,
-                                                        limit=exp.test_states, threads=exp.threads, seed=exp.seed))
-    stargan = exp.out / "stargan"
-    train_translator(TranslateTrainConfig(model="stargan", steps=exp.stargan_steps, run_dir=stargan, **common))
-    star = evaluate_translator(TranslateEvaluateConfig(checkpoint=stargan / "translator.pt", limit=exp.test_states,
-                                                       threads=exp.threads, seed=exp.seed))
-
     rows: list[tuple[str, str, float]] = []
-    for direction, scores in cycle["translation"].items():
-        for key, value in scores.items():
-            rows.append((f"cyclegan {direction}", key, value))
-    for frames, scores in cycle["detection"].items():
-        rows += [(f"detector on {frames}", key, value) for key, value in scores.items()]
-    for metric, entry in cycle["recovery"].items():
-        rows += [(f"recovery {metric}", key, value) for key, value in entry.items()]
-    for frames, scores in star["translation"].items():
-        rows += [(f"stargan {frames}", key, value) for key, value in scores.items()]
-    print(f"\nCycleGAN default <-> {exp.look}, StarGAN ({', '.join(star['meta']['attributes'])}); "
-          f"{exp.test_states} test states, 64 px")
+    if "cyclegan" in exp.parts:
+        cyclegan = exp.out / f"cyclegan_{exp.look}"
+        train_translator(TranslateTrainConfig(model="cyclegan", look_b=exp.look, steps=exp.cyclegan_steps,
+                                              run_dir=cyclegan, **common))
+        cycle = evaluate_translator(TranslateEvaluateConfig(checkpoint=cyclegan / "translator.pt", detector=detector,
+                                                            limit=exp.test_states, threads=exp.threads, seed=exp.seed))
+        for direction, scores in cycle["translation"].items():
+            for key, value in scores.items():
+                rows.append((f"cyclegan {direction}", key, value))
+        for frames, scores in cycle["detection"].items():
+            rows += [(f"detector on {frames}", key, value) for key, value in scores.items()]
+        for metric, entry in cycle["recovery"].items():
+            rows += [(f"recovery {metric}", key, value) for key, value in entry.items()]
+    if "stargan" in exp.parts:
+        stargan = exp.out / "stargan"
+        train_translator(TranslateTrainConfig(model="stargan", steps=exp.stargan_steps, run_dir=stargan, **common))
+        star = evaluate_translator(TranslateEvaluateConfig(checkpoint=stargan / "translator.pt", limit=exp.test_states,
+                                                           threads=exp.threads, seed=exp.seed))
+        for frames, scores in star["translation"].items():
+            rows += [(f"stargan {frames}", key, value) for key, value in scores.items()]
+    print(f"\n{' and '.join(exp.parts)}; CycleGAN look {exp.look}; {exp.test_states} test states, 64 px, seed {exp.seed}")
     print("| what | figure | value |\n|---|---|---:|")
     for name, key, value in rows:
         print(f"| {name} | {key} | {value:.4f} |")
-    recovery = cycle["recovery"]["map_50"]["recovered"]
-    accuracy = star["translation"]["translated"]["accuracy"]
-    print(f"\nmAP@0.5 drop recovered by translating back: {recovery:.0%} (goal >= 50%: "
-          f"{'reached' if recovery >= 0.5 else 'NOT reached'})")
-    print(f"StarGAN attribute accuracy of translated frames: {accuracy:.1%} (goal >= 90%: "
-          f"{'reached' if accuracy >= 0.9 else 'NOT reached'}; real frames: "
-          f"{star['translation']['true target frame']['accuracy']:.1%})")
+    if "cyclegan" in exp.parts:
+        recovery = cycle["recovery"]["map_50"]["recovered"]
+        print(f"\nmAP@0.5 drop recovered by translating back: {recovery:.0%} (goal >= 50%: "
+              f"{'reached' if recovery >= 0.5 else 'NOT reached'})")
+    if "stargan" in exp.parts:
+        accuracy = star["translation"]["translated"]["accuracy"]
+        print(f"StarGAN attribute accuracy of translated frames ({', '.join(star['meta']['attributes'])}): "
+              f"{accuracy:.1%} (goal >= 90%: {'reached' if accuracy >= 0.9 else 'NOT reached'}; real frames: "
+              f"{star['translation']['true target frame']['accuracy']:.1%})")
     exp.results.parent.mkdir(parents=True, exist_ok=True)
     with exp.results.open("w", newline="") as handle:
         writer = csv.writer(handle)
