@@ -3,6 +3,7 @@ rendered low-resolution frames. Scores: PSNR/SSIM (Y channel, 4-pixel border rem
 detector's mAP@0.5 and ball AP@0.5 on the upscaled frames.
 
     python benchmarks/superres.py                       # CPU scale: 32 -> 128 px, minutes per step
+    python benchmarks/superres.py --size 192 --data data/sr192 --out runs/superres192 --tag 48to192   # 48 -> 192 px
     python benchmarks/superres.py --arch paper --epochs 200 --detector-epochs 40 --frames 6000  # longer (GPU)
 
 Steps (each resumes, or only re-scores when its run folder already holds a finished checkpoint):
@@ -86,6 +87,9 @@ class Benchmark:
     """Seed of every step."""
     results: Path = Path("benchmarks/results")
     """Where the CSV and the grids go."""
+    tag: str = ""
+    """Appended to the result file names (e.g. 48to192: superres_48to192.csv), so runs at other sizes do not
+    overwrite the default's."""
 
 
 def _timed(name: str, times: dict[str, float], function, *args):
@@ -213,7 +217,9 @@ def main() -> None:
     print("wall seconds this invocation: " + ", ".join(f"{k} {v:.0f}" for k, v in times.items()))
 
     bench.results.mkdir(parents=True, exist_ok=True)
-    with (bench.results / "superres.csv").open("w", newline="") as handle:
+    suffix = f"_{bench.tag}" if bench.tag else ""
+    csv_path = bench.results / f"superres{suffix}.csv"
+    with csv_path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["row", *COLUMNS])
         for name, scores in rows.items():
@@ -221,9 +227,9 @@ def main() -> None:
     for kind in ("grid", "ball"):
         for source in ("downsampled", "rendered"):
             if (grids / f"{kind}_{source}.png").is_file():
-                target = bench.results / f"superres_{kind}_{source}.png"
+                target = bench.results / f"superres_{kind}_{source}{suffix}.png"
                 shutil.copy(grids / f"{kind}_{source}.png", target)
-    print(f"results written to {bench.results / 'superres.csv'}")
+    print(f"results written to {csv_path}")
 
 
 if __name__ == "__main__":
