@@ -21,6 +21,7 @@ Prints the figures and writes them to ``benchmarks/results/translate_recovery.cs
 from __future__ import annotations
 
 import csv
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -69,7 +70,7 @@ def main() -> None:
         render_dataset(RenderConfig(out=exp.data, frames=exp.frames, val_fraction=60 / 900, test_fraction=120 / 900,
                                     size=64, appearance="default", depth="none", seed=exp.seed, workers=1))
     detector = exp.out / "det_default" / "detector.pt"
-    if not detector.is_file():
+    if "cyclegan" in exp.parts and not detector.is_file():  # StarGAN's scores need no detector
         train_detector(DetectorTrainConfig(data=exp.data, model="grid_small", image_size=64, epochs=exp.detector_epochs,
                                            threads=exp.threads, seed=exp.seed, run_dir=detector.parent, fps_frames=0))
     common = dict(data=exp.data, threads=exp.threads, seed=exp.seed)
@@ -89,7 +90,9 @@ def main() -> None:
             rows += [(f"recovery {metric}", key, value) for key, value in entry.items()]
     if "stargan" in exp.parts:
         stargan = exp.out / "stargan"
+        started = time.perf_counter()
         train_translator(TranslateTrainConfig(model="stargan", steps=exp.stargan_steps, run_dir=stargan, **common))
+        rows.append(("stargan training", "wall_s", time.perf_counter() - started))
         star = evaluate_translator(TranslateEvaluateConfig(checkpoint=stargan / "translator.pt", limit=exp.test_states,
                                                            threads=exp.threads, seed=exp.seed))
         for frames, scores in star["translation"].items():

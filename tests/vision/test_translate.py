@@ -35,13 +35,14 @@ from visiongym.vision.translate.models import (
     attribute_predictions,
     one_hot_labels,
 )
-from visiongym.vision.translate.stargan import render_labelled
+from visiongym.vision.translate.stargan import build_critic, render_labelled
 from visiongym.vision.translate.train import TranslateTrainConfig, load_translator, train_translator
 
 
 def test_generator_starts_as_the_identity_and_networks_fit_the_frame():
     frames = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)
-    for generator, condition in ((ResnetGenerator(0, 8, 1), None), (ResnetGenerator(5, 8, 1), torch.ones(2, 5))):
+    for generator, condition in ((ResnetGenerator(0, 8, 1), None), (ResnetGenerator(5, 8, 1), torch.ones(2, 5)),
+                                 (ResnetGenerator(5, 8, 1, norm="none", head="affine"), torch.ones(2, 5))):
         with torch.no_grad():
             out = generator(frames, condition)
         assert out.shape == (2, 3, 32, 32)
@@ -50,8 +51,13 @@ def test_generator_starts_as_the_identity_and_networks_fit_the_frame():
     with pytest.raises(ValueError, match="label of 5 values"):
         ResnetGenerator(5, 8, 1)(frames)
     assert PatchDiscriminator(8)(frames).shape[:2] == (2, 1)
-    scores, logits = StarDiscriminator(32, (3, 2), 8, layers=3)(frames)
-    assert scores.shape[:2] == (2, 1) and logits.shape == (2, 5)
+    for classifier in ("shared", "separate", "both"):
+        scores, logits = StarDiscriminator(32, (3, 2), 8, layers=3, classifier=classifier)(frames)
+        assert scores.shape[:2] == (2, 1) and logits.shape == (2, 5)
+    with pytest.raises(UsageError, match="generator head 'mlp' unknown; choose one of: residual, affine"):
+        ResnetGenerator(5, 8, 1, head="mlp")
+    with pytest.raises(UsageError, match="critic classifier 'big' unknown; choose one of: shared, separate, both"):
+        StarDiscriminator(32, (3, 2), 8, classifier="big")
 
 
 def test_one_hot_labels_and_attribute_loss():
@@ -132,27 +138,34 @@ def test_resume_refuses_another_model_and_loader_checks_kind(soccer_dataset: Pat
     assert not (tmp_path / "bad").exists()  # refused before any work
 
 
-def _critic_accuracy(run_dir: Path, data: Path) -> float:
-    """Accuracy of a StarGAN checkpoint's critic on the test states, each under a random label."""
+def _critic_accuracy(run_dir: Path, data: Path, every_value: bool = False) -> float:
+    """Accuracy of a StarGAN checkpoint's critic on the test and val states, each under a random label
+    (``every_value``: each under every value of a single attribute)."""
     meta = load_checkpoint(run_dir / "translator.pt")["meta"]
-    critic = StarDiscriminator(meta["image_size"], attribute_sizes(meta["attributes"]), meta["disc_width"])
+    critic = build_critic(meta)
     critic.load_state_dict(load_checkpoint(run_dir / "translator.pt")["state"]["critic"])
+    critic.eval()
     info, records = read_states(data, "test")
     info, more = read_states(data, "val")
-    labels = draw_attribute_values(meta["attributes"], 12, np.random.default_rng(5))
-    frames = render_labelled(info, records + more, tuple(meta["attributes"]), labels, meta["image_size"]).images
+    records, sizes = records + more, attribute_sizes(meta["attributes"])
+    if every_value:
+        labels = np.repeat(np.arange(sizes[0])[:, None], len(records), axis=0)
+        records = records * sizes[0]
+    else:
+        labels = draw_attribute_values(meta["attributes"], len(records), np.random.default_rng(5))
+    frames = render_labelled(info, records, tuple(meta["attributes"]), labels, meta["image_size"]).images
     with torch.no_grad():
-        predicted = attribute_predictions(critic(frames)[1], attribute_sizes(meta["attributes"]))
+        predicted = attribute_predictions(critic(frames)[1], sizes)
     return float((predicted == torch.from_numpy(labels)).float().mean())
 
 
 def test_stargan_critic_learns_the_attributes_and_augment_writes_a_dataset(soccer_dataset: Path, tmp_path: Path):
     config = _config(soccer_dataset, tmp_path / "stargan", model="stargan", attributes=("light",),
-                     steps=100, checkpoint_every=100, lr=5e-4)
+                     steps=100, checkpoint_every=100, lr=5e-4, cls_warmup=0)
     train_translator(dataclasses.replace(config, steps=2, run_dir=tmp_path / "untrained"))
     train_translator(config)
     # 100 critic steps (20 generator steps, about 5 s): the critic tells the three light levels
-    # apart on states it never saw (seeds 0-2: 1.0; chance is 1/3).
+    # apart on states it never saw (seeds 0-2: 1.0 with the reference's settings; chance is 1/3).
     untrained, trained = (_critic_accuracy(tmp_path / name, soccer_dataset) for name in ("untrained", "stargan"))
     assert trained >= 0.9 and untrained < 0.75, (untrained, trained)
     result = evaluate_translator(TranslateEvaluateConfig(checkpoint=tmp_path / "stargan" / "translator.pt",
@@ -171,3 +184,34 @@ def test_stargan_critic_learns_the_attributes_and_augment_writes_a_dataset(socce
     with pytest.raises(CheckpointError, match="holds a 'cyclegan' model; expected 'stargan'"):
         write_translated_dataset(TranslateAugmentConfig(
             data=soccer_dataset, checkpoint=save_checkpoint(tmp_path / "cg.pt", "cyclegan", {}), out=tmp_path / "x"))
+
+
+def test_stargan_separate_critic_classifier_learns_the_kits_the_shared_trunk_misses(soccer_dataset: Path,
+                                                                                     tmp_path: Path):
+    # The diagnosis of benchmarks/stargan_diagnostics.py, small: the faded kits live in about 15
+    # pixels of a 64 px frame; the critic's unnormalised trunk stays near chance on them, so the
+    # generator gets no signal, while a batch-norm classifier of the critic's own learns them.
+    accuracy = {}
+    for classifier in ("shared", "separate"):
+        run = tmp_path / classifier
+        train_translator(_config(soccer_dataset, run, model="stargan", attributes=("kits",), image_size=64,
+                                 critic_classifier=classifier, cls_warmup=500, steps=1, checkpoint_every=1))
+        accuracy[classifier] = _critic_accuracy(run, soccer_dataset, every_value=True)
+    # 500 warm-up steps on the 36 training states, 24 held-out frames (seed 0: separate 0.79, shared
+    # 0.62; 1,000 steps: 0.79 and 0.54; on the 720-state benchmark 0.95-0.98 against 0.46).
+    assert accuracy["separate"] >= 0.75 and accuracy["shared"] <= 0.65, accuracy
+
+
+def test_stargan_affine_head_translates_attributes_above_the_untranslated_floor(soccer_dataset: Path,
+                                                                                tmp_path: Path):
+    config = _config(soccer_dataset, tmp_path / "affine", model="stargan", attributes=("light", "pitch"),
+                     cls_warmup=200, steps=300, checkpoint_every=300, lr=5e-4)  # the affine head, both classifiers
+    train_translator(config)
+    result = evaluate_translator(TranslateEvaluateConfig(checkpoint=tmp_path / "affine" / "translator.pt",
+                                                         split="train", classifier_epochs=60, progress=False))
+    rows = result["translation"]
+    # The judge (trained on real frames only) reads the asked-for light and pitch in the translations
+    # far more often than in the untranslated inputs (the 36 training states, under labels drawn
+    # afresh: the 6 held-out ones are too few for a steady figure).
+    assert rows["true target frame"]["accuracy"] >= 0.9, rows
+    assert rows["translated"]["accuracy"] >= rows["untranslated input"]["accuracy"] + 0.3, rows

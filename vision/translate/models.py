@@ -2,7 +2,8 @@
 
 - :class:`ResnetGenerator`: CycleGAN's generator (Johnson et al.: a 7x7 stem, stride-2
   downsamplings, residual blocks, upsamplings, a 7x7 head; instance norm, reflection padding),
-  also StarGAN's when ``condition_dim > 0`` (the target label tiled as extra input channels).
+  also StarGAN's when ``condition_dim > 0`` (the target label tiled as extra input channels;
+  StarGAN's default head predicts a per-pixel colour transform instead of a change).
   Three changes, because at 48-64 px a player is a few pixels. The head predicts a *change* of
   the input, added before the final tanh (``tanh(atanh(x) + head)``) and initialised at zero, so
   an untrained generator is the identity: one that had to redraw every frame from its bottleneck
@@ -14,8 +15,9 @@
   over the pitch (Odena et al., "Deconvolution and checkerboard artifacts", 2016).
 - :class:`PatchDiscriminator`: the 70x70-style PatchGAN of pix2pix/CycleGAN (one real/fake score
   per patch), scaled to the frame.
-- :class:`StarDiscriminator`: StarGAN's critic, a patch score (no sigmoid: WGAN-GP) and, from
-  the same trunk, one logit per attribute value (the auxiliary classifier).
+- :class:`StarDiscriminator`: StarGAN's critic, a patch score (no sigmoid: WGAN-GP) and one
+  logit per attribute value (the auxiliary classifier): from the same trunk, as the reference,
+  from a batch-norm classifier of its own, or both.
 - :class:`AttributeClassifier`: an independent classifier trained on real frames only, the judge
   of translated frames (as the StarGAN paper scores with a separately trained classifier).
 
@@ -38,6 +40,7 @@ __all__ = [
     "ResnetGenerator",
     "PatchDiscriminator",
     "StarDiscriminator",
+    "CRITIC_CLASSIFIERS",
     "AttributeClassifier",
     "attribute_loss",
     "attribute_predictions",
@@ -60,6 +63,8 @@ def check_image_size(image_size: int, downsamplings: int) -> int:
 
 
 NORMS = ("instance", "batch", "none")
+GENERATOR_HEADS = ("residual", "affine")
+"""How the generator's head turns its features into the output frame (see :class:`ResnetGenerator`)."""
 """Generator normalisations, as the reference implementation's ``--norm`` offers them."""
 
 
@@ -95,12 +100,22 @@ class ResnetGenerator(nn.Module):
         blocks: residual blocks at the lowest resolution.
         downsamplings: stride-2 stages (2 in the reference).
         norm: ``instance`` (the reference), ``batch`` or ``none``.
+        head: ``residual``: the head adds a change to the input (``tanh(atanh(x) + change)``);
+            ``affine``: it predicts a colour transform per pixel, ``A(p) x(p) + b(p)`` (a 3x3 matrix
+            and an offset, as deep bilateral learning's per-pixel affine colour models, Gharbi et al.
+            2017), and also sees the label. Every attribute here is a colour transform of some
+            pixels (the light scales all of them, the pitch tint the pitch's, the kits desaturate a
+            few), so the affine head has only to choose a matrix per pixel where the residual head has
+            to learn each transform as a function of the pixel's colour.
     """
 
     def __init__(self, condition_dim: int = 0, width: int = 16, blocks: int = 4, downsamplings: int = 2,
-                 norm: str = "instance") -> None:
+                 norm: str = "instance", head: str = "residual") -> None:
         super().__init__()
+        if head not in GENERATOR_HEADS:
+            raise UsageError(f"generator head {head!r} unknown; choose one of: {', '.join(GENERATOR_HEADS)}")
         self.condition_dim = condition_dim
+        self.affine = head == "affine"
         self.stem = nn.Sequential(
             nn.ReflectionPad2d(3), nn.Conv2d(3 + condition_dim, width, 7, bias=norm == "none"), _norm(width, norm),
             nn.ReLU(True),
@@ -122,7 +137,8 @@ class ResnetGenerator(nn.Module):
             ]
             channels //= 2
         self.body = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(2 * width, 3, 7))
+        head_inputs = 2 * width + (condition_dim if self.affine else 0)
+        self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(head_inputs, 12 if self.affine else 3, 7))
         nn.init.zeros_(self.head[1].weight)
         nn.init.zeros_(self.head[1].bias)
 
@@ -135,7 +151,16 @@ class ResnetGenerator(nn.Module):
             tiled = condition.float()[:, :, None, None].expand(-1, -1, *x.shape[-2:])
             inputs = torch.cat([x, tiled], dim=1)
         stem = self.stem(inputs)
-        change = self.head(torch.cat([stem, self.body(stem)], dim=1))
+        features = [stem, self.body(stem)]
+        if self.affine:
+            if self.condition_dim:
+                features.append(tiled)
+            head = self.head(torch.cat(features, dim=1))
+            matrix = head[:, :9].unflatten(1, (3, 3)) + torch.eye(3, device=x.device)[None, :, :, None, None]
+            colour = (x[:, None] * matrix).sum(dim=2) + head[:, 9:]
+            # clipped to [-1, 1] going forward, the gradient passing as if unclipped (a clipped pixel keeps learning)
+            return colour + (colour.clamp(-1, 1) - colour).detach()
+        change = self.head(torch.cat(features, dim=1))
         return torch.tanh(torch.atanh(x.clamp(-0.999, 0.999)) + change)
 
 
@@ -159,6 +184,10 @@ class PatchDiscriminator(nn.Module):
         return self.net(float_images(images))
 
 
+CRITIC_CLASSIFIERS = ("shared", "separate", "both")
+"""Where StarGAN's critic classifies the attributes: from its own trunk (the reference) or in a network of its own."""
+
+
 class StarDiscriminator(nn.Module):
     """StarGAN's critic: frames -> ``(patch scores (N, 1, s, s), attribute logits (N, sum(sizes)))``.
 
@@ -167,10 +196,21 @@ class StarDiscriminator(nn.Module):
         attribute_sizes: values of each attribute.
         width: channels of the first layer (doubling per layer).
         layers: stride-2 layers (LeakyReLU 0.01, no normalisation, as in StarGAN).
+        classifier: ``shared``: the logits come from the scoring trunk through one convolution
+            whose kernel covers its last feature map (the reference); ``separate``: from an
+            :class:`AttributeClassifier` of the critic's own (batch norm, average and max
+            pooling), which the gradient penalty never touches. The shared trunk, unnormalised
+            as WGAN-GP needs, stays at chance on the few-pixel kits (``benchmarks/stargan_diagnostics.py``),
+            and so gives the generator no signal for them; the same layers with batch norm learn them.
+            ``both``: the two, each trained on real frames with its own loss; a translation must
+            convince both (:meth:`attribute_logits`), and the logits returned are their mean.
     """
 
-    def __init__(self, image_size: int, attribute_sizes: Sequence[int], width: int = 32, layers: int = 4) -> None:
+    def __init__(self, image_size: int, attribute_sizes: Sequence[int], width: int = 32, layers: int = 4,
+                 classifier: str = "shared") -> None:
         super().__init__()
+        if classifier not in CRITIC_CLASSIFIERS:
+            raise UsageError(f"critic classifier {classifier!r} unknown; choose one of: {', '.join(CRITIC_CLASSIFIERS)}")
         blocks: list[nn.Module] = []
         channels = 3
         for index in range(layers):
@@ -178,11 +218,26 @@ class StarDiscriminator(nn.Module):
             channels = width * 2**index
         self.trunk = nn.Sequential(*blocks)
         self.source = nn.Conv2d(channels, 1, 3, 1, 1, bias=False)
-        self.classes = nn.Conv2d(channels, sum(attribute_sizes), image_size // 2**layers, bias=False)
+        if classifier in ("shared", "both"):
+            self.classes = nn.Conv2d(channels, sum(attribute_sizes), image_size // 2**layers, bias=False)
+        if classifier in ("separate", "both"):
+            self.classifier = AttributeClassifier(attribute_sizes)
+
+    def score(self, images: torch.Tensor) -> torch.Tensor:
+        """The patch scores alone (what the gradient penalty differentiates)."""
+        return self.source(self.trunk(float_images(images)))
+
+    def scores_and_logits(self, images: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The patch scores and the logits of each classifier (one, or two for ``both``)."""
+        features = self.trunk(float_images(images))
+        logits = [self.classes(features).flatten(1)] if hasattr(self, "classes") else []
+        if hasattr(self, "classifier"):
+            logits.append(self.classifier(images))
+        return self.source(features), logits
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.trunk(float_images(images))
-        return self.source(features), self.classes(features).flatten(1)
+        scores, logits = self.scores_and_logits(images)
+        return scores, torch.stack(logits).mean(dim=0)
 
 
 class AttributeClassifier(nn.Module):

@@ -67,7 +67,7 @@ class TranslateTrainConfig(RunOptions):
     batch_size: int = 4
     """Frames per look (CycleGAN) or per step (StarGAN)."""
     lr: float | None = None
-    """Adam learning rate (default: 2e-4 CycleGAN, 1e-4 StarGAN); constant, then linear to 0 over the second half."""
+    """Adam learning rate (default: 2e-4 CycleGAN, 3e-4 StarGAN); constant, then linear to 0 over the second half."""
     width: int = 16
     """Generator channels after its stem (doubling at each of its 2 downsamplings)."""
     blocks: int = 4
@@ -75,6 +75,9 @@ class TranslateTrainConfig(RunOptions):
     norm: Literal["instance", "batch", "none"] | None = None
     """Generator normalisation (default: instance for CycleGAN, as the reference; none for StarGAN, whose
     instance norm would erase the tiled label and each frame's light level, the very things it changes)."""
+    head: Literal["residual", "affine"] = "affine"
+    """StarGAN: the generator's head: affine (a colour transform per pixel, A x + b, that also sees the label) or
+    residual (a change added to the input; CycleGAN's generator always has it)."""
     disc_width: int = 32
     """Discriminator (critic) channels of its first layer."""
     cycle_weight: float = 10.0
@@ -85,6 +88,13 @@ class TranslateTrainConfig(RunOptions):
     """CycleGAN: past fakes kept for the discriminators."""
     cls_weight: float = 1.0
     """StarGAN: weight of the attribute classification losses."""
+    g_cls_weight: float | None = None
+    """StarGAN: weight of the generator's classification loss on its translations (default: --cls-weight)."""
+    critic_classifier: Literal["shared", "separate", "both"] = "both"
+    """StarGAN: the critic's attribute classifier: shared (from its scoring trunk, the reference), separate
+    (a batch-norm classifier of its own, which learns the few-pixel kits the unnormalised trunk misses) or both."""
+    cls_warmup: int = 1000
+    """StarGAN: steps (of --batch-size real frames, Adam 1e-3) training the critic's classifier alone before the GAN starts."""
     rec_weight: float = 10.0
     """StarGAN: weight of the reconstruction L1 loss."""
     gp_weight: float = 10.0
@@ -108,8 +118,8 @@ def lr_factor(step: int, steps: int) -> float:
 def _check(config: TranslateTrainConfig) -> None:
     TRANSLATORS.check(config.model)
     check_image_size(config.image_size, 2)
-    for name in ("steps", "batch_size", "checkpoint_every", "critic_steps", "width", "blocks", "disc_width"):
-        if getattr(config, name) < (0 if name in ("steps", "blocks") else 1):
+    for name in ("steps", "batch_size", "checkpoint_every", "critic_steps", "width", "blocks", "disc_width", "cls_warmup"):
+        if getattr(config, name) < (0 if name in ("steps", "blocks", "cls_warmup") else 1):
             raise UsageError(f"{name.replace('_', '-')}={getattr(config, name)} must be positive")
 
 
