@@ -14,22 +14,27 @@ not a class of the layouts and are not dissected.
 - **Dissection.** Forward hooks on the named decoder blocks (``up.K``, the output of the K-th
   up block after its FiLM and ReLU) record every unit's (channel's) activations over N frames.
   A unit's mask is where its activation, bilinearly upsampled to the frame, reaches the unit's
-  top-``quantile`` level (0.5%: the quantile over all frames and positions, as in the paper).
-  Its IoU with each concept is accumulated over the N frames; a unit *matches* its best concept
-  when that IoU exceeds 0.05 (the paper's threshold).
+  top-``quantile`` level (0.5%: the quantile over all frames and positions, Network Dissection's
+  rule); with ``--threshold iqr`` the level is chosen per unit and concept among
+  :data:`IQR_QUANTILES`, the one of highest information quality ratio (GAN Dissection's eq. 2),
+  so a concept smaller than 0.5% of the frame (the ball: 0.04%) is not capped. Its IoU with each
+  concept is accumulated over the N frames (sums of intersections over sums of unions, not a
+  mean of per-frame IoUs); a unit *matches* its best concept when that IoU exceeds 0.05.
 - **Ablation.** The ``units`` units of a layer with the highest IoU for ``--ablate`` (default
-  ``player``) are zeroed, and, as the control, as many units drawn at random from the layer;
-  the detector counts the objects of that concept it still finds (a detection of the right
-  class with box IoU >= 0.5 against the layout's box, score >= ``score_threshold``).
-  The U-Net's skips and its head still see the layout itself, so a decoder layer is not the
-  only path a player can take to the frame.
+  ``player``), or with ``--rank effect`` those whose switching off alone costs the detector
+  most of its scores on those objects (the paper's causal effect, measured on other layouts:
+  ``--rank-split``), are zeroed, and, as the control, as many units drawn at random from the
+  layer; the detector counts the objects of that concept it still finds (a detection of the
+  right class with box IoU >= 0.5 against the layout's box, score >= ``score_threshold``). In
+  the U-Net the skips and the head still see the layout itself, so a decoder layer is not the
+  only path a player can take to the frame; ``encoder_decoder_small`` has no such path.
 - **Insertion.** The ``--insert`` concept's top units are forced to their mean top-quantile
   activation inside a background square of each frame; the detections of that concept whose
   centre falls in the square are counted before and after.
 
-The run folder holds ``dissect.json`` (every number above), ``units_<layer>.png`` (the top
-units' masks over generated frames), ``insertion.png`` (frames before/after, square outlined)
-and TensorBoard scalars.
+The run folder holds ``dissect.json`` (every number above), ``units_<layer>.png`` (the matched
+units' masks over generated frames), ``units_<layer>_<ablate>.png`` (the ablated units'),
+``insertion_<layer>.png`` (frames before/after, square outlined) and TensorBoard scalars.
 """
 
 from __future__ import annotations
@@ -366,6 +371,8 @@ class DissectConfig(RunOptions):
     """Layouts that rank units by effect."""
     insert: str = "team_a"
     """Concept whose top units are forced on in a background square."""
+    insert_side: int = 0
+    """Side of that square in pixels (0: an eighth of the frame's side)."""
     units: int = 20
     """Units ablated (top by IoU, and as many random ones) and inserted, per layer."""
     score_threshold: float = 0.3
@@ -413,16 +420,16 @@ def _insert_edits(name: str, units: Sequence[int], levels: torch.Tensor, regions
     return {name: insert_units(units, levels, regions[batch])}
 
 
-def _inside(detections, regions: torch.Tensor, concept: str, score_threshold: float) -> int:
-    count = 0
+def _inside(detections, regions: torch.Tensor, concept: str, score_threshold: float) -> list[int]:
+    """Per frame, the detections of ``concept`` whose centre falls in the frame's region."""
+    counts = []
     for detection, region in zip(detections, regions, strict=True):
         keep = (detection["scores"].cpu() >= score_threshold) & torch.isin(
             detection["labels"].cpu(), torch.tensor(CONCEPT_CLASSES[concept])
         )
-        for x0, y0, x1, y1 in detection["boxes"].cpu()[keep].tolist():
-            cy, cx = int((y0 + y1) / 2), int((x0 + x1) / 2)
-            count += bool(region[min(cy, region.shape[0] - 1), min(cx, region.shape[1] - 1)])
-    return count
+        centres = [(int((y0 + y1) / 2), int((x0 + x1) / 2)) for x0, y0, x1, y1 in detection["boxes"].cpu()[keep].tolist()]
+        counts.append(sum(bool(region[min(y, region.shape[0] - 1), min(x, region.shape[1] - 1)]) for y, x in centres))
+    return counts
 
 
 def _units_picture(frames: torch.Tensor, activations: torch.Tensor, threshold: torch.Tensor,
@@ -554,16 +561,17 @@ def dissect(config: DissectConfig) -> dict[str, Any]:
         flat = values.transpose(0, 1).flatten(1)
         high = unit_thresholds(values, config.quantile)
         levels = torch.stack([flat[u][flat[u] >= high[u]].mean() for u in insert_top])
-        regions = _background_squares(data.class_masks, max(4, size // 8))
+        side = config.insert_side or max(4, size // 8)
+        regions = _background_squares(data.class_masks, side)
         inserted = _generate(model, layouts, looks, config.batch_size, layers, None,
                              partial(_insert_edits, name, insert_top, levels, regions))
-        device = next(detector.parameters()).device
+        inside = {when: _inside(detect(images), regions, config.insert, config.score_threshold)
+                  for when, images in (("before", frames), ("after", inserted))}
         entry["insertion"] = {
-            "concept": config.insert, "units": insert_top, "square": max(4, size // 8),
-            "detected_in_square_before": _inside(detector.predict(frames.to(device)), regions, config.insert,
-                                                 config.score_threshold),
-            "detected_in_square_after": _inside(detector.predict(inserted.to(device)), regions, config.insert,
-                                                config.score_threshold),
+            "concept": config.insert, "units": insert_top, "square": side,
+            "detected_in_square_before": sum(inside["before"]), "detected_in_square_after": sum(inside["after"]),
+            "squares_with_detection_before": sum(n > 0 for n in inside["before"]),
+            "squares_with_detection_after": sum(n > 0 for n in inside["after"]),
         }
         report["layers"][name] = entry
         writer.add_scalar("dissect/matched_units", len(matched), step)
@@ -575,14 +583,15 @@ def dissect(config: DissectConfig) -> dict[str, Any]:
         ].tolist()
         own_level = thresholds[torch.arange(len(iou)), iou[:, : len(CONCEPTS)].argmax(1)]  # at its best concept
         grid = make_grid(_units_picture(frames, values, own_level, shown), nrow=min(6, len(frames)), padding=2)
-        save_image(grid, run_dir / f"units_{name}.png")
         writer.add_image(f"units/{name}", grid, step)
-        ablated_level = thresholds[:, names.index(config.ablate)]
-        save_image(make_grid(_units_picture(frames, values, ablated_level, top[: config.top_units]),
-                             nrow=min(6, len(frames)), padding=2), run_dir / f"units_{name}_{config.ablate}.png")
+        ablated = make_grid(_units_picture(frames, values, thresholds[:, names.index(config.ablate)], top[: config.top_units]),
+                            nrow=min(6, len(frames)), padding=2)
+        for picture, path in ((grid, f"units_{name}.png"), (ablated, f"units_{name}_{config.ablate}.png")):
+            # twice the size, pixels kept sharp: a player's mask is a few pixels of a 128 px frame
+            save_image(F.interpolate(picture[None], scale_factor=2, mode="nearest")[0], run_dir / path)
         columns = min(6, len(frames))
         outline = regions[:columns, None].float()
-        edge = (outline - F.avg_pool2d(outline, 3, 1, 1) > 0.05).expand(-1, 3, -1, -1)
+        edge = (F.max_pool2d(outline, 3, 1, 1) > outline).expand(-1, 3, -1, -1)  # just outside the square
         before, after = frames[:columns].clone(), inserted[:columns].clone()
         for picture in (before, after):
             picture[edge] = 255
@@ -608,7 +617,9 @@ def main(argv: list[str] | None = None) -> None:
             f"({concepts or 'none'}); ablating {ablation['k']} top {report['ablate']} units removes "
             f"{ablation['removed']['top']}, {ablation['k']} random units {ablation['removed']['random']}; "
             f"inserting {insertion['concept']}: {insertion['detected_in_square_before']} -> "
-            f"{insertion['detected_in_square_after']} detections in the squares"
+            f"{insertion['detected_in_square_after']} detections in the squares, in "
+            f"{insertion['squares_with_detection_before']} -> "
+            f"{insertion['squares_with_detection_after']} of {report['frames']} squares"
         )
     print(f"wrote {report['run_dir']}")
 
