@@ -11,16 +11,21 @@ import torch
 from visiongym.sims.errors import UsageError
 from visiongym.vision.dissect.dissection import (
     CONCEPTS,
+    IQR_QUANTILES,
     DissectConfig,
     ablate_units,
+    best_levels,
     concept_masks,
     decoder_layers,
     dissect,
     hooked,
+    information_quality,
     iou_table,
     match_units,
     object_boxes,
+    object_scores,
     objects_found,
+    overlap_counts,
     unit_masks,
     unit_thresholds,
 )
@@ -61,6 +66,27 @@ def test_a_unit_equal_to_a_concept_has_iou_one_and_a_random_unit_does_not_match(
         unit_thresholds(activations, quantile=0.0)
 
 
+def test_the_iqr_level_uncaps_a_unit_that_draws_a_concept_smaller_than_the_quantile():
+    """A 2 x 2 ball is 0.1% of a 64 px frame: a 0.5% mask holds it and 0.4% of noise besides
+    (IoU ~0.2), while the level of highest information quality ratio cuts the unit at the ball."""
+    classes = torch.zeros(8, 64, 64, dtype=torch.uint8)
+    for k in range(8):
+        classes[k, 4 * k : 4 * k + 2, 10 + k : 12 + k] = 1
+    concepts = concept_masks(classes)
+    ball = concepts[:, 0].float()  # CONCEPTS[0] is the ball
+    noise = 0.5 * torch.rand(8, 64, 64, generator=torch.Generator().manual_seed(0))
+    activations = (ball + noise)[:, None]
+    levels = torch.stack([unit_thresholds(activations, q) for q in IQR_QUANTILES])
+    intersection, unit_area, concept_area = overlap_counts(activations, levels, classes)
+    assert intersection.shape == (len(IQR_QUANTILES), 1, len(CONCEPTS)) and concept_area[0] == 32
+    iqr = information_quality(intersection, unit_area, concept_area, pixels=8 * 64 * 64)
+    best, iou = best_levels(intersection, unit_area, concept_area, pixels=8 * 64 * 64)
+    assert int(best[0, 0]) == int(iqr[:, 0, 0].argmax()) and float(iqr[:, 0, 0].max()) > 0.9
+    at_half_percent = iou_table(unit_masks(activations, unit_thresholds(activations, 0.005), 64), concepts)
+    assert 0.1 < at_half_percent[0, 0] < 0.3
+    assert IQR_QUANTILES[int(best[0, 0])] == 0.001 and iou[0, 0] == 32 / 33  # 33 = ceil(0.1% of the pixels)
+
+
 def test_hooks_find_the_layers_and_ablation_zeroes_exactly_the_units():
     torch.manual_seed(0)
     generator = LAYOUT_GANS.build("pix2pix_tiny").generator.eval()
@@ -86,6 +112,23 @@ def test_hooks_find_the_layers_and_ablation_zeroes_exactly_the_units():
     assert all(not module._forward_hooks for module in layers.values())
 
 
+def test_without_skips_the_layout_reaches_the_frame_only_through_each_up_block():
+    """Switching off every unit of a middle layer leaves the U-Net drawing the layout (its skips
+    and head still see it) but leaves the encoder-decoder a frame that no longer depends on it."""
+    torch.manual_seed(0)
+    classes = _square_layouts(2, 64)
+    layout = layout_tensor(classes, classes.to(torch.int16))
+    look = torch.randn(1, 4).expand(2, -1)  # one look: the frames may differ only by their layouts
+    for name, depends_on_layout in (("pix2pix_tiny", True), ("encoder_decoder_tiny", False)):
+        generator = LAYOUT_GANS.build(name).generator.eval()
+        layers = decoder_layers(generator)
+        with hooked({"up.1": layers["up.1"]}, edits={"up.1": ablate_units(range(8))}), torch.no_grad():
+            frames = generator(layout, look)
+        assert (not torch.allclose(frames[0], frames[1])) == depends_on_layout, name
+        with torch.no_grad():
+            assert not torch.allclose(*generator(layout, look)), name  # intact, both draw their layout
+
+
 def test_objects_are_counted_against_the_layout_boxes():
     classes = _square_layouts(1, 32)
     instances = (classes > 0).to(torch.int16) + (classes == 2).to(torch.int16)  # ball 1, player 2
@@ -95,6 +138,7 @@ def test_objects_are_counted_against_the_layout_boxes():
     assert objects_found([hit], truths) == 1
     assert objects_found([{**hit, "labels": torch.tensor([3])}], truths) == 0  # the wrong team
     assert objects_found([{**hit, "scores": torch.tensor([0.1])}], truths) == 0
+    assert object_scores([hit], truths) == pytest.approx(0.9) and object_scores([{**hit, "labels": torch.tensor([3])}], truths) == 0
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +189,14 @@ def test_dissect_end_to_end(tiny_models: tuple[Path, Path], soccer_dataset: Path
             assert ablation["removed"]["random"] == round(1 - ablation["found_after_random"] / report["found"], 4)
         assert insertion["concept"] == config.insert and len(set(insertion["units"])) == 4
         assert all(isinstance(insertion[key], int) for key in ("detected_in_square_before", "detected_in_square_after"))
+
+    iqr = dissect(DissectConfig(**{**config.__dict__, "threshold": "iqr", "rank": "effect", "rank_split": "test",
+                                   "rank_frames": 4, "layers": ("up.2",), "run_dir": tmp_path / "iqr"}))
+    entry = iqr["layers"]["up.2"]
+    assert iqr["quantiles"] == list(IQR_QUANTILES) and entry["matched"] == len(entry["matched_units"])
+    assert all(m["quantile"] in IQR_QUANTILES and m["iou"] > 0.05 for m in entry["matched_units"])
+    effects = entry["ablation"]["top_effect"]  # the 4 units whose switching off costs the most, largest first
+    assert entry["ablation"]["rank"] == "effect" and len(effects) == 4 and effects == sorted(effects, reverse=True)
 
     with pytest.raises(UsageError, match="layer 'down.1' unknown; choose from: up.0, up.1, up.2"):
         dissect(DissectConfig(**{**config.__dict__, "layers": ("down.1",)}))

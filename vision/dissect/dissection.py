@@ -14,22 +14,27 @@ not a class of the layouts and are not dissected.
 - **Dissection.** Forward hooks on the named decoder blocks (``up.K``, the output of the K-th
   up block after its FiLM and ReLU) record every unit's (channel's) activations over N frames.
   A unit's mask is where its activation, bilinearly upsampled to the frame, reaches the unit's
-  top-``quantile`` level (0.5%: the quantile over all frames and positions, as in the paper).
-  Its IoU with each concept is accumulated over the N frames; a unit *matches* its best concept
-  when that IoU exceeds 0.05 (the paper's threshold).
+  top-``quantile`` level (0.5%: the quantile over all frames and positions, Network Dissection's
+  rule); with ``--threshold iqr`` the level is chosen per unit and concept among
+  :data:`IQR_QUANTILES`, the one of highest information quality ratio (GAN Dissection's eq. 2),
+  so a concept smaller than 0.5% of the frame (the ball: 0.04%) is not capped. Its IoU with each
+  concept is accumulated over the N frames (sums of intersections over sums of unions, not a
+  mean of per-frame IoUs); a unit *matches* its best concept when that IoU exceeds 0.05.
 - **Ablation.** The ``units`` units of a layer with the highest IoU for ``--ablate`` (default
-  ``player``) are zeroed, and, as the control, as many units drawn at random from the layer;
-  the detector counts the objects of that concept it still finds (a detection of the right
-  class with box IoU >= 0.5 against the layout's box, score >= ``score_threshold``).
-  The U-Net's skips and its head still see the layout itself, so a decoder layer is not the
-  only path a player can take to the frame.
+  ``player``), or with ``--rank effect`` those whose switching off alone costs the detector
+  most of its scores on those objects (the paper's causal effect, measured on other layouts:
+  ``--rank-split``), are zeroed, and, as the control, as many units drawn at random from the
+  layer; the detector counts the objects of that concept it still finds (a detection of the
+  right class with box IoU >= 0.5 against the layout's box, score >= ``score_threshold``). In
+  the U-Net the skips and the head still see the layout itself, so a decoder layer is not the
+  only path a player can take to the frame; ``encoder_decoder_small`` has no such path.
 - **Insertion.** The ``--insert`` concept's top units are forced to their mean top-quantile
   activation inside a background square of each frame; the detections of that concept whose
   centre falls in the square are counted before and after.
 
-The run folder holds ``dissect.json`` (every number above), ``units_<layer>.png`` (the top
-units' masks over generated frames), ``insertion.png`` (frames before/after, square outlined)
-and TensorBoard scalars.
+The run folder holds ``dissect.json`` (every number above), ``units_<layer>.png`` (the matched
+units' masks over generated frames), ``units_<layer>_<ablate>.png`` (the ablated units'),
+``insertion_<layer>.png`` (frames before/after, square outlined) and TensorBoard scalars.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -59,12 +64,17 @@ __all__ = [
     "DissectConfig",
     "ablate_units",
     "concept_masks",
+    "IQR_QUANTILES",
+    "best_levels",
     "decoder_layers",
     "dissect",
     "hooked",
+    "information_quality",
     "iou_table",
     "match_units",
+    "object_scores",
     "objects_found",
+    "overlap_counts",
     "unit_masks",
     "unit_thresholds",
 ]
@@ -123,8 +133,55 @@ def _overlaps(units: torch.Tensor, concepts: torch.Tensor) -> tuple[torch.Tensor
 
 
 def _iou(intersection: torch.Tensor, unit_area: torch.Tensor, concept_area: torch.Tensor) -> torch.Tensor:
-    union = unit_area[:, None] + concept_area[None, :] - intersection
+    union = unit_area[..., None] + concept_area - intersection
     return intersection / union.clamp(min=1.0)
+
+
+def _entropy(*probabilities: torch.Tensor) -> torch.Tensor:
+    return -sum(torch.xlogy(p, p) for p in probabilities)
+
+
+def information_quality(
+    intersection: torch.Tensor, unit_area: torch.Tensor, concept_area: torch.Tensor, pixels: int
+) -> torch.Tensor:
+    """(..., C, K) IQR = I(unit mask; concept mask) / H(unit mask, concept mask), from pixel counts
+    over ``pixels`` pixels: the score GAN Dissection maximises to pick each unit-concept threshold."""
+    both = intersection / pixels
+    unit_only = unit_area[..., None] / pixels - both
+    concept_only = concept_area / pixels - both
+    neither = 1.0 - both - unit_only - concept_only
+    joint = _entropy(both, unit_only, concept_only, neither.clamp(min=0.0))
+    unit, concept = unit_area[..., None] / pixels, (concept_area / pixels).expand_as(both)
+    mutual = _entropy(unit, 1 - unit) + _entropy(concept, 1 - concept) - joint
+    return mutual / joint.clamp(min=1e-12)
+
+
+IQR_QUANTILES: tuple[float, ...] = (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)
+"""The top quantiles ``--threshold iqr`` chooses each unit-concept pair's level from."""
+
+
+def overlap_counts(
+    activations: torch.Tensor, levels: torch.Tensor, class_masks: torch.Tensor, concepts: Sequence[str] = CONCEPTS
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Pixel counts of each unit's mask (activations N x C x h x w, upsampled to the layouts' size)
+    at T candidate levels (T, C) against the concepts of ``class_masks`` (N, H, W): intersections
+    (T, C, K), unit areas (T, C) and concept areas (K,)."""
+    size = class_masks.shape[-1]
+    if activations.shape[-2:] != (size, size):
+        activations = F.interpolate(activations, size=(size, size), mode="bilinear", align_corners=False)
+    masks = concept_masks(class_masks, concepts)
+    parts = [_overlaps(unit_masks(activations, level, size), masks) for level in levels]
+    return torch.stack([p[0] for p in parts]), torch.stack([p[1] for p in parts]), parts[0][2]
+
+
+def best_levels(
+    intersection: torch.Tensor, unit_area: torch.Tensor, concept_area: torch.Tensor, pixels: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pixel counts at T candidate levels, (T, C, K), (T, C), (K,) -> per unit and concept the
+    candidate of highest IQR (C, K) and the IoU there (C, K)."""
+    best = information_quality(intersection, unit_area, concept_area, pixels).argmax(0)
+    iou = _iou(intersection, unit_area, concept_area)
+    return best, iou.gather(0, best[None]).squeeze(0)
 
 
 def iou_table(units: torch.Tensor, concepts: torch.Tensor) -> torch.Tensor:
@@ -248,22 +305,31 @@ def object_boxes(class_masks: torch.Tensor, instance_masks: torch.Tensor, concep
     return out
 
 
+def _best_scores(detection: dict[str, torch.Tensor], truth: dict[str, torch.Tensor], iou: float) -> torch.Tensor:
+    """Per true object, the best score of a detection of its class at box IoU >= ``iou`` (-1: none)."""
+    from torchvision.ops import box_iou
+
+    scores, boxes, labels = (detection[key].cpu() for key in ("scores", "boxes", "labels"))
+    if len(truth["boxes"]) == 0 or len(boxes) == 0:
+        return torch.full((len(truth["boxes"]),), -1.0)
+    hits = (box_iou(truth["boxes"], boxes.float()) >= iou) & (truth["labels"][:, None] == labels[None, :])
+    return torch.where(hits, scores[None, :].float(), torch.tensor(-1.0)).max(1).values
+
+
 def objects_found(
     detections: Sequence[dict[str, torch.Tensor]], truths: Sequence[dict[str, torch.Tensor]],
     score_threshold: float = 0.3, iou: float = 0.5,
 ) -> int:
     """True objects with a detection of their class (score >= threshold) at box IoU >= ``iou``."""
-    from torchvision.ops import box_iou
+    return sum(int((_best_scores(d, t, iou) >= score_threshold).sum()) for d, t in zip(detections, truths, strict=True))
 
-    found = 0
-    for detection, truth in zip(detections, truths, strict=True):
-        keep = detection["scores"].cpu() >= score_threshold
-        boxes, labels = detection["boxes"].cpu()[keep].float(), detection["labels"].cpu()[keep]
-        if len(truth["boxes"]) == 0 or len(boxes) == 0:
-            continue
-        same = truth["labels"][:, None] == labels[None, :]
-        found += int(((box_iou(truth["boxes"], boxes) >= iou) & same).any(1).sum())
-    return found
+
+def object_scores(
+    detections: Sequence[dict[str, torch.Tensor]], truths: Sequence[dict[str, torch.Tensor]], iou: float = 0.5
+) -> float:
+    """The sum over true objects of their best detection score (0 if none): a count without a
+    threshold, smooth enough to rank units by what switching each off alone costs."""
+    return sum(float(_best_scores(d, t, iou).clamp(min=0.0).sum()) for d, t in zip(detections, truths, strict=True))
 
 
 # ---------------------------------------------------------------- the command
@@ -287,12 +353,26 @@ class DissectConfig(RunOptions):
     """Decoder layers to dissect (up.K: the K-th up block; up.0 is at full size)."""
     quantile: float = 0.005
     """A unit's mask: its top quantile of activations over all frames and positions."""
+    threshold: Literal["quantile", "iqr"] = "quantile"
+    """quantile: every unit's mask is its top --quantile (Network Dissection's rule); iqr: per unit
+    and concept, the level among IQR_QUANTILES of highest information quality ratio (GAN Dissection's
+    rule), so a unit drawing a concept smaller than --quantile of the frame is not capped."""
     iou_threshold: float = 0.05
     """A unit matches its best concept above this IoU."""
     ablate: str = "player"
     """Concept whose top units are ablated: ball, team_a, team_b, goal or player."""
+    rank: Literal["iou", "effect"] = "iou"
+    """How the --units units to ablate are picked: iou, highest IoU with --ablate (the units that
+    match it); effect, largest drop of the detector's scores of the --ablate objects when each unit
+    alone is switched off (the paper's average causal effect), on --rank-frames layouts of --rank-split."""
+    rank_split: str = "test"
+    """Split of --data whose layouts rank units by effect (another than --split: no selection on the scored frames)."""
+    rank_frames: int = 32
+    """Layouts that rank units by effect."""
     insert: str = "team_a"
     """Concept whose top units are forced on in a background square."""
+    insert_side: int = 0
+    """Side of that square in pixels (0: an eighth of the frame's side)."""
     units: int = 20
     """Units ablated (top by IoU, and as many random ones) and inserted, per layer."""
     score_threshold: float = 0.3
@@ -340,16 +420,16 @@ def _insert_edits(name: str, units: Sequence[int], levels: torch.Tensor, regions
     return {name: insert_units(units, levels, regions[batch])}
 
 
-def _inside(detections, regions: torch.Tensor, concept: str, score_threshold: float) -> int:
-    count = 0
+def _inside(detections, regions: torch.Tensor, concept: str, score_threshold: float) -> list[int]:
+    """Per frame, the detections of ``concept`` whose centre falls in the frame's region."""
+    counts = []
     for detection, region in zip(detections, regions, strict=True):
         keep = (detection["scores"].cpu() >= score_threshold) & torch.isin(
             detection["labels"].cpu(), torch.tensor(CONCEPT_CLASSES[concept])
         )
-        for x0, y0, x1, y1 in detection["boxes"].cpu()[keep].tolist():
-            cy, cx = int((y0 + y1) / 2), int((x0 + x1) / 2)
-            count += bool(region[min(cy, region.shape[0] - 1), min(cx, region.shape[1] - 1)])
-    return count
+        centres = [(int((y0 + y1) / 2), int((x0 + x1) / 2)) for x0, y0, x1, y1 in detection["boxes"].cpu()[keep].tolist()]
+        counts.append(sum(bool(region[min(y, region.shape[0] - 1), min(x, region.shape[1] - 1)]) for y, x in centres))
+    return counts
 
 
 def _units_picture(frames: torch.Tensor, activations: torch.Tensor, threshold: torch.Tensor,
@@ -374,9 +454,10 @@ def dissect(config: DissectConfig) -> dict[str, Any]:
 
     for name, option in ((config.ablate, "--ablate"), (config.insert, "--insert")):
         _check_concept(name, option)
-    if config.frames < 1 or config.units < 1 or config.batch_size < 1:
+    if min(config.frames, config.units, config.batch_size, config.rank_frames) < 1:
         raise UsageError(
-            f"frames={config.frames}, units={config.units} and batch_size={config.batch_size} must each be at least 1"
+            f"frames={config.frames}, units={config.units}, batch_size={config.batch_size} and "
+            f"rank_frames={config.rank_frames} must each be at least 1"
         )
     set_threads(config.threads)
     seed_everything(config.seed)
@@ -404,32 +485,56 @@ def dissect(config: DissectConfig) -> dict[str, Any]:
     names = (*CONCEPTS, *(c for c in dict.fromkeys((config.ablate, config.insert)) if c not in CONCEPTS))
     truths = object_boxes(data.class_masks, data.instance_masks, config.ablate)
 
-    def found(images: torch.Tensor) -> int:
+    def detect(images: torch.Tensor) -> list[dict[str, torch.Tensor]]:
         detections = []
         for start in range(0, len(images), config.batch_size):
             detections += detector.predict(images[start : start + config.batch_size].to(next(detector.parameters()).device))
-        return objects_found(detections, truths, config.score_threshold)
+        return detections
+
+    def found(images: torch.Tensor) -> int:
+        return objects_found(detect(images), truths, config.score_threshold)
+
+    if config.rank == "effect":
+        ranking = load_layout_frames(config.data, config.rank_split, limit=config.rank_frames)
+        rank_layouts = layout_tensor(ranking.class_masks, ranking.instance_masks)
+        rank_looks = model.random_looks(len(rank_layouts), torch.Generator().manual_seed(config.seed + 1))
+        rank_truths = object_boxes(ranking.class_masks, ranking.instance_masks, config.ablate)
+
+        def effects(name: str) -> torch.Tensor:
+            """Per unit of the layer, the drop in the --ablate objects' scores when it alone is off."""
+            def score(edits: dict[str, Edit] | None) -> float:
+                images = _generate(model, rank_layouts, rank_looks, config.batch_size, layers, None, edits)
+                return object_scores(detect(images), rank_truths)
+
+            base = score(None)
+            units = activations[name].shape[1]
+            return torch.tensor([base - score({name: ablate_units([u])}) for u in range(units)]) / max(base, 1e-9)
 
     baseline = found(frames)
+    quantiles = (config.quantile,) if config.threshold == "quantile" else IQR_QUANTILES
     report: dict[str, Any] = {
         "checkpoint": str(config.checkpoint), "model": meta["model"], "detector": str(config.detector),
         "data": str(config.data), "split": config.split, "frames": len(frames), "image_size": size,
-        "quantile": config.quantile, "iou_threshold": config.iou_threshold, "concepts": list(CONCEPTS),
+        "threshold": config.threshold, "quantiles": list(quantiles), "iou_threshold": config.iou_threshold, "concepts": list(CONCEPTS),
         "ablate": config.ablate, "units_ablated": config.units,
         "objects": sum(len(t["boxes"]) for t in truths), "found": baseline, "layers": {},
     }
     choose = torch.Generator().manual_seed(config.seed)
     for step, (name, values) in enumerate(activations.items()):
-        thresholds = unit_thresholds(values, config.quantile)
+        candidates = torch.stack([unit_thresholds(values, q) for q in quantiles])  # (T, C)
         counts = None
         for start in range(0, len(values), config.batch_size):
             batch = slice(start, start + config.batch_size)
-            part = _overlaps(unit_masks(values[batch], thresholds, size), concept_masks(data.class_masks[batch], names))
+            part = overlap_counts(values[batch], candidates, data.class_masks[batch], names)
             counts = part if counts is None else tuple(a + b for a, b in zip(counts, part, strict=True))
-        iou = _iou(*counts)
+        best, iou = best_levels(*counts, pixels=len(values) * size * size)
+        thresholds = candidates.gather(0, best)  # (C, K): each unit's level for each concept
         matched = match_units(iou[:, : len(CONCEPTS)], CONCEPTS, config.iou_threshold)
+        for entry in matched:
+            entry["quantile"] = quantiles[int(best[entry["unit"], CONCEPTS.index(entry["concept"])])]
         k = min(config.units, values.shape[1])
-        top = iou[:, names.index(config.ablate)].argsort(descending=True)[:k].tolist()
+        effect = effects(name) if config.rank == "effect" else None
+        top = (effect if effect is not None else iou[:, names.index(config.ablate)]).argsort(descending=True)[:k].tolist()
         random_units = torch.randperm(values.shape[1], generator=choose)[:k].tolist()
         after_top = found(_generate(model, layouts, looks, config.batch_size, layers, None, {name: ablate_units(top)}))
         after_random = found(
@@ -444,24 +549,29 @@ def dissect(config: DissectConfig) -> dict[str, Any]:
             "matched": len(matched),
             "concepts": {c: sum(m["concept"] == c for m in matched) for c in CONCEPTS},
             "matched_units": matched,
-            "ablation": {"k": k, "top_units": top, "random_units": random_units,
+            f"{config.ablate}_iou_over_threshold": int((iou[:, names.index(config.ablate)] > config.iou_threshold).sum()),
+            "ablation": {"k": k, "rank": config.rank, "top_units": top, "random_units": random_units,
+                         **({"top_effect": [round(float(effect[u]), 4) for u in top]} if effect is not None else {}),
                          "top_iou": [round(float(iou[u, names.index(config.ablate)]), 4) for u in top],
                          "found_after_top": after_top, "found_after_random": after_random, "removed": removed},
         }
-        # insertion: the insert concept's top units, forced to their mean top-quantile level
+        # insertion: the insert concept's top units, forced to their mean top --quantile level (a
+        # high value, as the paper's, whichever level --threshold picked for their masks)
         insert_top = iou[:, names.index(config.insert)].argsort(descending=True)[:k].tolist()
         flat = values.transpose(0, 1).flatten(1)
-        levels = torch.stack([flat[u][flat[u] >= thresholds[u]].mean() for u in insert_top])
-        regions = _background_squares(data.class_masks, max(4, size // 8))
+        high = unit_thresholds(values, config.quantile)
+        levels = torch.stack([flat[u][flat[u] >= high[u]].mean() for u in insert_top])
+        side = config.insert_side or max(4, size // 8)
+        regions = _background_squares(data.class_masks, side)
         inserted = _generate(model, layouts, looks, config.batch_size, layers, None,
                              partial(_insert_edits, name, insert_top, levels, regions))
-        device = next(detector.parameters()).device
+        inside = {when: _inside(detect(images), regions, config.insert, config.score_threshold)
+                  for when, images in (("before", frames), ("after", inserted))}
         entry["insertion"] = {
-            "concept": config.insert, "units": insert_top, "square": max(4, size // 8),
-            "detected_in_square_before": _inside(detector.predict(frames.to(device)), regions, config.insert,
-                                                 config.score_threshold),
-            "detected_in_square_after": _inside(detector.predict(inserted.to(device)), regions, config.insert,
-                                                config.score_threshold),
+            "concept": config.insert, "units": insert_top, "square": side,
+            "detected_in_square_before": sum(inside["before"]), "detected_in_square_after": sum(inside["after"]),
+            "squares_with_detection_before": sum(n > 0 for n in inside["before"]),
+            "squares_with_detection_after": sum(n > 0 for n in inside["after"]),
         }
         report["layers"][name] = entry
         writer.add_scalar("dissect/matched_units", len(matched), step)
@@ -471,12 +581,17 @@ def dissect(config: DissectConfig) -> dict[str, Any]:
         shown = [m["unit"] for m in matched[: config.top_units]] or iou.max(1).values.argsort(descending=True)[
             : config.top_units
         ].tolist()
-        grid = make_grid(_units_picture(frames, values, thresholds, shown), nrow=min(6, len(frames)), padding=2)
-        save_image(grid, run_dir / f"units_{name}.png")
+        own_level = thresholds[torch.arange(len(iou)), iou[:, : len(CONCEPTS)].argmax(1)]  # at its best concept
+        grid = make_grid(_units_picture(frames, values, own_level, shown), nrow=min(6, len(frames)), padding=2)
         writer.add_image(f"units/{name}", grid, step)
+        ablated = make_grid(_units_picture(frames, values, thresholds[:, names.index(config.ablate)], top[: config.top_units]),
+                            nrow=min(6, len(frames)), padding=2)
+        for picture, path in ((grid, f"units_{name}.png"), (ablated, f"units_{name}_{config.ablate}.png")):
+            # twice the size, pixels kept sharp: a player's mask is a few pixels of a 128 px frame
+            save_image(F.interpolate(picture[None], scale_factor=2, mode="nearest")[0], run_dir / path)
         columns = min(6, len(frames))
         outline = regions[:columns, None].float()
-        edge = (outline - F.avg_pool2d(outline, 3, 1, 1) > 0.05).expand(-1, 3, -1, -1)
+        edge = (F.max_pool2d(outline, 3, 1, 1) > outline).expand(-1, 3, -1, -1)  # just outside the square
         before, after = frames[:columns].clone(), inserted[:columns].clone()
         for picture in (before, after):
             picture[edge] = 255
@@ -502,7 +617,9 @@ def main(argv: list[str] | None = None) -> None:
             f"({concepts or 'none'}); ablating {ablation['k']} top {report['ablate']} units removes "
             f"{ablation['removed']['top']}, {ablation['k']} random units {ablation['removed']['random']}; "
             f"inserting {insertion['concept']}: {insertion['detected_in_square_before']} -> "
-            f"{insertion['detected_in_square_after']} detections in the squares"
+            f"{insertion['detected_in_square_after']} detections in the squares, in "
+            f"{insertion['squares_with_detection_before']} -> "
+            f"{insertion['squares_with_detection_after']} of {report['frames']} squares"
         )
     print(f"wrote {report['run_dir']}")
 

@@ -5,7 +5,10 @@
   down to full resolution (the last layer sees the layout itself), so a 3-pixel ball stays a
   3-pixel ball. The *look* (light, pitch and table tints, kit shades, textures) is not in the
   layout, so a look code ``z`` modulates every decoder block (FiLM: a per-channel scale and shift
-  after a parameter-free group norm, the AdaIN of MUNIT and StyleGAN).
+  after a parameter-free group norm, the AdaIN of MUNIT and StyleGAN). With ``skips=False`` it is
+  pix2pix's "encoder-decoder" ablation: no skips and a head that does not see the layout, so
+  everything the frame shows passes through every decoder block (what GAN Dissection needs to
+  find the units that draw an object, :mod:`visiongym.vision.dissect`).
 - :class:`LookEncoder`: a frame -> the mean and log-variance of its look code, trained with a KL
   term towards N(0, I) as in BicycleGAN's cVAE-GAN, so that at generation time ``z ~ N(0, I)``
   draws new looks and an encoded frame re-uses its look.
@@ -76,7 +79,14 @@ class LayoutGenerator(nn.Module):
     Args:
         image_size: square side; must be divisible by ``2 ** len(widths)``.
         widths: channels of the encoder stages (each halves the size); the decoder mirrors them.
+        up_widths: channels out of each up block (``up_widths[k]`` out of block k, which brings
+            stage k + 1 to the size of stage k); by default the mirror, ``widths[max(k - 1, 0)]``.
         look_dim: size of the look code.
+        skips: the U-Net's skips (and the layout fed to the head); without them the layout
+            reaches the frame only through the bottleneck and every up block.
+        coords: two more input channels, each pixel's y and x in [-1, 1] (CoordConv): where the
+            pitch ends and the stands begin is not in the layout, and without skips from a deep
+            stage a shallow encoder-decoder cannot tell from its receptive field where it is.
     """
 
     def __init__(
@@ -84,9 +94,13 @@ class LayoutGenerator(nn.Module):
         image_size: int = 128,
         widths: tuple[int, ...] = (32, 64, 128, 128, 128),
         look_dim: int = 8,
+        skips: bool = True,
+        coords: bool = False,
+        up_widths: tuple[int, ...] | None = None,
     ) -> None:
         super().__init__()
         levels = len(widths)
+        up_widths = up_widths or tuple(widths[max(k - 1, 0)] for k in range(levels))
         if levels < 2 or image_size % 2**levels or image_size // 2**levels < 2:
             raise UsageError(
                 f"image_size {image_size} does not fit a {levels}-stage U-Net; use a multiple of "
@@ -94,26 +108,36 @@ class LayoutGenerator(nn.Module):
             )
         self.image_size = image_size
         self.look_dim = look_dim
-        channels = (LAYOUT_CHANNELS, *widths)
+        self.skips = skips
+        self.coords = coords
+        channels = (LAYOUT_CHANNELS + (2 if coords else 0), *widths)
         self.down = nn.ModuleList(
             _down(channels[k], channels[k + 1], norm=k > 0) for k in range(levels)
         )
         # Up block k brings stage k + 1 back to the size of stage k; below the bottleneck its
         # input is the previous up block's output concatenated with the skip of the same size.
         self.up = nn.ModuleList(
-            _LookUp(widths[k] if k == levels - 1 else 2 * widths[k], widths[max(k - 1, 0)], look_dim)
+            _LookUp(
+                widths[k] if k == levels - 1 else up_widths[k + 1] + (widths[k] if skips else 0), up_widths[k], look_dim
+            )
             for k in range(levels)
         )
-        self.head = nn.Conv2d(widths[0] + LAYOUT_CHANNELS, 3, 3, padding=1)
+        self.head = nn.Conv2d(up_widths[0] + (LAYOUT_CHANNELS if skips else 0), 3, 3, padding=1)
 
     def forward(self, layout: torch.Tensor, look: torch.Tensor) -> torch.Tensor:
-        skips, x = [], layout
+        x = layout
+        if self.coords:
+            line = torch.linspace(-1.0, 1.0, layout.shape[-1], device=layout.device, dtype=layout.dtype)
+            ys, xs = torch.meshgrid(line, line, indexing="ij")
+            x = torch.cat([layout, torch.stack([ys, xs]).expand(len(layout), -1, -1, -1)], 1)
+        skips = []
         for block in self.down:
             x = block(x)
             skips.append(x)
         for k in reversed(range(len(self.up))):
-            x = self.up[k](x if k == len(self.up) - 1 else torch.cat([x, skips[k]], 1), look)
-        return torch.tanh(self.head(torch.cat([x, layout], 1)))
+            skip = self.skips and k < len(self.up) - 1
+            x = self.up[k](torch.cat([x, skips[k]], 1) if skip else x, look)
+        return torch.tanh(self.head(torch.cat([x, layout], 1) if self.skips else x))
 
 
 class LookEncoder(nn.Module):
@@ -162,9 +186,12 @@ class LayoutGAN(nn.Module):
         look_dim: int = 8,
         encoder_widths: tuple[int, ...] = (16, 32, 64, 64),
         critic_widths: tuple[int, ...] = (32, 64, 128),
+        skips: bool = True,
+        coords: bool = False,
+        up_widths: tuple[int, ...] | None = None,
     ) -> None:
         super().__init__()
-        self.generator = LayoutGenerator(image_size, widths, look_dim)
+        self.generator = LayoutGenerator(image_size, widths, look_dim, skips, coords, up_widths)
         self.look_encoder = LookEncoder(look_dim, encoder_widths)
         self.discriminator = PatchDiscriminator(critic_widths)
 
@@ -210,6 +237,22 @@ def pix2pix(*, image_size: int = 128, look_dim: int = 8) -> LayoutGAN:
 def pix2pix_small(*, image_size: int = 128, look_dim: int = 8) -> LayoutGAN:
     """Half the channels of ``pix2pix``: about 3x faster on a CPU."""
     return LayoutGAN(image_size, (16, 32, 64, 64, 64), look_dim, (16, 32, 32, 32), (16, 32, 64))
+
+
+@LAYOUT_GANS.register("encoder_decoder_small")
+def encoder_decoder_small(*, image_size: int = 128, look_dim: int = 8) -> LayoutGAN:
+    """pix2pix's encoder-decoder (no skips, the head blind to the layout) with pixel coordinates as
+    input, 3 stages 32-128-128: a 16 x 16 bottleneck at 128 px, then up blocks of 128, 96 and 16
+    units. For dissection: every object passes through ``up.2`` (128 units at a quarter of the
+    side) and ``up.1`` (96 units at half the side, where a player spans a few cells)."""
+    return LayoutGAN(image_size, (32, 128, 128), look_dim, (16, 32, 32, 32), (16, 32, 64), skips=False, coords=True,
+                     up_widths=(16, 96, 128))
+
+
+@LAYOUT_GANS.register("encoder_decoder_tiny")
+def encoder_decoder_tiny(*, image_size: int = 64, look_dim: int = 4) -> LayoutGAN:
+    """``pix2pix_tiny`` without its skips, for tests."""
+    return LayoutGAN(image_size, (8, 16, 32), look_dim, (8, 16), (8, 16), skips=False, coords=True)
 
 
 @LAYOUT_GANS.register("pix2pix_tiny")
