@@ -63,9 +63,9 @@ def check_image_size(image_size: int, downsamplings: int) -> int:
 
 
 NORMS = ("instance", "batch", "none")
+"""Generator normalisations, as the reference implementation's ``--norm`` offers them."""
 GENERATOR_HEADS = ("residual", "affine")
 """How the generator's head turns its features into the output frame (see :class:`ResnetGenerator`)."""
-"""Generator normalisations, as the reference implementation's ``--norm`` offers them."""
 
 
 def _norm(channels: int, kind: str = "instance") -> nn.Module:
