@@ -148,6 +148,13 @@ class DQNConfig(TrainConfig):
     """Keep the pretrained encoder's weights fixed (only the projection after it and the Q head
     train); --no-freeze-encoder fine-tunes them too. Its batch-norm statistics stay those of
     pretraining either way."""
+    feature_cache: Literal["auto", "on", "off"] = "auto"
+    """With a frozen pretrained encoder (--encoder autoencoder or detector): the replay buffer keeps
+    each frame's code instead of its pixels, so a frame passes the frozen trunk once, when it is
+    observed, instead of in every batch that draws it again. The Q-values are the same up to float
+    rounding, and the saved network still reads pixels (evaluation and play are unchanged). auto:
+    on where that is exact (a frozen encoder, no --augment-pad or --augment-colour, not drqn); on:
+    the same, refused where it is not exact; off: pixels in the replay buffer."""
     features_dim: int = 512
     """Encoder output size."""
     frame_stack: int = 4
@@ -501,7 +508,7 @@ def config_to_dict(config: TrainConfig) -> dict[str, Any]:
     return {"algo": config.algo, **config_dict(config)}
 
 
-LEGACY_DEFAULTS = {"pipeline": "off", "atari_wrappers": False}
+LEGACY_DEFAULTS = {"pipeline": "off", "atari_wrappers": False, "feature_cache": "off"}
 """Fields added after runs were saved, with the value that reproduces how those runs trained
 (a resumed run continues as it started)."""
 

@@ -220,6 +220,7 @@ class DRQNTrainer(DQNTrainer):
 
     stateful_acting = True
     vector_observations = False
+    feature_cache = False
 
     config: DRQNConfig
 

@@ -42,7 +42,7 @@ from visiongym.agents.dqn.loading import describe
 from visiongym.agents.dqn.networks import QNetwork, build_network, encoder_kwargs, stacked_space
 from visiongym.agents.dqn.policy import DQNPolicy
 from visiongym.sims.errors import UsageError
-from visiongym.vision.encoders import VECTOR_ENCODERS, list_models
+from visiongym.vision.encoders import PRETRAINED, VECTOR_ENCODERS, list_models
 from visiongym.vision.runtime import (
     load_checkpoint,
     pick_device,
@@ -51,7 +51,10 @@ from visiongym.vision.runtime import (
     tune_cpu_allocator,
 )
 
-__all__ = ["DQNTrainer", "check_discrete", "segment_seed"]
+__all__ = ["DQNTrainer", "check_discrete", "segment_seed", "FEATURE_CACHE"]
+
+FEATURE_CACHE = ("auto", "on", "off")
+"""The ``--feature-cache`` choices (:meth:`DQNTrainer.use_feature_cache`)."""
 
 
 def segment_seed(seed: int, step: int) -> int:
@@ -82,6 +85,8 @@ class DQNTrainer:
     """True when :meth:`greedy_actions` must run every step (a recurrent state to carry)."""
     vector_observations = True
     """Whether flat vector observations (with ``--encoder mlp``) are accepted besides images."""
+    feature_cache = True
+    """Whether this loop can keep a frozen encoder's codes in replay (``--feature-cache``)."""
 
     config: DQNConfig
 
@@ -108,6 +113,8 @@ class DQNTrainer:
                 raise UsageError(f"--{name.replace('_', '-')} needs --prioritized (it shapes prioritized replay)")
         if config.prioritized and not 0.0 <= config.priority_beta <= 1.0:
             raise UsageError(f"priority_beta={config.priority_beta} must be in [0, 1]")
+        if config.feature_cache not in FEATURE_CACHE:
+            raise UsageError(f"feature_cache={config.feature_cache!r} unknown; choose one of: {', '.join(FEATURE_CACHE)}")
         if not 0.0 <= config.epsilon_end <= config.epsilon_start <= 1.0:
             raise UsageError(
                 f"need 0 <= epsilon_end ({config.epsilon_end}) <= epsilon_start ({config.epsilon_start}) <= 1"
@@ -118,14 +125,50 @@ class DQNTrainer:
         return QNetwork(observation_space, n_actions, c.encoder, c.features_dim, c.dueling,
                         encoder_kwargs(config_to_dict(c)))
 
+    def use_feature_cache(self) -> bool:
+        """Whether replay keeps the frozen encoder's codes (``--feature-cache``; see :class:`DQNConfig`).
+
+        Raises:
+            UsageError: ``--feature-cache on`` where codes in place of frames would change training.
+        """
+        c = self.config
+        if c.feature_cache == "off":
+            return False
+        reasons = []
+        if c.encoder not in PRETRAINED:
+            reasons.append(f"--encoder {c.encoder} is trained from scratch (the cache is for "
+                           f"{' or '.join(PRETRAINED)})")
+        elif not c.freeze_encoder:
+            reasons.append("--no-freeze-encoder trains the encoder")
+        if c.augment_pad:
+            reasons.append(f"--augment-pad {c.augment_pad} shifts each batch's pixels (use 0)")
+        if c.augment_colour:
+            reasons.append(f"--augment-colour {c.augment_colour} changes each batch's pixels (use 0)")
+        if not self.feature_cache:
+            reasons.append(f"{c.algo} encodes one frame a step through its own network")
+        if reasons and c.feature_cache == "on":
+            raise UsageError("--feature-cache on stores a frozen encoder's codes, which must give the same batches "
+                             "as the pixels; here " + "; ".join(reasons) + " (or use --feature-cache auto|off)")
+        return not reasons
+
+    @torch.no_grad()
+    def observe(self, observations: np.ndarray) -> torch.Tensor:
+        """A vector step's observations as the replay buffer and frame stacks hold them: frames,
+        or with the feature cache each frame's code from the frozen encoder (one pass for all envs)."""
+        frames = to_frames(observations, self.device, self.config.grayscale)
+        if not self.cache:
+            return frames
+        return self.network.encoder.frame_codes(self.network.prepare(frames))
+
     def learner_kwargs(self) -> dict[str, Any]:
         c = self.config
-        # DrQ shifts and colour jitter change pixels; vectors are used as they are
-        augment_pad = 0 if self.vector else c.augment_pad
+        # DrQ shifts and colour jitter change pixels; vectors (and cached codes) are used as they are
+        vector = self.vector or self.cache
+        augment_pad = 0 if vector else c.augment_pad
         return {"learning_rate": c.learning_rate, "adam_eps": c.adam_eps, "double": c.double,
                 "max_grad_norm": c.max_grad_norm, "augment_pad": augment_pad, "tau": c.tau, "amp": c.amp,
-                "augment_colour": 0.0 if self.vector else c.augment_colour,
-                "frame_channels": 1 if self.vector else self.frame_shape[0],
+                "augment_colour": 0.0 if vector else c.augment_colour,
+                "frame_channels": 1 if vector else self.frame_shape[0],
                 "generator": self.generator}
 
     def build_learner(self) -> DQNLearner:
@@ -139,12 +182,12 @@ class DQNTrainer:
         return memory(
             c.buffer_size,
             c.num_envs,
-            self.frame_shape,
+            self.stored_shape,
             stack=c.frame_stack,
             n_step=c.n_step,
             gamma=c.gamma,
             device=self.device,
-            frame_dtype=frame_dtype(self.frame_shape),
+            frame_dtype=frame_dtype(self.stored_shape),
             generator=self.generator,
             **extra,
         )
@@ -185,6 +228,9 @@ class DQNTrainer:
             self.network = self.build_network(self.observation_space, self.n_actions).to(self.device)
         if c.channels_last:
             self.network.use_channels_last()
+        self.cache = self.use_feature_cache()
+        # what replay and the frame stacks hold: frames, or (feature cache) each frame's flat code
+        self.stored_shape = (self.network.encoder.code_size,) if self.cache else self.frame_shape
         self.generator = torch.Generator(self.device).manual_seed(c.seed)
         self.learner = self.build_learner()
         if c.compile and self.compile_supported():
@@ -230,8 +276,8 @@ class DQNTrainer:
     def start_segment(self) -> None:
         """Reset every env from the segment seed and restart the frame stacks."""
         observations, _ = self.envs.reset(seed=segment_seed(self.config.seed, self.step))
-        self.frames = to_frames(observations, self.device, self.config.grayscale)
-        self.stacker = FrameStacker(self.config.num_envs, self.frame_shape, self.config.frame_stack, self.device)
+        self.frames = self.observe(observations)
+        self.stacker = FrameStacker(self.config.num_envs, self.stored_shape, self.config.frame_stack, self.device)
         self.stacker.reset(self.frames)
         self.first = np.ones(self.config.num_envs, dtype=bool)
         self.final = np.zeros(self.config.num_envs, dtype=bool)
@@ -298,7 +344,7 @@ class DQNTrainer:
                 }
             self.episode_return[done] = 0.0
             self.episode_length[done] = 0
-        self.frames = to_frames(observations, self.device, self.config.grayscale)
+        self.frames = self.observe(observations)
         self.first, self.final = final.copy(), done
         self.stacker.push(self.frames, self.first)
         self.reset_memory(self.first)

@@ -97,13 +97,25 @@ class PretrainedFrameEncoder(BaseFeaturesExtractor):
         self.pretrained().eval()  # batch-norm statistics stay those of pretraining
         return self
 
-    def forward(self, observations: torch.Tensor) -> torch.Tensor:
-        if observations.dtype == torch.uint8:
-            images = observations.float() / 255.0
-        else:
-            images = observations.float() / self.pixel_range
-        batch, _, height, width = images.shape
-        frames = images.reshape(batch * self.frames, -1, height, width)
+    @property
+    def code_size(self) -> int:
+        """Values in one frame's code (the projection reads ``frames * code_size``)."""
+        return int(self.project[1].in_features) // self.frames
+
+    def frame_codes(self, frames: torch.Tensor) -> torch.Tensor:
+        """Single frames (N, C, H, W), uint8 or floats (scaled as in :meth:`forward`), to flat
+        codes (N, :attr:`code_size`): what a feature cache stores in place of the frames."""
+        images = frames.float() / 255.0 if frames.dtype == torch.uint8 else frames.float() / self.pixel_range
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze):
-            code = self.encode_frames(frames)
-        return self.project(code.reshape(batch, -1))
+            code = self.encode_frames(images)
+        return code.reshape(len(frames), -1)
+
+    def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        """Features of a channel stack of frames (B, k * C, H, W); or of the ``k`` frames' codes
+        already concatenated (B, k * :attr:`code_size`), as a feature cache stores them (the same
+        features: the trunk is skipped, only the projection runs)."""
+        if observations.dim() == 2:
+            return self.project(observations)
+        batch, _, height, width = observations.shape
+        frames = observations.reshape(batch * self.frames, -1, height, width)
+        return self.project(self.frame_codes(frames).reshape(batch, -1))
