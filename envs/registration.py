@@ -29,6 +29,11 @@ ENVIRONMENTS: list[tuple[str, str, int | None, dict]] = [
 ]
 # fmt: on
 
+TIME_AWARE = ("visiongym.envs.soccer:TabletopSoccerEnv",)
+"""Entry points whose observations count the time left: ``make`` tells them the limit."""
+SHARES_TIME_LIMIT = (gym.envs.registration.WrapperSpec(
+    "ShareTimeLimit", "visiongym.envs.wrappers.time_limit:ShareTimeLimit", {}),)
+
 
 def register_all() -> None:
     """Register every environment once (idempotent)."""
@@ -40,6 +45,7 @@ def register_all() -> None:
             entry_point=entry_point,
             max_episode_steps=max_steps,
             kwargs=dict(kwargs),
+            additional_wrappers=SHARES_TIME_LIMIT if entry_point in TIME_AWARE else (),
         )
 
 

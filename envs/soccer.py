@@ -87,7 +87,7 @@ class TabletopSoccerEnv(gym.Env):
     | 12-13 | opponents' goal centre relative to the controlled player |
     | next 4 per teammate | teammate position, velocity (team A order, controlled player skipped) |
     | next 4 per opponent | opponent position, velocity |
-    | -2 | fraction of the episode time limit left (1 when unknown) |
+    | -2 | with ``clock=True``, fraction of the episode time limit left (else 1; see Episode End) |
     | -1 | goal difference, clipped to [-5, 5] / 5 |
 
     ``obs_mode="pixels"``: ``Box(0, 255, (H, W, 3), uint8)`` from ``camera`` (default the
@@ -122,7 +122,10 @@ class TabletopSoccerEnv(gym.Env):
     (``terminate_on_goal``); ``penalty`` also terminates once the keeper has played the ball (a
     save, or the attacker ran the ball into him) or the attacker's shot has come to rest.
     Matches restart from kick-off after a goal. Time limits come from registration (``max_episode_steps``;
-    ``gymnasium.make(..., max_episode_steps=N)`` overrides it).
+    ``gymnasium.make(..., max_episode_steps=N)`` overrides it). With ``clock=True`` the state's
+    time-left entry counts down against that limit (``make`` hands it over through
+    :class:`visiongym.envs.wrappers.time_limit.ShareTimeLimit`; an env built without ``make``
+    reads 1 there until :meth:`set_time_limit` is called).
 
     ## Arguments
 
@@ -154,12 +157,18 @@ class TabletopSoccerEnv(gym.Env):
       with shirt numbers, posed from gait clips as they run and kick (``docs/soccer.md``).
       Pictures only: states, rewards and state observations are the same bit for bit; ground
       truth gains skeleton keypoints, surface points and per-player depth.
+    - ``clock``: False (default) keeps the state's time-left entry at 1, as every env made by
+      ``gymnasium.make`` read until now (its limit lives in the ``TimeLimit`` wrapper, which the env
+      could not see), so agents trained on it act as they did; True counts it down from 1 to 0
+      over the time limit, as the multi-agent env's entry does against ``max_cycles``.
 
     ## Version History
 
     - v0: initial release.
     - v0: ``appearance`` added; the default look is unchanged (same bytes), so no version bump.
     - v0: ``players`` added; the default (``robot``) is unchanged (same bytes), so no version bump.
+    - v0: ``clock`` added; the default (False) is the observation of before (same bytes), so no
+      version bump.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 20}
@@ -182,8 +191,11 @@ class TabletopSoccerEnv(gym.Env):
         render_size: tuple[int, int] = (360, 480),
         appearance: Any = "default",
         players: str = "robot",
+        clock: bool = False,
     ) -> None:
         check_options(scenario, obs_mode, action_type, camera, kick_aim, cameras=CAMERAS)
+        if not isinstance(clock, bool):
+            raise UsageError(f"clock={clock!r} must be True or False")
         if render_mode is not None:
             check_choice("render_mode", render_mode, self.metadata["render_modes"])
         image_size = image_shape(image_size)
@@ -228,6 +240,16 @@ class TabletopSoccerEnv(gym.Env):
         self._last_action: Any = None
         self._episode_return = 0.0
         self._steps = 0
+        self.clock = clock
+        self._time_limit: int | None = None
+
+    def set_time_limit(self, steps: int | None) -> None:
+        """The episode limit the state's time-left entry counts against with ``clock=True`` (None:
+        unknown, the entry stays 1). ``gymnasium.make`` sets it from ``max_episode_steps``; it does
+        not truncate episodes itself (the ``TimeLimit`` wrapper does)."""
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+            raise UsageError(f"time limit {steps!r} must be a positive number of steps or None")
+        self._time_limit = steps
 
     # ------------------------------------------------------------------ Gymnasium API
     def step(self, action):
@@ -324,7 +346,7 @@ class TabletopSoccerEnv(gym.Env):
         return action_to_command(action, self.action_type, float(self.scene.player_yaws()[self.controlled]))
 
     def _state(self) -> np.ndarray:
-        limit = self.spec.max_episode_steps if self.spec is not None else None
+        limit = self._time_limit if self.clock else None
         return self._state_vectors(1.0 - self._steps / limit if limit else 1.0)[self.controlled]
 
     def _pixels(self) -> np.ndarray:

@@ -1,4 +1,7 @@
-"""A DQN trained once on a small CatchBall through the real command, shared by several tests."""
+"""Shared by several tests: a DQN trained once on a small CatchBall through the real command, and
+untrained pretrained-encoder checkpoints at 36 px."""
+
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +30,23 @@ def catch_dqn_run(tmp_path_factory):
     return main(["dqn", *CATCH_ENV, *FAST_DQN, "--total-steps", "2000", "--eval-interval", "1000",
                  "--eval-episodes", "5", "--checkpoint-interval", "1000", "--runs-dir", str(runs),
                  "--seed", "3"])
+
+
+@pytest.fixture(scope="session")
+def pretrained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Untrained ``grid_tiny`` detector and ``tiny`` autoencoder checkpoints at 36 px (the envs'
+    ``image_size=36`` of these tests)."""
+    import torch
+
+    from visiongym.vision.autoencoders.models import build_autoencoder
+    from visiongym.vision.detect.engine import Detector
+    from visiongym.vision.runtime import save_checkpoint
+
+    folder = tmp_path_factory.mktemp("pretrained")
+    torch.manual_seed(0)
+    autoencoder = build_autoencoder("tiny", image_size=(36, 36))
+    return {
+        "detector": Detector("grid_tiny", 36).save(folder / "detector.pt"),
+        "autoencoder": save_checkpoint(folder / "ae.pt", "autoencoder", {"model": autoencoder.state_dict()},
+                                       variant="conv", arch="tiny", image_size=[36, 36], epoch=1),
+    }

@@ -17,24 +17,9 @@ from visiongym.agents.dqn.networks import QNetwork
 from visiongym.agents.policies import load_policy
 from visiongym.agents.train import main as train_main
 from visiongym.sims.errors import UsageError
-from visiongym.vision.autoencoders.models import build_autoencoder
-from visiongym.vision.detect.engine import Detector
-from visiongym.vision.runtime import load_checkpoint, save_checkpoint
+from visiongym.vision.runtime import load_checkpoint
 
 SIZE = 36
-
-
-@pytest.fixture(scope="module")
-def pretrained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Untrained tiny autoencoder and grid_tiny detector checkpoints at 36 px."""
-    folder = tmp_path_factory.mktemp("pretrained")
-    torch.manual_seed(0)
-    autoencoder = build_autoencoder("tiny", image_size=(SIZE, SIZE))
-    return {
-        "autoencoder": save_checkpoint(folder / "ae.pt", "autoencoder", {"model": autoencoder.state_dict()},
-                                       variant="conv", arch="tiny", image_size=[SIZE, SIZE], epoch=1),
-        "detector": Detector("grid_tiny", SIZE).save(folder / "detector.pt"),
-    }
 
 
 def _dqn(runs: Path, checkpoint: Path, *args: str, name: str = "run", encoder: str = "autoencoder") -> Path:

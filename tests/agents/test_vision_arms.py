@@ -14,9 +14,7 @@ import torch
 
 from visiongym.agents.evaluate import main as evaluate_main
 from visiongym.agents.train import main as train_main
-from visiongym.vision.autoencoders.models import build_autoencoder
-from visiongym.vision.detect.engine import Detector
-from visiongym.vision.runtime import load_checkpoint, save_checkpoint
+from visiongym.vision.runtime import load_checkpoint
 
 SIZE = 36
 
@@ -31,19 +29,6 @@ TINY_DQN = ["--num-envs", "2", "--frame-stack", "2", "--features-dim", "32", "--
             "--learning-starts", "24", "--batch-size", "8", "--train-frequency", "2", "--n-step", "3",
             "--target-update-interval", "16", "--exploration-steps", "32", "--total-steps", "64",
             "--eval-interval", "0", "--no-video", "--threads", "1", "--no-progress"]
-
-
-@pytest.fixture(scope="module")
-def pretrained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Untrained grid_tiny detector and tiny autoencoder checkpoints at the env's 36 px."""
-    folder = tmp_path_factory.mktemp("pretrained")
-    torch.manual_seed(0)
-    autoencoder = build_autoencoder("tiny", image_size=(SIZE, SIZE))
-    return {
-        "detector": Detector("grid_tiny", SIZE).save(folder / "detector.pt"),
-        "autoencoder": save_checkpoint(folder / "ae.pt", "autoencoder", {"model": autoencoder.state_dict()},
-                                       variant="conv", arch="tiny", image_size=[SIZE, SIZE], epoch=1),
-    }
 
 
 ARMS = {

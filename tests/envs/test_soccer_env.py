@@ -11,8 +11,9 @@ from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import visiongym  # noqa: F401
-from visiongym.envs.soccer import ACTION_TYPES, OBS_MODES, SCENARIOS
+from visiongym.envs.soccer import ACTION_TYPES, OBS_MODES, SCENARIOS, TabletopSoccerEnv
 from visiongym.envs.soccer_actions import nearest_direction
+from visiongym.sims.errors import UsageError
 
 ENV_ID = "visiongym/TabletopSoccer-v0"
 
@@ -285,3 +286,52 @@ def test_penalty_ends_at_once_when_the_keeper_saves_and_a_shot_inside_the_post_b
                 break
         assert terminated and info["goal"] == goal and t < 40
     env.close()
+
+
+@pytest.mark.parametrize(("make_kwargs", "limit"), [({}, 400), ({"max_episode_steps": 50}, 50)])
+def test_the_clock_counts_down_against_the_limit_make_applies(make_kwargs: dict, limit: int):
+    env = gym.make("visiongym/TabletopSoccer-v0", clock=True, **make_kwargs)
+    observation, _ = env.reset(seed=0)
+    assert observation[-2] == pytest.approx(1.0)
+    for step in range(1, 6):
+        observation, *_ = env.step(env.action_space.sample())
+        assert observation[-2] == pytest.approx(1.0 - step / limit)
+    # recreated from its spec, the env gets the same limit again
+    again = gym.make(env.spec)
+    assert again.unwrapped._time_limit == limit
+    again.reset(seed=0)
+    assert again.step(again.action_space.sample())[0][-2] == pytest.approx(1.0 - 1 / limit)
+
+
+def test_without_the_clock_or_a_limit_the_time_left_entry_stays_one():
+    default = gym.make("visiongym/TabletopSoccer-v0")  # clock=False: the observation of before
+    unlimited = gym.make("visiongym/TabletopSoccer-v0", clock=True, max_episode_steps=-1)
+    direct = TabletopSoccerEnv(clock=True)
+    for env in (default, unlimited, direct):
+        env.reset(seed=0)
+        for _ in range(3):
+            assert env.step(env.action_space.sample())[0][-2] == 1.0
+    direct.set_time_limit(10)
+    direct.reset(seed=0)
+    assert direct.step(direct.action_space.sample())[0][-2] == pytest.approx(0.9)
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(UsageError, match=r"time limit .* must be a positive number of steps or None"):
+            direct.set_time_limit(bad)
+    with pytest.raises(UsageError, match=r"clock='yes' must be True or False"):
+        TabletopSoccerEnv(clock="yes")
+
+
+def test_with_the_clock_one_controlled_player_still_replays_in_the_multi_agent_env():
+    from visiongym.envs import soccer_multi
+
+    single = gym.make("visiongym/TabletopSoccer-2v2-v0", clock=True)
+    multi = soccer_multi.parallel_env_from_id("visiongym/TabletopSoccer-2v2-v0", controlled=["team_a_1"])
+    assert multi.max_cycles == single.spec.max_episode_steps == 1200
+    obs, _ = single.reset(seed=5)
+    observations, _ = multi.reset(seed=5)
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        assert np.array_equal(obs, observations["team_a_1"])
+        action = int(rng.integers(single.action_space.n))
+        obs, *_ = single.step(action)
+        observations, *_ = multi.step({"team_a_1": action})

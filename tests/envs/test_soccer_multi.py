@@ -60,7 +60,8 @@ def test_from_id_takes_the_single_agent_scenario_and_time_limit():
 
 def test_one_controlled_player_replays_the_single_agent_env_exactly():
     single = gym.make("visiongym/TabletopSoccer-2v2-v0", shaping=True)
-    # max_cycles=None: the single-agent env's time-left entry reads 1 (its unwrapped spec has no limit)
+    # max_cycles=None: the single-agent env's time-left entry reads 1 without clock=True (test_soccer_env.py
+    # replays it with the clock on against the id's limit)
     multi = soccer_multi.parallel_env_from_id("visiongym/TabletopSoccer-2v2-v0", controlled=["team_a_1"],
                                               shaping=True, max_cycles=None)
     obs, _ = single.reset(seed=5)
