@@ -26,6 +26,10 @@ view is small for a detector (the ball is about 2 px), but so is the 128 px broa
 detectors were first trained on (ball 2-4 px); training on the agents' own frames keeps the
 backbone arms and the object arm on exactly what the other arms see.
 
+The frozen arms keep each frame's code in replay (``--feature-cache auto``: exact here, as the
+recipe has no DrQ shifts), 5-8x faster than re-encoding every sampled frame
+(``benchmarks/feature_cache_speed.py``); the fine-tuned arm trains through its trunk.
+
 Runs live in ``<runs-dir>/<arm>_seed<N>``: a finished one is reused, an unfinished one resumed
 (``visiongym train --resume``); ``--jobs`` trains that many at once, each with ``--threads`` torch
 threads. Then each run's final checkpoint (``last.pt``) plays ``--eval-episodes`` fresh episodes on
