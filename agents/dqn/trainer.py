@@ -10,6 +10,7 @@ continues exactly like an uninterrupted one (CPU; GPU kernels may add float nois
 from __future__ import annotations
 
 import time
+import typing
 import warnings
 from collections import deque
 from pathlib import Path
@@ -53,8 +54,8 @@ from visiongym.vision.runtime import (
 
 __all__ = ["DQNTrainer", "check_discrete", "segment_seed", "FEATURE_CACHE"]
 
-FEATURE_CACHE = ("auto", "on", "off")
-"""The ``--feature-cache`` choices (:meth:`DQNTrainer.use_feature_cache`)."""
+FEATURE_CACHE: tuple[str, ...] = typing.get_args(typing.get_type_hints(DQNConfig)["feature_cache"])
+"""The ``--feature-cache`` choices, those of :attr:`DQNConfig.feature_cache` (:meth:`DQNTrainer.use_feature_cache`)."""
 
 
 def segment_seed(seed: int, step: int) -> int:

@@ -500,15 +500,16 @@ def dissect(config: DissectConfig) -> dict[str, Any]:
         rank_looks = model.random_looks(len(rank_layouts), torch.Generator().manual_seed(config.seed + 1))
         rank_truths = object_boxes(ranking.class_masks, ranking.instance_masks, config.ablate)
 
+        def rank_score(edits: dict[str, Edit] | None) -> float:
+            images = _generate(model, rank_layouts, rank_looks, config.batch_size, layers, None, edits)
+            return object_scores(detect(images), rank_truths)
+
+        base = rank_score(None)  # the intact generator's, the same for every layer
+
         def effects(name: str) -> torch.Tensor:
             """Per unit of the layer, the drop in the --ablate objects' scores when it alone is off."""
-            def score(edits: dict[str, Edit] | None) -> float:
-                images = _generate(model, rank_layouts, rank_looks, config.batch_size, layers, None, edits)
-                return object_scores(detect(images), rank_truths)
-
-            base = score(None)
             units = activations[name].shape[1]
-            return torch.tensor([base - score({name: ablate_units([u])}) for u in range(units)]) / max(base, 1e-9)
+            return torch.tensor([base - rank_score({name: ablate_units([u])}) for u in range(units)]) / max(base, 1e-9)
 
     baseline = found(frames)
     quantiles = (config.quantile,) if config.threshold == "quantile" else IQR_QUANTILES

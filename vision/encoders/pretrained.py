@@ -36,6 +36,7 @@ class PretrainedFrameEncoder(BaseFeaturesExtractor):
 
     freeze: bool
     frames: int
+    code_size: int
     project: nn.Module
 
     def pretrained(self) -> nn.Module:
@@ -85,6 +86,8 @@ class PretrainedFrameEncoder(BaseFeaturesExtractor):
                 f"image_size={height}"
             )
         self.frames = shape[0] // channels
+        self.code_size = int(code_size)
+        """Values in one frame's code (the projection reads ``frames * code_size``)."""
         self.freeze = bool(freeze)
         self.pixel_range = float(pixel_range)
         if self.freeze:
@@ -96,11 +99,6 @@ class PretrainedFrameEncoder(BaseFeaturesExtractor):
         super().train(mode)
         self.pretrained().eval()  # batch-norm statistics stay those of pretraining
         return self
-
-    @property
-    def code_size(self) -> int:
-        """Values in one frame's code (the projection reads ``frames * code_size``)."""
-        return int(self.project[1].in_features) // self.frames
 
     def frame_codes(self, frames: torch.Tensor) -> torch.Tensor:
         """Single frames (N, C, H, W), uint8 or floats (scaled as in :meth:`forward`), to flat
