@@ -234,14 +234,15 @@ def train_epoch(
     total_steps: int,
     device: torch.device,
     clip_norm: float = 10.0,
+    loss_kwargs: dict[str, Any] | None = None,
 ) -> tuple[int, torch.Tensor]:
     """One pass of ``(images, targets)`` batches through ``model.loss`` (the detector's and the
     segmenter's interface): clipped optimiser and scheduler steps, losses logged; stops at
-    ``total_steps``. Returns ``(step, last loss)``."""
+    ``total_steps``; ``loss_kwargs`` go to every ``model.loss`` call. Returns ``(step, last loss)``."""
     model.train()
     loss = torch.tensor(float("nan"))
     for images, targets in batches:
-        loss, terms = model.loss(images.to(device), targets)
+        loss, terms = model.loss(images.to(device), targets, **(loss_kwargs or {}))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)

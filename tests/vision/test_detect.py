@@ -93,9 +93,17 @@ def test_fine_grid_has_stride_two_and_learns_a_three_pixel_ball():
     with pytest.raises(ValueError, match="grid_stride 8 unsupported; choose one of: 2, 4"):
         GridDetector(grid_stride=8)
     torch.manual_seed(0)
-    generator = torch.Generator().manual_seed(0)
     net = GridDetector(num_classes=4, widths=(8, 16, 32), image_size=(32, 32), grid_stride=2)
     assert net.grid_size == (16, 16) and net.stride == 2
+    detector = Detector("grid_tiny", image_size=32)
+    detector.net = net
+    scores = _learn_balls(detector)
+    assert scores["map_50"] > 0.7, scores
+
+
+def _learn_balls(detector: Detector, steps: int = 100) -> dict[str, float]:
+    """Train ``detector`` (32 px) on white 3-pixel balls on green; its mAP on fresh balls."""
+    generator = torch.Generator().manual_seed(0)
 
     def balls(count: int) -> tuple[torch.Tensor, list[dict[str, torch.Tensor]]]:
         images = torch.zeros(count, 3, 32, 32, dtype=torch.uint8)
@@ -108,16 +116,13 @@ def test_fine_grid_has_stride_two_and_learns_a_three_pixel_ball():
             targets.append({"boxes": boxes, "labels": torch.tensor([1])})
         return images, targets
 
-    detector = Detector("grid_tiny", image_size=32)
-    detector.net = net
-    optimizer = torch.optim.AdamW(net.parameters(), lr=1e-2)
-    for _ in range(100):
+    optimizer = torch.optim.AdamW(detector.parameters(), lr=1e-2)
+    for _ in range(steps):
         loss, _ = detector.loss(*balls(8))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    scores = evaluate(detector.eval(), [balls(32)])
-    assert scores["map_50"] > 0.7, scores
+    return evaluate(detector.eval(), [balls(32)])
 
 
 def test_detector_as_observation_wrapper(square_detector: Detector):
@@ -288,7 +293,7 @@ def test_checkpoint_of_another_model_is_refused(tmp_path: Path):
 
 
 def test_unknown_model_names_the_choices():
-    with pytest.raises(ValueError, match="choose one of: grid_small, grid_fine, grid_tiny, grid_nano, faster_rcnn"):
+    with pytest.raises(ValueError, match="choose one of: grid_small, grid_fine, grid_tiny, grid_nano, grid_pico, faster_rcnn"):
         Detector("yolo9000")
     with pytest.raises(ValueError, match="choose one of"):
         build_detector("nope")
@@ -306,3 +311,18 @@ def test_vision_command_ends_bad_input_with_one_error_line(tmp_path, run_module)
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: dataset folder {str(missing)!r} does not exist")
     assert "Traceback" not in result.stderr
+
+
+def test_pico_grid_is_the_cheap_cut_and_still_learns_a_three_pixel_ball():
+    pico, nano = build_detector("grid_pico", image_size=(48, 48)), build_detector("grid_nano", image_size=(48, 48))
+    assert pico.grid_size == nano.grid_size == (24, 24)
+    assert not any(isinstance(m, torch.nn.SiLU) for m in pico.modules())
+    assert len(pico.neck) == 1 and pico.head.in_channels == nano.head.in_channels == 16
+    assert len(GridDetector(widths=(8, 16, 32), first_residual=False).stages[0]) == 1
+    with pytest.raises(ValueError, match="neck 'deep' unknown; choose one of: residual, conv"):
+        GridDetector(neck="deep")
+    with pytest.raises(ValueError, match="activation 'gelu' unknown; choose one of: silu, relu"):
+        GridDetector(activation="gelu")
+    torch.manual_seed(0)
+    scores = _learn_balls(Detector("grid_pico", image_size=32))
+    assert scores["map_50"] > 0.7, scores

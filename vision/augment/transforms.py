@@ -17,7 +17,7 @@ from visiongym.sims.errors import UsageError
 
 __all__ = ["TRANSFORM_NAMES", "make_transform", "make_pipeline", "photometric_transforms",
            "ROBUST_RANGES", "MIX_OPS", "PhotometricMix", "BLUR_KINDS", "CameraBlur", "RadialBlur",
-           "robust_photometric_transforms", "depthwise_convolve", "zoomed_mean",
+           "robust_photometric_transforms", "AugmentedViews", "depthwise_convolve", "zoomed_mean",
            "mask_boxes", "make_sample"]
 
 TRANSFORM_NAMES = ("flip", "rotation", "scale", "crop", "translation", "noise")
@@ -290,6 +290,31 @@ def robust_photometric_transforms(p: float = 0.5, radial: bool = False) -> v2.Tr
         v2.RandomApply([v2.JPEG(quality=(int(low), int(high)))], p=p),
         v2.RandomGrayscale(p=0.1),
     ])
+
+
+class AugmentedViews(v2.Transform):
+    """Stack the image with ``views - 1`` independent draws of a pixel-only ``transform``.
+
+    The image becomes ``views x 3 x H x W``: view 0 as given (the clean view), each other view
+    the clean one through its own random draw of ``transform``, as AugMix pairs a clean image
+    with two augmented copies for its Jensen-Shannon consistency loss. Boxes, masks and labels
+    pass through unchanged, so ``transform`` must not move pixels (the photometric sets).
+    """
+
+    _transformed_types = (tv_tensors.Image,)
+
+    def __init__(self, transform: v2.Transform, views: int = 3) -> None:
+        super().__init__()
+        if views < 2:
+            raise UsageError(f"views {views} must be at least 2 (the clean view and one augmented)")
+        self.views_transform, self.views = transform, views
+
+    def transform(self, inpt, params):
+        clean = inpt.as_subclass(torch.Tensor)
+        copies = [clean]
+        for _ in range(self.views - 1):
+            copies.append(self.views_transform(tv_tensors.Image(clean)).as_subclass(torch.Tensor))
+        return tv_tensors.wrap(torch.stack(copies), like=inpt)
 
 
 def mask_boxes(masks: torch.Tensor) -> torch.Tensor:

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
+from visiongym.sims.errors import UsageError
 from visiongym.vision.data.format import (
     DatasetFormatError,
     png16_to_depth,
@@ -150,6 +151,7 @@ def detection_transforms(
     photometric: bool = True,
     robust: bool = False,
     radial: bool = False,
+    views: int = 1,
 ) -> v2.Compose:
     """Default augmentation: flips, small affine jitter, colour jitter; boxes and masks follow.
 
@@ -162,7 +164,15 @@ def detection_transforms(
             blurs, sensor noise, JPEG and grey, all outside the robustness suite's severities
             (:func:`visiongym.vision.augment.transforms.robust_photometric_transforms`).
         radial: with ``robust``, also a weak zoom blur among the blurs.
+        views: with ``photometric``, 2 or more stacks each image (``views x 3 x H x W``) with
+            ``views - 1`` independent draws of the photometric set after the shared geometric
+            ones (:class:`visiongym.vision.augment.transforms.AugmentedViews`; AugMix's
+            consistency training); 1 applies the set once.
     """
+    if views < 1 or (views > 1 and not (train and photometric)):
+        raise UsageError(
+            f"views={views} needs train and photometric augmentation (views > 1) and at least 1"
+        )
     steps: list[Callable] = []
     if size is not None:
         steps.append(v2.Resize((size, size), antialias=True))
@@ -178,7 +188,12 @@ def detection_transforms(
                 robust_photometric_transforms,
             )
 
-            steps.append(robust_photometric_transforms(radial=radial) if robust else photometric_transforms())
+            pixel_only = robust_photometric_transforms(radial=radial) if robust else photometric_transforms()
+            if views > 1:
+                from visiongym.vision.augment.transforms import AugmentedViews
+
+                pixel_only = AugmentedViews(pixel_only, views)
+            steps.append(pixel_only)
     # Drop boxes pushed (almost) out of the frame, with their labels and masks.
     steps += [v2.ClampBoundingBoxes(), v2.SanitizeBoundingBoxes(min_size=1.0)]
     return v2.Compose(steps)

@@ -14,8 +14,9 @@ from typing import Any
 
 import torch
 
+from visiongym.sims.errors import UsageError
 from visiongym.vision.data.format import DETECTION_CLASSES
-from visiongym.vision.detect.loss import detection_loss
+from visiongym.vision.detect.loss import consistency_loss, detection_loss
 from visiongym.vision.detect.model import DETECTORS
 from visiongym.vision.metrics import detection_map
 from visiongym.vision.runs import NamedModel
@@ -48,9 +49,20 @@ class Detector(NamedModel):
         super().__init__(name, image_size, class_names)
 
     def loss(
-        self, images: torch.Tensor, targets: Sequence[dict[str, Any]]
+        self,
+        images: torch.Tensor,
+        targets: Sequence[dict[str, Any]],
+        consistency: float = 12.0,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Training loss of a uint8 batch; the module must be in train mode."""
+        """Training loss of a uint8 batch; the module must be in train mode.
+
+        A batch of views, N x V x 3 x H x W (view 0 clean, the others augmented copies, as
+        ``detection_transforms(views=V)`` gives), is trained as AugMix: the detection loss on the
+        clean view plus ``consistency`` (AugMix's lambda, 12) times the Jensen-Shannon
+        consistency of all views (:func:`visiongym.vision.detect.loss.consistency_loss`).
+        """
+        if images.ndim == 5:
+            return self._views_loss(images, targets, consistency)
         self._check(images)
         device = images.device
         clean = [
@@ -65,6 +77,33 @@ class Detector(NamedModel):
             return sum(terms.values()), {k: v.detach() for k, v in terms.items()}
         raw = self.net(images)
         return detection_loss(raw, self.net.boxes_from_map(raw), clean, self.net.stride)
+
+    def _views_loss(
+        self, images: torch.Tensor, targets: Sequence[dict[str, Any]], consistency: float
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        if self.name == FASTER_RCNN:
+            raise UsageError(
+                f"augmented views (consistency training) need a grid detector, not {self.name!r}; "
+                f"choose one of: {', '.join(n for n in MODELS if n != FASTER_RCNN)}"
+            )
+        count, views = images.shape[:2]
+        flat = images.transpose(0, 1).reshape(views * count, *images.shape[2:])
+        self._check(flat)
+        raw = self.net(flat)
+        raw_views = raw.reshape(views, count, *raw.shape[1:])
+        clean = [
+            {
+                "boxes": torch.as_tensor(t["boxes"]).to(images.device).float(),
+                "labels": torch.as_tensor(t["labels"]).to(images.device),
+            }
+            for t in targets
+        ]
+        total, terms = detection_loss(
+            raw_views[0], self.net.boxes_from_map(raw_views[0]), clean, self.net.stride
+        )
+        positives = sum(len(t["labels"]) for t in clean)
+        jsd = consistency_loss(raw_views, max(positives, 1))
+        return total + consistency * jsd, {**terms, "consistency": jsd.detach()}
 
     @torch.no_grad()
     def predict(

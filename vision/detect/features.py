@@ -55,7 +55,7 @@ class DetectorBackboneEncoder(PretrainedFrameEncoder):
         if detector.name == FASTER_RCNN:
             raise UsageError(
                 f"checkpoint {str(checkpoint)!r} holds {FASTER_RCNN}; the detector encoder takes the backbone of a "
-                "grid detector (grid_small, grid_fine, grid_tiny, grid_nano)"
+                "grid detector (grid_small, grid_fine, grid_tiny, grid_nano, grid_pico)"
             )
         self.stages = detector.net.stages
         size = detector.image_size

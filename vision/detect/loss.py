@@ -4,6 +4,7 @@ Each ground-truth box is assigned to the cell holding its centre; when two centr
 the smaller object wins (the ball next to a player's feet must not be lost). The loss sums
 binary cross-entropy on objectness over all cells (normalised by the number of positives),
 and, on positive cells, GIoU + L1 on the box and cross-entropy on the class.
+:func:`consistency_loss` is AugMix's Jensen-Shannon consistency over augmented views of a batch.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import torch
 from torch.nn import functional as F
 from torchvision.ops import generalized_box_iou_loss
 
-__all__ = ["assign_targets", "detection_loss"]
+__all__ = ["assign_targets", "detection_loss", "consistency_loss"]
 
 
 def assign_targets(
@@ -80,3 +81,25 @@ def detection_loss(
         "box": box_loss.detach(),
         "class": class_loss.detach(),
     }
+
+
+def consistency_loss(raw_views: torch.Tensor, normaliser: torch.Tensor | float) -> torch.Tensor:
+    """AugMix's Jensen-Shannon divergence between views, per cell, summed and normalised.
+
+    ``raw_views`` is V x N x (5 + C) x gh x gw: the raw maps of V views of the same N frames
+    (the same geometry, different pixels). Each cell's prediction is read as one distribution
+    over background and the C classes, ``[1 - p_obj, p_obj * softmax(class)]``; the loss is
+    ``mean_v KL(p_v || M)`` with ``M`` the views' mean, summed over cells and divided by
+    ``normaliser`` (the trainer passes the clean view's object count, about the objectness
+    loss's number of positive cells, so both terms share a scale).
+    Hendrycks et al., "AugMix", ICLR 2020, eq. 1-2, with cells in place of images.
+    """
+    objectness = raw_views[:, :, 0:1]
+    log_p = torch.cat(
+        [F.logsigmoid(-objectness), F.logsigmoid(objectness) + raw_views[:, :, 5:].log_softmax(dim=2)],
+        dim=2,
+    )
+    p = log_p.exp()
+    log_mean = p.mean(dim=0, keepdim=True).clamp(1e-7, 1.0).log()
+    divergence = (p * (log_p - log_mean)).sum(dim=2).mean(dim=0)  # N x gh x gw
+    return divergence.sum() / normaliser

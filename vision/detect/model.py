@@ -22,23 +22,27 @@ from visiongym.vision.registry import Registry
 __all__ = ["DETECTORS", "GridDetector", "build_detector", "list_detectors", "decode_predictions"]
 
 
-def _conv(in_channels: int, out_channels: int, stride: int = 1) -> nn.Sequential:
+ACTIVATIONS = {"silu": nn.SiLU, "relu": nn.ReLU}
+"""The ``activation`` choices of :class:`GridDetector`."""
+
+
+def _conv(in_channels: int, out_channels: int, stride: int = 1, activation: str = "silu") -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
         nn.BatchNorm2d(out_channels),
-        nn.SiLU(inplace=True),
+        ACTIVATIONS[activation](inplace=True),
     )
 
 
 class _Residual(nn.Module):
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, activation: str = "silu") -> None:
         super().__init__()
         self.body = nn.Sequential(
-            _conv(channels, channels),
+            _conv(channels, channels, activation=activation),
             nn.Conv2d(channels, channels, 3, padding=1, bias=False),
             nn.BatchNorm2d(channels),
         )
-        self.act = nn.SiLU(inplace=True)
+        self.act = ACTIVATIONS[activation](inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(x + self.body(x))
@@ -58,6 +62,11 @@ class GridDetector(nn.Module):
         widths: channels per backbone stage (at least 3 stages).
         image_size: (height, width) the model is trained for; inputs of another size are refused.
         grid_stride: 4 or 2, the stride of the output grid.
+        head_width: channels of the laterals, the neck and the head (default ``widths[1]``).
+        neck: ``"residual"`` (a convolution and a residual block) or ``"conv"`` (one convolution).
+        activation: ``"silu"`` or ``"relu"`` (cheaper on a CPU).
+        first_residual: the first stage's residual block (without it the first stage is one
+            strided convolution).
     """
 
     def __init__(
@@ -66,27 +75,43 @@ class GridDetector(nn.Module):
         widths: tuple[int, ...] = (16, 32, 64, 128),
         image_size: tuple[int, int] = (128, 128),
         grid_stride: int = 4,
+        head_width: int | None = None,
+        neck: str = "residual",
+        activation: str = "silu",
+        first_residual: bool = True,
     ) -> None:
         super().__init__()
         if len(widths) < 3:
             raise UsageError(f"widths {widths!r} needs at least 3 stages (stride 8 or deeper)")
         if grid_stride not in (2, 4):
             raise UsageError(f"grid_stride {grid_stride!r} unsupported; choose one of: 2, 4")
+        if neck not in ("residual", "conv"):
+            raise UsageError(f"neck {neck!r} unknown; choose one of: residual, conv")
+        if activation not in ACTIVATIONS:
+            raise UsageError(f"activation {activation!r} unknown; choose one of: {', '.join(ACTIVATIONS)}")
         first_level = 0 if grid_stride == 2 else 1  # stage i outputs stride 2^(i + 1)
         self.num_classes = num_classes
         self.image_size = tuple(image_size)
         stages, channels = [], 3
-        for width in widths:
-            stages.append(nn.Sequential(_conv(channels, width, stride=2), _Residual(width)))
+        for index, width in enumerate(widths):
+            down = _conv(channels, width, stride=2, activation=activation)
+            if index == 0 and not first_residual:
+                stages.append(nn.Sequential(down))
+            else:
+                stages.append(nn.Sequential(down, _Residual(width, activation)))
             channels = width
         self.stages = nn.ModuleList(stages)
-        head_width = widths[1]
+        head_width = head_width or widths[1]
         # Laterals from the grid's stride upward; the top-down path adds each deeper level, upsampled.
         self.laterals = nn.ModuleList(
             nn.Conv2d(width, head_width, 1) for width in widths[first_level:]
         )
         self.first_level = first_level
-        self.neck = nn.Sequential(_conv(head_width, head_width), _Residual(head_width))
+        self.neck = (
+            nn.Sequential(_conv(head_width, head_width, activation=activation), _Residual(head_width, activation))
+            if neck == "residual"
+            else nn.Sequential(_conv(head_width, head_width, activation=activation))
+        )
         self.head = nn.Conv2d(head_width, 5 + num_classes, 1)
         with torch.no_grad():
             nn.init.constant_(self.head.bias, 0.0)
@@ -209,6 +234,20 @@ def grid_nano(*, num_classes: int = 4, image_size: tuple[int, int] = (128, 128))
     """grid_tiny's narrow stages (8-16-32, against grid_fine's 16-32-64-128) with the grid at
     stride 2: for a detector that runs every env step (the agents' 48 px frames)."""
     return GridDetector(num_classes, widths=(8, 16, 32), image_size=image_size, grid_stride=2)
+
+
+@DETECTORS.register("grid_pico")
+def grid_pico(*, num_classes: int = 4, image_size: tuple[int, int] = (128, 128)) -> GridDetector:
+    """grid_nano cut for a detector in every env step on a CPU: ReLU and a one-convolution neck
+    (``benchmarks/detector_observation_cost.py`` measures what it saves)."""
+    return GridDetector(
+        num_classes,
+        widths=(8, 16, 32),
+        image_size=image_size,
+        grid_stride=2,
+        neck="conv",
+        activation="relu",
+    )
 
 
 @DETECTORS.register("faster_rcnn")

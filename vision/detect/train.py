@@ -76,6 +76,14 @@ class DetectorTrainConfig(RunOptions):
     robustness suite's scored severities (--no-robust: the mild blur/noise/JPEG set)."""
     radial_blur: bool = False
     """With robust, also a weak zoom blur (largest zoom 1.02-1.06; the suite's zoom_blur starts at 1.10)."""
+    consistency: float = 0.0
+    """AugMix's Jensen-Shannon consistency weight (the paper's lambda is 12); above 0, each
+    training frame comes as --views views (clean, and augmented copies through independent
+    draws of the photometric set), the detection loss is taken on the clean view and this
+    weight times the views' per-cell divergence is added (grid detectors; about --views times
+    the compute a step). 0 trains on single augmented frames."""
+    views: int = 3
+    """Views per frame with --consistency above 0 (AugMix: 3, the clean one and two augmented)."""
     seed: int = 0
     """Seed for torch, NumPy and Python."""
     run_dir: Path | None = None
@@ -88,6 +96,23 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     """Train (or resume), score on the test split, print the table; return the test scores."""
     if config.model not in MODELS:
         raise UsageError(f"model {config.model!r} unknown; choose one of: {', '.join(MODELS)}")
+    if config.consistency < 0:
+        raise UsageError(f"consistency={config.consistency} must be 0 (off) or positive (AugMix: 12)")
+    views = 1
+    if config.consistency > 0:
+        if config.views < 2:
+            raise UsageError(f"views={config.views} must be at least 2 with --consistency")
+        if not (config.augment and config.photometric):
+            raise UsageError(
+                "--consistency needs the photometric augmentation to make its views; "
+                "drop --no-augment / --no-photometric, or set --consistency 0"
+            )
+        if config.model == "faster_rcnn":
+            raise UsageError(
+                f"--consistency needs a grid detector, not {config.model!r}; choose one of: "
+                f"{', '.join(m for m in MODELS if m != 'faster_rcnn')}"
+            )
+        views = config.views
     set_threads(config.threads)
     seed_everything(config.seed)
     device = pick_device(config.device)
@@ -96,7 +121,7 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
         config.data,
         "train",
         detection_transforms(
-            config.augment, size, config.photometric, config.robust, config.radial_blur
+            config.augment, size, config.photometric, config.robust, config.radial_blur, views
         ),
         masks=False,
         limit=config.train_limit,
@@ -112,8 +137,13 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
                         folder,
                         "train",
                         detection_transforms(
-            config.augment, size, config.photometric, config.robust, config.radial_blur
-        ),
+                            config.augment,
+                            size,
+                            config.photometric,
+                            config.robust,
+                            config.radial_blur,
+                            views,
+                        ),
                         masks=False,
                     )
                     for folder in extra
@@ -148,7 +178,10 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     started = time.perf_counter()
     bar = tqdm(range(start_epoch, epochs), desc=config.model, disable=not config.progress)
     for epoch in bar:
-        step, loss = train_epoch(detector, loader, optimizer, scheduler, writer, step, total_steps, device)
+        step, loss = train_epoch(
+            detector, loader, optimizer, scheduler, writer, step, total_steps, device,
+            loss_kwargs={"consistency": config.consistency} if views > 1 else None,
+        )
         writer.add_scalar(
             "charts/frames_per_s",
             (step - start_epoch * steps_per_epoch)
