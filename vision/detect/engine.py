@@ -29,6 +29,17 @@ MODELS = DETECTORS.names()
 """Every registered detector name (:data:`visiongym.vision.detect.model.DETECTORS`)."""
 
 
+def _targets_on(targets: Sequence[dict[str, Any]], device: torch.device) -> list[dict[str, torch.Tensor]]:
+    """Each target's ``boxes`` (float) and ``labels`` as tensors on ``device``."""
+    return [
+        {
+            "boxes": torch.as_tensor(t["boxes"]).to(device).float(),
+            "labels": torch.as_tensor(t["labels"]).to(device),
+        }
+        for t in targets
+    ]
+
+
 class Detector(NamedModel):
     """A detector by name with a uniform ``loss`` / ``predict`` interface.
 
@@ -64,14 +75,7 @@ class Detector(NamedModel):
         if images.ndim == 5:
             return self._views_loss(images, targets, consistency)
         self._check(images)
-        device = images.device
-        clean = [
-            {
-                "boxes": torch.as_tensor(t["boxes"]).to(device).float(),
-                "labels": torch.as_tensor(t["labels"]).to(device),
-            }
-            for t in targets
-        ]
+        clean = _targets_on(targets, images.device)
         if self.name == FASTER_RCNN:
             terms = self.net([image.float() / 255.0 for image in images], clean)
             return sum(terms.values()), {k: v.detach() for k, v in terms.items()}
@@ -91,13 +95,7 @@ class Detector(NamedModel):
         self._check(flat)
         raw = self.net(flat)
         raw_views = raw.reshape(views, count, *raw.shape[1:])
-        clean = [
-            {
-                "boxes": torch.as_tensor(t["boxes"]).to(images.device).float(),
-                "labels": torch.as_tensor(t["labels"]).to(images.device),
-            }
-            for t in targets
-        ]
+        clean = _targets_on(targets, images.device)
         total, terms = detection_loss(
             raw_views[0], self.net.boxes_from_map(raw_views[0]), clean, self.net.stride
         )

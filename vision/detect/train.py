@@ -117,14 +117,11 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
     seed_everything(config.seed)
     device = pick_device(config.device)
     size = config.image_size
+    train_transforms = detection_transforms(
+        config.augment, size, config.photometric, config.robust, config.radial_blur, views
+    )
     train_set: Dataset = SoccerDetection(
-        config.data,
-        "train",
-        detection_transforms(
-            config.augment, size, config.photometric, config.robust, config.radial_blur, views
-        ),
-        masks=False,
-        limit=config.train_limit,
+        config.data, "train", train_transforms, masks=False, limit=config.train_limit
     )
     # A single folder (the field's type before it took several) is still accepted from code.
     extra = (config.extra_data,) if isinstance(config.extra_data, (str, Path)) else config.extra_data
@@ -133,19 +130,7 @@ def train_detector(config: DetectorTrainConfig) -> dict[str, float]:
             [
                 train_set,
                 *(
-                    SoccerDetection(
-                        folder,
-                        "train",
-                        detection_transforms(
-                            config.augment,
-                            size,
-                            config.photometric,
-                            config.robust,
-                            config.radial_blur,
-                            views,
-                        ),
-                        masks=False,
-                    )
+                    SoccerDetection(folder, "train", train_transforms, masks=False)
                     for folder in extra
                 ),
             ]
