@@ -32,8 +32,10 @@ recipe has no DrQ shifts), 5-8x faster than re-encoding every sampled frame
 
 Runs live in ``<runs-dir>/<arm>_seed<N>``: a finished one is reused, an unfinished one resumed
 (``visiongym train --resume``); ``--jobs`` trains that many at once, each with ``--threads`` torch
-threads. Then each run's final checkpoint (``last.pt``) plays ``--eval-episodes`` fresh episodes on
-the training look and on ``held_out`` (cached in the run folder), and the script prints per arm:
+threads. Then each run's final checkpoint (``last.pt``; ``--checkpoint best``: its ``best.pt``, the best
+periodic evaluation on the training look, which ``visiongym evaluate <run>`` picks; the held-out looks
+play no part in that choice) plays ``--eval-episodes`` fresh episodes on the training look and on
+``held_out`` (cached in the run folder), and the script prints per arm:
 the mean final goal rate over seeds with a 95% Student-t interval (mean ± t(0.975, n-1) · s / √n,
 clipped to [0, 1]) on each look, the steps to the first periodic evaluation (20 episodes, training
 look) at ≥ 80% goals (median over the seeds that got there, and how many did), and the training
@@ -78,8 +80,13 @@ class Args:
     """Env steps per run (the pixel recipe reaches 80-90% goals at 50-100k on the default look)."""
     appearance: str = "random"
     """Training look (env appearance=...): random (the training distribution), default, ..."""
+    frame_stack: int = 2
+    """Observations stacked per step (the recipe's 2)."""
     eval_episodes: int = 100
     """Episodes of the final evaluation per run and look."""
+    checkpoint: Literal["last", "best"] = "last"
+    """Checkpoint of each run that the final evaluation scores: last (the end of training) or best (the
+    best periodic evaluation on the training look: what ``visiongym evaluate <run>`` picks)."""
     eval_interval: int = 5_000
     """Env steps between the runs' periodic evaluations (20 episodes, training look)."""
     jobs: int = 1
@@ -159,7 +166,7 @@ def train_argv(arm: str, seed: int, args: Args) -> list[str]:
     }[arm]
     return [
         "dqn", "--env", "visiongym/TabletopSoccer-v0", "--env-kwargs", *env_kwargs(arm, args.appearance), *encoder,
-        "--num-envs", "4", "--frame-stack", "2", "--features-dim", "256", "--buffer-size", "100000",
+        "--num-envs", "4", "--frame-stack", str(args.frame_stack), "--features-dim", "256", "--buffer-size", "100000",
         "--learning-starts", "1000", "--batch-size", "64", "--train-frequency", "4", "--n-step", "3",
         "--target-update-interval", "1000", "--exploration-steps", "10000", "--augment-pad", "0",
         "--learning-rate", "5e-4", "--max-grad-norm", "10", "--eval-interval", str(args.eval_interval),
@@ -170,10 +177,14 @@ def train_argv(arm: str, seed: int, args: Args) -> list[str]:
 
 def trained_steps(run: Path) -> int:
     """Env steps of the run's ``last.pt`` (0 without one)."""
+    return checkpoint_step(run / "checkpoints" / "last.pt")
+
+
+def checkpoint_step(path: Path) -> int:
+    """Env steps at which the checkpoint ``path`` was saved (0 without one)."""
     from visiongym.vision.runtime import load_checkpoint
 
-    last = run / "checkpoints" / "last.pt"
-    return int(load_checkpoint(last, map_location="cpu")["meta"]["step"]) if last.is_file() else 0
+    return int(load_checkpoint(path, map_location="cpu")["meta"]["step"]) if path.is_file() else 0
 
 
 def train_run(arm: str, seed: int, args: Args) -> None:
@@ -198,19 +209,20 @@ def train_run(arm: str, seed: int, args: Args) -> None:
         print(f"[{name}] failed (exit {result.returncode}); see {args.runs_dir / f'{name}.log'}", flush=True)
 
 
-def evaluate_run(run: Path, look: str, episodes: int, threads: int) -> dict[str, float]:
-    """Goal rate of ``run``'s ``last.pt`` over ``episodes`` fresh episodes on ``look`` (cached)."""
+def evaluate_run(run: Path, look: str, episodes: int, threads: int, checkpoint: str = "last") -> dict[str, float]:
+    """Goal rate of ``run``'s ``<checkpoint>.pt`` over ``episodes`` fresh episodes on ``look`` (cached)."""
     cache = run / "feeds_eval.json"
     results = json.loads(cache.read_text()) if cache.is_file() else {}
-    key = f"{look}:{episodes}:{trained_steps(run)}"
+    key = f"{look}:{episodes}:{trained_steps(run)}" + ("" if checkpoint == "last" else f":{checkpoint}")
     if key not in results:
         import torch
 
         from visiongym.agents.evaluate import EvaluateConfig, run_evaluation
 
         torch.set_num_threads(threads)
-        summary = run_evaluation(EvaluateConfig(path=run / "checkpoints" / "last.pt", episodes=episodes,
+        summary = run_evaluation(EvaluateConfig(path=run / "checkpoints" / f"{checkpoint}.pt", episodes=episodes,
                                                 appearance=look, device="cpu")).summary()
+        summary["checkpoint_step"] = float(checkpoint_step(run / "checkpoints" / f"{checkpoint}.pt"))
         results = json.loads(cache.read_text()) if cache.is_file() else {}
         results[key] = summary
         cache.write_text(json.dumps(results, indent=1))
@@ -281,6 +293,8 @@ def report(args: Args, finished: dict[str, list[Path]]) -> None:
         first = next((step for step, rate in curve if rate >= 0.8), None)
         rates.setdefault((arm, look), []).append(summary["success_rate"])
         rows.append({"arm": arm, "run": run.name, "look": look, "step": trained_steps(run),
+                     "checkpoint": args.checkpoint,
+                     "checkpoint_step": int(summary.get("checkpoint_step", trained_steps(run))),
                      "goal_rate": summary["success_rate"], "wilson_low": summary["success_ci_low"],
                      "wilson_high": summary["success_ci_high"], "episodes": int(summary["episodes"]),
                      "mean_return": summary["mean_return"], "first_eval_80": first, "sps": training_sps(run)})
@@ -289,7 +303,7 @@ def report(args: Args, finished: dict[str, list[Path]]) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["arm"])
         writer.writeheader()
         writer.writerows(rows)
-    print(f"\nfinal goal rate of last.pt over {args.eval_episodes} episodes per look: mean over seeds "
+    print(f"\nfinal goal rate of {args.checkpoint}.pt over {args.eval_episodes} episodes per look: mean over seeds "
           "(95% Student-t interval)")
     print(f"| arm | seeds | {args.appearance} look (training) | held-out looks | first eval >= 80% "
           "(median; seeds) | SPS | s per 1k steps |")
@@ -318,9 +332,10 @@ def _evaluate_in_subprocess(run: Path, look: str, args: Args) -> dict[str, float
     """:func:`evaluate_run` in a fresh interpreter (renderers and torch threads of its own)."""
     code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from vision_feeds_agents import evaluate_run; "
             "print(json.dumps(evaluate_run(__import__('pathlib').Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), "
-            "int(sys.argv[5]))))")
+            "int(sys.argv[5]), sys.argv[6])))")
     result = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(run), look,
-                             str(args.eval_episodes), str(args.threads)], capture_output=True, text=True, check=False)
+                             str(args.eval_episodes), str(args.threads), args.checkpoint],
+                            capture_output=True, text=True, check=False)
     if result.returncode:
         raise RuntimeError(f"evaluating {run} on {look} failed:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
