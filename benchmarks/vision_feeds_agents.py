@@ -81,7 +81,8 @@ class Args:
     appearance: str = "random"
     """Training look (env appearance=...): random (the training distribution), default, ..."""
     frame_stack: int = 2
-    """Observations stacked per step (the recipe's 2)."""
+    """Observations stacked per step (the recipe's 2). Finished runs are reused as they are, so runs of
+    another stack want a ``--runs-dir`` of their own."""
     eval_episodes: int = 100
     """Episodes of the final evaluation per run and look."""
     checkpoint: Literal["last", "best"] = "last"
