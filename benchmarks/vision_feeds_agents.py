@@ -221,9 +221,9 @@ def evaluate_run(run: Path, look: str, episodes: int, threads: int, checkpoint: 
         from visiongym.agents.evaluate import EvaluateConfig, run_evaluation
 
         torch.set_num_threads(threads)
-        summary = run_evaluation(EvaluateConfig(path=run / "checkpoints" / f"{checkpoint}.pt", episodes=episodes,
-                                                appearance=look, device="cpu")).summary()
-        summary["checkpoint_step"] = float(checkpoint_step(run / "checkpoints" / f"{checkpoint}.pt"))
+        path = run / "checkpoints" / f"{checkpoint}.pt"
+        summary = run_evaluation(EvaluateConfig(path=path, episodes=episodes, appearance=look, device="cpu")).summary()
+        summary["checkpoint_step"] = float(checkpoint_step(path))
         results = json.loads(cache.read_text()) if cache.is_file() else {}
         results[key] = summary
         cache.write_text(json.dumps(results, indent=1))
@@ -293,9 +293,9 @@ def report(args: Args, finished: dict[str, list[Path]]) -> None:
         curve = evaluations(run)
         first = next((step for step, rate in curve if rate >= 0.8), None)
         rates.setdefault((arm, look), []).append(summary["success_rate"])
-        rows.append({"arm": arm, "run": run.name, "look": look, "step": trained_steps(run),
-                     "checkpoint": args.checkpoint,
-                     "checkpoint_step": int(summary.get("checkpoint_step", trained_steps(run))),
+        step = trained_steps(run)
+        rows.append({"arm": arm, "run": run.name, "look": look, "step": step, "checkpoint": args.checkpoint,
+                     "checkpoint_step": int(summary.get("checkpoint_step", step)),  # caches before it: last.pt
                      "goal_rate": summary["success_rate"], "wilson_low": summary["success_ci_low"],
                      "wilson_high": summary["success_ci_high"], "episodes": int(summary["episodes"]),
                      "mean_return": summary["mean_return"], "first_eval_80": first, "sps": training_sps(run)})
