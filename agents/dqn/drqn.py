@@ -5,7 +5,8 @@ memory in the LSTM state, which helps when observations flicker or hide things. 
 samples sequences of ``burn_in + sequence_length (+ n_step)`` consecutive rows from the same
 single-frame memory as DQN, starts the LSTM from zeros, unrolls the burn-in part without
 gradients to warm the state up (Kapturowski et al., 2019), and trains on the rest. The state
-is reset wherever an episode starts, in acting and in replay alike.
+is reset wherever an episode starts, in acting and in replay alike. Observations are frames, or
+flat vectors (a state, a detector's object list) with the ``mlp`` encoder.
 """
 
 from __future__ import annotations
@@ -219,7 +220,7 @@ class DRQNTrainer(DQNTrainer):
     """The DQN loop with a recurrent network, per-env LSTM state and sequence replay."""
 
     stateful_acting = True
-    vector_observations = False
+    vector_observations = True
     feature_cache = False
 
     config: DRQNConfig
