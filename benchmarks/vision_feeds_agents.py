@@ -17,6 +17,7 @@ differs:
 | ``frozen_detector`` | pixels | a pretrained grid detector's backbone, frozen |
 | ``finetuned_detector`` | pixels | the same backbone, fine-tuned |
 | ``detector_objects`` | the detector's object list (batched, one pass per vector step) | MLP |
+| ``detector_objects_drqn`` | the same object list, one a step (no stack) | MLP, then an LSTM (DRQN) |
 | ``state`` | the env's state vector | MLP |
 
 ``--prepare`` renders ``--frames`` follow-camera frames at 48 px with randomised looks
@@ -61,8 +62,11 @@ from typing import Literal
 import numpy as np
 import tyro
 
-ARMS = ("nature_cnn", "frozen_ae", "frozen_detector", "finetuned_detector", "detector_objects", "state")
-ArmName = Literal["nature_cnn", "frozen_ae", "frozen_detector", "finetuned_detector", "detector_objects", "state"]
+ARMS = ("nature_cnn", "frozen_ae", "frozen_detector", "finetuned_detector", "detector_objects", "state",
+        "detector_objects_drqn")
+ArmName = Literal["nature_cnn", "frozen_ae", "frozen_detector", "finetuned_detector", "detector_objects", "state",
+                  "detector_objects_drqn"]
+DETECTOR_ARMS = ("frozen_detector", "finetuned_detector", "detector_objects", "detector_objects_drqn")
 PRETRAINED_ARMS = ("frozen_ae", "frozen_detector", "finetuned_detector")
 IMAGE_SIZE = 48
 HELD_OUT = "held_out"
@@ -72,8 +76,9 @@ HELD_OUT = "held_out"
 class Args:
     """Benchmark settings."""
 
-    arms: tuple[ArmName, ...] = ARMS
-    """Arms to train and report."""
+    arms: tuple[ArmName, ...] = ARMS[:6]
+    """Arms to train and report (the six of the comparison by default; ``detector_objects_drqn`` is the
+    object-list arm with memory instead of stacked frames)."""
     seeds: tuple[int, ...] = (1, 2, 3, 4, 5)
     """Seeds per arm."""
     steps: int = 100_000
@@ -163,12 +168,20 @@ def train_argv(arm: str, seed: int, args: Args) -> list[str]:
         "finetuned_detector": ["--encoder", "detector", "--encoder-checkpoint", str(detector),
                                "--no-freeze-encoder"],
         "detector_objects": ["--encoder", "mlp", "--detector", str(detector), "--detector-players", "1"],
+        "detector_objects_drqn": ["--encoder", "mlp", "--detector", str(detector), "--detector-players", "1"],
         "state": ["--encoder", "mlp"],
     }[arm]
+    if arm == "detector_objects_drqn":
+        # the DRQN settings of BENCHMARKS.md's flicker benchmark: 16 sequences of 8 after a burn-in of 4,
+        # 128 trained transitions an update (the recipe's DQN: 64)
+        algo = ["drqn", "--frame-stack", "1", "--lstm-hidden", "256", "--sequence-length", "8", "--burn-in", "4",
+                "--batch-size", "16"]
+    else:
+        algo = ["dqn", "--frame-stack", str(args.frame_stack), "--batch-size", "64"]
     return [
-        "dqn", "--env", "visiongym/TabletopSoccer-v0", "--env-kwargs", *env_kwargs(arm, args.appearance), *encoder,
-        "--num-envs", "4", "--frame-stack", str(args.frame_stack), "--features-dim", "256", "--buffer-size", "100000",
-        "--learning-starts", "1000", "--batch-size", "64", "--train-frequency", "4", "--n-step", "3",
+        algo[0], "--env", "visiongym/TabletopSoccer-v0", "--env-kwargs", *env_kwargs(arm, args.appearance), *encoder,
+        *algo[1:], "--num-envs", "4", "--features-dim", "256", "--buffer-size", "100000",
+        "--learning-starts", "1000", "--train-frequency", "4", "--n-step", "3",
         "--target-update-interval", "1000", "--exploration-steps", "10000", "--augment-pad", "0",
         "--learning-rate", "5e-4", "--max-grad-norm", "10", "--eval-interval", str(args.eval_interval),
         "--eval-episodes", "20", "--checkpoint-interval", "20000", "--no-video", "--seed", str(seed),
@@ -382,7 +395,7 @@ def main(args: Args) -> None:
     if args.prepare:
         prepare(args)
         return
-    missing = [str(path) for path, arms in zip(checkpoints(args), (("frozen_ae",), ARMS[2:5]), strict=True)
+    missing = [str(path) for path, arms in zip(checkpoints(args), (("frozen_ae",), DETECTOR_ARMS), strict=True)
                if set(arms) & set(args.arms) and not path.is_file()]
     if missing and not args.report_only:
         raise UsageError(f"pretrained checkpoint(s) {', '.join(missing)} not found; run "
