@@ -12,6 +12,8 @@ it), built by the trainers' own :func:`visiongym.agents.common.envs.make_vector_
 - ``pixels``: the frames themselves, what the pixel agents observe;
 - ``batched <model>``: each ``--detector`` with several envs, one detector pass over every env's
   frame per vector step (:class:`visiongym.vision.detect.wrapper.DetectedObjectsVector`);
+- ``batched <model> int8`` (with ``--int8``): the same with the convolutions in int8
+  (:mod:`visiongym.vision.detect.quantize`; calibrated during the warm-up's first 64 frames);
 - ``per env <model>``: the first detector, each env wrapped in the per-env
   :class:`~visiongym.vision.detect.wrapper.DetectedObjects`, one pass per env per step (how
   ``--detector`` ran before).
@@ -61,6 +63,8 @@ class Args:
     """Torch threads (the training runs' --threads 1)."""
     device: str = "cpu"
     """Where the detector runs: cpu, cuda, auto (the trainers run it on their training device)."""
+    int8: bool = False
+    """Also measure each detector batched with its convolutions in int8 (``--detector-int8``; CPU only)."""
     out: Path = Path("benchmarks/results/detector_observation_cost.csv")
     """CSV of every round."""
 
@@ -70,9 +74,9 @@ def build(mode: str, detector: Path | None, args: Args, env_kwargs: dict) -> gym
     device = pick_device(args.device)
     if mode == "pixels":
         return make_vector_env("visiongym/TabletopSoccer-v0", env_kwargs, args.num_envs)
-    if mode == "batched":
+    if mode in ("batched", "batched int8"):
         return make_vector_env("visiongym/TabletopSoccer-v0", env_kwargs, args.num_envs, detector=detector,
-                               detector_players=1, detector_device=device)
+                               detector_players=1, detector_device=device, detector_int8=mode == "batched int8")
     from visiongym.vision.detect.wrapper import DetectedObjects
 
     def thunk() -> gym.Env:
@@ -86,7 +90,7 @@ def measure(envs: gym.vector.VectorEnv, seconds: float, seed: int) -> float:
     """Env steps per second (all envs) of random actions for ``seconds``, after a warm-up."""
     envs.action_space.seed(seed)
     envs.reset(seed=seed)
-    for _ in range(10):
+    for _ in range(max(10, -(-80 // envs.num_envs))):  # >= 80 frames: an int8 detector has calibrated
         envs.step(envs.action_space.sample())
     if torch.cuda.is_available():
         torch.cuda.synchronize()
@@ -113,6 +117,8 @@ def main(args: Args) -> list[dict]:
     modes = {"pixels": ("pixels", None)}
     for meta, path in zip(metas, args.detector, strict=True):
         modes[f"batched {meta['model']}"] = ("batched", path)
+        if args.int8:
+            modes[f"batched {meta['model']} int8"] = ("batched int8", path)
     modes[f"per env {metas[0]['model']}"] = ("per env", args.detector[0])
     envs = {name: build(mode, path, args, env_kwargs) for name, (mode, path) in modes.items()}
     rows = []

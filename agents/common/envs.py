@@ -60,13 +60,15 @@ def make_env(
     detector: str | Path | None = None,
     detector_players: int = 1,
     pixels: dict[str, Any] | None = None,
+    detector_int8: bool = False,
 ) -> Callable[[], gym.Env]:
     """A thunk building one env (picklable, so it works in ``AsyncVectorEnv``).
 
     ``flicker`` > 0 wraps it in :class:`FlickerObservation` (blank frames), ``hide_ball`` > 0 in
     :class:`OccludeBall` (the soccer ball left out of some frames). ``detector`` (a
     ``visiongym.vision.detect.train`` checkpoint) then wraps it in
-    :class:`visiongym.vision.detect.wrapper.DetectedObjects` with ``detector_players`` slots per team.
+    :class:`visiongym.vision.detect.wrapper.DetectedObjects` with ``detector_players`` slots per team
+(in int8 on the CPU with ``detector_int8``).
     ``pixels`` (from :func:`pixel_options`) preprocesses the frames of an image env that is not ours
     first: ``kind`` atari is :func:`visiongym.envs.wrappers.atari.wrap_atari`, image is
     :func:`visiongym.envs.wrappers.atari.wrap_image`.
@@ -102,7 +104,7 @@ def make_env(
         if detector is not None:
             from visiongym.vision.detect.wrapper import DetectedObjects
 
-            env = DetectedObjects(env, detector, players_per_team=detector_players)
+            env = DetectedObjects(env, detector, players_per_team=detector_players, int8=detector_int8)
         return env
 
     return thunk
@@ -178,6 +180,7 @@ def wrapper_options(config: Any, training: bool = True) -> dict[str, Any]:
     return {"flicker": float(get("flicker", 0.0)), "hide_ball": float(get("hide_ball", 0.0)),
             "detector": None if detector is None else Path(detector),
             "detector_players": int(get("detector_players", 1)),
+            "detector_int8": bool(get("detector_int8", False)),
             "pixels": pixel_options(config, training)}
 
 
@@ -224,5 +227,5 @@ def make_vector_env(
         from visiongym.vision.detect.wrapper import DetectedObjectsVector
 
         envs = DetectedObjectsVector(envs, detector, players_per_team=wrappers.get("detector_players", 1),
-                                     device=detector_device)
+                                     device=detector_device, int8=wrappers.get("detector_int8", False))
     return envs

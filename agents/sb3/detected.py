@@ -26,14 +26,15 @@ class VecDetectedObjects(VecEnvWrapper):
         detector: a detector checkpoint (``visiongym.vision.detect.train``).
         players_per_team: slots per team.
         device: where the detector runs.
+        int8: the detector's convolutions in int8 on the CPU (:class:`~visiongym.vision.detect.wrapper.ObjectSlots`).
     """
 
     def __init__(self, venv: VecEnv, detector: str | Path, players_per_team: int = 1,
-                 device: Any = "cpu") -> None:
+                 device: Any = "cpu", int8: bool = False) -> None:
         from visiongym.vision.detect.wrapper import ObjectSlots, pixel_space
 
         pixel_space(venv.observation_space, "the batched detector observation")
-        self.objects = ObjectSlots(detector, players_per_team, device=device)
+        self.objects = ObjectSlots(detector, players_per_team, device=device, int8=int8)
         super().__init__(venv, observation_space=self.objects.space)
 
     def reset(self) -> np.ndarray:

@@ -117,7 +117,8 @@ class SB3Trainer:
         if detector is not None:  # one detector pass over every env's frame a step
             from visiongym.agents.sb3.detected import VecDetectedObjects
 
-            venv = VecDetectedObjects(venv, detector, c.detector_players, device=pick_device(c.device))
+            venv = VecDetectedObjects(venv, detector, c.detector_players, device=pick_device(c.device),
+                                      int8=c.detector_int8)
         venv = VecMonitor(venv)
         self.raw_observation_space = venv.observation_space
         self.image = _is_image(venv.observation_space)

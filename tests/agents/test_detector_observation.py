@@ -36,3 +36,17 @@ def test_missing_detector_checkpoint_is_named(tmp_path: Path):
     with pytest.raises(ValueError, match="detector checkpoint '.*nowhere.pt' not found"):
         train_main(["ppo", *SOCCER, "--detector", str(tmp_path / "nowhere.pt"), "--total-steps", "16",
                     "--runs-dir", str(tmp_path / "runs"), "--no-progress"])
+
+
+def test_dqn_trains_and_evaluates_on_an_int8_detector(tmp_path: Path):
+    detector = Detector("grid_tiny", 64, DETECTION_CLASSES).save(tmp_path / "detector.pt")
+    run = train_main(["dqn", *SOCCER, "--detector", str(detector), "--detector-int8", "--encoder", "mlp",
+                      "--total-steps", "48", "--learning-starts", "16", "--batch-size", "8", "--num-envs", "2",
+                      "--eval-interval", "0", "--no-video", "--threads", "1", "--no-progress",
+                      "--runs-dir", str(tmp_path / "runs")])
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["meta"]["config"]["detector_int8"] is True
+    result = evaluate_main([str(run), "--episodes", "1", "--device", "cpu"])
+    assert len(result.lengths) == 1 and 0 < result.lengths[0] <= 20
+    with pytest.raises(ValueError, match="--detector-int8 needs --detector"):
+        train_main(["dqn", *SOCCER, "--detector-int8", "--total-steps", "16", "--runs-dir", str(tmp_path / "r"),
+                    "--no-progress"])

@@ -109,6 +109,10 @@ class ObjectSlots:
         players_per_team: slots per team.
         score_threshold: minimum confidence for a detection to fill a slot.
         device: where the detector runs (a loaded detector stays where it is).
+        int8: run a grid detector's convolutions in 8-bit integers on the CPU
+            (:class:`~visiongym.vision.detect.quantize.Int8GridNetwork`): about twice as fast there,
+            calibrated on the first ``calibration_frames`` frames it sees (those run in float).
+        calibration_frames: frames that calibrate ``int8``.
     """
 
     def __init__(
@@ -117,6 +121,8 @@ class ObjectSlots:
         players_per_team: int = 2,
         score_threshold: float = 0.3,
         device: str | torch.device = "cpu",
+        int8: bool = False,
+        calibration_frames: int = 64,
     ) -> None:
         self.detector = (
             detector if isinstance(detector, Detector) else load_detector(detector, device)[0]
@@ -134,6 +140,16 @@ class ObjectSlots:
         plain = "predict" not in vars(self.detector) and type(self.detector).predict is Detector.predict
         grid = plain and self.detector.name != FASTER_RCNN
         self._grid = fold_batch_norms(self.detector.net) if grid else None
+        self.int8 = bool(int8)
+        if self.int8:
+            where = next(self.detector.parameters()).device
+            if self._grid is None:
+                raise UsageError(f"int8 runs grid detectors only; this one is {self.detector.name!r}")
+            if where.type != "cpu":
+                raise UsageError(f"int8 is a CPU option; this detector runs on {where}. Leave int8 off there")
+            from visiongym.vision.detect.quantize import Int8GridNetwork
+
+            self._grid = Int8GridNetwork(self._grid, calibration_frames)
         # Slot rows as (class channel, pick number): the grid path reads its picks in this order.
         rows = [(self._label_of[name] - 1, k) for name, count in self.slots for k in range(count)]
         self._row_channel = torch.tensor([c for c, _ in rows])
@@ -217,6 +233,7 @@ class DetectedObjects(gym.ObservationWrapper):
         players_per_team: slots per team.
         score_threshold: minimum confidence for a detection to fill a slot.
         device: where the detector runs.
+        int8: as :class:`ObjectSlots`.
     """
 
     def __init__(
@@ -226,10 +243,11 @@ class DetectedObjects(gym.ObservationWrapper):
         players_per_team: int = 2,
         score_threshold: float = 0.3,
         device: str = "cpu",
+        int8: bool = False,
     ) -> None:
         super().__init__(env)
         pixel_space(env.observation_space, "DetectedObjects")
-        self.objects = ObjectSlots(detector, players_per_team, score_threshold, device)
+        self.objects = ObjectSlots(detector, players_per_team, score_threshold, device, int8=int8)
         self.detector, self.players_per_team = self.objects.detector, players_per_team
         self.score_threshold = score_threshold
         self.observation_space = self.objects.space
@@ -262,10 +280,11 @@ class DetectedObjectsVector(gym.vector.VectorObservationWrapper):
         players_per_team: int = 2,
         score_threshold: float = 0.3,
         device: str | torch.device = "cpu",
+        int8: bool = False,
     ) -> None:
         super().__init__(env)
         pixel_space(env.single_observation_space, "DetectedObjectsVector")
-        self.objects = ObjectSlots(detector, players_per_team, score_threshold, device)
+        self.objects = ObjectSlots(detector, players_per_team, score_threshold, device, int8=int8)
         self.single_observation_space = self.objects.space
         self.observation_space = gym.vector.utils.batch_space(self.objects.space, env.num_envs)
 
