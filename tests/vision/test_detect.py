@@ -326,3 +326,43 @@ def test_pico_grid_is_the_cheap_cut_and_still_learns_a_three_pixel_ball():
     torch.manual_seed(0)
     scores = _learn_balls(Detector("grid_pico", image_size=32))
     assert scores["map_50"] > 0.7, scores
+
+
+def test_int8_slots_match_float_after_calibration(square_detector: Detector):
+    """--detector-int8 (visiongym.vision.detect.quantize): float while it calibrates, then int8
+    convolutions that find the same objects."""
+    import numpy as np
+
+    from visiongym.vision.detect.wrapper import ObjectSlots
+
+    def frames(seed: int, count: int):
+        images, targets = _one_square(torch.Generator().manual_seed(seed), count, size=64)
+        boxes = torch.cat([target["boxes"] for target in targets])
+        return images.permute(0, 2, 3, 1).numpy(), ((boxes[:, :2] + boxes[:, 2:]) / 2 / 64).numpy()
+
+    exact = ObjectSlots(square_detector, players_per_team=1)
+    int8 = ObjectSlots(square_detector, players_per_team=1, int8=True, calibration_frames=32)
+    calibration, _ = frames(1000, 32)
+    np.testing.assert_allclose(int8(calibration), exact(calibration), atol=1e-5)  # float while it calibrates
+    assert int8._grid.calibrated
+    test, centres = frames(2000, 64)
+    ours, reference = int8(test).reshape(64, -1, 6), exact(test).reshape(64, -1, 6)
+    team_a = 1  # slot order: ball, team_a0, team_b0, goal0, goal1
+    assert reference[:, team_a, 0].mean() > 0.8, "the float detector finds most squares"
+    assert (ours[:, team_a, 0] == reference[:, team_a, 0]).mean() >= 0.95
+    both = (ours[:, team_a, 0] > 0) & (reference[:, team_a, 0] > 0)
+    shift = np.abs(ours[both, team_a, 1:3] - reference[both, team_a, 1:3]).max(-1) * 64
+    # the same cell and box in most frames; in the others a neighbouring cell (4 px away) wins a near-tie
+    assert (shift < 1.0).mean() >= 0.9 and shift.max() < 6.0, shift
+    assert np.abs(ours[both, team_a, 1:3] - centres[both]).mean() * 64 < 2.0
+
+
+def test_int8_is_refused_where_it_cannot_run(square_detector: Detector):
+    from visiongym.vision.detect.quantize import Int8GridNetwork
+
+    with pytest.raises(ValueError, match="calibration_frames=0 must be at least 1"):
+        Int8GridNetwork(square_detector.net, calibration_frames=0)
+    with pytest.raises(ValueError, match="int8 runs grid detectors only; got Linear"):
+        Int8GridNetwork(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match=r"image size \(32, 32\) does not match this detector's \(64, 64\)"):
+        Int8GridNetwork(square_detector.net)(torch.zeros(1, 3, 32, 32, dtype=torch.uint8))
