@@ -119,6 +119,9 @@ class Args:
     """Pretrained autoencoder (default: <runs-dir>/pretrained/autoencoder/autoencoder.pt)."""
     detector: Path | None = None
     """Pretrained grid detector (default: <runs-dir>/pretrained/detector/detector.pt)."""
+    detector_int8: bool = False
+    """The object-list arms read the detector in int8 (``--detector-int8``), in training and evaluation.
+    Finished runs are reused as they are, so such runs want a ``--runs-dir`` of their own."""
     runs_dir: Path = Path("runs/feeds")
     """Folder of the run folders and the pretrained models."""
     out: Path = Path("benchmarks/results/vision_feeds_agents")
@@ -171,6 +174,8 @@ def train_argv(arm: str, seed: int, args: Args) -> list[str]:
         "detector_objects_drqn": ["--encoder", "mlp", "--detector", str(detector), "--detector-players", "1"],
         "state": ["--encoder", "mlp"],
     }[arm]
+    if arm.startswith("detector_objects") and args.detector_int8:
+        encoder = [*encoder, "--detector-int8"]
     if arm == "detector_objects_drqn":
         # the DRQN settings of BENCHMARKS.md's flicker benchmark: 16 sequences of 8 after a burn-in of 4,
         # 128 trained transitions an update (the recipe's DQN: 64)
