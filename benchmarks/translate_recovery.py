@@ -52,6 +52,8 @@ class Experiment:
     """CycleGAN steps."""
     stargan_steps: int = 1500
     """StarGAN critic steps (one generator step per 5)."""
+    stargan_batch_size: int = 4
+    """StarGAN frames per critic step (`visiongym translate train --batch-size`)."""
     test_states: int = 120
     """Test states scored."""
     threads: int = 1
@@ -91,7 +93,8 @@ def main() -> None:
     if "stargan" in exp.parts:
         stargan = exp.out / "stargan"
         started = time.perf_counter()
-        train_translator(TranslateTrainConfig(model="stargan", steps=exp.stargan_steps, run_dir=stargan, **common))
+        train_translator(TranslateTrainConfig(model="stargan", steps=exp.stargan_steps, batch_size=exp.stargan_batch_size,
+                                              run_dir=stargan, **common))
         rows.append(("stargan training", "wall_s", time.perf_counter() - started))
         star = evaluate_translator(TranslateEvaluateConfig(checkpoint=stargan / "translator.pt", limit=exp.test_states,
                                                            threads=exp.threads, seed=exp.seed))
