@@ -54,6 +54,12 @@ class Experiment:
     """StarGAN critic steps (one generator step per 5)."""
     stargan_batch_size: int = 4
     """StarGAN frames per critic step (`visiongym translate train --batch-size`)."""
+    stargan_g_cls_weight: float | None = None
+    """Weight of the generator's attribute loss (`--g-cls-weight`; None: the critic's, 1)."""
+    stargan_lr: float | None = None
+    """StarGAN's Adam learning rate (`--lr`; None: its default, 3e-4)."""
+    stargan_ema_decay: float | None = None
+    """Decay of an EMA of StarGAN's generator, which is then scored (`--ema-decay`; None: no average)."""
     test_states: int = 120
     """Test states scored."""
     threads: int = 1
@@ -94,7 +100,8 @@ def main() -> None:
         stargan = exp.out / "stargan"
         started = time.perf_counter()
         train_translator(TranslateTrainConfig(model="stargan", steps=exp.stargan_steps, batch_size=exp.stargan_batch_size,
-                                              run_dir=stargan, **common))
+                                              g_cls_weight=exp.stargan_g_cls_weight, lr=exp.stargan_lr,
+                                              ema_decay=exp.stargan_ema_decay, run_dir=stargan, **common))
         rows.append(("stargan training", "wall_s", time.perf_counter() - started))
         star = evaluate_translator(TranslateEvaluateConfig(checkpoint=stargan / "translator.pt", limit=exp.test_states,
                                                            threads=exp.threads, seed=exp.seed))

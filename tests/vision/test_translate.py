@@ -35,7 +35,7 @@ from visiongym.vision.translate.models import (
     attribute_predictions,
     one_hot_labels,
 )
-from visiongym.vision.translate.stargan import build_critic, render_labelled
+from visiongym.vision.translate.stargan import StarGAN, build_critic, render_labelled
 from visiongym.vision.translate.train import TranslateTrainConfig, load_translator, train_translator
 
 
@@ -215,3 +215,46 @@ def test_stargan_affine_head_translates_attributes_above_the_untranslated_floor(
     # afresh: the 6 held-out ones are too few for a steady figure).
     assert rows["true target frame"]["accuracy"] >= 0.9, rows
     assert rows["translated"]["accuracy"] >= rows["untranslated input"]["accuracy"] + 0.3, rows
+
+
+def test_stargan_ema_averages_the_generator_without_changing_its_training(soccer_dataset: Path, tmp_path: Path,
+                                                                         monkeypatch):
+    config = _config(soccer_dataset, tmp_path / "plain", model="stargan", attributes=("light",),
+                     steps=30, checkpoint_every=15, cls_warmup=0)
+    train_translator(config)
+    train_translator(dataclasses.replace(config, ema_decay=0.999, run_dir=tmp_path / "ema"))
+    payload = load_checkpoint(tmp_path / "ema" / "translator.pt")
+    assert payload["meta"]["ema_decay"] == 0.999 and "generator_ema" in payload["state"]
+    plain, _ = load_translator(tmp_path / "plain" / "translator.pt")  # no average kept: the last step's weights
+    raw, _ = load_translator(tmp_path / "ema" / "translator.pt", weights="raw")
+    averaged, _ = load_translator(tmp_path / "ema" / "translator.pt")
+    pairs = list(zip(raw.generator.parameters(), averaged.generator.parameters(), strict=True))
+    # Keeping the average draws no random numbers and touches no trained weight.
+    assert all(torch.equal(a, b) for a, b in zip(plain.generator.parameters(), raw.generator.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in pairs)
+    # Resuming restores the average too: a run stopped at step 20 and resumed from its step-15
+    # checkpoint ends where the unbroken one did.
+    step = StarGAN.train_step
+
+    def stop_at_20(self, index, rng):
+        if index == 20:
+            raise KeyboardInterrupt
+        return step(self, index, rng)
+
+    monkeypatch.setattr(StarGAN, "train_step", stop_at_20)
+    with pytest.raises(KeyboardInterrupt):
+        train_translator(dataclasses.replace(config, ema_decay=0.999, run_dir=tmp_path / "resumed"))
+    monkeypatch.setattr(StarGAN, "train_step", step)
+    assert load_checkpoint(tmp_path / "resumed" / "translator.pt")["meta"]["step"] == 15
+    train_translator(dataclasses.replace(config, ema_decay=0.999, run_dir=tmp_path / "resumed"))
+    resumed, _ = load_translator(tmp_path / "resumed" / "translator.pt")
+    assert all(torch.allclose(a, b, atol=1e-6)
+               for a, b in zip(averaged.generator.parameters(), resumed.generator.parameters(), strict=True))
+    with pytest.raises(CheckpointError, match="ema_decay=0.999, not ema_decay=0.99"):
+        train_translator(dataclasses.replace(config, ema_decay=0.99, steps=40, run_dir=tmp_path / "ema"))
+    with pytest.raises(UsageError, match="weights 'best' unknown; choose one of: ema, raw"):
+        load_translator(tmp_path / "ema" / "translator.pt", weights="best")
+    with pytest.raises(UsageError, match="ema-decay=1.0 must lie in"):
+        train_translator(dataclasses.replace(config, ema_decay=1.0, run_dir=tmp_path / "bad"))
+    with pytest.raises(UsageError, match="StarGAN option"):
+        train_translator(dataclasses.replace(config, model="cyclegan", ema_decay=0.9, run_dir=tmp_path / "bad"))

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -69,6 +69,8 @@ class TranslateEvaluateConfig(RunOptions):
     """Seed of the labels drawn for StarGAN's test frames and of its judge."""
     out: Path | None = None
     """Folder for evaluation.json and evaluation.png (default: the checkpoint's folder)."""
+    weights: Literal["ema", "raw"] = "ema"
+    """StarGAN: the averaged generator of a run trained with --ema-decay (the last step's weights otherwise), or raw: the last step's."""
 
 
 def reconstruction_scores(prediction: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
@@ -188,7 +190,7 @@ def evaluate_translator(config: TranslateEvaluateConfig) -> dict[str, Any]:
     set_threads(config.threads)
     seed_everything(config.seed)
     device = pick_device(config.device)
-    translator, meta = load_translator(config.checkpoint, device)
+    translator, meta = load_translator(config.checkpoint, device, weights=config.weights)
     data = config.data
     if data is None:
         run_config = read_run_config(config.checkpoint.parent) or {}

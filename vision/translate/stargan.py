@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from visiongym.vision.gan.ema import GeneratorEMA
 from visiongym.vision.translate.frames import float_images, render_frames, uint8_images
 from visiongym.vision.translate.looks import (
     attribute_appearance,
@@ -82,6 +83,7 @@ class StarGAN:
         self.sizes = attribute_sizes(self.attributes)
         self.generator = ResnetGenerator(sum(self.sizes), meta["width"], meta["blocks"], norm=meta["norm"],
                                          head=meta.get("head") or "residual").to(self.device)
+        self.ema: GeneratorEMA | None = None  # training with --ema-decay: the averaged copy
 
     @staticmethod
     def architecture(config: Any) -> dict[str, Any]:
@@ -90,15 +92,18 @@ class StarGAN:
         return {"attributes": list(config.attributes), "image_size": config.image_size,
                 "width": config.width, "blocks": config.blocks, "norm": config.norm or "none",
                 "disc_width": config.disc_width, "critic_classifier": config.critic_classifier,
-                "head": config.head}
+                "head": config.head, "ema_decay": config.ema_decay}
 
     @torch.no_grad()
     def translate(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
-        """uint8 frames translated to ``labels`` (int64 (N, K) value indices): uint8 frames."""
-        self.generator.eval()
+        """uint8 frames translated to ``labels`` (int64 (N, K) value indices): uint8 frames.
+
+        In training with an EMA, the averaged generator translates (the sample grids show it)."""
+        generator = self.ema.module if self.ema is not None else self.generator
+        generator.eval()
         condition = one_hot_labels(torch.as_tensor(labels), self.sizes)
         return torch.cat([
-            uint8_images(self.generator(images[i : i + batch_size].to(self.device),
+            uint8_images(generator(images[i : i + batch_size].to(self.device),
                                         condition[i : i + batch_size].to(self.device)))
             for i in range(0, len(images), batch_size)
         ])
@@ -119,17 +124,23 @@ class StarGAN:
         self.optim_g = torch.optim.Adam(self.generator.parameters(), lr=self.lr, betas=(0.5, 0.999))
         self.optim_d = torch.optim.Adam(self.critic.parameters(), lr=self.lr, betas=(0.5, 0.999))
         self._last_g: dict[str, torch.Tensor] = {}
+        self.ema = GeneratorEMA(self.generator, config.ema_decay) if config.ema_decay is not None else None
 
     def training_state(self) -> dict[str, Any]:
-        return {
+        state = {
             "generator": self.generator.state_dict(),
             "critic": self.critic.state_dict(),
             "optim_g": self.optim_g.state_dict(),
             "optim_d": self.optim_d.state_dict(),
         }
+        if self.ema is not None:
+            state["generator_ema"] = self.ema.module.state_dict()
+        return state
 
     def load_training_state(self, state: dict[str, Any]) -> None:
         self.load_generators(state)
+        if self.ema is not None:
+            self.ema.module.load_state_dict(state["generator_ema"])
         self.critic.load_state_dict(state["critic"])
         self.optim_g.load_state_dict(state["optim_g"])
         self.optim_d.load_state_dict(state["optim_d"])
@@ -206,6 +217,8 @@ class StarGAN:
             self.optim_g.zero_grad(set_to_none=True)
             loss_g.backward()
             self.optim_g.step()
+            if self.ema is not None:
+                self.ema.update(self.generator, step // config.critic_steps)
             self.critic.requires_grad_(True).train()
             self._last_g = {"g_adversarial": g_adversarial.detach(), "g_classification": g_classification.detach(),
                             "reconstruction": reconstruction.detach()}

@@ -41,6 +41,7 @@ from visiongym.vision.translate.models import TRANSLATORS, check_image_size
 __all__ = ["TranslateTrainConfig", "train_translator", "load_translator", "CHECKPOINT_NAME", "KINDS"]
 
 CHECKPOINT_NAME = "translator.pt"
+WEIGHTS = ("ema", "raw")
 KINDS = TRANSLATORS.names()
 
 
@@ -101,6 +102,9 @@ class TranslateTrainConfig(RunOptions):
     """StarGAN: weight of the WGAN-GP gradient penalty."""
     critic_steps: int = 5
     """StarGAN: critic steps per generator step."""
+    ema_decay: float | None = None
+    """StarGAN: keep an exponential moving average of the generator's weights with this decay (warmed up,
+    as visiongym gan train does; StarGAN v2 uses 0.999), and translate with it; None: no average."""
     checkpoint_every: int = 200
     """Steps between checkpoints and sample grids."""
     seed: int = 0
@@ -118,18 +122,27 @@ def lr_factor(step: int, steps: int) -> float:
 def _check(config: TranslateTrainConfig) -> None:
     TRANSLATORS.check(config.model)
     check_image_size(config.image_size, 2)
+    if config.ema_decay is not None and not 0.0 <= config.ema_decay < 1.0:
+        raise UsageError(f"ema-decay={config.ema_decay} must lie in [0, 1)")
+    if config.ema_decay is not None and config.model != "stargan":
+        raise UsageError(f"--ema-decay is a StarGAN option; model {config.model!r} keeps no average")
     for name in ("steps", "batch_size", "checkpoint_every", "critic_steps", "width", "blocks", "disc_width", "cls_warmup"):
         if getattr(config, name) < (0 if name in ("steps", "blocks", "cls_warmup") else 1):
             raise UsageError(f"{name.replace('_', '-')}={getattr(config, name)} must be positive")
 
 
-def load_translator(path: str | Path, device: str | torch.device = "cpu", kind: str | None = None):
+def load_translator(path: str | Path, device: str | torch.device = "cpu", kind: str | None = None,
+                    weights: str = "ema"):
     """The translation model of a checkpoint (generators only, eval mode) and the checkpoint's meta.
 
     Args:
         path: a ``translator.pt`` written by ``visiongym translate train``.
         kind: ``cyclegan`` or ``stargan`` to accept only that model (default: either).
+        weights: ``ema`` (the averaged generator of a StarGAN trained with ``--ema-decay``; the
+            last step's weights where the run kept no average) or ``raw`` (the last step's).
     """
+    if weights not in WEIGHTS:
+        raise UsageError(f"weights {weights!r} unknown; choose one of: {', '.join(WEIGHTS)}")
     payload = load_checkpoint(path, kind=kind or KINDS)
     model = TRANSLATORS.get(payload["kind"])
     try:
@@ -138,6 +151,8 @@ def load_translator(path: str | Path, device: str | torch.device = "cpu", kind: 
         raise CheckpointError(f"checkpoint {str(path)!r} is not a complete {payload['kind']} checkpoint ({error})") from error
     for name, generator in _generators(translator).items():
         key = f"generator_{name}" if name else "generator"
+        if weights == "ema" and f"{key}_ema" in payload["state"]:
+            key = f"{key}_ema"
         if key not in payload["state"]:
             raise CheckpointError(f"checkpoint {str(path)!r} lacks {key!r}; retrain it with visiongym translate train")
         load_state(generator, payload["state"][key], path, payload["kind"], "visiongym translate train")
