@@ -2,6 +2,7 @@
 
     python benchmarks/multi_agent_speed.py                       # 2v2 and 5v5, state and pixels
     python benchmarks/multi_agent_speed.py --obs-modes state --seconds 5
+    python benchmarks/multi_agent_speed.py --obs-modes state --rounds 5   # medians of 5 alternated rounds
     python benchmarks/multi_agent_speed.py --setup               # (re)build .venv-dmcontrol only
 
 Ours: :func:`visiongym.envs.soccer_multi.parallel_env` with every player an agent, a dict of
@@ -66,6 +67,10 @@ class Config:
     """Only (re)build the dm_control venv, then exit."""
     goal: float = 50.0
     """Speed-up the issue asks for (2v2, state)."""
+    rounds: int = 1
+    """Measurements per configuration and side, alternated (ours, dm_control, ours, ...); the
+    table gives each side's median and the ratio of the medians, and every round is printed below
+    it. Either side's speed moves from run to run on a shared machine; more rounds steady it."""
 
 
 def setup_dm_venv(venv: Path, force: bool = False) -> Path:
@@ -102,6 +107,12 @@ def measure_ours(scenario: str, obs_mode: str, image_size: int, camera: str, sec
             "scene": _scene_text(env.scene.model)}
 
 
+def _median_round(results: list[dict]) -> dict:
+    """The round of median steps/s (the lower middle one for an even count)."""
+    ordered = sorted(results, key=lambda result: result["steps_per_s"])
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def _scene_text(model) -> str:
     return (f"{model.vis.quality.shadowsize} px shadow map, {model.nlight} light(s), "
             f"{model.vis.quality.offsamples}x MSAA")
@@ -135,15 +146,21 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     versions = scene = None
+    rounds: list[str] = []
     for scenario in config.scenarios:
         if scenario not in TEAM_SIZES:
             raise SystemExit(f"scenario {scenario!r} unknown; choose among: {', '.join(TEAM_SIZES)}")
         for obs_mode in config.obs_modes:
-            ours = measure_ours(scenario, obs_mode, config.image_size, config.camera, config.seconds)
+            ours_rounds, dm_rounds = [], []
+            for _ in range(max(1, config.rounds)):
+                ours_rounds.append(measure_ours(scenario, obs_mode, config.image_size, config.camera, config.seconds))
+                if python is not None:
+                    dm_rounds.append(measure_dm(python, TEAM_SIZES[scenario], obs_mode, config))
+            ours = _median_round(ours_rounds)
             line = (f"{scenario:5} {obs_mode:6} {ours['agents']:6d} | {ours['steps_per_s']:12.1f} "
                     f"{ours['agent_steps_per_s']:13.1f} | ")
             if python is not None:
-                dm = measure_dm(python, TEAM_SIZES[scenario], obs_mode, config)
+                dm = _median_round(dm_rounds)
                 versions = (f"dm_control {dm['dm_control']} on MuJoCo {dm['mujoco']}, control step "
                             f"{dm['control_timestep']} s, scene: {_scene_text_dm(dm)}")
                 ratio = ours["steps_per_s"] / dm["steps_per_s"]
@@ -152,7 +169,15 @@ def main() -> None:
                     verdict = "  goal met" if ratio >= config.goal else f"  goal ({config.goal:.0f}x) missed"
                 line += f"{dm['steps_per_s']:10.2f} {dm['agent_steps_per_s']:13.2f} | {ratio:6.1f}x{verdict}"
             print(line, flush=True)
+            if len(ours_rounds) > 1:
+                rounds.append(f"{scenario} {obs_mode}: ours " + ", ".join(f"{r['steps_per_s']:.0f}" for r in ours_rounds)
+                              + ("; dm_control " + ", ".join(f"{r['steps_per_s']:.1f}" for r in dm_rounds)
+                                 if dm_rounds else ""))
             scene = ours["scene"]
+    if rounds:
+        print("steps/s of every round, in the order run:")
+        for text in rounds:
+            print(f"  {text}")
     import mujoco
 
     print(f"ours: visiongym soccer_multi on MuJoCo {mujoco.__version__}, control step 0.05 s, scene: {scene}, "

@@ -41,6 +41,9 @@ class Config:
     """Our agents' view (as multi_agent_speed builds the env)."""
     image_size: int = 84
     """Side of every agent's image, for pixels."""
+    mujoco_timers: bool = False
+    """Also print MuJoCo's own timers (mjData.timer): microseconds per physics step in each stage
+    (the broad and narrow phases of collision, the constraint solver...), over the timed steps."""
 
 
 class _TimedMujoco:
@@ -75,17 +78,37 @@ def measure(scenario: str, obs_mode: str, config: Config) -> dict[str, float]:
             sampled = clock()
             env.step(actions)
             stepped = clock()
+            if step == -1:  # MuJoCo's own timers count the timed steps only
+                for name in _TIMERS:
+                    timer = env.scene.data.timer[int(getattr(mujoco.mjtTimer, name))]
+                    timer.duration, timer.number = 0.0, 0
             if step >= 0:
                 times[step] = (sampled - start, stepped - sampled, timed.last_ns)
             if not env.agents:
                 env.reset()
+        stages = _mujoco_stages(env.scene.data)
     finally:
         scene_module.mujoco = mujoco
         env.close()
     sampling, env_step, physics = np.median(times, axis=0) / 1e3
     python = float(np.median(times[:, 1] - times[:, 2])) / 1e3
     return {"sampling": sampling, "step": env_step, "mujoco": physics, "python": python,
-            "steps_per_s": 1e6 / (sampling + env_step)}
+            "steps_per_s": 1e6 / (sampling + env_step), "stages": stages}
+
+
+def _mujoco_stages(data: mujoco.MjData) -> dict[str, float]:
+    """Mean microseconds per call of each of MuJoCo's timed stages (``mjtTimer``) that ran."""
+    stages = {}
+    for name in _TIMERS:
+        timer = data.timer[int(getattr(mujoco.mjtTimer, name))]
+        if timer.number:
+            stages[name.removeprefix("mjTIMER_").lower()] = 1e6 * timer.duration / timer.number
+    return stages
+
+
+#: MuJoCo's timed stages. ``mj_resetData`` (each episode's reset) zeroes the timers, so the means
+#: are over the steps since the last reset within the timed ones.
+_TIMERS = [name for name in dir(mujoco.mjtTimer) if name.startswith("mjTIMER_")]
 
 
 def main() -> None:
@@ -101,6 +124,9 @@ def main() -> None:
             cost = measure(scenario, obs_mode, config)
             print(f"{scenario:5} {obs_mode:6} | {cost['sampling']:8.1f} {cost['step']:8.1f} {cost['mujoco']:8.1f} "
                   f"{cost['python']:8.1f} | {cost['steps_per_s']:8.0f}", flush=True)
+            if config.mujoco_timers:
+                print("  MuJoCo, µs per physics step: " + ", ".join(f"{stage} {value:.2f}"
+                                                               for stage, value in sorted(cost["stages"].items())))
 
 
 if __name__ == "__main__":

@@ -60,6 +60,10 @@ class Experiment:
     """StarGAN's Adam learning rate (`--lr`; None: its default, 3e-4)."""
     stargan_ema_decay: float | None = None
     """Decay of an EMA of StarGAN's generator, which is then scored (`--ema-decay`; None: no average)."""
+    stargan_width: int | None = None
+    """Channels of StarGAN's generator's first layer (`--width`; None: its default, 16)."""
+    stargan_blocks: int | None = None
+    """Residual blocks of StarGAN's generator (`--blocks`; None: its default, 4)."""
     test_states: int = 120
     """Test states scored."""
     threads: int = 1
@@ -101,7 +105,10 @@ def main() -> None:
         started = time.perf_counter()
         train_translator(TranslateTrainConfig(model="stargan", steps=exp.stargan_steps, batch_size=exp.stargan_batch_size,
                                               g_cls_weight=exp.stargan_g_cls_weight, lr=exp.stargan_lr,
-                                              ema_decay=exp.stargan_ema_decay, run_dir=stargan, **common))
+                                              ema_decay=exp.stargan_ema_decay, run_dir=stargan, **common,
+                                              **{name: value for name, value in (("width", exp.stargan_width),
+                                                                                 ("blocks", exp.stargan_blocks))
+                                                 if value is not None}))
         rows.append(("stargan training", "wall_s", time.perf_counter() - started))
         star = evaluate_translator(TranslateEvaluateConfig(checkpoint=stargan / "translator.pt", limit=exp.test_states,
                                                            threads=exp.threads, seed=exp.seed))

@@ -128,22 +128,28 @@ def table_and_pitch(p: PitchSpec) -> str:
 
 
 def boards(p: PitchSpec) -> str:
-    """Four boards around the pitch; the end boards leave the goal mouths open."""
+    """Four boards around the pitch; the end boards leave the goal mouths open.
+
+    Each board is a static body of its own (no joint: welded to the world). MuJoCo's broad phase
+    bounds bodies, and six boards in the world body would make one box round the whole pitch that
+    every moving body overlaps, so every step would test each mover against every board. The
+    contacts, and so the physics, are the same either way.
+    """
     hl, hw, t, h = p.length / 2, p.width / 2, p.board_thickness, p.board_height
     colour = 'rgba="0.92 0.92 0.88 1"'
     parts = []
     for side, y in (("north", hw + t / 2), ("south", -hw - t / 2)):
         parts.append(
-            f'<geom name="board_{side}" type="box" pos="0 {y:.5g} {h / 2:.4g}" '
-            f'size="{hl + t:.5g} {t / 2:.4g} {h / 2:.4g}" {colour}/>'
+            f'<body name="board_{side}"><geom name="board_{side}" type="box" pos="0 {y:.5g} {h / 2:.4g}" '
+            f'size="{hl + t:.5g} {t / 2:.4g} {h / 2:.4g}" {colour}/></body>'
         )
     segment = (p.width - p.goal_width) / 4  # half-length of each end segment
     for end, x in (("west", -hl - t / 2), ("east", hl + t / 2)):
         for half, sign in (("n", 1), ("s", -1)):
             y = sign * (p.goal_width / 2 + segment)
             parts.append(
-                f'<geom name="board_{end}_{half}" type="box" pos="{x:.5g} {y:.5g} {h / 2:.4g}" '
-                f'size="{t / 2:.4g} {segment:.5g} {h / 2:.4g}" {colour}/>'
+                f'<body name="board_{end}_{half}"><geom name="board_{end}_{half}" type="box" '
+                f'pos="{x:.5g} {y:.5g} {h / 2:.4g}" size="{t / 2:.4g} {segment:.5g} {h / 2:.4g}" {colour}/></body>'
             )
     return "\n    ".join(parts)
 
