@@ -11,13 +11,13 @@ import torch
 
 from visiongym.vision.autoencoders.evaluate import evaluate_autoencoder, load_autoencoder
 from visiongym.vision.autoencoders.features import FrozenEncoderExtractor
-from visiongym.vision.autoencoders.models import build_autoencoder
+from visiongym.vision.autoencoders.models import build_autoencoder, standardise_channels
 from visiongym.vision.autoencoders.train import AutoencoderTrainConfig, train_autoencoder
 from visiongym.vision.data.dataset import load_frames
 from visiongym.vision.runtime import CheckpointError, save_checkpoint
 
 
-@pytest.mark.parametrize("arch", ["tiny", "spatial"])
+@pytest.mark.parametrize("arch", ["tiny", "spatial", "spatial_context_norm"])
 @pytest.mark.parametrize("size", [84, 64, 33])
 def test_decoder_inverts_encoder_shapes(size: int, arch: str):
     model = build_autoencoder(arch, image_size=(size, size))
@@ -26,6 +26,18 @@ def test_decoder_inverts_encoder_shapes(size: int, arch: str):
     assert reconstruction.shape == (2, 3, size, size)
     assert tuple(code.shape[1:]) == model.code_shape
     assert 0.0 <= float(reconstruction.min()) and float(reconstruction.max()) <= 1.0
+
+
+def test_standardised_input_is_the_same_for_a_frame_and_its_low_contrast_colour_cast_copy():
+    rng = np.random.default_rng(0)
+    frame = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    means = frame.mean(dim=(2, 3), keepdim=True)
+    gain = torch.tensor([0.2, 0.3, 0.25]).view(1, 3, 1, 1)  # contrast at severity 3 and a cast
+    flat = (frame - means) * gain + means * torch.tensor([0.9, 1.0, 1.1]).view(1, 3, 1, 1)
+    torch.testing.assert_close(standardise_channels(flat), standardise_channels(frame), atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(flat, frame, atol=0.05)
+    uniform = torch.full((1, 3, 8, 8), float(rng.uniform()))  # no contrast at all: zeros, not NaN
+    assert torch.equal(standardise_channels(uniform), torch.zeros_like(uniform))
 
 
 def test_spatial_code_is_a_quarter_size_map_six_times_smaller_than_the_frame():

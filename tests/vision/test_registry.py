@@ -80,7 +80,7 @@ def test_choices_is_a_literal_of_the_names(shapes: Registry):
 def test_each_family_lists_its_models():
     assert ENCODERS.names() == ("nature_cnn", "impala_resnet", "small_resnet", "mlp", "autoencoder", "detector")
     assert DETECTORS.names() == ("grid_small", "grid_fine", "grid_tiny", "grid_nano", "grid_pico", "faster_rcnn")
-    assert AUTOENCODERS.names() == ("spatial", "small", "tiny", "spatial_context")
+    assert AUTOENCODERS.names() == ("spatial", "small", "tiny", "spatial_context", "spatial_context_norm")
     assert CLASSIFIERS.names() == ("vgg16", "vgg19", "resnet50", "mobilenet_v3_large", "inception_v3")
     for registry, kind in ((ENCODERS, "encoder"), (DETECTORS, "detector"),
                            (AUTOENCODERS, "autoencoder"), (CLASSIFIERS, "architecture")):

@@ -126,14 +126,14 @@ def test_srresnet_beats_bicubic_after_a_short_training(soccer_dataset: Path, tmp
         )
 
 
-def _autoencoder_checkpoint(path: Path) -> Path:
-    model = build_autoencoder("tiny", image_size=(64, 64))
+def _autoencoder_checkpoint(path: Path, arch: str = "tiny") -> Path:
+    model = build_autoencoder(arch, image_size=(64, 64))
     return save_checkpoint(
         path,
         "autoencoder",
         {"model": model.state_dict()},
         variant="conv",
-        arch="tiny",
+        arch=arch,
         image_size=[64, 64],
         epoch=0,
     )
@@ -186,6 +186,20 @@ def test_srgan_trains_from_srresnet_resumes_and_is_scored(soccer_dataset: Path, 
                 checkpoints=(tmp_path / "sr" / "superres.pt",), data=soccer_dataset, scale=2
             )
         )
+
+
+def test_feature_network_reads_frames_as_its_autoencoder_does(tmp_path: Path):
+    """An autoencoder that also reads standardised channels gets them as a feature network too."""
+    from visiongym.vision.autoencoders.evaluate import load_autoencoder
+
+    checkpoint = _autoencoder_checkpoint(tmp_path / "ae.pt", arch="spatial_context_norm")
+    features, (model, _) = FeatureNetwork(checkpoint), load_autoencoder(checkpoint)
+    images = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        x = model.encoder_input(images)
+        for down in model.downs:
+            x = down(x)
+        torch.testing.assert_close(features(images), x)
 
 
 def test_feature_network_is_frozen_and_reads_any_size(tmp_path: Path):

@@ -24,6 +24,7 @@ __all__ = [
     "ConvAutoencoder",
     "build_autoencoder",
     "list_autoencoders",
+    "standardise_channels",
 ]
 
 VARIANTS = ("conv", "denoising", "sparse", "restoring")
@@ -45,6 +46,15 @@ def to_unit_float(images: torch.Tensor) -> torch.Tensor:
     if images.dtype == torch.uint8:
         return images.float().div_(255.0)
     return images.float()
+
+
+def standardise_channels(images: torch.Tensor) -> torch.Tensor:
+    """Each channel of each image (N x C x H x W float) less its mean, over its std (at least
+    1/255): unchanged by a per-channel gain and offset, such as a loss of contrast about the
+    channel means or a colour cast."""
+    mean = images.mean(dim=(2, 3), keepdim=True)
+    std = images.std(dim=(2, 3), keepdim=True).clamp_min(1.0 / 255.0)
+    return (images - mean) / std
 
 
 class _Residual(nn.Module):
@@ -128,6 +138,9 @@ class ConvAutoencoder(nn.Module):
             but the last, full-resolution one (0 keeps the plain conv / transposed-conv stack).
         context: end each encoder stage with a global-context scale and shift
             (:class:`_GlobalContext`), for inputs whose brightness or contrast is off.
+        standardised_input: feed the encoder, beside the frame, the frame with each channel
+            standardised (its mean removed, divided by its std): content that a change of
+            contrast or colour cast leaves as it was. The code and the decoder are unchanged.
     """
 
     def __init__(
@@ -138,11 +151,13 @@ class ConvAutoencoder(nn.Module):
         in_channels: int = 3,
         blocks: int = 0,
         context: bool = False,
+        standardised_input: bool = False,
     ) -> None:
         super().__init__()
         self.image_size = tuple(image_size)
         self.in_channels = in_channels
-        widths = (in_channels, *channels)
+        self.standardised_input = standardised_input
+        widths = (2 * in_channels if standardised_input else in_channels, *channels)
         self.downs = nn.ModuleList(
             _down(a, b, blocks, context) for a, b in zip(widths[:-1], widths[1:], strict=True)
         )
@@ -160,7 +175,7 @@ class ConvAutoencoder(nn.Module):
         self.head = nn.Conv2d(channels[0], in_channels, 3, padding=1)
         with torch.no_grad():
             sizes = [self.image_size]
-            x = torch.zeros(1, in_channels, *self.image_size)
+            x = torch.zeros(1, widths[0], *self.image_size)
             for down in self.downs:
                 x = down(x)
                 sizes.append(tuple(x.shape[-2:]))
@@ -173,6 +188,15 @@ class ConvAutoencoder(nn.Module):
         code = self.code_shape[0] * self.code_shape[1] * self.code_shape[2]
         return self.in_channels * self.image_size[0] * self.image_size[1] / code
 
+    def encoder_input(self, images: torch.Tensor) -> torch.Tensor:
+        """What the first encoder stage reads: the frame at ``2 x - 1`` (and, with
+        ``standardised_input``, its standardised channels after it)."""
+        unit = to_unit_float(images)
+        x = unit * 2.0 - 1.0
+        if self.standardised_input:
+            x = torch.cat([x, standardise_channels(unit)], dim=1)
+        return x
+
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """Images (uint8 or [0, 1] float, N x C x H x W) to codes (N x code_channels x h x w)."""
         if tuple(images.shape[-2:]) != self.image_size:
@@ -180,7 +204,7 @@ class ConvAutoencoder(nn.Module):
                 f"image size {tuple(images.shape[-2:])} does not match this autoencoder's "
                 f"{self.image_size}; resize the input or train a model for that size"
             )
-        x = to_unit_float(images) * 2.0 - 1.0
+        x = self.encoder_input(images)
         for down in self.downs:
             x = down(x)
         return self.to_code(x)
@@ -233,6 +257,18 @@ def spatial_context(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> Conv
     contrast or haze is off, which a neighbourhood alone cannot tell from a pale look."""
     return ConvAutoencoder(
         image_size, channels=(32, 64), code_channels=8, blocks=1, context=True, **kwargs
+    )
+
+
+@AUTOENCODERS.register("spatial_context_norm")
+def spatial_context_norm(*, image_size: tuple[int, int] = (84, 84), **kwargs) -> ConvAutoencoder:
+    """``spatial_context`` that also reads each frame with its channels standardised (three
+    more input channels, the same code): the content of a low-contrast or colour-cast frame
+    arrives as it would from the clean frame, and only the frame's overall levels are left to
+    infer."""
+    return ConvAutoencoder(
+        image_size, channels=(32, 64), code_channels=8, blocks=1, context=True,
+        standardised_input=True, **kwargs
     )
 
 

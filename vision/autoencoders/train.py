@@ -2,7 +2,7 @@
 
 Examples::
 
-    python -m visiongym.vision.autoencoders.train --data data/soccer_random    # restoring, spatial_context
+    python -m visiongym.vision.autoencoders.train --data data/soccer_random    # restoring, spatial_context_norm
     python -m visiongym.vision.autoencoders.train --data data/soccer --variant conv --arch spatial
     python -m visiongym.vision.autoencoders.train --data data/soccer --variant denoising --epochs 30
     python -m visiongym.vision.autoencoders.train --data data/soccer --variant sparse --l1-weight 1e-3
@@ -69,11 +69,12 @@ class AutoencoderTrainConfig(RunOptions):
     """restoring: input degraded per frame (noise, blur, haze, specks, contrast, brightness,
     down-sampling, JPEG; visiongym.vision.autoencoders.degradations), clean target, the robust
     default; conv: plain; denoising: Gaussian-noised input, clean target; sparse: L1 penalty on the code."""
-    arch: AutoencoderName = "spatial_context"
+    arch: AutoencoderName = "spatial_context_norm"
     """Architecture (builders in visiongym.vision.autoencoders.models): spatial gives an 8 x 21 x 21
-    code at 84 px and sharp reconstructions, spatial_context (the default) the same code with a
-    global-context scale and shift per encoder stage, small a coarser 32 x 11 x 11 code for agents,
-    tiny is for tests."""
+    code at 84 px and sharp reconstructions, spatial_context the same code with a global-context
+    scale and shift per encoder stage, spatial_context_norm (the default) that network also reading
+    each frame with its channels standardised, small a coarser 32 x 11 x 11 code for agents, tiny is
+    for tests."""
     image_size: int = 84
     """Frames are resized to this square size."""
     epochs: int = 20

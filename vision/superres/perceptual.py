@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from visiongym.vision.autoencoders.models import standardise_channels
 from visiongym.vision.runtime import CheckpointError, load_checkpoint
 
 __all__ = ["FEATURE_KINDS", "FeatureNetwork", "perceptual_loss"]
@@ -47,6 +48,7 @@ class FeatureNetwork(nn.Module):
 
             model, meta = load_autoencoder(path)
             stages, self.name = list(model.downs), f"autoencoder {meta['variant']} {meta['arch']}"
+            self.standardised_input = model.standardised_input
         else:
             from visiongym.vision.detect.engine import load_detector
 
@@ -57,6 +59,7 @@ class FeatureNetwork(nn.Module):
                     f"backbone stages to take features from; use a grid detector or an autoencoder"
                 )
             stages, self.name = list(detector.net.stages), f"detector {payload['meta']['model']}"
+            self.standardised_input = False
         if not -len(stages) <= layer < len(stages):
             raise CheckpointError(
                 f"feature layer {layer} out of range: the {self.name} of {str(path)!r} has "
@@ -71,8 +74,12 @@ class FeatureNetwork(nn.Module):
         return super().train(False)  # batch-norm statistics stay those of pretraining
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """Float [0, 1] images -> features (both source networks read ``2 x - 1``)."""
-        return self.stages(images * 2.0 - 1.0)
+        """Float [0, 1] images -> features (both source networks read ``2 x - 1``; an autoencoder
+        with ``standardised_input`` also the standardised channels)."""
+        x = images * 2.0 - 1.0
+        if self.standardised_input:
+            x = torch.cat([x, standardise_channels(images)], dim=1)
+        return self.stages(x)
 
 
 def perceptual_loss(
