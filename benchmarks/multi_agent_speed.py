@@ -134,6 +134,8 @@ def measure_dm(python: Path, team_size: int, obs_mode: str, config: Config) -> d
 
 def main() -> None:
     config = tyro.cli(Config)
+    if config.rounds < 1:
+        raise SystemExit(f"--rounds {config.rounds} invalid; give 1 or more")
     python = None
     if config.dmcontrol or config.setup:
         python = setup_dm_venv(config.dm_venv, force=config.setup)
@@ -152,7 +154,7 @@ def main() -> None:
             raise SystemExit(f"scenario {scenario!r} unknown; choose among: {', '.join(TEAM_SIZES)}")
         for obs_mode in config.obs_modes:
             ours_rounds, dm_rounds = [], []
-            for _ in range(max(1, config.rounds)):
+            for _ in range(config.rounds):
                 ours_rounds.append(measure_ours(scenario, obs_mode, config.image_size, config.camera, config.seconds))
                 if python is not None:
                     dm_rounds.append(measure_dm(python, TEAM_SIZES[scenario], obs_mode, config))

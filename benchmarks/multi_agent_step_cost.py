@@ -46,6 +46,12 @@ class Config:
     (the broad and narrow phases of collision, the constraint solver...), over the timed steps."""
 
 
+#: MuJoCo's timed stages, name -> index into ``mjData.timer``. ``mj_resetData`` (each episode's
+#: reset) zeroes the timers, so the means are over the timed steps since the last reset.
+_TIMERS = {name.removeprefix("mjTIMER_").lower(): int(getattr(mujoco.mjtTimer, name))
+           for name in dir(mujoco.mjtTimer) if name.startswith("mjTIMER_")}
+
+
 class _TimedMujoco:
     """The mujoco module, its ``mj_step`` timed; stands in for it inside the scene module."""
 
@@ -79,8 +85,8 @@ def measure(scenario: str, obs_mode: str, config: Config) -> dict[str, float]:
             env.step(actions)
             stepped = clock()
             if step == -1:  # MuJoCo's own timers count the timed steps only
-                for name in _TIMERS:
-                    timer = env.scene.data.timer[int(getattr(mujoco.mjtTimer, name))]
+                for index in _TIMERS.values():
+                    timer = env.scene.data.timer[index]
                     timer.duration, timer.number = 0.0, 0
             if step >= 0:
                 times[step] = (sampled - start, stepped - sampled, timed.last_ns)
@@ -98,17 +104,8 @@ def measure(scenario: str, obs_mode: str, config: Config) -> dict[str, float]:
 
 def _mujoco_stages(data: mujoco.MjData) -> dict[str, float]:
     """Mean microseconds per call of each of MuJoCo's timed stages (``mjtTimer``) that ran."""
-    stages = {}
-    for name in _TIMERS:
-        timer = data.timer[int(getattr(mujoco.mjtTimer, name))]
-        if timer.number:
-            stages[name.removeprefix("mjTIMER_").lower()] = 1e6 * timer.duration / timer.number
-    return stages
-
-
-#: MuJoCo's timed stages. ``mj_resetData`` (each episode's reset) zeroes the timers, so the means
-#: are over the steps since the last reset within the timed ones.
-_TIMERS = [name for name in dir(mujoco.mjtTimer) if name.startswith("mjTIMER_")]
+    return {stage: 1e6 * data.timer[index].duration / data.timer[index].number
+            for stage, index in _TIMERS.items() if data.timer[index].number}
 
 
 def main() -> None:

@@ -103,12 +103,11 @@ def main() -> None:
     if "stargan" in exp.parts:
         stargan = exp.out / "stargan"
         started = time.perf_counter()
+        sizes = {"width": exp.stargan_width, "blocks": exp.stargan_blocks}  # None: the trainer's default
         train_translator(TranslateTrainConfig(model="stargan", steps=exp.stargan_steps, batch_size=exp.stargan_batch_size,
                                               g_cls_weight=exp.stargan_g_cls_weight, lr=exp.stargan_lr,
                                               ema_decay=exp.stargan_ema_decay, run_dir=stargan, **common,
-                                              **{name: value for name, value in (("width", exp.stargan_width),
-                                                                                 ("blocks", exp.stargan_blocks))
-                                                 if value is not None}))
+                                              **{key: value for key, value in sizes.items() if value is not None}))
         rows.append(("stargan training", "wall_s", time.perf_counter() - started))
         star = evaluate_translator(TranslateEvaluateConfig(checkpoint=stargan / "translator.pt", limit=exp.test_states,
                                                            threads=exp.threads, seed=exp.seed))

@@ -23,6 +23,7 @@ __all__ = [
     "AutoencoderSpec",
     "ConvAutoencoder",
     "build_autoencoder",
+    "encoder_input",
     "list_autoencoders",
     "standardise_channels",
 ]
@@ -55,6 +56,14 @@ def standardise_channels(images: torch.Tensor) -> torch.Tensor:
     mean = images.mean(dim=(2, 3), keepdim=True)
     std = images.std(dim=(2, 3), keepdim=True).clamp_min(1.0 / 255.0)
     return (images - mean) / std
+
+
+def encoder_input(images: torch.Tensor, standardised: bool = False) -> torch.Tensor:
+    """What an encoder's first stage reads: the frame (uint8 or [0, 1] float) at ``2 x - 1``,
+    and with ``standardised`` its standardised channels (:func:`standardise_channels`) after it."""
+    unit = to_unit_float(images)
+    x = unit * 2.0 - 1.0
+    return torch.cat([x, standardise_channels(unit)], dim=1) if standardised else x
 
 
 class _Residual(nn.Module):
@@ -189,13 +198,8 @@ class ConvAutoencoder(nn.Module):
         return self.in_channels * self.image_size[0] * self.image_size[1] / code
 
     def encoder_input(self, images: torch.Tensor) -> torch.Tensor:
-        """What the first encoder stage reads: the frame at ``2 x - 1`` (and, with
-        ``standardised_input``, its standardised channels after it)."""
-        unit = to_unit_float(images)
-        x = unit * 2.0 - 1.0
-        if self.standardised_input:
-            x = torch.cat([x, standardise_channels(unit)], dim=1)
-        return x
+        """What the first encoder stage reads (:func:`encoder_input`)."""
+        return encoder_input(images, self.standardised_input)
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """Images (uint8 or [0, 1] float, N x C x H x W) to codes (N x code_channels x h x w)."""

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from visiongym.vision.autoencoders.models import standardise_channels
+from visiongym.vision.autoencoders.models import encoder_input
 from visiongym.vision.runtime import CheckpointError, load_checkpoint
 
 __all__ = ["FEATURE_KINDS", "FeatureNetwork", "perceptual_loss"]
@@ -76,10 +76,7 @@ class FeatureNetwork(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Float [0, 1] images -> features (both source networks read ``2 x - 1``; an autoencoder
         with ``standardised_input`` also the standardised channels)."""
-        x = images * 2.0 - 1.0
-        if self.standardised_input:
-            x = torch.cat([x, standardise_channels(images)], dim=1)
-        return self.stages(x)
+        return self.stages(encoder_input(images, self.standardised_input))
 
 
 def perceptual_loss(
